@@ -1,0 +1,33 @@
+/* driver: `edgesweep run` as a library call (STYLE A19: main is a shim).
+ *
+ * Plans the sweep, divides the simulation points among the ranks (rank 0 hands them out,
+ * largest first, and computes too), writes the one output file, reports progress, and
+ * turns every failure into a status that all ranks agree on. Collective over COMM.
+ */
+#ifndef EDGESWEEP_DRIVER_H
+#define EDGESWEEP_DRIVER_H
+
+#include <mpi.h>
+#include <stdio.h>
+
+#include "edgesweep/config.h"
+#include "edgesweep/util.h"
+
+typedef struct {
+  const char *job_path;
+  const es_override *sets;
+  int nsets;
+  const char *output; /* -o; NULL = from the job */
+  int force;          /* overwrite an existing output */
+  int quiet;          /* no progress */
+  const char *command_line;
+} es_run_opts;
+
+/* Collective. Run the sweep. Returns ES_OK, ES_ERR_INPUT (nothing written), or another
+ * status with a message (es_error_msg) on rank 0. LOG receives progress on rank 0. */
+es_status es_run(MPI_Comm comm, const es_run_opts *opts, FILE *log);
+
+/* Collective. Validate the job and print the plan (points, tasks, estimates) on rank 0. */
+es_status es_check(MPI_Comm comm, const es_run_opts *opts, FILE *out);
+
+#endif

@@ -1,0 +1,56 @@
+/* ensemble: simulate random networks one at a time and measure them at recorded depths.
+ *
+ * The gram method (SPEC §1): for fresh i.i.d. weights, given the columns
+ * X = [phi(h_a), phi(h_b) - phi(h_a), phi'(h_a) u] of a layer, the rows of the next layer's
+ * increments are i.i.d. Gaussian with covariance sigma_w2 X^T X / N (+ sigma_b2 on h_a and the
+ * noise g), so a layer costs O(N) instead of O(N^2), and is exact in law. Inputs are carried
+ * as h_a and the difference d = h_b - h_a so that 1 - c stays accurate as c -> 1; the tangent
+ * is renormalised every layer and its log-norm accumulated (no overflow at any depth).
+ * No MPI, no I/O. Not collective.
+ */
+#ifndef EDGESWEEP_ENSEMBLE_H
+#define EDGESWEEP_ENSEMBLE_H
+
+#include <stdint.h>
+
+#include "edgesweep/activation.h"
+#include "edgesweep/rng.h"
+#include "edgesweep/util.h"
+
+/* Per-network observables at one recorded depth, in this order. */
+typedef enum {
+  ES_NOBS_QA,     /* |h_a|^2 / N */
+  ES_NOBS_QB,     /* |h_b|^2 / N */
+  ES_NOBS_QAB,    /* h_a . h_b / N */
+  ES_NOBS_C,      /* q_ab / sqrt(q_a q_b), computed through 1 - c from |h_a - h_b|^2 */
+  ES_NOBS_LOGJAC, /* ln(|u^t|^2 / N), |u^0|^2/N0 = 1 */
+  ES_NOBS_LOGQ,   /* ln q_a */
+  ES_NOBS_H4,     /* sum_i h_{a,i}^4 / N, for the pooled kurtosis */
+  ES_NOBS_LYAP,   /* (logjac^t - logjac^1) / (2 (t - 1)); NaN at t = 1 */
+  ES_NOBS_COUNT
+} es_nobs;
+
+typedef struct {
+  const es_activation *act;
+  double sigma_w2, sigma_b2;
+  double leak, noise; /* gamma, g */
+  double q0, c0;
+  int64_t width;
+  int64_t ndepth;       /* number of recorded depths */
+  const int64_t *depth; /* recorded depths, ascending, >= 1 */
+  es_rng_key key;       /* the point's stream key */
+} es_ensemble_params;
+
+typedef struct es_ensemble es_ensemble;
+
+/* Workspace for one point: O(width) memory. The params (and depth array) must outlive it. */
+es_status es_ensemble_create(const es_ensemble_params *p, es_ensemble **e);
+void es_ensemble_destroy(es_ensemble **e);
+
+/* Simulate network NETWORK of the point to the deepest recorded depth and write
+ * out[k * ES_NOBS_COUNT + j] for recorded depth k and observable j.
+ * Returns ES_ERR_NUMERIC (with a message) when a value became non-finite or the tangent
+ * died; out then holds NaN from that depth on. */
+es_status es_ensemble_network(es_ensemble *e, int64_t network, double *out);
+
+#endif

@@ -1,0 +1,56 @@
+/* mft: mean-field theory (N -> infinity) of the general model, shared/physics.md §3.
+ *
+ * Serial, pure: no MPI, no HDF5, no printing. Every function is "Not collective".
+ * Quantities that do not exist come back as NaN or +inf together with a phase code and a
+ * reason, never a silent NaN.
+ */
+#ifndef EDGESWEEP_MFT_H
+#define EDGESWEEP_MFT_H
+
+#include "edgesweep/activation.h"
+#include "edgesweep/util.h"
+
+typedef enum {
+  ES_PHASE_ORDERED = 0,   /* chi_1 < 1: c* = 1 */
+  ES_PHASE_CHAOTIC = 1,   /* chi_1 > 1: c* < 1 */
+  ES_PHASE_CRITICAL = 2,  /* chi_1 = 1 within tolerance */
+  ES_PHASE_NO_FIXED_POINT = 3 /* q grows without bound from q0 (e.g. relu, sw2 > 2) */
+} es_phase;
+
+const char *es_phase_name(es_phase p);
+
+/* The model parameters the MFT needs (a plain value struct, STYLE A3). */
+typedef struct {
+  const es_activation *act;
+  double sigma_w2, sigma_b2;
+  double leak;  /* gamma in [0, 1]; 1 is the MLP */
+  double noise; /* g >= 0, independent per input */
+  double q0;    /* |x|^2/N0 of both inputs */
+  double c0;    /* cosine between the inputs */
+} es_mft_params;
+
+/* Fixed-point summary of one (sigma_w2, sigma_b2). */
+typedef struct {
+  es_phase phase;
+  double q_star, c_star, chi1, chi_q, chi_c, xi_q, xi_c, lyapunov;
+  char reason[96]; /* empty when every value exists */
+} es_mft_point;
+
+/* Gaussian expectations E_q[phi^2] and E_q[phi'^2] for x ~ N(0, q). */
+double es_mft_e_phi2(const es_activation *act, double q);
+double es_mft_e_dphi2(const es_activation *act, double q);
+/* E[phi(u_a) phi(u_b)] and E[phi'(u_a) phi'(u_b)], (u_a, u_b) ~ N(0, [[qa, qab],[qab, qb]]). */
+double es_mft_e_phiphi(const es_activation *act, double qa, double qb, double qab);
+double es_mft_e_dphidphi(const es_activation *act, double qa, double qb, double qab);
+
+/* Fixed point, susceptibilities, depth scales, phase. */
+es_status es_mft_fixed_point(const es_mft_params *p, es_mft_point *out);
+
+/* Critical sigma_w2 at this sigma_b2 (chi_1(q*) = 1); NaN with a reason when none. */
+es_status es_mft_critical(const es_mft_params *p, double *sigma_w2_crit, char reason[96]);
+
+/* MFT trajectory from the job's q0, c0: q[t-1], c[t-1] for t = 1..T (layer 1 is the first
+ * pre-activation), and logr[t-1] = ln(r^t / r^0) of the tangent. Arrays of length T. */
+es_status es_mft_trajectory(const es_mft_params *p, int T, double *q, double *c, double *logr);
+
+#endif

@@ -1,0 +1,98 @@
+/* util: status codes, error propagation, messages, timers, hashing.
+ *
+ * The lowest layer. Everything above returns es_status and records a message with
+ * es_error_set(); only the driver and main decide what to print and how to exit.
+ * No MPI, no HDF5, no abort.
+ */
+#ifndef EDGESWEEP_UTIL_H
+#define EDGESWEEP_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One table for codes, names and messages (libuv UV_ERRNO_MAP style). */
+#define ES_STATUS_MAP(X)                                                   \
+  X(ES_OK, "ok")                                                           \
+  X(ES_ERR_INPUT, "bad input")                                             \
+  X(ES_ERR_IO, "input/output error")                                       \
+  X(ES_ERR_NOMEM, "out of memory")                                         \
+  X(ES_ERR_NUMERIC, "numerical failure")                                   \
+  X(ES_ERR_MPI, "MPI error")                                               \
+  X(ES_ERR_HDF5, "HDF5 error")                                             \
+  X(ES_ERR_STOPPED, "stopped by signal")                                   \
+  X(ES_ERR_INTERNAL, "internal error")
+
+typedef enum {
+#define ES__ENUM(code, msg) code,
+  ES_STATUS_MAP(ES__ENUM)
+#undef ES__ENUM
+      ES_STATUS_COUNT
+} es_status;
+
+/* Name ("ES_ERR_INPUT") and short description of a status. Never NULL. */
+const char *es_status_name(es_status s);
+const char *es_status_str(es_status s);
+
+/* The last error message of this thread of control (one per process: the engine is
+ * single-threaded per rank). es_error_set formats it; es_error_msg reads it. */
+void es_error_set(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+const char *es_error_msg(void);
+void es_error_clear(void);
+
+/* Propagate a non-OK status to the caller. */
+#define ES_CALL(expr)                    \
+  do {                                   \
+    es_status es__s = (expr);            \
+    if (es__s != ES_OK) return es__s;    \
+  } while (0)
+
+/* Fail with CODE and a formatted message when COND is false. The format is part of
+ * the variadic arguments so no GNU extension is needed (STYLE V1). */
+#define ES_CHECK(cond, code, ...)        \
+  do {                                   \
+    if (!(cond)) {                       \
+      es_error_set(__VA_ARGS__);         \
+      return (code);                     \
+    }                                    \
+  } while (0)
+
+/* Wall-clock seconds since an arbitrary origin (monotonic). */
+double es_wtime(void);
+
+/* ISO 8601 UTC time stamp of now into buf (>= 21 bytes). */
+void es_timestamp(char *buf, size_t len);
+
+/* SHA-256 of a byte string as 64 lowercase hex digits plus NUL into hex[65]. */
+void es_sha256_hex(const void *data, size_t len, char hex[65]);
+
+/* 64-bit mixing function (splitmix64 finaliser): used to key random streams. */
+uint64_t es_mix64(uint64_t x);
+
+/* Bits of a double as an integer (for hashing exact values). */
+uint64_t es_double_bits(double x);
+
+/* malloc/calloc that never return NULL silently: NULL plus an error message. */
+void *es_calloc(size_t n, size_t size);
+void es_free(void *p);
+
+/* A growable string buffer, used to build canonical texts and messages. */
+typedef struct {
+  char *s;
+  size_t len, cap;
+  int failed; /* set when an allocation failed: the text is then incomplete */
+} es_strbuf;
+
+void es_strbuf_printf(es_strbuf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void es_strbuf_free(es_strbuf *b);
+
+#define ES_PI 3.14159265358979323846
+
+#endif

@@ -1,0 +1,380 @@
+#include "edgesweep/h5out.h"
+
+#include <hdf5.h>
+#include <hdf5_hl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edgesweep/observables.h"
+
+/* Fail with the HDF5 call named when it returns a negative value (STYLE A6, V7). */
+#define ES_H5(call)                                                                \
+  do {                                                                             \
+    if ((call) < 0) {                                                              \
+      es_error_set("HDF5 call failed: %s (%s:%d)", #call, __FILE__, __LINE__);     \
+      return ES_ERR_HDF5;                                                          \
+    }                                                                              \
+  } while (0)
+
+#define ES__STRLEN 96 /* fixed-length string datasets (reasons): parallel HDF5 cannot
+                         write variable-length data */
+
+typedef enum { ES__F64, ES__I64, ES__I8, ES__STR } es__dtype;
+
+/* One dataset of the layout. AXES names its dimensions by letter:
+ * w = sigma_w2, b = sigma_b2, d = depth, n = width, t = task. */
+typedef struct {
+  const char *group, *name;
+  es__dtype type;
+  const char *axes, *units, *description;
+} es__dsdef;
+
+static const es__dsdef es__layout[] = {
+    {"ensemble", "networks", ES__I64, "wbdn", "1", "number of networks in the statistics"},
+    {"mft", "q_star", ES__F64, "wb", "1", "MFT fixed point q* reached from q0 (NaN: none)"},
+    {"mft", "c_star", ES__F64, "wb", "1", "MFT fixed point c* of the correlation map"},
+    {"mft", "chi1", ES__F64, "wb", "1", "chi_1 = (1-gamma)^2 + sigma_w2 E[phi'^2] at q*"},
+    {"mft", "chi_q", ES__F64, "wb", "1", "chi_q = F'(q*), slope of the q-map"},
+    {"mft", "chi_c", ES__F64, "wb", "1", "chi_c, slope of the c-map at c*"},
+    {"mft", "xi_q", ES__F64, "wb", "layers", "xi_q = -1/ln chi_q (inf at chi_q = 1)"},
+    {"mft", "xi_c", ES__F64, "wb", "layers", "xi_c = -1/ln chi_c (inf at chi_c = 1)"},
+    {"mft", "lyapunov", ES__F64, "wb", "1/layer", "lambda = ln(chi_1)/2"},
+    {"mft", "phase", ES__I8, "wb", "1",
+     "0 ordered, 1 chaotic, 2 critical, 3 no finite fixed point"},
+    {"mft", "reason", ES__STR, "wb", "", "why a value is NaN (empty when all exist)"},
+    {"mft", "q", ES__F64, "wbd", "1", "MFT trajectory q^t from q0 at the recorded depths"},
+    {"mft", "c", ES__F64, "wbd", "1", "MFT trajectory c^t from c0 at the recorded depths"},
+    {"mft", "logjac", ES__F64, "wbd", "1", "MFT ln(r^t/r^0) of the tangent"},
+    {"mft", "critical_sigma_w2", ES__F64, "b", "1",
+     "sigma_w2 where chi_1(q*) = 1 at this sigma_b2 (NaN: none)"},
+    {"run", "status", ES__I8, "wbn", "1",
+     "0 pending, 1 done, 2 flagged (non-finite or overflow, see reason)"},
+    {"run", "reason", ES__STR, "wbn", "", "why a point was flagged"},
+    {"run", "task_point", ES__I64, "t", "1", "flat index (sigma_w2, sigma_b2, width) of the task"},
+    {"run", "task_networks_begin", ES__I64, "t", "1", "first network of the task"},
+    {"run", "task_networks_end", ES__I64, "t", "1", "one past the last network of the task"},
+    {"run", "task_rank", ES__I64, "t", "1", "MPI rank that computed the task"},
+    {"run", "task_start", ES__F64, "t", "s", "start, seconds since the run began"},
+    {"run", "task_end", ES__F64, "t", "s", "end, seconds since the run began"},
+    {"run", "task_seconds", ES__F64, "t", "s", "wall time of the task"},
+};
+#define ES__NLAYOUT ((int)(sizeof es__layout / sizeof es__layout[0]))
+#define ES__MAXDS (ES__NLAYOUT + ES_F_COUNT)
+
+typedef struct {
+  char path[64];
+  hid_t id;
+  hid_t mem_type;
+  int rank;
+} es__ds;
+
+struct es_h5out {
+  MPI_Comm comm;
+  hid_t file, xfer;
+  hid_t str_type; /* fixed-length string type */
+  hid_t scales[5];
+  es__ds ds[ES__MAXDS];
+  int nds;
+  int64_t dims[5];
+};
+
+static const char es__axis_letters[] = "wbdnt";
+
+static es_status es__attr_str(hid_t obj, const char *name, const char *value) {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  ES_H5(t);
+  ES_H5(H5Tset_size(t, H5T_VARIABLE));
+  ES_H5(H5Tset_cset(t, H5T_CSET_UTF8));
+  hid_t sp = H5Screate(H5S_SCALAR);
+  ES_H5(sp);
+  if (H5Aexists(obj, name) > 0) ES_H5(H5Adelete(obj, name));
+  hid_t a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+  ES_H5(a);
+  const char *v = value ? value : "";
+  ES_H5(H5Awrite(a, t, &v));
+  H5Aclose(a);
+  H5Sclose(sp);
+  H5Tclose(t);
+  return ES_OK;
+}
+
+static es_status es__attr_num(hid_t obj, const char *name, hid_t type, const void *v) {
+  hid_t sp = H5Screate(H5S_SCALAR);
+  ES_H5(sp);
+  hid_t a = H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+  ES_H5(a);
+  ES_H5(H5Awrite(a, type, v));
+  H5Aclose(a);
+  H5Sclose(sp);
+  return ES_OK;
+}
+
+static es_status es__describe(hid_t obj, const char *units, const char *long_name,
+                              const char *description) {
+  ES_CALL(es__attr_str(obj, "units", units));
+  ES_CALL(es__attr_str(obj, "long_name", long_name));
+  if (description) ES_CALL(es__attr_str(obj, "description", description));
+  return ES_OK;
+}
+
+/* Root coordinate datasets, made dimension scales so every axis has a name in xarray. */
+static es_status es__coords(es_h5out *h, const es_job *j, int64_t ntasks) {
+  const es_axis *ax[4] = {&j->sigma_w2, &j->sigma_b2, &j->depth, &j->width};
+  static const char *const names[5] = {"sigma_w2", "sigma_b2", "depth", "width", "run/task"};
+  static const char *const units[5] = {"1", "1", "layers", "neurons", "1"};
+  static const char *const longs[5] = {
+      "weight variance sigma_w^2 (W_ij ~ N(0, sigma_w^2/N))", "bias variance sigma_b^2",
+      "recorded depth t (pre-activation layer h^t)", "hidden width N", "task index"};
+  for (int a = 0; a < 5; a++) {
+    hsize_t n = (hsize_t)(a < 4 ? ax[a]->n : (ntasks > 0 ? ntasks : 1));
+    h->dims[a] = (int64_t)n;
+    hid_t sp = H5Screate_simple(1, &n, NULL);
+    ES_H5(sp);
+    hid_t type = a < 2 ? H5T_IEEE_F64LE : H5T_STD_I64LE;
+    hid_t d = H5Dcreate2(h->file, names[a], type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    ES_H5(d);
+    H5Sclose(sp);
+    /* Every rank passes the same values; HDF5 writes them once, collectively. */
+    if (a < 2) {
+      ES_H5(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, h->xfer, ax[a]->v));
+    } else {
+      int64_t *iv = malloc(n * sizeof *iv);
+      if (!iv) return ES_ERR_NOMEM;
+      for (hsize_t i = 0; i < n; i++) iv[i] = a < 4 ? (int64_t)ax[a]->v[i] : (int64_t)i;
+      herr_t e = H5Dwrite(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, h->xfer, iv);
+      free(iv);
+      ES_H5(e);
+    }
+    ES_H5(H5DSset_scale(d, a == 4 ? "task" : names[a]));
+    ES_CALL(es__describe(d, units[a], longs[a], NULL));
+    h->scales[a] = d;
+  }
+  return ES_OK;
+}
+
+static es_status es__dataset(es_h5out *h, const char *group, const char *name, es__dtype type,
+                             const char *axes, const char *units, const char *desc) {
+  ES_CHECK(h->nds < ES__MAXDS, ES_ERR_INTERNAL, "too many datasets");
+  hsize_t dims[5];
+  int rank = (int)strlen(axes), which[5];
+  for (int i = 0; i < rank; i++) {
+    which[i] = (int)(strchr(es__axis_letters, axes[i]) - es__axis_letters);
+    dims[i] = (hsize_t)h->dims[which[i]];
+  }
+  hid_t ftype, mtype;
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  ES_H5(dcpl);
+  /* Early allocation and a fill value: pending entries read as NaN / 0 / "" and later
+   * independent writes touch no metadata. */
+  ES_H5(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY));
+  ES_H5(H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC));
+  if (type == ES__F64) {
+    double nan = NAN;
+    ftype = H5T_IEEE_F64LE;
+    mtype = H5T_NATIVE_DOUBLE;
+    ES_H5(H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan));
+  } else if (type == ES__I64) {
+    int64_t z = 0;
+    ftype = H5T_STD_I64LE;
+    mtype = H5T_NATIVE_INT64;
+    ES_H5(H5Pset_fill_value(dcpl, H5T_NATIVE_INT64, &z));
+  } else if (type == ES__I8) {
+    signed char z = 0;
+    ftype = H5T_STD_I8LE;
+    mtype = H5T_NATIVE_SCHAR;
+    ES_H5(H5Pset_fill_value(dcpl, H5T_NATIVE_SCHAR, &z));
+  } else {
+    ftype = mtype = h->str_type;
+  }
+  hid_t sp = H5Screate_simple(rank, dims, NULL);
+  ES_H5(sp);
+  char path[64];
+  snprintf(path, sizeof path, "%s/%s", group, name);
+  hid_t d = H5Dcreate2(h->file, path, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  ES_H5(d);
+  H5Sclose(sp);
+  H5Pclose(dcpl);
+  for (int i = 0; i < rank; i++) ES_H5(H5DSattach_scale(d, h->scales[which[i]], (unsigned)i));
+  ES_CALL(es__describe(d, units, desc, NULL));
+  es__ds *e = &h->ds[h->nds++];
+  snprintf(e->path, sizeof e->path, "%s", path);
+  e->id = d;
+  e->mem_type = mtype;
+  e->rank = rank;
+  return ES_OK;
+}
+
+static es_status es__provenance(es_h5out *h, const es_job *j, const es_h5_prov *p) {
+  hid_t f = h->file;
+  ES_CALL(es__attr_str(f, "format", "edgesweep/1"));
+  ES_CALL(es__attr_str(f, "version", p->version));
+  ES_CALL(es__attr_str(f, "git_commit", p->git_commit));
+  ES_CALL(es__attr_str(f, "job", j->text));
+  ES_CALL(es__attr_str(f, "job_canonical", j->canonical));
+  ES_CALL(es__attr_str(f, "job_sha256", j->sha256));
+  ES_CALL(es__attr_str(f, "job_path", j->path));
+  ES_CALL(es__attr_num(f, "seed", H5T_NATIVE_UINT64, &j->seed));
+  ES_CALL(es__attr_str(f, "command_line", p->command_line));
+  ES_CALL(es__attr_num(f, "ranks", H5T_NATIVE_INT, &p->ranks));
+  ES_CALL(es__attr_str(f, "created", p->created));
+  ES_CALL(es__attr_str(f, "completed", ""));
+  ES_CALL(es__attr_str(f, "libraries", p->libraries));
+  ES_CALL(es__attr_str(f, "host", p->host));
+  ES_CALL(es__attr_str(f, "name", j->name));
+  ES_CALL(es__attr_str(f, "architecture", es_arch_name(j->arch)));
+  ES_CALL(es__attr_str(f, "activation", j->act->name));
+  ES_CALL(es__attr_str(f, "method", es_method_name(j->method)));
+  ES_CALL(es__attr_num(f, "networks", H5T_NATIVE_INT64, &j->networks));
+  ES_CALL(es__attr_num(f, "leak", H5T_NATIVE_DOUBLE, &j->leak));
+  ES_CALL(es__attr_num(f, "noise", H5T_NATIVE_DOUBLE, &j->noise));
+  ES_CALL(es__attr_num(f, "q0", H5T_NATIVE_DOUBLE, &j->q0));
+  ES_CALL(es__attr_num(f, "c0", H5T_NATIVE_DOUBLE, &j->c0));
+  return ES_OK;
+}
+
+static es_status es__create(es_h5out *h, const char *path, const es_job *j,
+                            const es_h5_prov *prov, int64_t ntasks) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  ES_H5(fapl);
+  ES_H5(H5Pset_fapl_mpio(fapl, h->comm, MPI_INFO_NULL));
+  ES_H5(H5Pset_all_coll_metadata_ops(fapl, 1));
+  ES_H5(H5Pset_coll_metadata_write(fapl, 1));
+  h->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
+  ES_CHECK(h->file >= 0, ES_ERR_IO, "cannot create the HDF5 file %s", path);
+  h->xfer = H5Pcreate(H5P_DATASET_XFER);
+  ES_H5(h->xfer);
+  h->str_type = H5Tcopy(H5T_C_S1);
+  ES_H5(h->str_type);
+  ES_H5(H5Tset_size(h->str_type, ES__STRLEN));
+  ES_H5(H5Tset_strpad(h->str_type, H5T_STR_NULLTERM));
+  static const char *const groups[] = {"ensemble", "mft", "run"};
+  for (int g = 0; g < 3; g++) {
+    hid_t gid = H5Gcreate2(h->file, groups[g], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    ES_H5(gid);
+    H5Gclose(gid);
+  }
+  /* Collective writes while the layout is built (every rank holds the same values). */
+  ES_H5(H5Pset_dxpl_mpio(h->xfer, H5FD_MPIO_COLLECTIVE));
+  ES_CALL(es__coords(h, j, ntasks));
+  for (int f = 0; f < ES_F_COUNT; f++) {
+    const es_field_desc *d = es_field_get((es_field)f);
+    ES_CALL(es__dataset(h, "ensemble", d->name, ES__F64, "wbdn", d->units, d->description));
+  }
+  for (int i = 0; i < ES__NLAYOUT; i++) {
+    const es__dsdef *d = &es__layout[i];
+    ES_CALL(es__dataset(h, d->group, d->name, d->type, d->axes, d->units, d->description));
+  }
+  ES_CALL(es__provenance(h, j, prov));
+  ES_H5(H5Fflush(h->file, H5F_SCOPE_GLOBAL));
+  /* From here on each rank writes its own points on its own. */
+  ES_H5(H5Pset_dxpl_mpio(h->xfer, H5FD_MPIO_INDEPENDENT));
+  return ES_OK;
+}
+
+es_status es_h5out_create(MPI_Comm comm, const char *path, const es_job *job,
+                          const es_h5_prov *prov, int64_t ntasks, es_h5out **out) {
+  *out = NULL;
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  es_h5out *h = calloc(1, sizeof *h);
+  ES_CHECK(h, ES_ERR_NOMEM, "out of memory");
+  h->comm = comm;
+  h->file = h->xfer = h->str_type = -1;
+  for (int a = 0; a < 5; a++) h->scales[a] = -1;
+  es_status st = es__create(h, path, job, prov, ntasks);
+  if (st != ES_OK) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", es_error_msg());
+    es_h5out_close(&h, NULL);
+    es_error_set("%s", msg);
+    return st;
+  }
+  *out = h;
+  return ES_OK;
+}
+
+static es__ds *es__find(es_h5out *h, const char *path) {
+  for (int i = 0; i < h->nds; i++)
+    if (strcmp(h->ds[i].path, path) == 0) return &h->ds[i];
+  return NULL;
+}
+
+static es_status es__write(es_h5out *h, const char *dset, const int64_t *start,
+                           const int64_t *count, const void *data) {
+  es__ds *d = es__find(h, dset);
+  ES_CHECK(d, ES_ERR_INTERNAL, "no dataset %s in the layout", dset);
+  hsize_t st[5], ct[5];
+  hsize_t n = 1;
+  for (int i = 0; i < d->rank; i++) {
+    st[i] = (hsize_t)start[i];
+    ct[i] = (hsize_t)count[i];
+    n *= ct[i];
+  }
+  hid_t fs = H5Dget_space(d->id);
+  ES_H5(fs);
+  ES_H5(H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, ct, NULL));
+  hid_t ms = H5Screate_simple(1, &n, NULL);
+  ES_H5(ms);
+  herr_t e = H5Dwrite(d->id, d->mem_type, ms, fs, h->xfer, data);
+  H5Sclose(ms);
+  H5Sclose(fs);
+  ES_CHECK(e >= 0, ES_ERR_HDF5, "HDF5: writing %s failed", dset);
+  return ES_OK;
+}
+
+es_status es_h5out_write_f64(es_h5out *h, const char *dset, const int64_t *start,
+                             const int64_t *count, const double *data) {
+  return es__write(h, dset, start, count, data);
+}
+
+es_status es_h5out_write_i64(es_h5out *h, const char *dset, const int64_t *start,
+                             const int64_t *count, const int64_t *data) {
+  return es__write(h, dset, start, count, data);
+}
+
+es_status es_h5out_write_i8(es_h5out *h, const char *dset, const int64_t *start,
+                            const int64_t *count, const signed char *data) {
+  return es__write(h, dset, start, count, data);
+}
+
+es_status es_h5out_write_str(es_h5out *h, const char *dset, const int64_t *start,
+                             const char *text) {
+  char buf[ES__STRLEN] = {0};
+  snprintf(buf, sizeof buf, "%s", text ? text : "");
+  int64_t count[5] = {1, 1, 1, 1, 1};
+  return es__write(h, dset, start, count, buf);
+}
+
+es_status es_h5out_flush(es_h5out *h) {
+  ES_H5(H5Fflush(h->file, H5F_SCOPE_GLOBAL));
+  return ES_OK;
+}
+
+es_status es_h5out_close(es_h5out **hp, const char *completed) {
+  if (!hp || !*hp) return ES_OK;
+  es_h5out *h = *hp;
+  es_status st = ES_OK;
+  if (h->file >= 0 && completed) st = es__attr_str(h->file, "completed", completed);
+  for (int i = 0; i < h->nds; i++) H5Dclose(h->ds[i].id);
+  for (int a = 0; a < 5; a++)
+    if (h->scales[a] >= 0) H5Dclose(h->scales[a]);
+  if (h->str_type >= 0) H5Tclose(h->str_type);
+  if (h->xfer >= 0) H5Pclose(h->xfer);
+  if (h->file >= 0 && H5Fclose(h->file) < 0 && st == ES_OK) {
+    es_error_set("HDF5: closing the output file failed");
+    st = ES_ERR_HDF5;
+  }
+  free(h);
+  *hp = NULL;
+  return st;
+}
+
+const char *es_h5out_hdf5_version(void) {
+  static char v[32];
+  unsigned maj, min, rel;
+  H5get_libversion(&maj, &min, &rel);
+  snprintf(v, sizeof v, "%u.%u.%u", maj, min, rel);
+  return v;
+}

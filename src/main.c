@@ -1,0 +1,140 @@
+/* edgesweep: command-line entry. A shim over the driver (STYLE A19): parse arguments, start
+ * MPI for the commands that need it, map the status to the exit code of SPEC §4. */
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "edgesweep/driver.h"
+#include "es_config.h"
+
+enum { ES_EXIT_OK = 0, ES_EXIT_FAIL = 1, ES_EXIT_INPUT = 2, ES_EXIT_STOPPED = 3 };
+
+static const char es__usage[] =
+    "usage:\n"
+    "  edgesweep run JOB.ini [-o OUT.h5] [--force] [--set section.key=value]... [--quiet]\n"
+    "  edgesweep check JOB.ini [--set section.key=value]...\n"
+    "  edgesweep mft --activation A --sigma-w2 X --sigma-b2 Y [--leak G] [--json]\n"
+    "  edgesweep critical --activation A --sigma-b2 Y [--json]\n"
+    "  edgesweep keys            print every job key with its default and meaning\n"
+    "  edgesweep --help | --version\n"
+    "\n"
+    "run under MPI as: mpirun -n P edgesweep run JOB.ini (or srun, or alone).\n"
+    "exit codes: 0 done, 1 runtime failure, 2 bad input (nothing written), 3 stopped.\n";
+
+static int es__exit_code(es_status st) {
+  switch (st) {
+    case ES_OK: return ES_EXIT_OK;
+    case ES_ERR_INPUT: return ES_EXIT_INPUT;
+    case ES_ERR_STOPPED: return ES_EXIT_STOPPED;
+    default: return ES_EXIT_FAIL;
+  }
+}
+
+/* The command line as typed, for the provenance of the output. */
+static char *es__command_line(int argc, char **argv) {
+  size_t n = 1;
+  for (int i = 0; i < argc; i++) n += strlen(argv[i]) + 3;
+  char *s = malloc(n);
+  if (!s) return NULL;
+  s[0] = '\0';
+  for (int i = 0; i < argc; i++) {
+    if (i) strcat(s, " ");
+    int quote = strpbrk(argv[i], " \t'\"") != NULL;
+    if (quote) strcat(s, "'");
+    strcat(s, argv[i]);
+    if (quote) strcat(s, "'");
+  }
+  return s;
+}
+
+/* Parse `run`/`check` arguments into OPTS; returns 0 or prints a message and returns 2. */
+static int es__parse_run(int argc, char **argv, int is_run, es_run_opts *o, es_override *sets) {
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    int has_next = i + 1 < argc;
+    if (strcmp(a, "--set") == 0 && has_next) {
+      sets[o->nsets++].text = argv[++i];
+    } else if (strncmp(a, "--set=", 6) == 0) {
+      sets[o->nsets++].text = a + 6;
+    } else if (is_run && (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && has_next) {
+      o->output = argv[++i];
+    } else if (is_run && strcmp(a, "--force") == 0) {
+      o->force = 1;
+    } else if (is_run && strcmp(a, "--quiet") == 0) {
+      o->quiet = 1;
+    } else if (is_run && strcmp(a, "--resume") == 0) {
+      fprintf(stderr, "edgesweep: --resume is not available in this version yet\n");
+      return ES_EXIT_INPUT;
+    } else if (a[0] == '-' && a[1]) {
+      fprintf(stderr, "edgesweep %s: unknown or incomplete option '%s'\n%s", argv[1], a,
+              es__usage);
+      return ES_EXIT_INPUT;
+    } else if (!o->job_path) {
+      o->job_path = a;
+    } else {
+      fprintf(stderr, "edgesweep %s: unexpected argument '%s'\n", argv[1], a);
+      return ES_EXIT_INPUT;
+    }
+  }
+  if (!o->job_path) {
+    fprintf(stderr, "edgesweep %s: missing JOB.ini\n%s", argv[1], es__usage);
+    return ES_EXIT_INPUT;
+  }
+  return ES_EXIT_OK;
+}
+
+static int es__run_mpi(int argc, char **argv, int is_run) {
+  es_override *sets = calloc((size_t)argc, sizeof *sets);
+  es_run_opts o = {0};
+  if (!sets) return ES_EXIT_FAIL;
+  int rc = es__parse_run(argc, argv, is_run, &o, sets);
+  if (rc != ES_EXIT_OK) {
+    free(sets);
+    return rc;
+  }
+  o.sets = sets;
+  char *cl = es__command_line(argc, argv);
+  o.command_line = cl ? cl : "";
+  int provided;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  /* Return codes instead of aborts, so that checks on MPI calls mean something (A6). */
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  es_status st = is_run ? es_run(MPI_COMM_WORLD, &o, stderr) : es_check(MPI_COMM_WORLD, &o, stdout);
+  if (st != ES_OK && rank == 0)
+    fprintf(stderr, "edgesweep: %s: %s\n", st == ES_ERR_INPUT ? "error" : es_status_str(st),
+            es_error_msg());
+  MPI_Finalize();
+  free(cl);
+  free(sets);
+  return es__exit_code(st);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fputs(es__usage, stderr);
+    return ES_EXIT_INPUT;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+    fputs(es__usage, stdout);
+    return ES_EXIT_OK;
+  }
+  if (strcmp(cmd, "--version") == 0) {
+    printf("edgesweep %s (git %s)\n", ES_VERSION, ES_GIT_COMMIT);
+    return ES_EXIT_OK;
+  }
+  if (strcmp(cmd, "run") == 0) return es__run_mpi(argc, argv, 1);
+  if (strcmp(cmd, "check") == 0) return es__run_mpi(argc, argv, 0);
+  if (strcmp(cmd, "mft") == 0) return es_cmd_mft(argc - 1, argv + 1);
+  if (strcmp(cmd, "critical") == 0) return es_cmd_critical(argc - 1, argv + 1);
+  if (strcmp(cmd, "keys") == 0) {
+    es_job_print_keys(stdout);
+    return ES_EXIT_OK;
+  }
+  fprintf(stderr, "edgesweep: unknown command '%s'\n%s", cmd, es__usage);
+  return ES_EXIT_INPUT;
+}
