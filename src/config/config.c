@@ -119,8 +119,8 @@ static void es__fail(es__parse *ps, int line, const char *fmt, const char *a, co
 static es_status es__store(es__parse *ps, const char *section, const char *key,
                            const char *value, int line, int from_set) {
   if (!es__known_section(section)) {
-    es__fail(ps, line, "unknown section [%s] (sections: run, network, grid, ensemble)%s",
-             section, "");
+    es__fail(ps, line, "[%s] %s: unknown section (sections: run, network, grid, ensemble)",
+             section, key);
     return ES_ERR_INPUT;
   }
   int k = es__find_key(section, key);
@@ -250,12 +250,11 @@ static es_status es__conv_axis(const es__parse *ps, int k, es_axis *axis) {
     double v = axis->v[i];
     if (v < es__keys[k].min || v > es__keys[k].max) {
       char m[300];
-      const char *why = es__keys[k].min > 0 && es__keys[k].min < 1e-100
-                            ? "must be > 0"
-                            : (v < es__keys[k].min ? "is below the minimum" : "is above the maximum");
-      snprintf(m, sizeof m, "value %.17g %s (allowed [%g, %g])", v, why,
-               es__keys[k].min < 1e-100 && es__keys[k].min > 0 ? 0.0 : es__keys[k].min,
-               es__keys[k].max);
+      if (es__keys[k].min > 0 && es__keys[k].min < 1e-100)
+        snprintf(m, sizeof m, "value %.17g must be > 0", v);
+      else
+        snprintf(m, sizeof m, "value %.17g is out of range [%g, %g]", v, es__keys[k].min,
+                 es__keys[k].max);
       es_axis_free(axis);
       return es__keyerr(ps, k, m);
     }

@@ -70,17 +70,22 @@ typedef struct {
   int rank;
 } es__ds;
 
+static const char es__axis_letters[] = "wbdnt";
+#define ES__NGROUPS 3
+static const char *const es__groups[ES__NGROUPS] = {"ensemble", "mft", "run"};
+static const char *const es__group_axes[ES__NGROUPS] = {"wbdn", "wbd", "wbnt"};
+
 struct es_h5out {
   MPI_Comm comm;
   hid_t file, xfer;
   hid_t str_type; /* fixed-length string type */
-  hid_t scales[5];
+  hid_t scales[5];                /* root coordinates (task: none) */
+  hid_t local[ES__NGROUPS][5];    /* per-group copies, -1 where a group lacks the axis */
   es__ds ds[ES__MAXDS];
   int nds;
   int64_t dims[5];
 };
 
-static const char es__axis_letters[] = "wbdnt";
 
 static es_status es__attr_str(hid_t obj, const char *name, const char *value) {
   hid_t t = H5Tcopy(H5T_C_S1);
@@ -119,38 +124,51 @@ static es_status es__describe(hid_t obj, const char *units, const char *long_nam
   return ES_OK;
 }
 
-/* Root coordinate datasets, made dimension scales so every axis has a name in xarray. */
-static es_status es__coords(es_h5out *h, const es_job *j, int64_t ntasks) {
+/* Coordinate datasets, made dimension scales. The root holds one per axis (SPEC §5); each
+ * group holds its own copy as well, because xarray's open_dataset(group=G) reads coordinate
+ * values only from inside G. Every dataset axis gets both scales attached. */
+static const char *const es__axis_names[5] = {"sigma_w2", "sigma_b2", "depth", "width", "task"};
+
+static es_status es__scale(es_h5out *h, const es_job *j, const char *group, int a, hid_t *out) {
   const es_axis *ax[4] = {&j->sigma_w2, &j->sigma_b2, &j->depth, &j->width};
-  static const char *const names[5] = {"sigma_w2", "sigma_b2", "depth", "width", "run/task"};
   static const char *const units[5] = {"1", "1", "layers", "neurons", "1"};
   static const char *const longs[5] = {
       "weight variance sigma_w^2 (W_ij ~ N(0, sigma_w^2/N))", "bias variance sigma_b^2",
       "recorded depth t (pre-activation layer h^t)", "hidden width N", "task index"};
-  for (int a = 0; a < 5; a++) {
-    hsize_t n = (hsize_t)(a < 4 ? ax[a]->n : (ntasks > 0 ? ntasks : 1));
-    h->dims[a] = (int64_t)n;
-    hid_t sp = H5Screate_simple(1, &n, NULL);
-    ES_H5(sp);
-    hid_t type = a < 2 ? H5T_IEEE_F64LE : H5T_STD_I64LE;
-    hid_t d = H5Dcreate2(h->file, names[a], type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    ES_H5(d);
-    H5Sclose(sp);
-    /* Every rank passes the same values; HDF5 writes them once, collectively. */
-    if (a < 2) {
-      ES_H5(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, h->xfer, ax[a]->v));
-    } else {
-      int64_t *iv = malloc(n * sizeof *iv);
-      if (!iv) return ES_ERR_NOMEM;
-      for (hsize_t i = 0; i < n; i++) iv[i] = a < 4 ? (int64_t)ax[a]->v[i] : (int64_t)i;
-      herr_t e = H5Dwrite(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, h->xfer, iv);
-      free(iv);
-      ES_H5(e);
-    }
-    ES_H5(H5DSset_scale(d, a == 4 ? "task" : names[a]));
-    ES_CALL(es__describe(d, units[a], longs[a], NULL));
-    h->scales[a] = d;
+  hsize_t n = (hsize_t)h->dims[a];
+  char path[64];
+  snprintf(path, sizeof path, "%s%s%s", group, *group ? "/" : "", es__axis_names[a]);
+  hid_t sp = H5Screate_simple(1, &n, NULL);
+  ES_H5(sp);
+  hid_t type = a < 2 ? H5T_IEEE_F64LE : H5T_STD_I64LE;
+  hid_t d = H5Dcreate2(h->file, path, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  ES_H5(d);
+  H5Sclose(sp);
+  /* Every rank passes the same values; HDF5 writes them once, collectively. */
+  if (a < 2) {
+    ES_H5(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, h->xfer, ax[a]->v));
+  } else {
+    int64_t *iv = malloc(n * sizeof *iv);
+    ES_CHECK(iv, ES_ERR_NOMEM, "out of memory");
+    for (hsize_t i = 0; i < n; i++) iv[i] = a < 4 ? (int64_t)ax[a]->v[i] : (int64_t)i;
+    herr_t e = H5Dwrite(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, h->xfer, iv);
+    free(iv);
+    ES_H5(e);
   }
+  ES_H5(H5DSset_scale(d, es__axis_names[a]));
+  ES_CALL(es__describe(d, units[a], longs[a], NULL));
+  *out = d;
+  return ES_OK;
+}
+
+static es_status es__coords(es_h5out *h, const es_job *j, int64_t ntasks) {
+  const es_axis *ax[4] = {&j->sigma_w2, &j->sigma_b2, &j->depth, &j->width};
+  for (int a = 0; a < 5; a++) h->dims[a] = a < 4 ? ax[a]->n : (ntasks > 0 ? ntasks : 1);
+  for (int a = 0; a < 4; a++) ES_CALL(es__scale(h, j, "", a, &h->scales[a]));
+  for (int g = 0; g < ES__NGROUPS; g++)
+    for (int a = 0; a < 5; a++)
+      if (strchr(es__group_axes[g], es__axis_letters[a]))
+        ES_CALL(es__scale(h, j, es__groups[g], a, &h->local[g][a]));
   return ES_OK;
 }
 
@@ -196,7 +214,13 @@ static es_status es__dataset(es_h5out *h, const char *group, const char *name, e
   ES_H5(d);
   H5Sclose(sp);
   H5Pclose(dcpl);
-  for (int i = 0; i < rank; i++) ES_H5(H5DSattach_scale(d, h->scales[which[i]], (unsigned)i));
+  int g = 0;
+  while (g < ES__NGROUPS && strcmp(es__groups[g], group) != 0) g++;
+  ES_CHECK(g < ES__NGROUPS, ES_ERR_INTERNAL, "unknown group %s", group);
+  for (int i = 0; i < rank; i++) {
+    ES_H5(H5DSattach_scale(d, h->local[g][which[i]], (unsigned)i));
+    if (h->scales[which[i]] >= 0) ES_H5(H5DSattach_scale(d, h->scales[which[i]], (unsigned)i));
+  }
   ES_CALL(es__describe(d, units, desc, NULL));
   es__ds *e = &h->ds[h->nds++];
   snprintf(e->path, sizeof e->path, "%s", path);
@@ -250,9 +274,8 @@ static es_status es__create(es_h5out *h, const char *path, const es_job *j,
   ES_H5(h->str_type);
   ES_H5(H5Tset_size(h->str_type, ES__STRLEN));
   ES_H5(H5Tset_strpad(h->str_type, H5T_STR_NULLTERM));
-  static const char *const groups[] = {"ensemble", "mft", "run"};
-  for (int g = 0; g < 3; g++) {
-    hid_t gid = H5Gcreate2(h->file, groups[g], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  for (int g = 0; g < ES__NGROUPS; g++) {
+    hid_t gid = H5Gcreate2(h->file, es__groups[g], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     ES_H5(gid);
     H5Gclose(gid);
   }
@@ -282,7 +305,10 @@ es_status es_h5out_create(MPI_Comm comm, const char *path, const es_job *job,
   ES_CHECK(h, ES_ERR_NOMEM, "out of memory");
   h->comm = comm;
   h->file = h->xfer = h->str_type = -1;
-  for (int a = 0; a < 5; a++) h->scales[a] = -1;
+  for (int a = 0; a < 5; a++) {
+    h->scales[a] = -1;
+    for (int g = 0; g < ES__NGROUPS; g++) h->local[g][a] = -1;
+  }
   es_status st = es__create(h, path, job, prov, ntasks);
   if (st != ES_OK) {
     char msg[1024];
@@ -358,8 +384,11 @@ es_status es_h5out_close(es_h5out **hp, const char *completed) {
   es_status st = ES_OK;
   if (h->file >= 0 && completed) st = es__attr_str(h->file, "completed", completed);
   for (int i = 0; i < h->nds; i++) H5Dclose(h->ds[i].id);
-  for (int a = 0; a < 5; a++)
+  for (int a = 0; a < 5; a++) {
     if (h->scales[a] >= 0) H5Dclose(h->scales[a]);
+    for (int g = 0; g < ES__NGROUPS; g++)
+      if (h->local[g][a] >= 0) H5Dclose(h->local[g][a]);
+  }
   if (h->str_type >= 0) H5Tclose(h->str_type);
   if (h->xfer >= 0) H5Pclose(h->xfer);
   if (h->file >= 0 && H5Fclose(h->file) < 0 && st == ES_OK) {

@@ -1,0 +1,38 @@
+#!/bin/bash
+# Install the Debian 12 packages edgesweep needs, only those that are missing.
+# Usage: scripts/install-deps.sh [--with-slurm]     (as root, or with sudo available)
+set -euo pipefail
+
+pkgs=(gcc git libc6-dev meson ninja-build pkg-config
+      libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libopenblas-dev
+      librandom123-dev libinih-dev
+      python3-h5py python3-numpy python3-scipy python3-matplotlib python3-xarray
+      python3-h5netcdf)
+if [ "${1:-}" = "--with-slurm" ]; then
+  pkgs+=(slurmctld slurmd slurm-client munge)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "install-deps: all ${#pkgs[@]} packages present"
+fi
+
+# hdf5.pc is an alternatives link; it must point at a parallel (MPI) build.
+pc=$(readlink -f /usr/lib/x86_64-linux-gnu/pkgconfig/hdf5.pc 2>/dev/null || true)
+case "$pc" in
+  *openmpi*|*mpi*) ;;
+  *) echo "install-deps: pointing hdf5.pc at the Open MPI build"
+     $SUDO update-alternatives --set hdf5.pc /usr/lib/x86_64-linux-gnu/pkgconfig/hdf5-mpi.pc ;;
+esac

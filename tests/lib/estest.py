@@ -1,0 +1,97 @@
+"""Shared helpers for edgesweep's Python tests: run the binary, write jobs, read outputs."""
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+MPI_ENV = {
+    "OMPI_ALLOW_RUN_AS_ROOT": "1",
+    "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+    "OMPI_MCA_rmaps_base_oversubscribe": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+}
+
+FAILURES = []
+
+
+def binary():
+    """The edgesweep binary: argv[1] of every test, or $EDGESWEEP."""
+    if len(sys.argv) > 1:
+        return os.path.abspath(sys.argv[1])
+    return os.environ["EDGESWEEP"]
+
+
+def tmpdir():
+    return tempfile.mkdtemp(prefix="estest-")
+
+
+def write_job(path, sections):
+    """Write an INI job from {section: {key: value}}."""
+    with open(path, "w") as f:
+        for sec, kv in sections.items():
+            f.write(f"[{sec}]\n")
+            for k, v in kv.items():
+                f.write(f"{k} = {v}\n")
+    return path
+
+
+def run(args, ranks=None, check=True, cwd=None, timeout=600):
+    """Run edgesweep ARGS (alone, or under mpirun -n RANKS); return CompletedProcess."""
+    env = dict(os.environ, **MPI_ENV)
+    cmd = [binary()] + list(args)
+    if ranks:
+        cmd = ["mpirun", "-n", str(ranks)] + cmd
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
+    if check and p.returncode != 0:
+        raise SystemExit(f"FAIL: {' '.join(cmd)} exited {p.returncode}\n{p.stderr}")
+    return p
+
+
+def check(cond, msg):
+    """Record a failed assertion with its message (the test goes on, then fails)."""
+    if not cond:
+        FAILURES.append(msg)
+        print("FAIL:", msg)
+    return cond
+
+
+def check_z(name, est, expected, se, bound=4.0):
+    z = (est - expected) / se
+    ok = abs(z) <= bound
+    print(f"{'ok  ' if ok else 'FAIL'} {name}: measured {est:.6g} theory {expected:.6g} "
+          f"se {se:.3g} z {z:+.2f}")
+    if not ok:
+        FAILURES.append(f"{name}: z = {z:.2f} beyond {bound}")
+    return z
+
+
+def finish():
+    if FAILURES:
+        print(f"{len(FAILURES)} check(s) failed")
+        sys.exit(1)
+    print("ok")
+    sys.exit(0)
+
+
+def numeric_datasets(path, groups=("ensemble", "mft", "theory", "phase")):
+    """{group/name: array} of the numeric datasets (the ones SPEC promises bitwise)."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        for g in groups:
+            if g not in f:
+                continue
+            for k, d in f[g].items():
+                if d.dtype.kind in "fiu":
+                    out[f"{g}/{k}"] = d[()]
+        for k in ("sigma_w2", "sigma_b2", "depth", "width"):
+            out[k] = f[k][()]
+        out["run/status"] = f["run/status"][()]
+    return out
+
+
+def bits(a):
+    a = np.ascontiguousarray(a)
+    return a.tobytes()

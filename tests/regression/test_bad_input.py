@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""Bad input (SPEC §3, §4, §6): exit code 2, a message naming the file, the line and the key,
+and nothing written or overwritten."""
+import hashlib
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import estest  # noqa: E402
+
+GOOD = """[run]
+name = bad
+seed = 1
+[network]
+activation = tanh
+[grid]
+sigma_w2 = 1, 2
+sigma_b2 = 0
+depth = 1, 3
+width = 8
+[ensemble]
+networks = 4
+"""
+
+
+def variant(old, new):
+    assert old in GOOD, old
+    return GOOD.replace(old, new)
+
+
+# (name, job text, extra args, substrings the message must contain)
+CASES = [
+    ("unknown key", variant("seed = 1", "seed = 1\nsed = 2"), [], ["job.ini:4", "sed", "unknown key"]),
+    ("unknown section", GOOD + "[gird]\nx = 1\n", [], ["job.ini:14", "[gird] x", "unknown section"]),
+    ("duplicate key", variant("seed = 1", "seed = 1\nseed = 2"), [], ["job.ini:4", "seed", "duplicate"]),
+    ("bad syntax", variant("seed = 1", "seed 1"), [], ["job.ini:3"]),
+    ("bad number", variant("networks = 4", "networks = four"), [], ["job.ini:12", "networks"]),
+    ("M < 2", variant("networks = 4", "networks = 1"), [], ["job.ini:12", "networks"]),
+    ("negative sigma_b2", variant("sigma_b2 = 0", "sigma_b2 = -0.1"), [], ["job.ini:8", "sigma_b2"]),
+    ("zero sigma_w2", variant("sigma_w2 = 1, 2", "sigma_w2 = 0, 1"), [], ["job.ini:7", "sigma_w2"]),
+    ("depth 0", variant("depth = 1, 3", "depth = 0, 3"), [], ["job.ini:9", "depth"]),
+    ("width 0", variant("width = 8", "width = 0"), [], ["job.ini:10", "width"]),
+    ("non-integer width", variant("width = 8", "width = 8.5"), [], ["job.ini:10", "width", "integer"]),
+    ("empty grid", variant("sigma_w2 = 1, 2", "sigma_w2 = range(2, 1)"), [], ["job.ini:7", "sigma_w2", "empty"]),
+    ("empty value", variant("sigma_w2 = 1, 2", "sigma_w2 ="), [], ["job.ini:7", "sigma_w2"]),
+    ("repeated value", variant("width = 8", "width = 8, 16, 8"), [], ["job.ini:10", "width", "twice"]),
+    ("nan", variant("sigma_w2 = 1, 2", "sigma_w2 = nan"), [], ["job.ini:7", "sigma_w2"]),
+    ("inf leak", variant("activation = tanh", "activation = tanh\nleak = inf"), [], ["job.ini:6", "leak"]),
+    ("leak > 1", variant("activation = tanh", "activation = tanh\nleak = 1.5"), [], ["job.ini:6", "leak"]),
+    ("unknown activation", variant("activation = tanh", "activation = tan"), [], ["job.ini:5", "activation"]),
+    ("bad linspace", variant("sigma_w2 = 1, 2", "sigma_w2 = linspace(1, 2)"), [], ["job.ini:7", "linspace"]),
+    ("unknown function", variant("sigma_w2 = 1, 2", "sigma_w2 = geomspace(1, 2, 3)"), [], ["job.ini:7", "sigma_w2"]),
+    ("c0 > 1", variant("activation = tanh", "activation = tanh\nc0 = 1.2"), [], ["job.ini:6", "c0"]),
+    ("negative seed", variant("seed = 1", "seed = -1"), [], ["job.ini:3", "seed"]),
+    ("missing width", variant("width = 8\n", ""), [], ["width", "required"]),
+    ("recurrent + gram", variant("networks = 4", "networks = 4\nmethod = gram").replace(
+        "activation = tanh", "activation = tanh\narchitecture = recurrent"), [], ["job.ini:14", "method", "recurrent"]),
+    ("bad --set", GOOD, ["--set", "grid.width=-3"], ["--set grid.width=-3", "width"]),
+    ("--set unknown key", GOOD, ["--set", "grid.height=3"], ["grid.height", "unknown key"]),
+    ("--set no dot", GOOD, ["--set", "width=3"], ["--set width=3"]),
+    ("missing job file", None, [], ["nonexistent.ini", "cannot open"]),
+    ("binary job file", "\0\1\2garbage", [], ["job.ini", "NUL"]),
+    ("unknown option", GOOD, ["--frobnicate"], ["--frobnicate"]),
+]
+
+d = estest.tmpdir()
+for name, text, extra, needles in CASES:
+    sub = os.path.join(d, name.replace(" ", "_").replace("/", "_"))
+    os.mkdir(sub)
+    path = os.path.join(sub, "job.ini")
+    if text is not None:
+        with open(path, "w") as f:
+            f.write(text)
+    else:
+        path = os.path.join(sub, "nonexistent.ini")
+    before = sorted(os.listdir(sub))
+    p = estest.run(["run", path, "-o", os.path.join(sub, "out.h5")] + extra, check=False, cwd=sub)
+    after = sorted(os.listdir(sub))
+    msg = p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ""
+    ok = estest.check(p.returncode == 2, f"{name}: exit {p.returncode}, expected 2 ({msg})")
+    ok &= estest.check(before == after, f"{name}: files changed: {before} -> {after}")
+    for n in needles:
+        ok &= estest.check(n in p.stderr, f"{name}: message lacks '{n}': {msg}")
+    print(f"{'ok  ' if ok else 'FAIL'} {name}: {msg}")
+
+# An existing result is never overwritten, and a bad job never touches it.
+sub = os.path.join(d, "exists")
+os.mkdir(sub)
+job = os.path.join(sub, "job.ini")
+with open(job, "w") as f:
+    f.write(GOOD)
+out = os.path.join(sub, "out.h5")
+with open(out, "wb") as f:
+    f.write(b"precious")
+digest = hashlib.sha256(open(out, "rb").read()).hexdigest()
+p = estest.run(["run", job, "-o", out], check=False)
+estest.check(p.returncode == 2 and "--force" in p.stderr, f"existing output: exit {p.returncode}: {p.stderr}")
+estest.check(hashlib.sha256(open(out, "rb").read()).hexdigest() == digest, "existing output was modified")
+estest.check(not os.path.exists(out + ".partial"), "a .partial was left next to the existing output")
+p = estest.run(["run", job, "-o", os.path.join(sub, "nodir", "out.h5")], check=False)
+estest.check(p.returncode == 2 and "does not exist" in p.stderr, f"missing directory: exit {p.returncode}")
+# --force does replace it, and the same job under 2 ranks fails the same way.
+p = estest.run(["run", job, "-o", out, "--force", "--quiet"], check=False)
+estest.check(p.returncode == 0, f"--force: exit {p.returncode}: {p.stderr}")
+estest.check(open(out, "rb").read(4) == b"\x89HDF", "--force did not write an HDF5 file")
+bad = os.path.join(sub, "bad.ini")
+with open(bad, "w") as f:
+    f.write(variant("networks = 4", "networks = 1"))
+p = estest.run(["run", bad, "-o", os.path.join(sub, "mpi.h5")], ranks=2, check=False)
+estest.check(p.returncode == 2 and "bad.ini:12" in p.stderr, f"2 ranks: exit {p.returncode}: {p.stderr}")
+estest.check(p.stderr.count("bad.ini:12") == 1, "2 ranks: the message should be printed once")
+estest.check(not os.path.exists(os.path.join(sub, "mpi.h5.partial")), "2 ranks left a file")
+print(f"{len(CASES)} bad-input cases")
+estest.finish()
