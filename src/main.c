@@ -13,7 +13,8 @@ enum { ES_EXIT_OK = 0, ES_EXIT_FAIL = 1, ES_EXIT_INPUT = 2, ES_EXIT_STOPPED = 3 
 
 static const char es__usage[] =
     "usage:\n"
-    "  edgesweep run JOB.ini [-o OUT.h5] [--force] [--set section.key=value]... [--quiet]\n"
+    "  edgesweep run JOB.ini [-o OUT.h5] [--resume] [--force] [--set section.key=value]...\n"
+    "                [--quiet]\n"
     "  edgesweep check JOB.ini [--set section.key=value]...\n"
     "  edgesweep mft --activation A --sigma-w2 X --sigma-b2 Y [--leak G] [--json]\n"
     "  edgesweep critical --activation A --sigma-b2 Y [--json]\n"
@@ -21,7 +22,8 @@ static const char es__usage[] =
     "  edgesweep --help | --version\n"
     "\n"
     "run under MPI as: mpirun -n P edgesweep run JOB.ini (or srun, or alone).\n"
-    "exit codes: 0 done, 1 runtime failure, 2 bad input (nothing written), 3 stopped.\n";
+    "exit codes: 0 done, 1 runtime failure, 2 bad input (nothing written), 3 stopped by\n"
+    "SIGTERM/SIGUSR1/SIGINT (OUT.h5.partial kept; continue with --resume).\n";
 
 static int es__exit_code(es_status st) {
   switch (st) {
@@ -65,8 +67,7 @@ static int es__parse_run(int argc, char **argv, int is_run, es_run_opts *o, es_o
     } else if (is_run && strcmp(a, "--quiet") == 0) {
       o->quiet = 1;
     } else if (is_run && strcmp(a, "--resume") == 0) {
-      fprintf(stderr, "edgesweep: --resume is not available in this version yet\n");
-      return ES_EXIT_INPUT;
+      o->resume = 1;
     } else if (a[0] == '-' && a[1]) {
       fprintf(stderr, "edgesweep %s: unknown or incomplete option '%s'\n%s", argv[1], a,
               es__usage);
@@ -105,8 +106,8 @@ static int es__run_mpi(int argc, char **argv, int is_run) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   es_status st = is_run ? es_run(MPI_COMM_WORLD, &o, stderr) : es_check(MPI_COMM_WORLD, &o, stdout);
   if (st != ES_OK && rank == 0)
-    fprintf(stderr, "edgesweep: %s: %s\n", st == ES_ERR_INPUT ? "error" : es_status_str(st),
-            es_error_msg());
+    fprintf(stderr, "edgesweep: %s: %s\n",
+            st == ES_ERR_INPUT ? "error" : es_status_str(st), es_error_msg());
   MPI_Finalize();
   free(cl);
   free(sets);

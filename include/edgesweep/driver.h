@@ -19,6 +19,7 @@ typedef struct {
   int nsets;
   const char *output; /* -o; NULL = from the job */
   int force;          /* overwrite an existing output */
+  int resume;         /* continue OUT.partial (a fresh run when there is none) */
   int quiet;          /* no progress */
   const char *command_line;
 } es_run_opts;

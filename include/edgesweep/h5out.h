@@ -27,6 +27,14 @@ typedef struct {
 es_status es_h5out_create(MPI_Comm comm, const char *path, const es_job *job,
                           const es_h5_prov *prov, int64_t ntasks, es_h5out **h);
 
+/* Collective. Open an existing (partial) output to resume it. Refuses (ES_ERR_INPUT, with a
+ * message saying what differs) a file that is not edgesweep's or that another job wrote. */
+es_status es_h5out_open(MPI_Comm comm, const char *path, const es_job *job, es_h5out **h);
+
+/* Not collective. Independent read of a hyperslab of an int8 dataset (e.g. "run/status"). */
+es_status es_h5out_read_i8(es_h5out *h, const char *dset, const int64_t *start,
+                           const int64_t *count, signed char *data);
+
 /* Not collective. Independent write of a hyperslab of dataset "group/name" (e.g.
  * "ensemble/q_mean"): START and COUNT have one entry per axis of the dataset. */
 es_status es_h5out_write_f64(es_h5out *h, const char *dset, const int64_t *start,

@@ -3,6 +3,7 @@
 #include <cblas.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,8 +17,9 @@
 
 enum { ES_TAG_REQ = 101, ES_TAG_TASK = 102 };
 
-/* What a worker says with a request: the task it finished (or none), or that it quits. */
-enum { ES_REQ_FIRST = -1, ES_REQ_QUIT = -2 };
+/* A worker's request: {task it finished or -1, 1 if that point was flagged, 1 if it quits}.
+ * A quitting worker gets no reply. */
+enum { ES_REQ_NONE = -1 };
 
 typedef struct {
   MPI_Comm comm;
@@ -25,7 +27,9 @@ typedef struct {
   const es_job *job;
   es_grid_shape shape;
   int64_t ntasks;
-  int64_t *order; /* task id -> point, largest first */
+  int64_t *order;   /* task id -> point, largest first */
+  int64_t *pending; /* the task ids still to compute, in order */
+  int64_t npending;
   es_h5out *out;
   double t0;
   /* manager state (rank 0) */
@@ -33,6 +37,27 @@ typedef struct {
   int active;
   es_progress prog;
 } es__sweep;
+
+/* ---------- signals: stop handing out work, drop the tasks in flight, flush, exit 3 ---------- */
+
+static volatile sig_atomic_t es__stop = 0;
+
+static void es__on_signal(int sig) { es__stop = sig; }
+
+static void es__signals(int install, struct sigaction old[3]) {
+  static const int sigs[3] = {SIGTERM, SIGUSR1, SIGINT};
+  for (int i = 0; i < 3; i++) {
+    if (install) {
+      struct sigaction sa;
+      memset(&sa, 0, sizeof sa);
+      sa.sa_handler = es__on_signal;
+      sigemptyset(&sa.sa_mask);
+      sigaction(sigs[i], &sa, &old[i]);
+    } else {
+      sigaction(sigs[i], &old[i], NULL);
+    }
+  }
+}
 
 /* ---------- status agreement ---------- */
 
@@ -84,7 +109,7 @@ static es_status es__check_output(const char *out, int force) {
   ES_CHECK(force || access(out, F_OK) != 0, ES_ERR_INPUT,
            "%s exists; edgesweep never overwrites a result (use --force to replace it)", out);
   ES_CHECK(force || access(partial, F_OK) != 0, ES_ERR_INPUT,
-           "%s exists: an interrupted run of this output. Use --force to start it over",
+           "%s exists: an interrupted run of this output. Continue it with --resume, or start over with --force",
            partial);
   char dir[4100];
   snprintf(dir, sizeof dir, "%s", out);
@@ -168,6 +193,11 @@ static es_status es__point(es__sweep *s, es__work *w, int64_t task, es__poll_fn 
   char reason[96] = "";
   *flagged = 0;
   for (int64_t m = 0; st == ES_OK && m < M; m++) {
+    if (es__stop) {
+      es_error_set("stopped by signal %d", (int)es__stop);
+      st = ES_ERR_STOPPED; /* the task is dropped: its point stays pending */
+      break;
+    }
     es_status ns = es_ensemble_network(e, m, w->per + m * nd * ES_NOBS_COUNT);
     if (ns == ES_ERR_NUMERIC) {
       *flagged = 1;
@@ -295,18 +325,18 @@ static void es__serve(es__sweep *s, int block) {
       MPI_Iprobe(MPI_ANY_SOURCE, ES_TAG_REQ, s->comm, &flag, &ms);
     }
     if (!flag) return;
-    int64_t msg[2];
-    MPI_Recv(msg, 2, MPI_INT64_T, ms.MPI_SOURCE, ES_TAG_REQ, s->comm, MPI_STATUS_IGNORE);
+    int64_t msg[3];
+    MPI_Recv(msg, 3, MPI_INT64_T, ms.MPI_SOURCE, ES_TAG_REQ, s->comm, MPI_STATUS_IGNORE);
     if (msg[0] >= 0) {
       s->done++;
       s->flagged += msg[1];
       es_progress_update(&s->prog, s->done);
     }
-    if (msg[0] == ES_REQ_QUIT) {
+    if (msg[2]) {
       s->active--;
       continue;
     }
-    int64_t task = s->next < s->ntasks ? s->next++ : -1;
+    int64_t task = s->next < s->npending ? s->pending[s->next++] : -1;
     if (task < 0) s->active--;
     MPI_Send(&task, 1, MPI_INT64_T, ms.MPI_SOURCE, ES_TAG_TASK, s->comm);
   }
@@ -317,8 +347,13 @@ static void es__poll(es__sweep *s) { es__serve(s, 0); }
 static es_status es__manager(es__sweep *s, es__work *w) {
   es_status st = ES_OK;
   s->active = s->size - 1;
-  while (st == ES_OK && s->next < s->ntasks) {
-    int64_t task = s->next++;
+  while (st == ES_OK && s->next < s->npending) {
+    if (es__stop) {
+      es_error_set("stopped by signal %d", (int)es__stop);
+      st = ES_ERR_STOPPED;
+      break;
+    }
+    int64_t task = s->pending[s->next++];
     int fl;
     st = es__point(s, w, task, s->size > 1 ? es__poll : NULL, &fl);
     if (st != ES_OK) break;
@@ -327,29 +362,29 @@ static es_status es__manager(es__sweep *s, es__work *w) {
     es_progress_update(&s->prog, s->done);
     if (s->size > 1) es__serve(s, 0);
   }
-  if (st != ES_OK) s->next = s->ntasks; /* hand out nothing more */
+  if (st != ES_OK) s->next = s->npending; /* hand out nothing more */
   while (s->active > 0) es__serve(s, 1);
   return st;
 }
 
 static es_status es__worker(es__sweep *s, es__work *w) {
-  int64_t msg[2] = {ES_REQ_FIRST, 0}, task;
+  int64_t msg[3] = {ES_REQ_NONE, 0, 0}, task;
   es_status st = ES_OK;
   for (;;) {
-    MPI_Send(msg, 2, MPI_INT64_T, 0, ES_TAG_REQ, s->comm);
-    MPI_Recv(&task, 1, MPI_INT64_T, 0, ES_TAG_TASK, s->comm, MPI_STATUS_IGNORE);
-    if (task < 0) break;
-    int fl;
-    st = es__point(s, w, task, NULL, &fl);
-    if (st != ES_OK) {
-      int64_t quit[2] = {ES_REQ_QUIT, 0};
-      MPI_Send(quit, 2, MPI_INT64_T, 0, ES_TAG_REQ, s->comm);
-      break;
+    if (st == ES_OK && es__stop) {
+      es_error_set("stopped by signal %d", (int)es__stop);
+      st = ES_ERR_STOPPED;
     }
-    msg[0] = task;
+    msg[2] = st != ES_OK;
+    MPI_Send(msg, 3, MPI_INT64_T, 0, ES_TAG_REQ, s->comm);
+    if (st != ES_OK) return st;
+    MPI_Recv(&task, 1, MPI_INT64_T, 0, ES_TAG_TASK, s->comm, MPI_STATUS_IGNORE);
+    if (task < 0) return ES_OK;
+    int fl = 0;
+    st = es__point(s, w, task, NULL, &fl);
+    msg[0] = st == ES_OK ? task : ES_REQ_NONE;
     msg[1] = fl;
   }
-  return st;
 }
 
 /* ---------- es_run ---------- */
@@ -377,13 +412,79 @@ static es_status es__sweep_run(es__sweep *s, es__work *w, FILE *log, int quiet) 
   st = es__agree(s->comm, st);
   if (st != ES_OK) return st;
   if (s->rank == 0) {
-    es_progress_start(&s->prog, log, quiet, s->ntasks, "points");
+    es_progress_start(&s->prog, log, quiet, s->npending, "points");
     st = es__mft(s);
     if (st == ES_OK) st = es__manager(s, w);
     es_progress_finish(&s->prog);
   } else {
     st = es__worker(s, w);
   }
+  return st;
+}
+
+/* Rank 0 decides between a fresh run (0), a resume of OUT.partial (1) and nothing to do
+ * because OUT is complete (2); every rank learns it. */
+static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, int *mode) {
+  es_status st = ES_OK;
+  *mode = 0;
+  if (s->rank == 0) {
+    char partial[4200];
+    snprintf(partial, sizeof partial, "%s.partial", out);
+    if (o->resume && !o->force && access(partial, F_OK) == 0)
+      *mode = 1;
+    else if (o->resume && !o->force && access(out, F_OK) == 0)
+      *mode = 2;
+    else
+      st = es__check_output(out, o->force);
+  }
+  MPI_Bcast(mode, 1, MPI_INT, 0, s->comm);
+  return es__agree(s->comm, st);
+}
+
+/* Collective. Create OUT.partial: the layout is built under OUT.partial.init and renamed
+ * once complete, so a kill during creation never leaves a .partial that cannot resume. */
+static es_status es__create_output(es__sweep *s, const es_run_opts *o, const char *partial) {
+  char init[4300], host[512], libs[1024], created[32];
+  snprintf(init, sizeof init, "%s.init", partial);
+  if (s->rank == 0) {
+    unlink(partial); /* only reached with --force or when it is absent */
+    unlink(init);
+  }
+  MPI_Barrier(s->comm);
+  es__host(host, sizeof host);
+  es__libraries(libs, sizeof libs);
+  es_timestamp(created, sizeof created);
+  MPI_Bcast(created, sizeof created, MPI_CHAR, 0, s->comm);
+  MPI_Bcast(host, sizeof host, MPI_CHAR, 0, s->comm);
+  es_h5_prov prov = {ES_VERSION, ES_GIT_COMMIT, o->command_line, libs, host, created, s->size};
+  ES_CALL(es__agree(s->comm, es_h5out_create(s->comm, init, s->job, &prov, s->ntasks, &s->out)));
+  MPI_Barrier(s->comm);
+  es_status st = ES_OK;
+  if (s->rank == 0 && rename(init, partial) != 0) {
+    es_error_set("cannot rename %s to %s: %s", init, partial, strerror(errno));
+    st = ES_ERR_IO;
+  }
+  return es__agree(s->comm, st);
+}
+
+/* Collective. The tasks whose point is not done yet (all of them for a fresh file). */
+static es_status es__pending(es__sweep *s) {
+  signed char *status = calloc((size_t)s->ntasks, 1);
+  s->pending = malloc((size_t)s->ntasks * sizeof *s->pending);
+  es_status st = status && s->pending ? ES_OK : ES_ERR_NOMEM;
+  if (st != ES_OK) es_error_set("out of memory");
+  if (st == ES_OK && s->rank == 0) {
+    int64_t start[3] = {0, 0, 0}, count[3] = {s->shape.nw, s->shape.nb, s->shape.nn};
+    st = es_h5out_read_i8(s->out, "run/status", start, count, status);
+  }
+  st = es__agree(s->comm, st);
+  if (st == ES_OK) {
+    MPI_Bcast(status, (int)s->ntasks, MPI_SIGNED_CHAR, 0, s->comm);
+    s->npending = 0;
+    for (int64_t t = 0; t < s->ntasks; t++)
+      if (status[s->order[t]] == 0) s->pending[s->npending++] = t;
+  }
+  free(status);
   return st;
 }
 
@@ -397,31 +498,29 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   ES_CALL(es__load(comm, o, &job));
   s.job = job;
   const char *out = o->output ? o->output : job->output;
-  es_status st = s.rank == 0 ? es__check_output(out, o->force) : ES_OK;
-  st = es__agree(comm, st);
-  if (st == ES_OK) st = es__agree(comm, es__plan(&s));
-  if (st != ES_OK) {
-    free(s.order);
+  int mode = 0;
+  es_status st = es__mode(&s, o, out, &mode);
+  if (st == ES_OK && mode == 2) {
+    if (s.rank == 0 && log) fprintf(log, "edgesweep: %s is complete; nothing to resume\n", out);
     es_job_destroy(&job);
-    return st;
+    return ES_OK;
   }
-  char partial[4200], host[512], libs[1024], created[32];
+  if (st == ES_OK) st = es__agree(comm, es__plan(&s));
+  char partial[4200];
   snprintf(partial, sizeof partial, "%s.partial", out);
-  if (s.rank == 0) unlink(partial); /* only reached with --force or when it is absent */
-  MPI_Barrier(comm);
-  es__host(host, sizeof host);
-  es__libraries(libs, sizeof libs);
-  es_timestamp(created, sizeof created);
-  MPI_Bcast(created, sizeof created, MPI_CHAR, 0, comm);
-  MPI_Bcast(host, sizeof host, MPI_CHAR, 0, comm);
-  es_h5_prov prov = {ES_VERSION, ES_GIT_COMMIT, o->command_line, libs, host, created, s.size};
-  st = es__agree(comm, es_h5out_create(comm, partial, job, &prov, s.ntasks, &s.out));
+  struct sigaction old[3];
+  es__stop = 0;
+  es__signals(1, old);
+  if (st == ES_OK)
+    st = mode == 1 ? es__agree(comm, es_h5out_open(comm, partial, job, &s.out))
+                   : es__create_output(&s, o, partial);
+  if (st == ES_OK) st = es__pending(&s);
   es__work w = {0};
   if (st == ES_OK) {
     if (s.rank == 0 && log && !o->quiet)
-      fprintf(log, "edgesweep: %lld points x %lld networks on %d rank%s -> %s\n",
-              (long long)s.ntasks, (long long)job->networks, s.size, s.size > 1 ? "s" : "",
-              out);
+      fprintf(log, "edgesweep: %s%lld of %lld points x %lld networks on %d rank%s -> %s\n",
+              mode == 1 ? "resuming: " : "", (long long)s.npending, (long long)s.ntasks,
+              (long long)job->networks, s.size, s.size > 1 ? "s" : "", out);
     st = es__agree(comm, es__sweep_run(&s, &w, log, o->quiet));
   }
   char done[32] = "";
@@ -441,9 +540,18 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
     }
   }
   st = es__agree(comm, st);
+  if (st == ES_ERR_STOPPED) {
+    int64_t done_here = 0;
+    MPI_Allreduce(&s.done, &done_here, 1, MPI_INT64_T, MPI_SUM, comm);
+    es_error_set("%lld of %lld pending points finished before the signal; %s keeps them. "
+                 "Continue with: edgesweep run %s -o %s --resume",
+                 (long long)done_here, (long long)s.npending, partial, o->job_path, out);
+  }
+  es__signals(0, old);
   free(w.per);
   free(w.fields);
   free(s.order);
+  free(s.pending);
   es_job_destroy(&job);
   return st;
 }

@@ -297,26 +297,136 @@ static es_status es__create(es_h5out *h, const char *path, const es_job *j,
   return ES_OK;
 }
 
-es_status es_h5out_create(MPI_Comm comm, const char *path, const es_job *job,
-                          const es_h5_prov *prov, int64_t ntasks, es_h5out **out) {
-  *out = NULL;
+/* Read a variable-length string attribute into a malloc'ed string (NULL if absent). */
+static char *es__attr_get_str(hid_t obj, const char *name) {
+  if (H5Aexists(obj, name) <= 0) return NULL;
+  hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+  if (a < 0) return NULL;
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, H5T_VARIABLE);
+  H5Tset_cset(t, H5T_CSET_UTF8);
+  char *v = NULL, *out = NULL;
+  if (H5Aread(a, t, &v) >= 0 && v) {
+    out = malloc(strlen(v) + 1);
+    if (out) strcpy(out, v);
+    H5free_memory(v);
+  }
+  H5Tclose(t);
+  H5Aclose(a);
+  return out;
+}
+
+/* Name the first line where two canonical job texts differ, for the refusal message. */
+static void es__first_difference(const char *a, const char *b, char *buf, size_t n) {
+  while (*a || *b) {
+    size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
+    if (la != lb || strncmp(a, b, la) != 0) {
+      snprintf(buf, n, "the file has '%.*s', this job has '%.*s'", (int)(la > 120 ? 120 : la), a,
+               (int)(lb > 120 ? 120 : lb), b);
+      return;
+    }
+    a += la + (a[la] == '\n');
+    b += lb + (b[lb] == '\n');
+  }
+  snprintf(buf, n, "the canonical forms differ");
+}
+
+static es_status es__open(es_h5out *h, const char *path, const es_job *j) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  ES_H5(fapl);
+  ES_H5(H5Pset_fapl_mpio(fapl, h->comm, MPI_INFO_NULL));
+  ES_H5(H5Pset_all_coll_metadata_ops(fapl, 1));
+  ES_H5(H5Pset_coll_metadata_write(fapl, 1));
+  h->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
+  H5Pclose(fapl);
+  ES_CHECK(h->file >= 0, ES_ERR_INPUT, "%s: cannot open it as HDF5 to resume (corrupt or not "
+           "an edgesweep file); use --force to start over", path);
+  char *fmt = es__attr_get_str(h->file, "format");
+  int ok = fmt && strcmp(fmt, "edgesweep/1") == 0;
+  free(fmt);
+  ES_CHECK(ok, ES_ERR_INPUT, "%s: not an edgesweep/1 file; refusing to resume it", path);
+  char *sha = es__attr_get_str(h->file, "job_sha256");
+  char *canon = es__attr_get_str(h->file, "job_canonical");
+  ok = sha && strcmp(sha, j->sha256) == 0;
+  char diff[400] = "";
+  if (!ok) es__first_difference(canon ? canon : "", j->canonical, diff, sizeof diff);
+  free(sha);
+  free(canon);
+  ES_CHECK(ok, ES_ERR_INPUT, "%s was written by a different job (%s); refusing to resume",
+           path, diff);
+  h->xfer = H5Pcreate(H5P_DATASET_XFER);
+  ES_H5(h->xfer);
+  ES_H5(H5Pset_dxpl_mpio(h->xfer, H5FD_MPIO_INDEPENDENT));
+  h->str_type = H5Tcopy(H5T_C_S1);
+  ES_H5(h->str_type);
+  ES_H5(H5Tset_size(h->str_type, ES__STRLEN));
+  ES_H5(H5Tset_strpad(h->str_type, H5T_STR_NULLTERM));
+  for (int i = 0; i < ES_F_COUNT + ES__NLAYOUT; i++) {
+    char p[64];
+    es__dtype type = ES__F64;
+    if (i < ES_F_COUNT) {
+      snprintf(p, sizeof p, "ensemble/%s", es_field_get((es_field)i)->name);
+    } else {
+      const es__dsdef *d = &es__layout[i - ES_F_COUNT];
+      snprintf(p, sizeof p, "%s/%s", d->group, d->name);
+      type = d->type;
+    }
+    hid_t d = H5Dopen2(h->file, p, H5P_DEFAULT);
+    ES_CHECK(d >= 0, ES_ERR_INPUT, "%s: dataset %s is missing; cannot resume (use --force)",
+             path, p);
+    hid_t sp = H5Dget_space(d);
+    es__ds *e = &h->ds[h->nds++];
+    snprintf(e->path, sizeof e->path, "%s", p);
+    e->id = d;
+    e->rank = H5Sget_simple_extent_ndims(sp);
+    H5Sclose(sp);
+    e->mem_type = type == ES__F64   ? H5T_NATIVE_DOUBLE
+                  : type == ES__I64 ? H5T_NATIVE_INT64
+                  : type == ES__I8  ? H5T_NATIVE_SCHAR
+                                    : h->str_type;
+  }
+  return ES_OK;
+}
+
+static es_h5out *es__alloc_handle(MPI_Comm comm) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   es_h5out *h = calloc(1, sizeof *h);
-  ES_CHECK(h, ES_ERR_NOMEM, "out of memory");
+  if (!h) return NULL;
   h->comm = comm;
   h->file = h->xfer = h->str_type = -1;
   for (int a = 0; a < 5; a++) {
     h->scales[a] = -1;
     for (int g = 0; g < ES__NGROUPS; g++) h->local[g][a] = -1;
   }
+  return h;
+}
+
+/* Keep the first error message across the cleanup's own calls. */
+static es_status es__fail_cleanup(es_h5out **h, es_status st) {
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s", es_error_msg());
+  es_h5out_close(h, NULL);
+  es_error_set("%s", msg);
+  return st;
+}
+
+es_status es_h5out_open(MPI_Comm comm, const char *path, const es_job *job, es_h5out **out) {
+  *out = NULL;
+  es_h5out *h = es__alloc_handle(comm);
+  ES_CHECK(h, ES_ERR_NOMEM, "out of memory");
+  es_status st = es__open(h, path, job);
+  if (st != ES_OK) return es__fail_cleanup(&h, st);
+  *out = h;
+  return ES_OK;
+}
+
+es_status es_h5out_create(MPI_Comm comm, const char *path, const es_job *job,
+                          const es_h5_prov *prov, int64_t ntasks, es_h5out **out) {
+  *out = NULL;
+  es_h5out *h = es__alloc_handle(comm);
+  ES_CHECK(h, ES_ERR_NOMEM, "out of memory");
   es_status st = es__create(h, path, job, prov, ntasks);
-  if (st != ES_OK) {
-    char msg[1024];
-    snprintf(msg, sizeof msg, "%s", es_error_msg());
-    es_h5out_close(&h, NULL);
-    es_error_set("%s", msg);
-    return st;
-  }
+  if (st != ES_OK) return es__fail_cleanup(&h, st);
   *out = h;
   return ES_OK;
 }
@@ -347,6 +457,28 @@ static es_status es__write(es_h5out *h, const char *dset, const int64_t *start,
   H5Sclose(ms);
   H5Sclose(fs);
   ES_CHECK(e >= 0, ES_ERR_HDF5, "HDF5: writing %s failed", dset);
+  return ES_OK;
+}
+
+es_status es_h5out_read_i8(es_h5out *h, const char *dset, const int64_t *start,
+                           const int64_t *count, signed char *data) {
+  es__ds *d = es__find(h, dset);
+  ES_CHECK(d, ES_ERR_INTERNAL, "no dataset %s in the layout", dset);
+  hsize_t st[5], ct[5], n = 1;
+  for (int i = 0; i < d->rank; i++) {
+    st[i] = (hsize_t)start[i];
+    ct[i] = (hsize_t)count[i];
+    n *= ct[i];
+  }
+  hid_t fs = H5Dget_space(d->id);
+  ES_H5(fs);
+  ES_H5(H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, ct, NULL));
+  hid_t ms = H5Screate_simple(1, &n, NULL);
+  ES_H5(ms);
+  herr_t e = H5Dread(d->id, H5T_NATIVE_SCHAR, ms, fs, h->xfer, data);
+  H5Sclose(ms);
+  H5Sclose(fs);
+  ES_CHECK(e >= 0, ES_ERR_HDF5, "HDF5: reading %s failed", dset);
   return ES_OK;
 }
 

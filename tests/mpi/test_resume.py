@@ -1,0 +1,103 @@
+#!/usr/bin/python3
+"""SPEC §6 resumability: kill -9 (of mpirun or of the lone process) at many moments, then
+--resume with 1, 2, 3 or 4 ranks, until the run completes: the numeric datasets are bitwise
+identical to an uninterrupted run. SIGTERM exits 3 with a resume hint; a resume with another
+job is refused (exit 2, saying what differs) and leaves the partial file untouched.
+Ranks: 1-4 (mpirun)."""
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import estest  # noqa: E402
+
+d = estest.tmpdir()
+sections = {
+    "run": {"name": "kill", "seed": 99},
+    "grid": {"sigma_w2": "linspace(0.5, 3, 12)", "sigma_b2": "0, 0.1", "depth": "range(1, 60, 3)",
+             "width": "64, 200"},
+    "ensemble": {"networks": 200},
+}
+job = estest.write_job(os.path.join(d, "kill.ini"), sections)
+ref = os.path.join(d, "ref.h5")
+t0 = time.time()
+estest.run(["run", job, "-o", ref, "--quiet"])
+t_ref = time.time() - t0
+print(f"uninterrupted run: {t_ref:.2f} s")
+
+out = os.path.join(d, "killed.h5")
+env = dict(os.environ, **estest.MPI_ENV)
+
+
+def gone(path):
+    """Wait until no process mentions PATH (mpirun's ranks outlive a kill -9 briefly)."""
+    for _ in range(100):
+        r = subprocess.run(["pgrep", "-f", path], capture_output=True)
+        if r.returncode != 0:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+rnd = random.Random(2026)
+kills, attempts, rc = 0, 0, None
+while rc != 0 and attempts < 40:
+    ranks = 1 + attempts % 4
+    cmd = [estest.binary(), "run", job, "-o", out, "--resume", "--quiet"]
+    if ranks > 1:
+        cmd = ["mpirun", "-n", str(ranks)] + cmd
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    attempts += 1
+    if kills < 12:
+        try:
+            rc = p.wait(timeout=rnd.uniform(0.1, 0.8))
+        except subprocess.TimeoutExpired:
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+            kills += 1
+            rc = None
+            estest.check(gone(out), "processes survived the kill")
+            continue
+    else:
+        rc = p.wait()
+    err = p.stderr.read().decode()
+    estest.check(rc == 0, f"attempt {attempts} ({ranks} ranks) exited {rc}: {err}")
+print(f"{kills} kill -9, {attempts} launches")
+estest.check(kills >= 10, f"only {kills} kills landed mid-run")
+a, b = estest.numeric_datasets(ref), estest.numeric_datasets(out)
+for k in a:
+    estest.check(estest.bits(a[k]) == estest.bits(b[k]), f"{k} differs after kills and resumes")
+print(f"{len(a)} datasets bitwise identical after resume")
+
+# SIGTERM: exit 3, a .partial, a resume hint; then a foreign job is refused.
+out2 = os.path.join(d, "term.h5")
+p = subprocess.Popen([estest.binary(), "run", job, "-o", out2], env=env,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+time.sleep(1.0)
+p.send_signal(signal.SIGTERM)
+rc = p.wait()
+err = p.stderr.read().decode()
+estest.check(rc == 3, f"SIGTERM: exit {rc}, expected 3: {err}")
+estest.check("--resume" in err, f"SIGTERM: no resume hint: {err}")
+estest.check(os.path.exists(out2 + ".partial") and not os.path.exists(out2), "SIGTERM: files")
+digest = hashlib.sha256(open(out2 + ".partial", "rb").read()).hexdigest()
+other = dict(sections, network={"activation": "erf"})
+job2 = estest.write_job(os.path.join(d, "other.ini"), other)
+p = estest.run(["run", job2, "-o", out2, "--resume"], check=False)
+estest.check(p.returncode == 2, f"foreign resume: exit {p.returncode}")
+estest.check("different job" in p.stderr and "activation = erf" in p.stderr,
+             f"foreign resume message: {p.stderr}")
+estest.check(hashlib.sha256(open(out2 + ".partial", "rb").read()).hexdigest() == digest,
+             "a refused resume modified the partial file")
+p = estest.run(["run", job, "-o", out2], check=False)
+estest.check(p.returncode == 2 and "--resume" in p.stderr, "run over a partial without --resume")
+estest.run(["run", job, "-o", out2, "--resume", "--quiet"], ranks=2)
+c = estest.numeric_datasets(out2)
+estest.check(all(estest.bits(a[k]) == estest.bits(c[k]) for k in a), "SIGTERM + resume differs")
+p = estest.run(["run", job, "-o", out2, "--resume"])
+estest.check("nothing to resume" in p.stderr, "resume of a complete file")
+estest.finish()
