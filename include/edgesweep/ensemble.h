@@ -39,6 +39,8 @@ typedef struct {
   int64_t ndepth;       /* number of recorded depths */
   const int64_t *depth; /* recorded depths, ascending, >= 1 */
   es_rng_key key;       /* the point's stream key */
+  int dense;            /* 0: gram sampling (fresh weights only); 1: explicit weights */
+  int recurrent;        /* 1: one W, b shared by all layers (needs dense) */
 } es_ensemble_params;
 
 typedef struct es_ensemble es_ensemble;

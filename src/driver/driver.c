@@ -186,7 +186,8 @@ static es_status es__point(es__sweep *s, es__work *w, int64_t task, es__poll_fn 
   es_ensemble_params ep = {j->act, j->sigma_w2.v[iw], j->sigma_b2.v[ib], j->leak, j->noise,
                            j->q0, j->c0, (int64_t)j->width.v[in], nd, depths,
                            es_rng_point_key(j->seed, j->sigma_w2.v[iw], j->sigma_b2.v[ib],
-                                            (int64_t)j->width.v[in])};
+                                            (int64_t)j->width.v[in]),
+                           j->method == ES_METHOD_DENSE, j->arch == ES_ARCH_RECURRENT};
   es_ensemble *e = NULL;
   es_status st = es_ensemble_create(&ep, &e);
   double t_start = es_wtime() - s->t0;

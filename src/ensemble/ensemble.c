@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ensemble_impl.h"
+
 /* Workspace manifest: six arrays of N doubles and one of 3N.
  *   ha, d, u      state: h_a, h_b - h_a, tangent (|u|^2/N = 1 after each layer)
  *   fa, df, v     phi(h_a), phi(h_b) - phi(h_a), phi'(h_a) u
@@ -11,6 +13,7 @@
 struct es_ensemble {
   es_ensemble_params p;
   double *ha, *d, *u, *fa, *df, *v, *fb, *z;
+  es__dense *dense; /* the explicit-weight method, when chosen */
 };
 
 es_status es_ensemble_create(const es_ensemble_params *p, es_ensemble **e) {
@@ -35,12 +38,22 @@ es_status es_ensemble_create(const es_ensemble_params *p, es_ensemble **e) {
   x->v = mem + 5 * n;
   x->fb = mem + 6 * n;
   x->z = mem + 7 * n;
+  if (p->dense) {
+    es_status st = es__dense_create(&x->p, &x->dense);
+    if (st != ES_OK) {
+      es_ensemble_destroy(&x);
+      return st;
+    }
+  }
+  ES_CHECK(p->dense || !p->recurrent, ES_ERR_INTERNAL,
+           "gram sampling cannot simulate shared (recurrent) weights");
   *e = x;
   return ES_OK;
 }
 
 void es_ensemble_destroy(es_ensemble **e) {
   if (!e || !*e) return;
+  es__dense_destroy(&(*e)->dense);
   free((*e)->ha);
   free(*e);
   *e = NULL;
@@ -49,7 +62,7 @@ void es_ensemble_destroy(es_ensemble **e) {
 /* Lower-triangular L with L L^T = S for a symmetric positive semi-definite 3x3 S (row-major
  * s[6] = S11 S21 S22 S31 S32 S33). Zero pivots give zero columns: the sample then lies in
  * the subspace S allows, which is the exact law of a degenerate Gaussian. */
-static void es__chol3(const double s[6], double l[6]) {
+void es__chol3(const double s[6], double l[6]) {
   double l11 = s[0] > 0 ? sqrt(s[0]) : 0.0;
   double l21 = l11 > 0 ? s[1] / l11 : 0.0;
   double l31 = l11 > 0 ? s[3] / l11 : 0.0;
@@ -86,16 +99,16 @@ static void es__step(es_ensemble *e, const double s[6], int64_t network, int64_t
   }
 }
 
-/* Measure the state at recorded depth slot k; returns the tangent's log-norm increment. */
-static void es__measure(es_ensemble *e, double logjac, double logjac1, int64_t t, double *o) {
-  const size_t n = (size_t)e->p.width;
+/* Measure the state (h_a, d = h_b - h_a) at depth t into o[ES_NOBS_COUNT]. */
+void es__measure(const double *ha, const double *dv, size_t n, double logjac, double logjac1,
+                 int64_t t, double *o) {
   double saa = 0, sab = 0, sbb = 0, sdd = 0, s4 = 0;
   for (size_t i = 0; i < n; i++) {
-    double a = e->ha[i], b = a + e->d[i];
+    double a = ha[i], b = a + dv[i];
     saa += a * a;
     sab += a * b;
     sbb += b * b;
-    sdd += e->d[i] * e->d[i];
+    sdd += dv[i] * dv[i];
     s4 += a * a * a * a;
   }
   double qa = saa / (double)n, qb = sbb / (double)n, qab = sab / (double)n;
@@ -115,7 +128,7 @@ static void es__measure(es_ensemble *e, double logjac, double logjac1, int64_t t
 }
 
 /* Renormalise u to |u|^2/N = 1 and return ln of the old |u|^2/N. */
-static double es__renorm(double *u, size_t n) {
+double es__renorm(double *u, size_t n) {
   double s = 0;
   for (size_t i = 0; i < n; i++) s += u[i] * u[i];
   double r = s / (double)n;
@@ -125,7 +138,39 @@ static double es__renorm(double *u, size_t n) {
   return log(r);
 }
 
+void es__layer1(const es_ensemble_params *p, int64_t network, double *ha, double *d, double *u,
+                double *z) {
+  const size_t n = (size_t)p->width;
+  const double sw2 = p->sigma_w2, sb2 = p->sigma_b2;
+  double s[6] = {sw2 * p->q0 + sb2, -sw2 * p->q0 * (1.0 - p->c0),
+                 2.0 * sw2 * p->q0 * (1.0 - p->c0), 0.0, 0.0, sw2};
+  double l[6];
+  es__chol3(s, l);
+  es_rng r;
+  es_rng_init(&r, p->key, (uint64_t)network, 1, ES_RNG_ROWS);
+  es_rng_normals(&r, z, 3 * n);
+  for (size_t i = 0; i < n; i++) {
+    ha[i] = l[0] * z[i];
+    d[i] = l[1] * z[i] + l[2] * z[n + i];
+    u[i] = l[3] * z[i] + l[4] * z[n + i] + l[5] * z[2 * n + i];
+  }
+}
+
+es_status es__check_measure(double *o, int64_t network, int64_t t, double logjac) {
+  for (int j = 0; j < ES_NOBS_COUNT; j++)
+    if (!isfinite(o[j]) && !(j == ES_NOBS_LYAP && t == 1)) {
+      for (int i = 0; i < ES_NOBS_COUNT; i++) o[i] = NAN;
+      es_error_set("network %lld: non-finite value at depth %lld (%s)", (long long)network,
+                   (long long)t,
+                   !isfinite(logjac) ? "the Jacobian vanished or overflowed"
+                                     : "pre-activations overflowed");
+      return ES_ERR_NUMERIC;
+    }
+  return ES_OK;
+}
+
 es_status es_ensemble_network(es_ensemble *e, int64_t network, double *out) {
+  if (e->dense) return es__dense_network(e->dense, network, out);
   const es_ensemble_params *p = &e->p;
   const size_t n = (size_t)p->width;
   const double sw2 = p->sigma_w2, sb2 = p->sigma_b2, g = p->noise;
@@ -133,28 +178,15 @@ es_status es_ensemble_network(es_ensemble *e, int64_t network, double *out) {
   for (int64_t k = 0; k < p->ndepth * ES_NOBS_COUNT; k++) out[k] = NAN;
 
   /* Layer 1: h = W^0 x + b^0 with |x|^2/N0 = q0, cosine c0, and u^1 = W^0 u^0 with u^0
-   * orthogonal to both inputs, |u^0|^2/N0 = 1. The state starts at zero so that the
-   * common update (1-gamma) h + y gives exactly y. No noise enters layer 1 (SPEC §1). */
-  memset(e->ha, 0, 3 * n * sizeof(double));
-  double s[6] = {sw2 * p->q0 + sb2, -sw2 * p->q0 * (1.0 - p->c0),
-                 2.0 * sw2 * p->q0 * (1.0 - p->c0), 0.0, 0.0, sw2};
-  es__step(e, s, network, 1);
-  /* (1 - gamma) h^0 must not leak in: the leak applies from layer 2 on. */
+   * orthogonal to both inputs, |u^0|^2/N0 = 1. No noise and no leak enter layer 1 (SPEC §1). */
+  es__layer1(p, network, e->ha, e->d, e->u, e->z);
   double logjac = es__renorm(e->u, n), logjac1 = logjac;
   int64_t k = 0;
   for (int64_t t = 1;; t++) {
     if (t == p->depth[k]) {
       double *o = out + k * ES_NOBS_COUNT;
-      es__measure(e, logjac, logjac1, t, o);
-      for (int j = 0; j < ES_NOBS_COUNT; j++)
-        if (!isfinite(o[j]) && !(j == ES_NOBS_LYAP && t == 1)) {
-          for (int i = 0; i < ES_NOBS_COUNT; i++) o[i] = NAN;
-          es_error_set("network %lld: non-finite value at depth %lld (%s)",
-                       (long long)network, (long long)t,
-                       !isfinite(logjac) ? "the Jacobian vanished or overflowed"
-                                         : "pre-activations overflowed");
-          return ES_ERR_NUMERIC;
-        }
+      es__measure(e->ha, e->d, n, logjac, logjac1, t, o);
+      ES_CALL(es__check_measure(o, network, t, logjac));
       if (++k == p->ndepth) break;
     }
     if (t == tmax) break;

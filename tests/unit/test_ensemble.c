@@ -72,7 +72,7 @@ static void compare_with_brute(const char *name, double sw2, double sb2) {
   const es_activation *act = es_activation_find(name);
   int64_t depth[1] = {T};
   es_ensemble_params p = {act, sw2, sb2, 1.0, 0.0, 1.3, 0.4, N, 1, depth,
-                          es_rng_point_key(99, sw2, sb2, N)};
+                          es_rng_point_key(99, sw2, sb2, N), 0, 0};
   es_ensemble *e = NULL;
   ASSERT_EQ_INT(es_ensemble_create(&p, &e), ES_OK);
   double s[2][3] = {{0}}, ss[2][3] = {{0}}, o[ES_NOBS_COUNT];
@@ -114,7 +114,7 @@ int main(void) {
   const es_activation *act = es_activation_find("tanh");
   int64_t depth[3] = {1, 4, 9};
   es_ensemble_params p = {act, 1.5, 0.05, 1.0, 0.0, 1.0, 1.0, 50, 3, depth,
-                          es_rng_point_key(5, 1.5, 0.05, 50)};
+                          es_rng_point_key(5, 1.5, 0.05, 50), 0, 0};
   es_ensemble *e = NULL;
   double a[3 * ES_NOBS_COUNT], b[3 * ES_NOBS_COUNT];
   ASSERT_EQ_INT(es_ensemble_create(&p, &e), ES_OK);
@@ -133,7 +133,7 @@ int main(void) {
   const es_activation *relu = es_activation_find("relu");
   int64_t deep[1] = {3000};
   es_ensemble_params pr = {relu, 4.0, 0.0, 1.0, 0.0, 1.0, 0.5, 16, 1, deep,
-                           es_rng_point_key(1, 4.0, 0.0, 16)};
+                           es_rng_point_key(1, 4.0, 0.0, 16), 0, 0};
   ASSERT_EQ_INT(es_ensemble_create(&pr, &e), ES_OK);
   double o[ES_NOBS_COUNT];
   ASSERT_EQ_INT(es_ensemble_network(e, 0, o), ES_ERR_NUMERIC);

@@ -1,0 +1,33 @@
+/* Internal to the ensemble module: pieces the gram and dense methods share. */
+#ifndef ES_ENSEMBLE_IMPL_H
+#define ES_ENSEMBLE_IMPL_H
+
+#include <stddef.h>
+
+#include "edgesweep/ensemble.h"
+
+/* Cholesky factor of a 3x3 PSD matrix (row-major lower triangles s[6], l[6]). */
+void es__chol3(const double s[6], double l[6]);
+
+/* Layer 1 for both methods: h^1 = W^0 x + b^0 and u^1 = W^0 u^0, drawn exactly from their
+ * Gaussian law given q0, c0 (stream (network, 1, ES_RNG_ROWS); z holds 3N scratch doubles). */
+void es__layer1(const es_ensemble_params *p, int64_t network, double *ha, double *d, double *u,
+                double *z);
+
+/* Observables of the state (h_a, d = h_b - h_a) at depth t into o[ES_NOBS_COUNT]. */
+void es__measure(const double *ha, const double *d, size_t n, double logjac, double logjac1,
+                 int64_t t, double *o);
+
+/* ES_ERR_NUMERIC (and o set to NaN) when a measured value is not finite. */
+es_status es__check_measure(double *o, int64_t network, int64_t t, double logjac);
+
+/* Renormalise u to |u|^2/N = 1; return ln of the old |u|^2/N (+-inf when it was 0 or inf). */
+double es__renorm(double *u, size_t n);
+
+/* The dense (explicit-weight) method: src/ensemble/dense.c. */
+typedef struct es__dense es__dense;
+es_status es__dense_create(const es_ensemble_params *p, es__dense **d);
+void es__dense_destroy(es__dense **d); /* NULL-safe */
+es_status es__dense_network(es__dense *d, int64_t network, double *out);
+
+#endif
