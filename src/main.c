@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "edgesweep/driver.h"
+#include "edgesweep/h5out.h"
 #include "es_config.h"
 
 enum { ES_EXIT_OK = 0, ES_EXIT_FAIL = 1, ES_EXIT_INPUT = 2, ES_EXIT_STOPPED = 3 };
@@ -18,6 +19,7 @@ static const char es__usage[] =
     "  edgesweep check JOB.ini [--set section.key=value]...\n"
     "  edgesweep mft --activation A --sigma-w2 X --sigma-b2 Y [--leak G] [--json]\n"
     "  edgesweep critical --activation A --sigma-b2 Y [--json]\n"
+    "  edgesweep info OUT.h5     provenance, progress and the points not done\n"
     "  edgesweep keys            print every job key with its default and meaning\n"
     "  edgesweep --help | --version\n"
     "\n"
@@ -132,6 +134,15 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "check") == 0) return es__run_mpi(argc, argv, 0);
   if (strcmp(cmd, "mft") == 0) return es_cmd_mft(argc - 1, argv + 1);
   if (strcmp(cmd, "critical") == 0) return es_cmd_critical(argc - 1, argv + 1);
+  if (strcmp(cmd, "info") == 0) {
+    if (argc != 3) {
+      fprintf(stderr, "usage: edgesweep info OUT.h5\n");
+      return ES_EXIT_INPUT;
+    }
+    es_status st = es_h5out_info(argv[2], stdout);
+    if (st != ES_OK) fprintf(stderr, "edgesweep info: %s\n", es_error_msg());
+    return es__exit_code(st);
+  }
   if (strcmp(cmd, "keys") == 0) {
     es_job_print_keys(stdout);
     return ES_EXIT_OK;

@@ -10,6 +10,7 @@
 
 #include <mpi.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "edgesweep/config.h"
 #include "edgesweep/util.h"
@@ -28,8 +29,10 @@ es_status es_h5out_create(MPI_Comm comm, const char *path, const es_job *job,
                           const es_h5_prov *prov, int64_t ntasks, es_h5out **h);
 
 /* Collective. Open an existing (partial) output to resume it. Refuses (ES_ERR_INPUT, with a
- * message saying what differs) a file that is not edgesweep's or that another job wrote. */
-es_status es_h5out_open(MPI_Comm comm, const char *path, const es_job *job, es_h5out **h);
+ * message saying what differs) a file that is not edgesweep's or that another job wrote.
+ * Appends this launch (PROV's time, ranks, command line) to the root attribute "resumes". */
+es_status es_h5out_open(MPI_Comm comm, const char *path, const es_job *job,
+                        const es_h5_prov *prov, es_h5out **h);
 
 /* Not collective. Independent read of a hyperslab of an int8 dataset (e.g. "run/status"). */
 es_status es_h5out_read_i8(es_h5out *h, const char *dset, const int64_t *start,
@@ -53,6 +56,11 @@ es_status es_h5out_flush(es_h5out *h);
 /* Collective. Set the root attribute "completed" (a time stamp, or "" when the run did not
  * finish), close, and free. NULL-safe; sets *h to NULL. Returns the first error met. */
 es_status es_h5out_close(es_h5out **h, const char *completed);
+
+/* Not collective (serial, read-only). Print provenance, progress and the points not done of
+ * an output file (final or .partial) for `edgesweep info`. ES_ERR_INPUT when PATH is not an
+ * edgesweep file. */
+es_status es_h5out_info(const char *path, FILE *f);
 
 /* Version string of the HDF5 library ("1.10.8"). */
 const char *es_h5out_hdf5_version(void);

@@ -444,21 +444,32 @@ static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, i
 
 /* Collective. Create OUT.partial: the layout is built under OUT.partial.init and renamed
  * once complete, so a kill during creation never leaves a .partial that cannot resume. */
-static es_status es__create_output(es__sweep *s, const es_run_opts *o, const char *partial) {
-  char init[4300], host[512], libs[1024], created[32];
+/* Collective. Provenance of this launch; every rank holds the same (rank 0's) values. */
+typedef struct {
+  char host[512], libs[1024], created[32];
+  es_h5_prov prov;
+} es__prov;
+
+static void es__provenance(es__sweep *s, const es_run_opts *o, es__prov *p) {
+  es__host(p->host, sizeof p->host);
+  es__libraries(p->libs, sizeof p->libs);
+  es_timestamp(p->created, sizeof p->created);
+  MPI_Bcast(p->created, sizeof p->created, MPI_CHAR, 0, s->comm);
+  MPI_Bcast(p->host, sizeof p->host, MPI_CHAR, 0, s->comm);
+  p->prov = (es_h5_prov){ES_VERSION, ES_GIT_COMMIT, o->command_line, p->libs,
+                         p->host,    p->created,    s->size};
+}
+
+static es_status es__create_output(es__sweep *s, const es__prov *pv, const char *partial) {
+  char init[4300];
   snprintf(init, sizeof init, "%s.init", partial);
   if (s->rank == 0) {
     unlink(partial); /* only reached with --force or when it is absent */
     unlink(init);
   }
   MPI_Barrier(s->comm);
-  es__host(host, sizeof host);
-  es__libraries(libs, sizeof libs);
-  es_timestamp(created, sizeof created);
-  MPI_Bcast(created, sizeof created, MPI_CHAR, 0, s->comm);
-  MPI_Bcast(host, sizeof host, MPI_CHAR, 0, s->comm);
-  es_h5_prov prov = {ES_VERSION, ES_GIT_COMMIT, o->command_line, libs, host, created, s->size};
-  ES_CALL(es__agree(s->comm, es_h5out_create(s->comm, init, s->job, &prov, s->ntasks, &s->out)));
+  ES_CALL(es__agree(s->comm,
+                    es_h5out_create(s->comm, init, s->job, &pv->prov, s->ntasks, &s->out)));
   MPI_Barrier(s->comm);
   es_status st = ES_OK;
   if (s->rank == 0 && rename(init, partial) != 0) {
@@ -512,9 +523,11 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   struct sigaction old[3];
   es__stop = 0;
   es__signals(1, old);
+  es__prov pv;
+  es__provenance(&s, o, &pv);
   if (st == ES_OK)
-    st = mode == 1 ? es__agree(comm, es_h5out_open(comm, partial, job, &s.out))
-                   : es__create_output(&s, o, partial);
+    st = mode == 1 ? es__agree(comm, es_h5out_open(comm, partial, job, &pv.prov, &s.out))
+                   : es__create_output(&s, &pv, partial);
   if (st == ES_OK) st = es__pending(&s);
   es__work w = {0};
   if (st == ES_OK) {

@@ -410,11 +410,25 @@ static es_status es__fail_cleanup(es_h5out **h, es_status st) {
   return st;
 }
 
-es_status es_h5out_open(MPI_Comm comm, const char *path, const es_job *job, es_h5out **out) {
+/* Append "time, ranks, command" of this resume to the root attribute "resumes". */
+static es_status es__note_resume(es_h5out *h, const es_h5_prov *prov) {
+  char *old = es__attr_get_str(h->file, "resumes");
+  es_strbuf b = {0};
+  es_strbuf_printf(&b, "%s%s%s, %d ranks: %s", old ? old : "", old && *old ? "\n" : "",
+                   prov->created, prov->ranks, prov->command_line);
+  free(old);
+  es_status st = b.failed ? ES_ERR_NOMEM : es__attr_str(h->file, "resumes", b.s);
+  es_strbuf_free(&b);
+  return st;
+}
+
+es_status es_h5out_open(MPI_Comm comm, const char *path, const es_job *job,
+                        const es_h5_prov *prov, es_h5out **out) {
   *out = NULL;
   es_h5out *h = es__alloc_handle(comm);
   ES_CHECK(h, ES_ERR_NOMEM, "out of memory");
   es_status st = es__open(h, path, job);
+  if (st == ES_OK) st = es__note_resume(h, prov);
   if (st != ES_OK) return es__fail_cleanup(&h, st);
   *out = h;
   return ES_OK;
@@ -538,4 +552,104 @@ const char *es_h5out_hdf5_version(void) {
   H5get_libversion(&maj, &min, &rel);
   snprintf(v, sizeof v, "%u.%u.%u", maj, min, rel);
   return v;
+}
+
+/* ---------- `edgesweep info` ---------- */
+
+static void es__print_attr(FILE *f, hid_t file, const char *name) {
+  char *v = es__attr_get_str(file, name);
+  fprintf(f, "%-13s %s\n", name, v ? (*v ? v : "(not yet)") : "(absent)");
+  free(v);
+}
+
+/* Read a whole 1-D double coordinate; NULL on failure. */
+static double *es__read_coord(hid_t file, const char *name, int64_t *n) {
+  hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+  if (d < 0) return NULL;
+  hid_t sp = H5Dget_space(d);
+  hsize_t dim = 0;
+  H5Sget_simple_extent_dims(sp, &dim, NULL);
+  H5Sclose(sp);
+  double *v = malloc((dim ? dim : 1) * sizeof *v);
+  if (v && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
+    free(v);
+    v = NULL;
+  }
+  H5Dclose(d);
+  *n = (int64_t)dim;
+  return v;
+}
+
+static es_status es__info(hid_t file, const char *path, FILE *f) {
+  char *fmt = es__attr_get_str(file, "format");
+  int ok = fmt && strncmp(fmt, "edgesweep/", 10) == 0;
+  free(fmt);
+  ES_CHECK(ok, ES_ERR_INPUT, "%s: not an edgesweep file (no format attribute 'edgesweep/...')",
+           path);
+  fprintf(f, "file          %s\n", path);
+  static const char *const attrs[] = {"format",  "version", "git_commit", "name",
+                                      "job_sha256", "command_line", "created", "completed",
+                                      "host",    "libraries", "resumes"};
+  for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) es__print_attr(f, file, attrs[i]);
+  int ranks = 0;
+  if (H5Aexists(file, "ranks") > 0) {
+    hid_t a = H5Aopen(file, "ranks", H5P_DEFAULT);
+    H5Aread(a, H5T_NATIVE_INT, &ranks);
+    H5Aclose(a);
+  }
+  fprintf(f, "%-13s %d\n", "ranks", ranks);
+  int64_t n[3];
+  double *ax[3] = {es__read_coord(file, "sigma_w2", &n[0]), es__read_coord(file, "sigma_b2", &n[1]),
+                   es__read_coord(file, "width", &n[2])};
+  es_status st = ES_OK;
+  hid_t ds = H5Dopen2(file, "run/status", H5P_DEFAULT), dr = H5Dopen2(file, "run/reason", H5P_DEFAULT);
+  int64_t np = (ax[0] && ax[1] && ax[2]) ? n[0] * n[1] * n[2] : 0;
+  signed char *status = np ? malloc((size_t)np) : NULL;
+  char *reason = np ? malloc((size_t)np * ES__STRLEN) : NULL;
+  hid_t st_type = H5Tcopy(H5T_C_S1);
+  H5Tset_size(st_type, ES__STRLEN);
+  if (ds < 0 || dr < 0 || !status || !reason ||
+      H5Dread(ds, H5T_NATIVE_SCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, status) < 0 ||
+      H5Dread(dr, st_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, reason) < 0) {
+    es_error_set("%s: cannot read /run/status (damaged file?)", path);
+    st = ES_ERR_INPUT;
+  } else {
+    int64_t cnt[3] = {0, 0, 0};
+    for (int64_t p = 0; p < np; p++) cnt[status[p] >= 0 && status[p] <= 2 ? status[p] : 0]++;
+    fprintf(f, "points        %lld (sigma_w2 %lld x sigma_b2 %lld x width %lld): %lld done, "
+               "%lld flagged, %lld pending\n",
+            (long long)np, (long long)n[0], (long long)n[1], (long long)n[2], (long long)cnt[1],
+            (long long)cnt[2], (long long)cnt[0]);
+    int shown = 0;
+    for (int64_t p = 0; p < np; p++) {
+      if (status[p] == 1) continue;
+      if (shown++ == 20) {
+        fprintf(f, "  ... (%lld more not done)\n", (long long)(cnt[0] + cnt[2] - 20));
+        break;
+      }
+      int64_t in = p % n[2], ib = (p / n[2]) % n[1], iw = p / (n[2] * n[1]);
+      fprintf(f, "  %-8s sigma_w2 %-10.6g sigma_b2 %-10.6g width %-7g %s\n",
+              status[p] == 2 ? "flagged" : "pending", ax[0][iw], ax[1][ib], ax[2][in],
+              status[p] == 2 ? reason + p * ES__STRLEN : "");
+    }
+  }
+  H5Tclose(st_type);
+  if (ds >= 0) H5Dclose(ds);
+  if (dr >= 0) H5Dclose(dr);
+  free(status);
+  free(reason);
+  for (int i = 0; i < 3; i++) free(ax[i]);
+  return st;
+}
+
+es_status es_h5out_info(const char *path, FILE *f) {
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  htri_t is = H5Fis_hdf5(path);
+  ES_CHECK(is > 0, ES_ERR_INPUT, "%s: %s", path,
+           is == 0 ? "not an HDF5 file" : "cannot open it (missing or unreadable)");
+  hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  ES_CHECK(file >= 0, ES_ERR_INPUT, "%s: cannot open it as HDF5", path);
+  es_status st = es__info(file, path, f);
+  H5Fclose(file);
+  return st;
 }
