@@ -3,7 +3,7 @@
 # Usage: scripts/install-deps.sh [--with-slurm]     (as root, or with sudo available)
 set -euo pipefail
 
-pkgs=(gcc git libc6-dev meson ninja-build pkg-config
+pkgs=(gcc git libc6-dev meson ninja-build pkg-config clang libclang-rt-14-dev procps
       libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libopenblas-dev
       librandom123-dev libinih-dev
       python3-h5py python3-numpy python3-scipy python3-matplotlib python3-xarray
