@@ -51,8 +51,9 @@ void es_ensemble_destroy(es_ensemble **e);
 
 /* Simulate network NETWORK of the point to the deepest recorded depth and write
  * out[k * ES_NOBS_COUNT + j] for recorded depth k and observable j.
- * Returns ES_ERR_NUMERIC (with a message) when a value became non-finite or the tangent
- * died; out then holds NaN from that depth on. */
+ * A network whose tangent vanishes exactly (no active ReLU unit left) is dead: out holds NaN
+ * from that depth on and the call succeeds. Returns ES_ERR_NUMERIC (with a message) when a
+ * value overflowed; out then holds NaN from that depth on. */
 es_status es_ensemble_network(es_ensemble *e, int64_t network, double *out);
 
 #endif

@@ -37,6 +37,8 @@ es_status es_h5out_open(MPI_Comm comm, const char *path, const es_job *job,
 /* Not collective. Independent read of a hyperslab of an int8 dataset (e.g. "run/status"). */
 es_status es_h5out_read_i8(es_h5out *h, const char *dset, const int64_t *start,
                            const int64_t *count, signed char *data);
+es_status es_h5out_read_f64(es_h5out *h, const char *dset, const int64_t *start,
+                            const int64_t *count, double *data);
 
 /* Not collective. Independent write of a hyperslab of dataset "group/name" (e.g.
  * "ensemble/q_mean"): START and COUNT have one entry per axis of the dataset. */

@@ -47,7 +47,9 @@ typedef struct {
 const es_field_desc *es_field_get(es_field f);
 
 /* Reduce M networks' measurements (per[m * ndepth * ES_NOBS_COUNT + k * ES_NOBS_COUNT + j])
- * into out[f * ndepth + k]. M >= 2. */
-es_status es_obs_reduce(const double *per, int64_t M, int64_t ndepth, double *out);
+ * into out[f * ndepth + k], over the networks alive at each depth (NaN rows are dead
+ * networks); valid[k] receives their number. Fewer than 2 alive: NaN. M >= 2. */
+es_status es_obs_reduce(const double *per, int64_t M, int64_t ndepth, double *out,
+                        int64_t *valid);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "edgesweep/critical.h"
 #include "edgesweep/ensemble.h"
 #include "edgesweep/h5out.h"
 #include "edgesweep/mft.h"
@@ -31,6 +32,7 @@ typedef struct {
   int64_t *pending; /* the task ids still to compute, in order */
   int64_t npending;
   es_h5out *out;
+  double *cstar; /* MFT c* per (sigma_w2, sigma_b2), for the measured xi_c (rank 0) */
   double t0;
   /* manager state (rank 0) */
   int64_t next, done, flagged;
@@ -213,16 +215,15 @@ static es_status es__point(es__sweep *s, es__work *w, int64_t task, es__poll_fn 
   ES_CALL(st);
   int64_t start[4] = {iw, ib, 0, in}, count[4] = {1, 1, nd, 1};
   if (!*flagged) {
-    ES_CALL(es_obs_reduce(w->per, M, nd, w->fields));
-    for (int f = 0; f < ES_F_COUNT; f++) {
-      char name[64];
-      snprintf(name, sizeof name, "ensemble/%s", es_field_get((es_field)f)->name);
-      ES_CALL(es_h5out_write_f64(s->out, name, start, count, w->fields + f * nd));
-    }
     int64_t *nets = malloc((size_t)nd * sizeof *nets);
     ES_CHECK(nets, ES_ERR_NOMEM, "out of memory");
-    for (int64_t k = 0; k < nd; k++) nets[k] = M;
-    st = es_h5out_write_i64(s->out, "ensemble/networks", start, count, nets);
+    st = es_obs_reduce(w->per, M, nd, w->fields, nets);
+    for (int f = 0; st == ES_OK && f < ES_F_COUNT; f++) {
+      char name[64];
+      snprintf(name, sizeof name, "ensemble/%s", es_field_get((es_field)f)->name);
+      st = es_h5out_write_f64(s->out, name, start, count, w->fields + f * nd);
+    }
+    if (st == ES_OK) st = es_h5out_write_i64(s->out, "ensemble/networks", start, count, nets);
     free(nets);
     ES_CALL(st);
   }
@@ -274,6 +275,7 @@ static es_status es__mft(es__sweep *s) {
                   {"mft/xi_c", pt.xi_c},     {"mft/lyapunov", pt.lyapunov}};
       for (size_t i = 0; st == ES_OK && i < sizeof vals / sizeof vals[0]; i++)
         st = es_h5out_write_f64(s->out, vals[i].name, s2, c2, &vals[i].v);
+      if (s->cstar) s->cstar[iw * j->sigma_b2.n + ib] = pt.c_star;
       signed char ph = (signed char)pt.phase;
       if (st == ES_OK) st = es_h5out_write_i8(s->out, "mft/phase", s2, c2, &ph);
       if (st == ES_OK && pt.reason[0]) st = es_h5out_write_str(s->out, "mft/reason", s2, pt.reason);
@@ -402,6 +404,59 @@ static es_status es__plan(es__sweep *s) {
   return ES_OK;
 }
 
+/* ---------- /phase: finite-N critical line, deepest Lyapunov exponent, measured xi_c ---------- */
+
+/* Rank 0, after every point is written: one (sigma_b2, width) slice at a time, so memory
+ * stays at one slice whatever the grid. */
+static es_status es__phase(es__sweep *s) {
+  const es_job *j = s->job;
+  const int64_t nw = j->sigma_w2.n, nd = j->depth.n;
+  double *buf = malloc((size_t)(nw * nd * 4 + nw * 4 + nd) * sizeof *buf);
+  int64_t *t = malloc((size_t)nd * sizeof *t);
+  if (!buf || !t) {
+    free(buf);
+    free(t);
+    es_error_set("out of memory");
+    return ES_ERR_NOMEM;
+  }
+  double *ly = buf, *lse = buf + nw * nd, *cm = buf + 2 * nw * nd, *cv = buf + 3 * nw * nd;
+  double *deep = buf + 4 * nw * nd, *dse = deep + nw, *xi = dse + nw, *xie = xi + nw;
+  double *se = xie + nw; /* nd entries */
+  for (int64_t k = 0; k < nd; k++) t[k] = (int64_t)j->depth.v[k];
+  es_status st = ES_OK;
+  for (int64_t ib = 0; st == ES_OK && ib < j->sigma_b2.n; ib++)
+    for (int64_t in = 0; st == ES_OK && in < j->width.n; in++) {
+      int64_t s4[4] = {0, ib, 0, in}, c4[4] = {nw, 1, nd, 1};
+      st = es_h5out_read_f64(s->out, "ensemble/lyapunov", s4, c4, ly);
+      if (st == ES_OK) st = es_h5out_read_f64(s->out, "ensemble/lyapunov_stderr", s4, c4, lse);
+      if (st == ES_OK) st = es_h5out_read_f64(s->out, "ensemble/c_mean", s4, c4, cm);
+      if (st == ES_OK) st = es_h5out_read_f64(s->out, "ensemble/c_var", s4, c4, cv);
+      if (st != ES_OK) break;
+      for (int64_t iw = 0; iw < nw; iw++) {
+        deep[iw] = ly[iw * nd + nd - 1];
+        dse[iw] = lse[iw * nd + nd - 1];
+        for (int64_t k = 0; k < nd; k++) se[k] = sqrt(cv[iw * nd + k] / (double)j->networks);
+        const char *why;
+        es_crit_xi(t, cm + iw * nd, se, nd, s->cstar[iw * j->sigma_b2.n + ib], &xi[iw],
+                   &xie[iw], &why);
+      }
+      double crit, crit_err;
+      const char *why;
+      es_crit_crossing(j->sigma_w2.v, deep, dse, nw, &crit, &crit_err, &why);
+      int64_t s3[3] = {0, ib, in}, c3[3] = {nw, 1, 1}, s2[2] = {ib, in}, c2[2] = {1, 1};
+      st = es_h5out_write_f64(s->out, "phase/lyapunov", s3, c3, deep);
+      if (st == ES_OK) st = es_h5out_write_f64(s->out, "phase/lyapunov_stderr", s3, c3, dse);
+      if (st == ES_OK) st = es_h5out_write_f64(s->out, "phase/xi_c", s3, c3, xi);
+      if (st == ES_OK) st = es_h5out_write_f64(s->out, "phase/xi_c_err", s3, c3, xie);
+      if (st == ES_OK) st = es_h5out_write_f64(s->out, "phase/critical_sigma_w2", s2, c2, &crit);
+      if (st == ES_OK)
+        st = es_h5out_write_f64(s->out, "phase/critical_sigma_w2_err", s2, c2, &crit_err);
+    }
+  free(buf);
+  free(t);
+  return st;
+}
+
 static es_status es__sweep_run(es__sweep *s, es__work *w, FILE *log, int quiet) {
   es_status st = ES_OK;
   w->per = malloc((size_t)(s->job->networks * s->job->depth.n * ES_NOBS_COUNT) * sizeof(double));
@@ -414,12 +469,19 @@ static es_status es__sweep_run(es__sweep *s, es__work *w, FILE *log, int quiet) 
   if (st != ES_OK) return st;
   if (s->rank == 0) {
     es_progress_start(&s->prog, log, quiet, s->npending, "points");
-    st = es__mft(s);
+    s->cstar = malloc((size_t)(s->job->sigma_w2.n * s->job->sigma_b2.n) * sizeof *s->cstar);
+    st = s->cstar ? es__mft(s) : ES_ERR_NOMEM;
     if (st == ES_OK) st = es__manager(s, w);
     es_progress_finish(&s->prog);
   } else {
     st = es__worker(s, w);
   }
+  /* Every point is in the file: make the workers' writes visible, then derive /phase. */
+  st = es__agree(s->comm, st);
+  if (st == ES_OK) st = es__agree(s->comm, es_h5out_flush(s->out));
+  if (st == ES_OK) st = es__agree(s->comm, s->rank == 0 ? es__phase(s) : ES_OK);
+  free(s->cstar);
+  s->cstar = NULL;
   return st;
 }
 

@@ -132,7 +132,8 @@ double es__renorm(double *u, size_t n) {
   double s = 0;
   for (size_t i = 0; i < n; i++) s += u[i] * u[i];
   double r = s / (double)n;
-  if (!(r > 0) || !isfinite(r)) return r > 0 ? INFINITY : -INFINITY;
+  if (r == 0) return -INFINITY; /* the tangent vanished exactly */
+  if (!isfinite(r)) return r > 0 ? INFINITY : NAN;
   double f = 1.0 / sqrt(r);
   for (size_t i = 0; i < n; i++) u[i] *= f;
   return log(r);
@@ -162,8 +163,7 @@ es_status es__check_measure(double *o, int64_t network, int64_t t, double logjac
       for (int i = 0; i < ES_NOBS_COUNT; i++) o[i] = NAN;
       es_error_set("network %lld: non-finite value at depth %lld (%s)", (long long)network,
                    (long long)t,
-                   !isfinite(logjac) ? "the Jacobian vanished or overflowed"
-                                     : "pre-activations overflowed");
+                   !isfinite(logjac) ? "the Jacobian overflowed" : "pre-activations overflowed");
       return ES_ERR_NUMERIC;
     }
   return ES_OK;
@@ -210,6 +210,10 @@ es_status es_ensemble_network(es_ensemble *e, int64_t network, double *out) {
                     w * g33};
     es__step(e, sl, network, t + 1);
     logjac += es__renorm(e->u, n);
+    /* An exactly vanished tangent (no active ReLU unit) is a dead network, not a numerical
+     * failure: it leaves the statistics from here on (physics.md §9), its deeper depths stay
+     * NaN and the point's network count drops there. */
+    if (logjac == -INFINITY) return ES_OK;
   }
   return ES_OK;
 }

@@ -21,7 +21,8 @@ void es__measure(const double *ha, const double *d, size_t n, double logjac, dou
 /* ES_ERR_NUMERIC (and o set to NaN) when a measured value is not finite. */
 es_status es__check_measure(double *o, int64_t network, int64_t t, double logjac);
 
-/* Renormalise u to |u|^2/N = 1; return ln of the old |u|^2/N (+-inf when it was 0 or inf). */
+/* Renormalise u to |u|^2/N = 1; return ln of the old |u|^2/N: -inf when u vanished exactly
+ * (a dead network), +inf or NaN when it overflowed. */
 double es__renorm(double *u, size_t n);
 
 /* The dense (explicit-weight) method: src/ensemble/dense.c. */

@@ -49,6 +49,17 @@ static const es__dsdef es__layout[] = {
     {"mft", "logjac", ES__F64, "wbd", "1", "MFT ln(r^t/r^0) of the tangent"},
     {"mft", "critical_sigma_w2", ES__F64, "b", "1",
      "sigma_w2 where chi_1(q*) = 1 at this sigma_b2 (NaN: none)"},
+    {"phase", "critical_sigma_w2", ES__F64, "bn", "1",
+     "finite-N critical sigma_w2: first zero crossing of the measured lyapunov (deepest depth) "
+     "along sigma_w2, linear interpolation (NaN: no crossing in the grid)"},
+    {"phase", "critical_sigma_w2_err", ES__F64, "bn", "1",
+     "standard error of critical_sigma_w2 from the lyapunov errors of the bracketing points"},
+    {"phase", "lyapunov", ES__F64, "wbn", "1/layer", "measured lyapunov at the deepest depth"},
+    {"phase", "lyapunov_stderr", ES__F64, "wbn", "1/layer", "its standard error"},
+    {"phase", "xi_c", ES__F64, "wbn", "layers",
+     "measured correlation length: -1/slope of a weighted fit of ln|c^t - c*_MFT| over the "
+     "depths where it exceeds 3 standard errors (NaN: too few such depths or no decay)"},
+    {"phase", "xi_c_err", ES__F64, "wbn", "layers", "standard error of xi_c from the fit"},
     {"run", "status", ES__I8, "wbn", "1",
      "0 pending, 1 done, 2 flagged (non-finite or overflow, see reason)"},
     {"run", "reason", ES__STR, "wbn", "", "why a point was flagged"},
@@ -71,9 +82,9 @@ typedef struct {
 } es__ds;
 
 static const char es__axis_letters[] = "wbdnt";
-#define ES__NGROUPS 3
-static const char *const es__groups[ES__NGROUPS] = {"ensemble", "mft", "run"};
-static const char *const es__group_axes[ES__NGROUPS] = {"wbdn", "wbd", "wbnt"};
+#define ES__NGROUPS 4
+static const char *const es__groups[ES__NGROUPS] = {"ensemble", "mft", "phase", "run"};
+static const char *const es__group_axes[ES__NGROUPS] = {"wbdn", "wbd", "wbn", "wbnt"};
 
 struct es_h5out {
   MPI_Comm comm;
@@ -474,8 +485,8 @@ static es_status es__write(es_h5out *h, const char *dset, const int64_t *start,
   return ES_OK;
 }
 
-es_status es_h5out_read_i8(es_h5out *h, const char *dset, const int64_t *start,
-                           const int64_t *count, signed char *data) {
+static es_status es__read(es_h5out *h, const char *dset, const int64_t *start,
+                          const int64_t *count, hid_t mtype, void *data) {
   es__ds *d = es__find(h, dset);
   ES_CHECK(d, ES_ERR_INTERNAL, "no dataset %s in the layout", dset);
   hsize_t st[5], ct[5], n = 1;
@@ -489,11 +500,21 @@ es_status es_h5out_read_i8(es_h5out *h, const char *dset, const int64_t *start,
   ES_H5(H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, ct, NULL));
   hid_t ms = H5Screate_simple(1, &n, NULL);
   ES_H5(ms);
-  herr_t e = H5Dread(d->id, H5T_NATIVE_SCHAR, ms, fs, h->xfer, data);
+  herr_t e = H5Dread(d->id, mtype, ms, fs, h->xfer, data);
   H5Sclose(ms);
   H5Sclose(fs);
   ES_CHECK(e >= 0, ES_ERR_HDF5, "HDF5: reading %s failed", dset);
   return ES_OK;
+}
+
+es_status es_h5out_read_i8(es_h5out *h, const char *dset, const int64_t *start,
+                           const int64_t *count, signed char *data) {
+  return es__read(h, dset, start, count, H5T_NATIVE_SCHAR, data);
+}
+
+es_status es_h5out_read_f64(es_h5out *h, const char *dset, const int64_t *start,
+                            const int64_t *count, double *data) {
+  return es__read(h, dset, start, count, H5T_NATIVE_DOUBLE, data);
 }
 
 es_status es_h5out_write_f64(es_h5out *h, const char *dset, const int64_t *start,

@@ -43,7 +43,7 @@ with h5py.File(out, "r") as f:
     estest.check(list(f["sigma_b2"][()]) == [0, 0.1], f"sigma_b2 {f['sigma_b2'][()]}")
     estest.check(list(f["width"][()]) == [8, 16], f"width {f['width'][()]}")
     estest.check(list(f["depth"][()]) == [1, 3, 5, 7], f"depth {f['depth'][()]}")
-    for g in ("ensemble", "mft", "run"):
+    for g in ("ensemble", "mft", "run", "phase"):
         for k, ds in f[g].items():
             estest.check("units" in ds.attrs and "long_name" in ds.attrs, f"{g}/{k}: no units")
     lyap = f["ensemble/lyapunov"][()]
@@ -53,9 +53,10 @@ with h5py.File(out, "r") as f:
     estest.check((f["ensemble/networks"][()] == 5).all(), "networks count")
 
 for g, dims in (("ensemble", ("sigma_w2", "sigma_b2", "depth", "width")),
-                ("mft", ("sigma_w2", "sigma_b2")), ("run", ("sigma_w2", "sigma_b2", "width"))):
+                ("mft", ("sigma_w2", "sigma_b2")), ("run", ("sigma_w2", "sigma_b2", "width")),
+                ("phase", ("sigma_w2", "sigma_b2", "width"))):
     ds = xr.open_dataset(out, group=g, engine="h5netcdf")
-    name = {"ensemble": "c_mean", "mft": "chi1", "run": "status"}[g]
+    name = {"ensemble": "c_mean", "mft": "chi1", "run": "status", "phase": "lyapunov"}[g]
     estest.check(ds[name].dims == dims, f"xarray {g}/{name} dims {ds[name].dims}")
     with h5py.File(out, "r") as f:
         for c in dims:

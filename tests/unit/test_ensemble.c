@@ -147,9 +147,38 @@ int main(void) {
   per[ES_NOBS_H4] = 3.0;
   per[ES_NOBS_COUNT + ES_NOBS_H4] = 27.0;
   double f[ES_F_COUNT];
-  ASSERT_EQ_INT(es_obs_reduce(per, 2, 1, f), ES_OK);
+  int64_t valid[1];
+  ASSERT_EQ_INT(es_obs_reduce(per, 2, 1, f, valid), ES_OK);
+  ASSERT_EQ_INT(valid[0], 2);
   ASSERT_NEAR(f[ES_F_Q_MEAN], 2.0, 1e-15);
   ASSERT_NEAR(f[ES_F_Q_VAR], 2.0, 1e-15);
   ASSERT_NEAR(f[ES_F_KURTOSIS], 15.0 / 4.0 - 3.0, 1e-15); /* 3 Var G/(E G)^2 = 3/4 */
+  /* A dead network (NaN row) leaves the statistics; one alive is too few. */
+  double per3[3 * ES_NOBS_COUNT] = {0};
+  per3[ES_NOBS_QA] = 1.0;
+  per3[ES_NOBS_COUNT + ES_NOBS_QA] = NAN;
+  per3[2 * ES_NOBS_COUNT + ES_NOBS_QA] = 3.0;
+  ASSERT_EQ_INT(es_obs_reduce(per3, 3, 1, f, valid), ES_OK);
+  ASSERT_EQ_INT(valid[0], 2);
+  ASSERT_NEAR(f[ES_F_Q_MEAN], 2.0, 1e-15);
+  per3[2 * ES_NOBS_COUNT + ES_NOBS_QA] = NAN;
+  ASSERT_EQ_INT(es_obs_reduce(per3, 3, 1, f, valid), ES_OK);
+  ASSERT_EQ_INT(valid[0], 1);
+  ASSERT(isnan(f[ES_F_Q_MEAN]));
+
+  /* ReLU at N = 2 dies often: a network's deeper depths are NaN and the call succeeds. */
+  int64_t dd[2] = {1, 40};
+  es_ensemble_params pd = {relu, 2.0, 0.1, 1.0, 0.0, 1.0, 0.5, 2, 2, dd,
+                           es_rng_point_key(3, 2.0, 0.1, 2), 0, 0};
+  ASSERT_EQ_INT(es_ensemble_create(&pd, &e), ES_OK);
+  int dead = 0;
+  for (int64_t m = 0; m < 50; m++) {
+    double od[2 * ES_NOBS_COUNT];
+    ASSERT_EQ_INT(es_ensemble_network(e, m, od), ES_OK);
+    ASSERT(isfinite(od[ES_NOBS_QA]));
+    dead += isnan(od[ES_NOBS_COUNT + ES_NOBS_QA]);
+  }
+  ASSERT(dead > 10); /* survival over 39 layers at N = 2 is (3/4)^39 */
+  es_ensemble_destroy(&e);
   ES_TEST_END();
 }

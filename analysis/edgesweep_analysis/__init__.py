@@ -1,0 +1,13 @@
+"""edgesweep_analysis: read an edgesweep output file (SPEC §5) and draw its figures.
+
+    from edgesweep_analysis import open_run, FIGURES
+    with open_run("out.h5") as run:
+        fig = FIGURES["phase_diagram"](run)
+
+`open_run` raises `NotEdgesweep` for a file that is not an edgesweep output; a figure
+function raises `Skip` when the file lacks the data it needs.
+"""
+from .io import AXES, Field, NotEdgesweep, Run, open_run
+from .figures import FIGURES, Skip
+
+__all__ = ["AXES", "FIGURES", "Field", "NotEdgesweep", "Run", "Skip", "open_run"]
