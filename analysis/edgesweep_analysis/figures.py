@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm, TwoSlopeNorm  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 from .io import Skip  # noqa: E402
 
@@ -101,6 +102,9 @@ def nearest_critical_index(run, ib):
     lam = run.optional("mft/lyapunov", WB)
     if lam is not None and np.any(np.isfinite(lam.values[:, ib])):
         return int(np.nanargmin(np.abs(lam.values[:, ib])))
+    meas = run.optional("ensemble/lyapunov", WBDN)  # measured edge at the largest width
+    if meas is not None and np.any(np.isfinite(meas.values[:, ib, -1, -1])):
+        return int(np.nanargmin(np.abs(meas.values[:, ib, -1, -1])))
     return len(sw) // 2
 
 
@@ -129,6 +133,12 @@ def deepest_lyapunov(run):
     return lam, se, depth
 
 
+def below_legend(fig, handles, ncol=None):
+    """A frameless legend centred below the panels (saved with bbox_inches='tight')."""
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+               ncol=ncol or len(handles), frameon=False, fontsize=STYLE["font.size"])
+
+
 def panel_grid(count, width=4.6, height=3.9, **kw):
     """A figure with COUNT panels (1 x count, or 2 x 2 for four), axes as a flat list."""
     rows, cols = (2, 2) if count == 4 else (1, count)
@@ -149,11 +159,20 @@ def phase_diagram(run):
 
 
 def _lambda_norm(values):
-    """Diverging norm centred at 0, symmetric, robust to a few outliers."""
-    finite = np.abs(values[np.isfinite(values)])
-    vmax = float(np.percentile(finite, 98)) if finite.size else 1.0
-    vmax = vmax if vmax > 0 else 1.0
-    return TwoSlopeNorm(vcenter=0.0, vmin=-vmax, vmax=vmax)
+    """Diverging norm centred at 0; each side scaled to its own 98th percentile so that both
+    phases show full colour even when the ordered side is far deeper than the chaotic one."""
+    v = values[np.isfinite(values)]
+    neg = float(np.percentile(-v[v < 0], 98)) if np.any(v < 0) else 0.0
+    pos = float(np.percentile(v[v > 0], 98)) if np.any(v > 0) else 0.0
+    neg, pos = (neg or pos or 1.0), (pos or neg or 1.0)
+    return TwoSlopeNorm(vcenter=0.0, vmin=-neg, vmax=pos)
+
+
+def _lambda_cmap():
+    """RdBu_r with missing (pending / flagged) cells in grey."""
+    cmap = plt.get_cmap("RdBu_r").copy()
+    cmap.set_bad("0.75")
+    return cmap
 
 
 def _phase_diagram_2d(run, lam, depth):
@@ -165,7 +184,7 @@ def _phase_diagram_2d(run, lam, depth):
     units = run.field("ensemble/lyapunov", WBDN).units if run.has("ensemble/lyapunov") \
         else "1/layer"
     for ax, k in zip(axes, cols):
-        mesh = ax.pcolormesh(edges(sw), edges(sb), lam[:, :, k].T, cmap="RdBu_r", norm=norm,
+        mesh = ax.pcolormesh(edges(sw), edges(sb), lam[:, :, k].T, cmap=_lambda_cmap(), norm=norm,
                              shading="flat", rasterized=True)
         _critical_lines(run, ax, k)
         _zero_contour(ax, sw, sb, lam[:, :, k])
@@ -175,11 +194,11 @@ def _phase_diagram_2d(run, lam, depth):
         ax.set_ylim(edges(sb)[[0, -1]])
     for ax in axes:
         ax.set_xlabel(label(run, "sigma_w2"))
-    for ax in axes[::2 if len(cols) == 4 else len(cols)]:
         ax.set_ylabel(label(run, "sigma_b2"))
+        ax.label_outer()
     cb = fig.colorbar(mesh, ax=axes, shrink=0.9, pad=0.02)
     cb.set_label(label(run, "lyapunov", units) + f" at t = {depth:g}")
-    axes[0].legend(handles=_phase_legend(run), loc="lower right", framealpha=0.9)
+    below_legend(fig, _phase_legend(run, lam[:, :, cols]))
     fig.suptitle(f"Order-to-chaos phase diagram: {describe(run, widths[cols])}\n"
                  f"measured Lyapunov exponent of the input-output Jacobian at depth t = {depth:g}")
     return fig
@@ -211,16 +230,21 @@ def _region_labels(ax):
     box = dict(boxstyle="round,pad=0.25", fc="white", ec="none", alpha=0.75)
     ax.text(0.04, 0.96, "ordered\n" + r"$\lambda<0$", transform=ax.transAxes, ha="left",
             va="top", color="#2166ac", fontweight="bold", bbox=box, zorder=5)
-    ax.text(0.96, 0.30, "chaotic\n" + r"$\lambda>0$", transform=ax.transAxes, ha="right",
+    ax.text(0.96, 0.40, "chaotic\n" + r"$\lambda>0$", transform=ax.transAxes, ha="right",
             va="bottom", color="#b2182b", fontweight="bold", bbox=box, zorder=5)
 
 
-def _phase_legend(run):
-    """Legend handles for the lines the phase diagram draws."""
-    h = [Line2D([], [], color="k", lw=2.2, marker="o", ms=3.5, label=r"MFT $\chi_1 = 1$")]
+def _phase_legend(run, lam):
+    """Legend handles for what the phase diagram shows (LAM: the plotted lambda values)."""
+    h = []
+    crit = mft_critical(run)
+    if crit is not None and np.any(np.isfinite(crit)):
+        h.append(Line2D([], [], color="k", lw=2.2, marker="o", ms=3.5, label=r"MFT $\chi_1 = 1$"))
     if run.has("phase/critical_sigma_w2"):
         h.append(Line2D([], [], color="k", lw=1.6, ls="--", label=r"finite $N$: $\lambda = 0$"))
     h.append(Line2D([], [], color="#1a9641", lw=2.0, ls=":", label=r"measured $\lambda = 0$"))
+    if np.any(np.isnan(lam)):
+        h.append(Patch(fc="0.75", label="no value (pending / flagged)"))
     return h
 
 
@@ -242,7 +266,7 @@ def _phase_diagram_1d(run, lam, se, depth):
     return fig
 
 
-def _lambda_curves(run, ax, lam, se, ib):
+def _lambda_curves(run, ax, lam, se, ib, value_in_label=True):
     """Measured lambda vs sigma_w2 (error bars, per width) plus MFT lambda at index IB."""
     sw, widths = run.coord("sigma_w2"), run.coord("width")
     for k, color in zip(range(len(widths)), width_colors(len(widths))):
@@ -254,8 +278,9 @@ def _lambda_curves(run, ax, lam, se, ib):
                 label=r"MFT $\lambda = \frac{1}{2}\ln\chi_1$")
     crit = mft_critical(run)
     if crit is not None and np.isfinite(crit[ib]):
+        value = f" = {crit[ib]:.3g}" if value_in_label else r" ($\chi_1 = 1$)"
         ax.axvline(crit[ib], color="k", ls=":", lw=1.2,
-                   label=f"MFT critical $\\sigma_w^2$ = {crit[ib]:.3g}")
+                   label=r"MFT critical $\sigma_w^2$" + value)
     ax.axhline(0, color="0.5", lw=0.8)
     units = run.field("mft/lyapunov", WB).units if mft is not None else "1/layer"
     ax.set_xlabel(label(run, "sigma_w2"))
@@ -273,16 +298,19 @@ def lyapunov_vs_sigma_w2(run):
     fig, axes = panel_grid(len(panels), sharey=True)
     fin = run.optional("phase/critical_sigma_w2", ("sigma_b2", "width"))
     for ax, ib in zip(axes, panels):
-        _lambda_curves(run, ax, lam, se, ib)
+        _lambda_curves(run, ax, lam, se, ib, value_in_label=False)
         if fin is not None:
             for k, color in zip(range(len(widths)), width_colors(len(widths))):
                 if np.isfinite(fin.values[ib, k]):
                     ax.axvline(fin.values[ib, k], color=color, ls="--", lw=1)
         ax.set_title(f"$\\sigma_b^2$ = {sb[ib]:g}")
         ax.label_outer()
-    axes[0].legend(loc="upper left", framealpha=0.9)
-    fig.suptitle(f"Lyapunov exponent at depth t = {depth:g} vs MFT: {describe(run)}"
-                 + ("\n(dashed verticals: finite-N λ = 0)" if fin is not None else ""))
+    handles, _ = axes[0].get_legend_handles_labels()
+    if fin is not None:
+        handles.append(Line2D([], [], color="0.3", ls="--", lw=1,
+                              label=r"finite-$N$ $\lambda = 0$ (colour = width)"))
+    below_legend(fig, handles, ncol=min(len(handles), 4))
+    fig.suptitle(f"Lyapunov exponent at depth t = {depth:g} vs MFT: {describe(run)}")
     return fig
 
 
@@ -316,6 +344,14 @@ def _trajectory_panel(run, ax, name, iw, ib):
         ax.plot([], [], "--", color="0.4", label="MFT + 1/N theory")
 
 
+def _phase_note(run, phase, iw, ib):
+    """' (ordered)' etc. for a title, or '' when the MFT has no value there."""
+    lam = run.optional("mft/lyapunov", WB)
+    if phase is None or lam is None or not np.isfinite(lam.values[iw, ib]):
+        return ""
+    return f" ({PHASE_NAMES.get(int(phase.values[iw, ib]), '?')})"
+
+
 def trajectories(run):
     """c^t and q^t vs depth for three sigma_w2 values at the first sigma_b2."""
     require_axis(run, "depth", "trajectories")
@@ -329,7 +365,7 @@ def trajectories(run):
     for j, iw in enumerate(cols):
         _trajectory_panel(run, axes[0, j], "c", iw, ib)
         _trajectory_panel(run, axes[1, j], "q", iw, ib)
-        where = "" if phase is None else f" ({PHASE_NAMES.get(int(phase.values[iw, ib]), '?')})"
+        where = _phase_note(run, phase, iw, ib)
         axes[0, j].set_title(f"$\\sigma_w^2$ = {sw[iw]:.3g}{where}")
         axes[1, j].set_xlabel(label(run, "depth"))
         q = run.field("ensemble/q_mean", WBDN).values[iw, ib]
@@ -431,9 +467,10 @@ def gaussianity(run):
         ax.set_title(f"N = {int(widths[k])}")
         ax.set_xlabel(label(run, "sigma_w2"))
         ax.set_ylabel(r"depth / width  $t/N$")
+        ax.label_outer()
     cb = fig.colorbar(mesh, ax=axes, extend="min", shrink=0.9, pad=0.02)
     cb.set_label(r"$\varepsilon_K$ = excess kurtosis / 3 = Var$G$/(E$G$)$^2$")
-    axes[0].legend(handles=_eps_legend(crit is not None), loc="upper left", framealpha=0.9)
+    below_legend(fig, _eps_legend(crit is not None and np.isfinite(crit[ib])))
     fig.suptitle(f"Non-Gaussianity of pre-activations: {describe(run, widths[cols])}, "
                  f"$\\sigma_b^2$ = {run.coord('sigma_b2')[ib]:g}")
     return fig
@@ -468,6 +505,8 @@ def xi_c(run):
     """MFT xi_c vs sigma_w2 per sigma_b2, plus the measured /phase/xi_c per width if present."""
     require_axis(run, "sigma_w2", "xi_c")
     mft = run.field("mft/xi_c", WB)
+    if not np.any(np.isfinite(mft.values) & (mft.values > 0)):
+        raise Skip("mft/xi_c has no finite values")
     sw, sb, widths = run.coord("sigma_w2"), run.coord("sigma_b2"), run.coord("width")
     meas = run.optional("phase/xi_c", ("sigma_w2", "sigma_b2", "width"))
     rows = spread(len(sb), MAX_PANELS if meas is not None else 6)
@@ -517,5 +556,5 @@ def render(name, run):
 def save(fig, path):
     """Write FIG to PATH and release it."""
     with plt.rc_context(STYLE):
-        fig.savefig(path)
+        fig.savefig(path, bbox_inches="tight", pad_inches=0.12)
     plt.close(fig)

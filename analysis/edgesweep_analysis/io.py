@@ -184,7 +184,9 @@ class Run:
         return Field(f.name, values, f.units, f.long_name, f.axes)
 
     def status_counts(self):
-        """(done, total) points according to /run/status, or None when absent."""
+        """{'done', 'pending', 'flagged', 'total'} point counts from /run/status, or None."""
         if self._status is None:
             return None
-        return int(np.sum(self._status == DONE)), int(self._status.size)
+        s = self._status
+        return {"done": int(np.sum(s == DONE)), "pending": int(np.sum(s == 0)),
+                "flagged": int(np.sum(s == 2)), "total": int(s.size)}

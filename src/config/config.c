@@ -187,7 +187,10 @@ static es_status es__conv_double(const es__parse *ps, int k, double *out) {
     return es__keyerr(ps, k, m);
   }
   if (v < es__keys[k].min || v > es__keys[k].max) {
-    snprintf(m, sizeof m, "%s is out of range [%g, %g]", s, es__keys[k].min, es__keys[k].max);
+    if (es__keys[k].min > 0 && es__keys[k].min < 1e-100)
+      snprintf(m, sizeof m, "%s must be > 0", s);
+    else
+      snprintf(m, sizeof m, "%s is out of range [%g, %g]", s, es__keys[k].min, es__keys[k].max);
     return es__keyerr(ps, k, m);
   }
   *out = v;

@@ -118,7 +118,8 @@ static es_status es__list(const char *s, es_axis *axis) {
 static es_status es__finish(int integer, es_axis *axis) {
   for (int64_t i = 0; i < axis->n; i++) {
     double v = axis->v[i];
-    ES_CHECK(isfinite(v), ES_ERR_INPUT, "value %lld is not finite", (long long)i + 1);
+    ES_CHECK(isfinite(v), ES_ERR_INPUT, "value number %lld is not finite (overflow)",
+             (long long)i + 1);
     if (integer) {
       /* Floating steps may land a hair off an integer: accept that, nothing more. */
       double r = nearbyint(v);

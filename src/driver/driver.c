@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "edgesweep/critical.h"
@@ -485,6 +486,55 @@ static es_status es__sweep_run(es__sweep *s, es__work *w, FILE *log, int quiet) 
   return st;
 }
 
+/* ---------- plan estimates: shown by `check`, enforced by `run` and `check` ---------- */
+
+typedef struct {
+  int64_t points;
+  double core_seconds, mem_bytes, out_bytes, ram_bytes, free_bytes;
+} es__estimate;
+
+static void es__estimate_job(const es_job *j, const char *out, es__estimate *e) {
+  double work = 0, maxn = 0;
+  for (int64_t i = 0; i < j->width.n; i++) {
+    work += j->width.v[i];
+    maxn = fmax(maxn, j->width.v[i]);
+  }
+  double tmax = j->depth.v[j->depth.n - 1], nwb = (double)(j->sigma_w2.n * j->sigma_b2.n);
+  e->points = j->sigma_w2.n * j->sigma_b2.n * j->width.n;
+  /* ~100 ns per neuron, layer and network on one core (tanh, gram), measured on the dev
+   * machine (bench/README.md). */
+  e->core_seconds = 100e-9 * work * nwb * tmax * (double)j->networks;
+  /* One point's working set: the ensemble workspace and every network's measurements. */
+  e->mem_bytes = 10 * maxn * 8 + (double)j->networks * (double)j->depth.n * ES_NOBS_COUNT * 8 +
+                 (double)ES_F_COUNT * (double)j->depth.n * 8;
+  double cells = (double)e->points * (double)j->depth.n;
+  e->out_bytes = cells * (ES_F_COUNT + 1) * 8 + nwb * (double)j->depth.n * 3 * 8 +
+                 (double)e->points * (8 * 8 + 100);
+  e->ram_bytes = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+  e->free_bytes = HUGE_VAL;
+  char dir[4100];
+  snprintf(dir, sizeof dir, "%s", out);
+  char *slash = strrchr(dir, '/');
+  if (slash)
+    slash == dir ? (void)(dir[1] = '\0') : (void)(*slash = '\0');
+  else
+    snprintf(dir, sizeof dir, ".");
+  struct statvfs fs;
+  if (statvfs(dir, &fs) == 0) e->free_bytes = (double)fs.f_bavail * (double)fs.f_frsize;
+}
+
+/* Refuse, before anything is written, a job that cannot fit this machine. */
+static es_status es__check_fits(const es_job *j, const es__estimate *e) {
+  ES_CHECK(e->mem_bytes <= 0.5 * e->ram_bytes, ES_ERR_INPUT,
+           "%s: one point needs ~%.3g GiB per rank (networks x depths x %d doubles), more than "
+           "half of this machine's %.3g GiB: lower [ensemble] networks or the number of depths",
+           j->path, e->mem_bytes / 1073741824.0, ES_NOBS_COUNT, e->ram_bytes / 1073741824.0);
+  ES_CHECK(e->out_bytes <= e->free_bytes, ES_ERR_INPUT,
+           "%s: the output would take ~%.3g GiB but only %.3g GiB are free there: shrink [grid]",
+           j->path, e->out_bytes / 1073741824.0, e->free_bytes / 1073741824.0);
+  return ES_OK;
+}
+
 /* Rank 0 decides between a fresh run (0), a resume of OUT.partial (1) and nothing to do
  * because OUT is complete (2); every rank learns it. */
 static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, int *mode) {
@@ -499,6 +549,9 @@ static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, i
       *mode = 2;
     else
       st = es__check_output(out, o->force);
+    es__estimate e;
+    es__estimate_job(s->job, out, &e);
+    if (st == ES_OK) st = es__check_fits(s->job, &e);
   }
   MPI_Bcast(mode, 1, MPI_INT, 0, s->comm);
   return es__agree(s->comm, st);
@@ -637,22 +690,12 @@ es_status es_check(MPI_Comm comm, const es_run_opts *o, FILE *f) {
   ES_CALL(es__load(comm, o, &job));
   int rank;
   MPI_Comm_rank(comm, &rank);
+  es_status st = ES_OK;
   if (rank == 0) {
     const es_job *j = job;
-    int64_t pts = j->sigma_w2.n * j->sigma_b2.n * j->width.n;
-    double work = 0, maxn = 0;
-    for (int64_t i = 0; i < j->width.n; i++) {
-      work += j->width.v[i];
-      maxn = fmax(maxn, j->width.v[i]);
-    }
-    double tmax = j->depth.v[j->depth.n - 1];
-    /* ~40 ns per neuron and layer on one core (tanh, gram), measured on the dev machine. */
-    double secs = 40e-9 * work * (double)(j->sigma_w2.n * j->sigma_b2.n) * tmax *
-                  (double)j->networks;
-    double mem = 10 * maxn * 8 + (double)j->networks * (double)j->depth.n * ES_NOBS_COUNT * 8;
-    double cells = (double)pts * (double)j->depth.n;
-    double bytes = cells * (ES_F_COUNT + 1) * 8 + (double)(j->sigma_w2.n * j->sigma_b2.n) *
-                   (double)j->depth.n * 3 * 8;
+    const char *out = o->output ? o->output : j->output;
+    es__estimate e;
+    es__estimate_job(j, out, &e);
     fprintf(f, "job        %s (sha256 %.16s...)\n", j->path, j->sha256);
     fprintf(f, "model      %s %s, leak %g, noise %g, q0 %g, c0 %g, method %s\n",
             es_arch_name(j->arch), j->act->name, j->leak, j->noise, j->q0, j->c0,
@@ -661,13 +704,16 @@ es_status es_check(MPI_Comm comm, const es_run_opts *o, FILE *f) {
             (long long)j->sigma_w2.n, (long long)j->sigma_b2.n, (long long)j->depth.n,
             (long long)j->width.n);
     fprintf(f, "points     %lld simulations (one per sigma_w2, sigma_b2, width) to depth %g\n",
-            (long long)pts, tmax);
-    fprintf(f, "tasks      %lld (one point of %lld networks each)\n", (long long)pts,
-            (long long)j->networks);
-    fprintf(f, "time       ~%.3g core-seconds (rough)\n", secs);
-    fprintf(f, "memory     ~%.3g MiB per rank\n", mem / 1048576.0);
-    fprintf(f, "output     %s, ~%.3g MiB\n", o->output ? o->output : j->output, bytes / 1048576.0);
+            (long long)e.points, j->depth.v[j->depth.n - 1]);
+    fprintf(f, "tasks      %lld (one point of %lld networks each), largest first\n",
+            (long long)e.points, (long long)j->networks);
+    fprintf(f, "time       ~%.3g core-seconds (rough; divide by the ranks)\n", e.core_seconds);
+    fprintf(f, "memory     ~%.3g MiB per rank (of %.3g GiB)\n", e.mem_bytes / 1048576.0,
+            e.ram_bytes / 1073741824.0);
+    fprintf(f, "output     %s, ~%.3g MiB (%.3g GiB free there)\n", out, e.out_bytes / 1048576.0,
+            e.free_bytes / 1073741824.0);
+    st = es__check_fits(j, &e);
   }
   es_job_destroy(&job);
-  return ES_OK;
+  return es__agree(comm, st);
 }

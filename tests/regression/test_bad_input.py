@@ -61,6 +61,32 @@ CASES = [
     ("missing job file", None, [], ["nonexistent.ini", "cannot open"]),
     ("binary job file", "\0\1\2garbage", [], ["job.ini", "NUL"]),
     ("unknown option", GOOD, ["--frobnicate"], ["--frobnicate"]),
+    ("empty job file", "", [], ["job.ini", "sigma_w2", "required"]),
+    ("key before any section", "seed = 1\n" + GOOD, [], ["job.ini:1", "unknown section"]),
+    ("q0 zero", variant("activation = tanh", "activation = tanh\nq0 = 0"), [], ["job.ini:6", "q0"]),
+    ("negative noise", variant("activation = tanh", "activation = tanh\nnoise = -0.5"), [], ["job.ini:6", "noise"]),
+    ("c0 < -1", variant("activation = tanh", "activation = tanh\nc0 = -1.5"), [], ["job.ini:6", "c0"]),
+    ("empty activation", variant("activation = tanh", "activation ="), [], ["job.ini:5", "activation"]),
+    ("unknown architecture", variant("activation = tanh", "activation = tanh\narchitecture = cnn"), [], ["job.ini:6", "architecture"]),
+    ("unknown method", variant("networks = 4", "networks = 4\nmethod = fast"), [], ["job.ini:13", "method"]),
+    ("non-integer depth", variant("depth = 1, 3", "depth = linspace(1, 2, 3)"), [], ["job.ini:9", "depth", "integer"]),
+    ("depth too large", variant("depth = 1, 3", "depth = 2000000"), [], ["job.ini:9", "depth"]),
+    ("width too large", variant("width = 8", "width = 100000000"), [], ["job.ini:10", "width"]),
+    ("too many values", variant("sigma_w2 = 1, 2", "sigma_w2 = linspace(1, 2, 10000000)"), [], ["job.ini:7", "limit"]),
+    ("logspace overflow", variant("sigma_w2 = 1, 2", "sigma_w2 = logspace(1, 400, 3)"), [], ["job.ini:7", "sigma_w2"]),
+    ("trailing comma", variant("sigma_w2 = 1, 2", "sigma_w2 = 1, 2,"), [], ["job.ini:7", "sigma_w2"]),
+    ("hex number", variant("sigma_w2 = 1, 2", "sigma_w2 = 0x1p1"), [], ["job.ini:7", "sigma_w2"]),
+    ("networks too large", variant("networks = 4", "networks = 99999999999"), [], ["job.ini:12", "networks"]),
+    ("name with slash", variant("name = bad", "name = a/b"), [], ["job.ini:2", "name"]),
+    ("seed too large", variant("seed = 1", "seed = 18446744073709551616"), [], ["job.ini:3", "seed"]),
+    ("line too long", variant("sigma_w2 = 1, 2", "sigma_w2 = " + ", ".join(["1"] * 120)), [], ["job.ini:7", "longer than"]),
+    ("--set empty value", GOOD, ["--set", "grid.width="], ["--set grid.width=", "width"]),
+    ("--set unknown section", GOOD, ["--set", "model.width=3"], ["model.width", "unknown section"]),
+    ("memory would not fit", GOOD, ["--set", "ensemble.networks=900000000", "--set", "grid.depth=range(1, 200)"], ["GiB", "networks"]),
+    ("disk would not fit", GOOD, ["--set", "grid.sigma_w2=linspace(1, 2, 100000)", "--set", "grid.sigma_b2=linspace(0, 1, 10000)"], ["free", "grid"]),
+    ("job is a directory", ".", [], ["cannot"]),
+    ("two job files", GOOD, ["other.ini"], ["unexpected argument"]),
+    ("corrupt partial resume", GOOD, ["--resume"], ["out.h5.partial", "--force"]),
 ]
 
 d = estest.tmpdir()
@@ -68,10 +94,16 @@ for name, text, extra, needles in CASES:
     sub = os.path.join(d, name.replace(" ", "_").replace("/", "_"))
     os.mkdir(sub)
     path = os.path.join(sub, "job.ini")
+    if name == "job is a directory":
+        os.mkdir(path)
+        text = None
+    elif name == "corrupt partial resume":
+        with open(os.path.join(sub, "out.h5.partial"), "wb") as f:
+            f.write(b"\x89HDF\r\n\x1a\n" + b"garbage" * 100)
     if text is not None:
         with open(path, "w") as f:
             f.write(text)
-    else:
+    elif name != "job is a directory":
         path = os.path.join(sub, "nonexistent.ini")
     before = sorted(os.listdir(sub))
     p = estest.run(["run", path, "-o", os.path.join(sub, "out.h5")] + extra, check=False, cwd=sub)
