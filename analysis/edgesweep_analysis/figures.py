@@ -5,6 +5,8 @@ Conventions: the axes of every array are (sigma_w2, sigma_b2, depth, width) in t
 (io.py guarantees it); standard errors of means are sqrt(var / networks); labels carry the
 units stored in the file's `units` attributes ("1" = dimensionless, not printed).
 """
+import warnings
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -13,6 +15,8 @@ import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm, TwoSlopeNorm  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator  # noqa: E402
+from scipy.ndimage import gaussian_filter  # noqa: E402
 
 from .io import Skip  # noqa: E402
 
@@ -31,6 +35,7 @@ SYMBOLS = {
 }
 PHASE_NAMES = {0: "ordered", 1: "chaotic", 2: "critical", 3: "no fixed point"}
 EPS_K_LEVELS = (0.02, 0.2)
+XI_MARKERS = "osD^v<>"
 
 
 # ---------------------------------------------------------------- helpers
@@ -126,7 +131,8 @@ def deepest_lyapunov(run):
         ph = run.optional("phase/lyapunov", ("sigma_w2", "sigma_b2", "width"))
         if ph is None:
             raise Skip("ensemble/lyapunov and phase/lyapunov are absent")
-        lam, se = ph.values, None
+        pse = run.optional("phase/lyapunov_stderr", ("sigma_w2", "sigma_b2", "width"))
+        lam, se = ph.values, None if pse is None else pse.values
     if not np.any(np.isfinite(lam)):
         raise Skip(f"no finite lyapunov at the deepest depth t = {depth:g} "
                    "(needs depth > 1 and finished points)")
@@ -142,6 +148,7 @@ def below_legend(fig, handles, ncol=None):
 def panel_grid(count, width=4.6, height=3.9, **kw):
     """A figure with COUNT panels (1 x count, or 2 x 2 for four), axes as a flat list."""
     rows, cols = (2, 2) if count == 4 else (1, count)
+    width = max(width, 6.0) if count == 1 else width
     fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows + 0.6),
                              squeeze=False, constrained_layout=True, **kw)
     return fig, list(axes.ravel())
@@ -168,6 +175,14 @@ def _lambda_norm(values):
     return TwoSlopeNorm(vcenter=0.0, vmin=-neg, vmax=pos)
 
 
+def _two_sided_ticks(norm):
+    """Nice ticks on each side of a TwoSlopeNorm (its halves have different scales)."""
+    loc = MaxNLocator(nbins=4)
+    neg = [v for v in loc.tick_values(norm.vmin, 0.0) if norm.vmin <= v < 0]
+    pos = [v for v in loc.tick_values(0.0, norm.vmax) if 0 < v <= norm.vmax]
+    return neg + [0.0] + pos
+
+
 def _lambda_cmap():
     """RdBu_r with missing (pending / flagged) cells in grey."""
     cmap = plt.get_cmap("RdBu_r").copy()
@@ -181,13 +196,14 @@ def _phase_diagram_2d(run, lam, depth):
     cols = largest_widths(run)
     norm = _lambda_norm(lam[:, :, cols])
     fig, axes = panel_grid(len(cols), sharex=True, sharey=True)
+    contoured = False
     units = run.field("ensemble/lyapunov", WBDN).units if run.has("ensemble/lyapunov") \
         else "1/layer"
     for ax, k in zip(axes, cols):
         mesh = ax.pcolormesh(edges(sw), edges(sb), lam[:, :, k].T, cmap=_lambda_cmap(), norm=norm,
                              shading="flat", rasterized=True)
         _critical_lines(run, ax, k)
-        _zero_contour(ax, sw, sb, lam[:, :, k])
+        contoured |= _zero_contour(ax, sw, sb, lam[:, :, k])
         _region_labels(ax)
         ax.set_title(f"N = {int(widths[k])}")
         ax.set_xlim(edges(sw)[[0, -1]])
@@ -197,8 +213,9 @@ def _phase_diagram_2d(run, lam, depth):
         ax.set_ylabel(label(run, "sigma_b2"))
         ax.label_outer()
     cb = fig.colorbar(mesh, ax=axes, shrink=0.9, pad=0.02)
+    cb.set_ticks(_two_sided_ticks(norm))
     cb.set_label(label(run, "lyapunov", units) + f" at t = {depth:g}")
-    below_legend(fig, _phase_legend(run, lam[:, :, cols]))
+    below_legend(fig, _phase_legend(run, lam[:, :, cols], contoured))
     fig.suptitle(f"Order-to-chaos phase diagram: {describe(run, widths[cols])}\n"
                  f"measured Lyapunov exponent of the input-output Jacobian at depth t = {depth:g}")
     return fig
@@ -218,11 +235,14 @@ def _critical_lines(run, ax, k):
 
 
 def _zero_contour(ax, sw, sb, lam):
-    """Contour lambda = 0 of the measured exponent (needs a 2x2 grid and a sign change)."""
-    if min(lam.shape) < 2 or not (np.nanmin(lam) < 0 < np.nanmax(lam)):
-        return
+    """Contour lambda = 0 of the measured exponent (needs a 2x2 grid and a sign change);
+    return whether one was drawn."""
+    if min(lam.shape) < 2 or not np.any(np.isfinite(lam)) or \
+            not (np.nanmin(lam) < 0 < np.nanmax(lam)):
+        return False
     ax.contour(sw, sb, np.ma.masked_invalid(lam.T), levels=[0.0], colors="#1a9641",
                linewidths=2.0, linestyles=":", zorder=3)
+    return True
 
 
 def _region_labels(ax):
@@ -234,15 +254,18 @@ def _region_labels(ax):
             va="bottom", color="#b2182b", fontweight="bold", bbox=box, zorder=5)
 
 
-def _phase_legend(run, lam):
+def _phase_legend(run, lam, contoured):
     """Legend handles for what the phase diagram shows (LAM: the plotted lambda values)."""
     h = []
     crit = mft_critical(run)
     if crit is not None and np.any(np.isfinite(crit)):
         h.append(Line2D([], [], color="k", lw=2.2, marker="o", ms=3.5, label=r"MFT $\chi_1 = 1$"))
-    if run.has("phase/critical_sigma_w2"):
+    fin = run.optional("phase/critical_sigma_w2", ("sigma_b2", "width"))
+    if fin is not None and np.any(np.isfinite(fin.values)):
         h.append(Line2D([], [], color="k", lw=1.6, ls="--", label=r"finite $N$: $\lambda = 0$"))
-    h.append(Line2D([], [], color="#1a9641", lw=2.0, ls=":", label=r"measured $\lambda = 0$"))
+    if contoured:
+        h.append(Line2D([], [], color="#1a9641", lw=2.0, ls=":",
+                        label=r"measured $\lambda = 0$"))
     if np.any(np.isnan(lam)):
         h.append(Patch(fc="0.75", label="no value (pending / flagged)"))
     return h
@@ -250,7 +273,7 @@ def _phase_legend(run, lam):
 
 def _phase_diagram_1d(run, lam, se, depth):
     """One sigma_b2: lambda vs sigma_w2 per width, MFT lambda and the MFT critical point."""
-    sw, widths = run.coord("sigma_w2"), run.coord("width")
+    sw = run.coord("sigma_w2")
     fig, ax = plt.subplots(figsize=(7.2, 4.8), constrained_layout=True)
     _lambda_curves(run, ax, lam, se, 0)
     crit = mft_critical(run)
@@ -273,7 +296,7 @@ def _lambda_curves(run, ax, lam, se, ib, value_in_label=True):
         ax.errorbar(sw, lam[:, ib, k], yerr=None if se is None else se[:, ib, k], fmt="o-",
                     ms=4, lw=1.3, capsize=2.5, color=color, label=f"N = {int(widths[k])}")
     mft = run.optional("mft/lyapunov", WB)
-    if mft is not None:
+    if mft is not None and np.any(np.isfinite(mft.values[:, ib])):
         ax.plot(sw, mft.values[:, ib], "-", color="k", lw=2,
                 label=r"MFT $\lambda = \frac{1}{2}\ln\chi_1$")
     crit = mft_critical(run)
@@ -338,7 +361,7 @@ def _trajectory_panel(run, ax, name, iw, ib):
         if theory is not None:
             ax.plot(t, theory.values[iw, ib, :, k], "--", color=color, lw=1.1)
     mft = run.optional(f"mft/{name}", ("sigma_w2", "sigma_b2", "depth"))
-    if mft is not None:
+    if mft is not None and np.any(np.isfinite(mft.values[iw, ib])):
         ax.plot(t, mft.values[iw, ib], ":", color="k", lw=2, label=r"MFT ($N=\infty$)")
     if theory is not None:
         ax.plot([], [], "--", color="0.4", label="MFT + 1/N theory")
@@ -451,8 +474,9 @@ def gaussianity(run):
     sw, t, widths = run.coord("sigma_w2"), run.coord("depth").astype(float), run.coord("width")
     norm = _eps_norm(eps[..., cols])
     cmap = plt.get_cmap("magma_r").copy()
-    cmap.set_under("#f2f2f2")
-    fig, axes = panel_grid(len(cols), height=3.7, sharex=True)
+    cmap.set_under(cmap(0.0))
+    cmap.set_bad("0.75")
+    fig, axes = panel_grid(len(cols), height=3.7, sharex=True, sharey=True)
     crit = mft_critical(run)
     for ax, k in zip(axes, cols):
         y = t / widths[k]
@@ -463,7 +487,10 @@ def gaussianity(run):
         _eps_contours(ax, sw, y, eps[:, :, k])
         if crit is not None and np.isfinite(crit[ib]):
             ax.axvline(crit[ib], color="#2b8cbe", lw=1.5, ls="-.")
-        ax.set_yscale("log" if y.min() > 0 else "linear")
+        if y.min() > 0:
+            ax.set_yscale("log")
+            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
         ax.set_title(f"N = {int(widths[k])}")
         ax.set_xlabel(label(run, "sigma_w2"))
         ax.set_ylabel(r"depth / width  $t/N$")
@@ -476,10 +503,21 @@ def gaussianity(run):
     return fig
 
 
+def smooth(z, sigma=(0.7, 1.2)):
+    """NaN-aware Gaussian smoothing (in index units) of the 2-D array Z."""
+    ok = np.isfinite(z)
+    num = gaussian_filter(np.where(ok, z, 0.0), sigma, mode="nearest")
+    den = gaussian_filter(ok.astype(float), sigma, mode="nearest")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ok, num / den, np.nan)
+
+
 def _eps_contours(ax, sw, y, eps):
-    """Class boundaries eps_K = 0.02 (Gaussian) and 0.2 (perturbative) where resolvable."""
+    """Class boundaries eps_K = 0.02 (Gaussian) and 0.2 (perturbative) of the smoothed map
+    (the kurtosis of a modest ensemble is noisy; smoothing keeps the boundary readable)."""
     if min(eps.shape) < 2 or not np.any(np.isfinite(eps)):
         return
+    eps = smooth(eps)
     z = np.ma.masked_invalid(eps.T)
     for level, style in zip(EPS_K_LEVELS, ("-", "--")):
         if np.nanmin(eps) < level < np.nanmax(eps):
@@ -490,7 +528,7 @@ def _eps_contours(ax, sw, y, eps):
 def _eps_legend(with_crit):
     """Legend handles for the class boundaries (physics.md §7)."""
     h = [Line2D([], [], color="#00a0a0", lw=1.8, ls="-",
-                label=r"$\varepsilon_K$ = 0.02: Gaussian | perturbative"),
+                label=r"$\varepsilon_K$ = 0.02 (smoothed): Gaussian | perturbative"),
          Line2D([], [], color="#00a0a0", lw=1.8, ls="--",
                 label=r"$\varepsilon_K$ = 0.2: perturbative | non-pert."),
          ]
@@ -501,34 +539,53 @@ def _eps_legend(with_crit):
 
 # ---------------------------------------------------------------- correlation length
 
+def _positive(values):
+    """VALUES with non-finite and non-positive entries as NaN (for a log axis)."""
+    values = np.asarray(values, float)
+    return np.where(np.isfinite(values) & (values > 0), values, np.nan)
+
+
+def _xi_measured(run, ax, meas, ib, color):
+    """Measured xi_c per width at sigma_b2 index IB: open markers with error bars."""
+    sw, widths = run.coord("sigma_w2"), run.coord("width")
+    err = run.optional("phase/xi_c_err", ("sigma_w2", "sigma_b2", "width"))
+    for k in range(len(widths)):
+        y = _positive(meas.values[:, ib, k])
+        ax.errorbar(sw, y, yerr=None if err is None else np.where(np.isfinite(y),
+                    err.values[:, ib, k], np.nan), fmt=XI_MARKERS[k % len(XI_MARKERS)],
+                    color=color, ms=5, mfc="none", mew=1.3, capsize=2, lw=1)
+
+
 def xi_c(run):
     """MFT xi_c vs sigma_w2 per sigma_b2, plus the measured /phase/xi_c per width if present."""
     require_axis(run, "sigma_w2", "xi_c")
-    mft = run.field("mft/xi_c", WB)
-    if not np.any(np.isfinite(mft.values) & (mft.values > 0)):
-        raise Skip("mft/xi_c has no finite values")
-    sw, sb, widths = run.coord("sigma_w2"), run.coord("sigma_b2"), run.coord("width")
+    mft = run.optional("mft/xi_c", WB)
     meas = run.optional("phase/xi_c", ("sigma_w2", "sigma_b2", "width"))
+    have_mft = mft is not None and np.any(np.isfinite(_positive(mft.values)))
+    if meas is not None and not np.any(np.isfinite(_positive(meas.values))):
+        meas = None
+    if not have_mft and meas is None:
+        raise Skip("neither mft/xi_c nor phase/xi_c has finite values")
+    sw, sb, widths = run.coord("sigma_w2"), run.coord("sigma_b2"), run.coord("width")
     rows = spread(len(sb), MAX_PANELS if meas is not None else 6)
-    colors = plt.cm.plasma(np.linspace(0.05, 0.8, len(rows)))
-    markers = "osD^v<>"
     crit = mft_critical(run)
     fig, ax = plt.subplots(figsize=(7.6, 5.0), constrained_layout=True)
-    for ib, color in zip(rows, colors):
-        y = np.where(np.isfinite(mft.values[:, ib]) & (mft.values[:, ib] > 0),
-                     mft.values[:, ib], np.nan)
-        ax.plot(sw, y, "-", color=color, lw=2, label=f"MFT, $\\sigma_b^2$ = {sb[ib]:g}")
+    for ib, color in zip(rows, plt.cm.plasma(np.linspace(0.05, 0.8, len(rows)))):
+        name = f"$\\sigma_b^2$ = {sb[ib]:g}"
+        if have_mft:
+            ax.plot(sw, _positive(mft.values[:, ib]), "-", color=color, lw=2, label="MFT, " + name)
+        else:
+            ax.plot([], [], "s", color=color, label=name)
         if crit is not None and np.isfinite(crit[ib]):
             ax.axvline(crit[ib], color=color, ls=":", lw=1)
-        for k in range(len(widths) if meas is not None else 0):
-            ax.plot(sw, meas.values[:, ib, k], markers[k % len(markers)], color=color, ms=5,
-                    mfc="none", mew=1.3)
+        if meas is not None:
+            _xi_measured(run, ax, meas, ib, color)
     for k in range(len(widths) if meas is not None else 0):
-        ax.plot([], [], markers[k % len(markers)], color="0.3", mfc="none",
+        ax.plot([], [], XI_MARKERS[k % len(XI_MARKERS)], color="0.3", mfc="none",
                 label=f"measured, N = {int(widths[k])}")
     ax.set_yscale("log")
     ax.set_xlabel(label(run, "sigma_w2"))
-    ax.set_ylabel(label(run, "xi_c", mft.units))
+    ax.set_ylabel(label(run, "xi_c", (mft or meas).units))
     ax.legend(loc="best", framealpha=0.9, ncol=2 if meas is not None else 1)
     fig.suptitle(f"Depth scale of correlation propagation: {describe(run)}\n"
                  r"$\xi_c = -1/\ln\chi_c$ diverges at the edge of chaos (dotted: MFT $\chi_1=1$)")
@@ -548,8 +605,13 @@ FIGURES = {
 
 
 def render(name, run):
-    """Build figure NAME for RUN inside the package's style; raise Skip if it cannot."""
-    with plt.rc_context(STYLE):
+    """Build figure NAME for RUN inside the package's style; raise Skip if it cannot.
+
+    NaN cells (pending points, t = 1 of lambda) are expected: the numpy/matplotlib
+    warnings they cause are silenced here only."""
+    with plt.rc_context(STYLE), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.filterwarnings("ignore", message=".*converting a masked element to nan")
         return FIGURES[name](run)
 
 

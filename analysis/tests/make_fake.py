@@ -22,7 +22,7 @@ COORD_ATTRS = {
     "depth": ("layers", "recorded depth t (pre-activation layer h^t)"),
     "width": ("neurons", "hidden width N"),
 }
-Z, WZ = np.polynomial.hermite_e.hermegauss(64)
+Z, WZ = np.polynomial.hermite_e.hermegauss(40)
 WZ = WZ / WZ.sum()
 Q0, C0, M, C_LAMBDA = 1.0, 0.5, 64, -0.8
 
@@ -42,10 +42,12 @@ def e2(f, q, c):
 
 
 def dtanh(x):
+    """tanh'(x) = sech^2 x."""
     return 1 / np.cosh(x) ** 2
 
 
 def q_star(sw, sb, steps=400):
+    """Stable fixed point of the q-map reached from Q0."""
     q = sw * Q0 + sb
     for _ in range(steps):
         q = sw * e1(lambda x: np.tanh(x) ** 2, q) + sb
@@ -53,6 +55,7 @@ def q_star(sw, sb, steps=400):
 
 
 def chi1(sw, sb):
+    """chi_1 at q*."""
     return sw * e1(lambda x: dtanh(x) ** 2, q_star(sw, sb))
 
 
@@ -192,6 +195,7 @@ def build(grid, minimal, seed):
 
 
 def main():
+    """Parse the arguments and write the file."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("out")
     p.add_argument("--grid", default="20,5,30,4", help="sizes W,B,D,N (default 20,5,30,4)")

@@ -36,6 +36,7 @@ def fail(msg):
 
 
 def check(cond, msg):
+    """Fail with MSG unless COND."""
     if not cond:
         fail(msg)
 
@@ -99,6 +100,7 @@ def check_refusals(tmp):
 
 
 def main(argv):
+    """Run all checks on argv[0] (a file, or --fake)."""
     if len(argv) != 1:
         fail(__doc__)
     with tempfile.TemporaryDirectory(prefix="test_plot-") as tmp:
