@@ -37,6 +37,8 @@ es_status es_h5out_open(MPI_Comm comm, const char *path, const es_job *job,
 /* Not collective. Independent read of a hyperslab of an int8 dataset (e.g. "run/status"). */
 es_status es_h5out_read_i8(es_h5out *h, const char *dset, const int64_t *start,
                            const int64_t *count, signed char *data);
+es_status es_h5out_read_i64(es_h5out *h, const char *dset, const int64_t *start,
+                            const int64_t *count, int64_t *data);
 es_status es_h5out_read_f64(es_h5out *h, const char *dset, const int64_t *start,
                             const int64_t *count, double *data);
 
@@ -52,6 +54,9 @@ es_status es_h5out_write_i8(es_h5out *h, const char *dset, const int64_t *start,
 es_status es_h5out_write_str(es_h5out *h, const char *dset, const int64_t *start,
                              const char *text);
 
+/* Not collective. Length of the first axis of a dataset of the layout (-1: no such). */
+int64_t es_h5out_extent(es_h5out *h, const char *dset);
+
 /* Collective. Flush everything to the file. */
 es_status es_h5out_flush(es_h5out *h);
 
@@ -63,6 +68,10 @@ es_status es_h5out_close(es_h5out **h, const char *completed);
  * an output file (final or .partial) for `edgesweep info`. ES_ERR_INPUT when PATH is not an
  * edgesweep file. */
 es_status es_h5out_info(const char *path, FILE *f);
+
+/* Not collective (serial, read-only). The networks per point a finished file holds and the
+ * job identity (SHA-256 of the canonical job) that wrote it. */
+es_status es_h5out_networks(const char *path, int64_t *networks, char sha256[65]);
 
 /* Version string of the HDF5 library ("1.10.8"). */
 const char *es_h5out_hdf5_version(void);

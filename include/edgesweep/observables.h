@@ -27,7 +27,8 @@
   X(LOGQ_VAR, "logq_var", "1", "unbiased variance over networks of ln q_a")               \
   X(KURTOSIS, "kurtosis", "1",                                                            \
     "excess kurtosis of one pre-activation h_a,i pooled over neurons and networks")       \
-  X(KURTOSIS_STDERR, "kurtosis_stderr", "1", "jackknife (over networks) error of kurtosis") \
+  X(KURTOSIS_STDERR, "kurtosis_stderr", "1",                                              \
+    "standard error of kurtosis (delta method over networks)")                            \
   X(LYAPUNOV, "lyapunov", "1/layer",                                                      \
     "mean over networks of (logjac^t - logjac^1)/(2(t-1)); NaN at t = 1")                 \
   X(LYAPUNOV_STDERR, "lyapunov_stderr", "1/layer", "standard error of lyapunov")
@@ -46,10 +47,28 @@ typedef struct {
 /* Descriptor of field f (never NULL for f < ES_F_COUNT). */
 const es_field_desc *es_field_get(es_field f);
 
-/* Reduce M networks' measurements (per[m * ndepth * ES_NOBS_COUNT + k * ES_NOBS_COUNT + j])
- * into out[f * ndepth + k], over the networks alive at each depth (NaN rows are dead
- * networks); valid[k] receives their number. Fewer than 2 alive: NaN. M >= 2. */
-es_status es_obs_reduce(const double *per, int64_t M, int64_t ndepth, double *out,
-                        int64_t *valid);
+/* Streaming statistics of one point, per recorded depth: ES_STATE_COUNT doubles per depth
+ * (count of live networks, Welford means and sums of squared deviations of each observable,
+ * and the co-moment of q and h^4 for the kurtosis error). Networks are added one at a time in
+ * network order, so the bits depend only on the networks, never on who computed them; a
+ * stored state continues exactly when more networks are added later. */
+enum {
+  ES_ST_N = 0,      /* live networks */
+  ES_ST_MOMENTS = 1 /* then (mean, M2) for each of the ES_NOBS_COUNT observables */
+};
+#define ES_STATE_COUNT (1 + 2 * ES_NOBS_COUNT + 1)
+#define ES_ST_C_Q_H4 (ES_STATE_COUNT - 1) /* sum of (q - mean q)(h4 - mean h4) */
+
+/* Zero a state of ndepth depths (state[k * ES_STATE_COUNT + i]). */
+void es_obs_state_init(double *state, int64_t ndepth);
+
+/* Add one network's measurements net[k * ES_NOBS_COUNT + j]; a depth where the network is
+ * dead (NaN q) is skipped. */
+void es_obs_state_add(double *state, const double *net, int64_t ndepth);
+
+/* The /ensemble fields out[f * ndepth + k] and the live-network counts valid[k]. Fewer than
+ * two live networks: NaN. The kurtosis error is the delta-method (linearised) error of
+ * m4/m2^2, which the leave-one-out jackknife approaches for large M. */
+void es_obs_state_finish(const double *state, int64_t ndepth, double *out, int64_t *valid);
 
 #endif

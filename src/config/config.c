@@ -278,7 +278,8 @@ static void es__axis_text(es_strbuf *b, const char *key, const es_axis *a) {
 }
 
 /* Canonical form: parsed values of every key that changes a number of the output.
- * name, output and networks_per_task only say where and how, so they are left out. */
+ * name, output and networks_per_task only say where and how, so they are left out, and so
+ * is networks: the first M networks of a point never depend on M. */
 static es_status es__canonical(es_job *j) {
   es_strbuf b = {0};
   es_strbuf_printf(&b, "# edgesweep canonical job v1\n[run]\nseed = %llu\n",
@@ -291,8 +292,8 @@ static es_status es__canonical(es_job *j) {
   es__axis_text(&b, "sigma_b2", &j->sigma_b2);
   es__axis_text(&b, "depth", &j->depth);
   es__axis_text(&b, "width", &j->width);
-  es_strbuf_printf(&b, "[ensemble]\nnetworks = %lld\nmethod = %s\n", (long long)j->networks,
-                   es_method_name(j->method));
+  /* networks is left out: more networks continue the same job (a resume adds them). */
+  es_strbuf_printf(&b, "[ensemble]\nmethod = %s\n", es_method_name(j->method));
   if (b.failed || !b.s) {
     es_strbuf_free(&b);
     es_error_set("out of memory building the canonical job");

@@ -16,34 +16,11 @@
 #include "edgesweep/observables.h"
 #include "es_config.h"
 #include "progress.h"
-
-enum { ES_TAG_REQ = 101, ES_TAG_TASK = 102 };
-
-/* A worker's request: {task it finished or -1, 1 if that point was flagged, 1 if it quits}.
- * A quitting worker gets no reply. */
-enum { ES_REQ_NONE = -1 };
-
-typedef struct {
-  MPI_Comm comm;
-  int rank, size;
-  const es_job *job;
-  es_grid_shape shape;
-  int64_t ntasks;
-  int64_t *order;   /* task id -> point, largest first */
-  int64_t *pending; /* the task ids still to compute, in order */
-  int64_t npending;
-  es_h5out *out;
-  double *cstar; /* MFT c* per (sigma_w2, sigma_b2), for the measured xi_c (rank 0) */
-  double t0;
-  /* manager state (rank 0) */
-  int64_t next, done, flagged;
-  int active;
-  es_progress prog;
-} es__sweep;
+#include "sweep.h"
 
 /* ---------- signals: stop handing out work, drop the tasks in flight, flush, exit 3 ---------- */
 
-static volatile sig_atomic_t es__stop = 0;
+volatile sig_atomic_t es__stop = 0;
 
 static void es__on_signal(int sig) { es__stop = sig; }
 
@@ -64,9 +41,7 @@ static void es__signals(int install, struct sigaction old[3]) {
 
 /* ---------- status agreement ---------- */
 
-/* Collective. Every rank learns the worst status and rank 0's message (or the message of
- * the lowest failing rank). */
-static es_status es__agree(MPI_Comm comm, es_status st) {
+es_status es__agree(MPI_Comm comm, es_status st) {
   int rank, mine = (int)st, worst;
   MPI_Comm_rank(comm, &rank);
   MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, comm);
@@ -168,82 +143,6 @@ static void es__libraries(char *buf, size_t n) {
 
 /* ---------- one simulation point ---------- */
 
-typedef struct {
-  double *per;    /* M x ndepth x ES_NOBS_COUNT */
-  double *fields; /* ES_F_COUNT x ndepth */
-} es__work;
-
-typedef void (*es__poll_fn)(es__sweep *s);
-
-/* Simulate point P and write its results. A numerical failure flags the point and is not
- * an error of the run; any other failure is. */
-static es_status es__point(es__sweep *s, es__work *w, int64_t task, es__poll_fn poll,
-                           int *flagged) {
-  const es_job *j = s->job;
-  int64_t p = s->order[task], iw, ib, in;
-  es_grid_point(&s->shape, p, &iw, &ib, &in);
-  const int64_t nd = j->depth.n, M = j->networks;
-  int64_t *depths = malloc((size_t)nd * sizeof *depths);
-  ES_CHECK(depths, ES_ERR_NOMEM, "out of memory");
-  for (int64_t k = 0; k < nd; k++) depths[k] = (int64_t)j->depth.v[k];
-  es_ensemble_params ep = {j->act, j->sigma_w2.v[iw], j->sigma_b2.v[ib], j->leak, j->noise,
-                           j->q0, j->c0, (int64_t)j->width.v[in], nd, depths,
-                           es_rng_point_key(j->seed, j->sigma_w2.v[iw], j->sigma_b2.v[ib],
-                                            (int64_t)j->width.v[in]),
-                           j->method == ES_METHOD_DENSE, j->arch == ES_ARCH_RECURRENT};
-  es_ensemble *e = NULL;
-  es_status st = es_ensemble_create(&ep, &e);
-  double t_start = es_wtime() - s->t0;
-  char reason[96] = "";
-  *flagged = 0;
-  for (int64_t m = 0; st == ES_OK && m < M; m++) {
-    if (es__stop) {
-      es_error_set("stopped by signal %d", (int)es__stop);
-      st = ES_ERR_STOPPED; /* the task is dropped: its point stays pending */
-      break;
-    }
-    es_status ns = es_ensemble_network(e, m, w->per + m * nd * ES_NOBS_COUNT);
-    if (ns == ES_ERR_NUMERIC) {
-      *flagged = 1;
-      snprintf(reason, sizeof reason, "%s", es_error_msg());
-      break;
-    }
-    st = ns;
-    if (poll) poll(s);
-  }
-  es_ensemble_destroy(&e);
-  free(depths);
-  ES_CALL(st);
-  int64_t start[4] = {iw, ib, 0, in}, count[4] = {1, 1, nd, 1};
-  if (!*flagged) {
-    int64_t *nets = malloc((size_t)nd * sizeof *nets);
-    ES_CHECK(nets, ES_ERR_NOMEM, "out of memory");
-    st = es_obs_reduce(w->per, M, nd, w->fields, nets);
-    for (int f = 0; st == ES_OK && f < ES_F_COUNT; f++) {
-      char name[64];
-      snprintf(name, sizeof name, "ensemble/%s", es_field_get((es_field)f)->name);
-      st = es_h5out_write_f64(s->out, name, start, count, w->fields + f * nd);
-    }
-    if (st == ES_OK) st = es_h5out_write_i64(s->out, "ensemble/networks", start, count, nets);
-    free(nets);
-    ES_CALL(st);
-  }
-  int64_t ps[3] = {iw, ib, in}, pc[3] = {1, 1, 1};
-  signed char status = *flagged ? 2 : 1;
-  if (*flagged) ES_CALL(es_h5out_write_str(s->out, "run/reason", ps, reason));
-  /* The ledger row, then the status last: a point counts as done only when all is written. */
-  double t_end = es_wtime() - s->t0;
-  int64_t tt[1] = {task}, tc[1] = {1};
-  int64_t row_i[4] = {p, 0, M, s->rank};
-  double row_f[3] = {t_start, t_end, t_end - t_start};
-  static const char *const ti[4] = {"run/task_point", "run/task_networks_begin",
-                                    "run/task_networks_end", "run/task_rank"};
-  static const char *const tf[3] = {"run/task_start", "run/task_end", "run/task_seconds"};
-  for (int i = 0; i < 4; i++) ES_CALL(es_h5out_write_i64(s->out, ti[i], tt, tc, &row_i[i]));
-  for (int i = 0; i < 3; i++) ES_CALL(es_h5out_write_f64(s->out, tf[i], tt, tc, &row_f[i]));
-  return es_h5out_write_i8(s->out, "run/status", ps, pc, &status);
-}
-
 /* ---------- mean-field theory for every (sigma_w2, sigma_b2) ---------- */
 
 static es_status es__mft(es__sweep *s) {
@@ -301,110 +200,6 @@ static es_status es__mft(es__sweep *s) {
   return st;
 }
 
-/* ---------- scheduling ---------- */
-
-static es__sweep *es__qsort_ctx;
-static int es__cost_cmp(const void *a, const void *b) {
-  /* Largest first (cost ~ width x depth, the same M for all), then by point index so the
-   * order is a pure function of the job. */
-  const es__sweep *s = es__qsort_ctx;
-  int64_t pa = *(const int64_t *)a, pb = *(const int64_t *)b, iw, ib, ia, ibb;
-  es_grid_point(&s->shape, pa, &iw, &ib, &ia);
-  es_grid_point(&s->shape, pb, &iw, &ib, &ibb);
-  double ca = s->job->width.v[ia], cb = s->job->width.v[ibb];
-  if (ca != cb) return ca < cb ? 1 : -1;
-  return (pa > pb) - (pa < pb);
-}
-
-/* Rank 0: answer every pending request (non-blocking unless BLOCK). */
-static void es__serve(es__sweep *s, int block) {
-  for (;;) {
-    int flag = 0;
-    MPI_Status ms;
-    if (block) {
-      MPI_Probe(MPI_ANY_SOURCE, ES_TAG_REQ, s->comm, &ms);
-      flag = 1;
-      block = 0;
-    } else {
-      MPI_Iprobe(MPI_ANY_SOURCE, ES_TAG_REQ, s->comm, &flag, &ms);
-    }
-    if (!flag) return;
-    int64_t msg[3];
-    MPI_Recv(msg, 3, MPI_INT64_T, ms.MPI_SOURCE, ES_TAG_REQ, s->comm, MPI_STATUS_IGNORE);
-    if (msg[0] >= 0) {
-      s->done++;
-      s->flagged += msg[1];
-      es_progress_update(&s->prog, s->done);
-    }
-    if (msg[2]) {
-      s->active--;
-      continue;
-    }
-    int64_t task = s->next < s->npending ? s->pending[s->next++] : -1;
-    if (task < 0) s->active--;
-    MPI_Send(&task, 1, MPI_INT64_T, ms.MPI_SOURCE, ES_TAG_TASK, s->comm);
-  }
-}
-
-static void es__poll(es__sweep *s) { es__serve(s, 0); }
-
-static es_status es__manager(es__sweep *s, es__work *w) {
-  es_status st = ES_OK;
-  s->active = s->size - 1;
-  while (st == ES_OK && s->next < s->npending) {
-    if (es__stop) {
-      es_error_set("stopped by signal %d", (int)es__stop);
-      st = ES_ERR_STOPPED;
-      break;
-    }
-    int64_t task = s->pending[s->next++];
-    int fl;
-    st = es__point(s, w, task, s->size > 1 ? es__poll : NULL, &fl);
-    if (st != ES_OK) break;
-    s->done++;
-    s->flagged += fl;
-    es_progress_update(&s->prog, s->done);
-    if (s->size > 1) es__serve(s, 0);
-  }
-  if (st != ES_OK) s->next = s->npending; /* hand out nothing more */
-  while (s->active > 0) es__serve(s, 1);
-  return st;
-}
-
-static es_status es__worker(es__sweep *s, es__work *w) {
-  int64_t msg[3] = {ES_REQ_NONE, 0, 0}, task;
-  es_status st = ES_OK;
-  for (;;) {
-    if (st == ES_OK && es__stop) {
-      es_error_set("stopped by signal %d", (int)es__stop);
-      st = ES_ERR_STOPPED;
-    }
-    msg[2] = st != ES_OK;
-    MPI_Send(msg, 3, MPI_INT64_T, 0, ES_TAG_REQ, s->comm);
-    if (st != ES_OK) return st;
-    MPI_Recv(&task, 1, MPI_INT64_T, 0, ES_TAG_TASK, s->comm, MPI_STATUS_IGNORE);
-    if (task < 0) return ES_OK;
-    int fl = 0;
-    st = es__point(s, w, task, NULL, &fl);
-    msg[0] = st == ES_OK ? task : ES_REQ_NONE;
-    msg[1] = fl;
-  }
-}
-
-/* ---------- es_run ---------- */
-
-static es_status es__plan(es__sweep *s) {
-  const es_job *j = s->job;
-  s->shape = (es_grid_shape){j->sigma_w2.n, j->sigma_b2.n, j->depth.n, j->width.n};
-  s->ntasks = es_grid_npoints(&s->shape);
-  s->order = malloc((size_t)s->ntasks * sizeof *s->order);
-  ES_CHECK(s->order, ES_ERR_NOMEM, "out of memory for %lld tasks", (long long)s->ntasks);
-  for (int64_t i = 0; i < s->ntasks; i++) s->order[i] = i;
-  es__qsort_ctx = s;
-  qsort(s->order, (size_t)s->ntasks, sizeof *s->order, es__cost_cmp);
-  return ES_OK;
-}
-
 /* ---------- /phase: finite-N critical line, deepest Lyapunov exponent, measured xi_c ---------- */
 
 /* Rank 0, after every point is written: one (sigma_b2, width) slice at a time, so memory
@@ -458,26 +253,17 @@ static es_status es__phase(es__sweep *s) {
   return st;
 }
 
-static es_status es__sweep_run(es__sweep *s, es__work *w, FILE *log, int quiet) {
+static es_status es__sweep_run(es__sweep *s, FILE *log, int quiet) {
   es_status st = ES_OK;
-  w->per = malloc((size_t)(s->job->networks * s->job->depth.n * ES_NOBS_COUNT) * sizeof(double));
-  w->fields = malloc((size_t)(ES_F_COUNT * s->job->depth.n) * sizeof(double));
-  if (!w->per || !w->fields) {
-    es_error_set("out of memory for one point's working set");
-    st = ES_ERR_NOMEM;
-  }
-  st = es__agree(s->comm, st);
-  if (st != ES_OK) return st;
   if (s->rank == 0) {
-    es_progress_start(&s->prog, log, quiet, s->npending, "points");
+    es_progress_start(&s->prog, log, quiet, s->npoints_pending, "points");
     s->cstar = malloc((size_t)(s->job->sigma_w2.n * s->job->sigma_b2.n) * sizeof *s->cstar);
     st = s->cstar ? es__mft(s) : ES_ERR_NOMEM;
-    if (st == ES_OK) st = es__manager(s, w);
-    es_progress_finish(&s->prog);
-  } else {
-    st = es__worker(s, w);
   }
-  /* Every point is in the file: make the workers' writes visible, then derive /phase. */
+  st = es__agree(s->comm, st);
+  if (st == ES_OK) st = es__schedule(s);
+  if (s->rank == 0) es_progress_finish(&s->prog);
+  /* Every point is in the file: then derive /phase from it. */
   st = es__agree(s->comm, st);
   if (st == ES_OK) st = es__agree(s->comm, es_h5out_flush(s->out));
   if (st == ES_OK) st = es__agree(s->comm, s->rank == 0 ? es__phase(s) : ES_OK);
@@ -536,19 +322,41 @@ static es_status es__check_fits(const es_job *j, const es__estimate *e) {
 }
 
 /* Rank 0 decides between a fresh run (0), a resume of OUT.partial (1) and nothing to do
- * because OUT is complete (2); every rank learns it. */
+ * because OUT is complete (2); every rank learns it. A complete OUT whose points hold fewer
+ * networks than the job asks is reopened as a partial file and grows. */
 static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, int *mode) {
   es_status st = ES_OK;
   *mode = 0;
   if (s->rank == 0) {
     char partial[4200];
     snprintf(partial, sizeof partial, "%s.partial", out);
-    if (o->resume && !o->force && access(partial, F_OK) == 0)
+    int64_t had = 0;
+    if (o->resume && !o->force && access(partial, F_OK) == 0) {
       *mode = 1;
-    else if (o->resume && !o->force && access(out, F_OK) == 0)
+    } else if (o->resume && !o->force && access(out, F_OK) == 0) {
+      char sha[65];
+      st = es_h5out_networks(out, &had, sha);
       *mode = 2;
-    else
+      if (st == ES_OK && strcmp(sha, s->job->sha256) != 0) {
+        es_error_set("%s was written by a different job; refusing to resume it", out);
+        st = ES_ERR_INPUT;
+      }
+      if (st == ES_OK && had > s->job->networks) {
+        es_error_set("%s holds %lld networks per point; a resume can add networks but not "
+                     "remove them (networks = %lld)",
+                     out, (long long)had, (long long)s->job->networks);
+        st = ES_ERR_INPUT;
+      }
+      if (st == ES_OK && had < s->job->networks) {
+        if (rename(out, partial) != 0) {
+          es_error_set("cannot rename %s to %s: %s", out, partial, strerror(errno));
+          st = ES_ERR_IO;
+        }
+        *mode = 1;
+      }
+    } else {
       st = es__check_output(out, o->force);
+    }
     es__estimate e;
     es__estimate_job(s->job, out, &e);
     if (st == ES_OK) st = es__check_fits(s->job, &e);
@@ -557,8 +365,6 @@ static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, i
   return es__agree(s->comm, st);
 }
 
-/* Collective. Create OUT.partial: the layout is built under OUT.partial.init and renamed
- * once complete, so a kill during creation never leaves a .partial that cannot resume. */
 /* Collective. Provenance of this launch; every rank holds the same (rank 0's) values. */
 typedef struct {
   char host[512], libs[1024], created[32];
@@ -594,27 +400,6 @@ static es_status es__create_output(es__sweep *s, const es__prov *pv, const char 
   return es__agree(s->comm, st);
 }
 
-/* Collective. The tasks whose point is not done yet (all of them for a fresh file). */
-static es_status es__pending(es__sweep *s) {
-  signed char *status = calloc((size_t)s->ntasks, 1);
-  s->pending = malloc((size_t)s->ntasks * sizeof *s->pending);
-  es_status st = status && s->pending ? ES_OK : ES_ERR_NOMEM;
-  if (st != ES_OK) es_error_set("out of memory");
-  if (st == ES_OK && s->rank == 0) {
-    int64_t start[3] = {0, 0, 0}, count[3] = {s->shape.nw, s->shape.nb, s->shape.nn};
-    st = es_h5out_read_i8(s->out, "run/status", start, count, status);
-  }
-  st = es__agree(s->comm, st);
-  if (st == ES_OK) {
-    MPI_Bcast(status, (int)s->ntasks, MPI_SIGNED_CHAR, 0, s->comm);
-    s->npending = 0;
-    for (int64_t t = 0; t < s->ntasks; t++)
-      if (status[s->order[t]] == 0) s->pending[s->npending++] = t;
-  }
-  free(status);
-  return st;
-}
-
 es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   es__sweep s = {0};
   s.comm = comm;
@@ -644,13 +429,12 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
     st = mode == 1 ? es__agree(comm, es_h5out_open(comm, partial, job, &pv.prov, &s.out))
                    : es__create_output(&s, &pv, partial);
   if (st == ES_OK) st = es__pending(&s);
-  es__work w = {0};
   if (st == ES_OK) {
     if (s.rank == 0 && log && !o->quiet)
-      fprintf(log, "edgesweep: %s%lld of %lld points x %lld networks on %d rank%s -> %s\n",
-              mode == 1 ? "resuming: " : "", (long long)s.npending, (long long)s.ntasks,
-              (long long)job->networks, s.size, s.size > 1 ? "s" : "", out);
-    st = es__agree(comm, es__sweep_run(&s, &w, log, o->quiet));
+      fprintf(log, "edgesweep: %s%lld of %lld points (%lld tasks) x %lld networks on %d rank%s -> %s\n",
+              mode == 1 ? "resuming: " : "", (long long)s.npoints_pending, (long long)s.npoints,
+              (long long)s.npending, (long long)job->networks, s.size, s.size > 1 ? "s" : "", out);
+    st = es__agree(comm, es__sweep_run(&s, log, o->quiet));
   }
   char done[32] = "";
   if (st == ES_OK) es_timestamp(done, sizeof done);
@@ -665,7 +449,7 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
       st = ES_ERR_IO;
     } else if (log && !o->quiet) {
       fprintf(log, "edgesweep: wrote %s (%lld points, %lld flagged) in %.2f s\n", out,
-              (long long)s.ntasks, (long long)s.flagged, es_wtime() - s.t0);
+              (long long)s.npoints, (long long)s.flagged, es_wtime() - s.t0);
     }
   }
   st = es__agree(comm, st);
@@ -674,13 +458,10 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
     MPI_Allreduce(&s.done, &done_here, 1, MPI_INT64_T, MPI_SUM, comm);
     es_error_set("%lld of %lld pending points finished before the signal; %s keeps them. "
                  "Continue with: edgesweep run %s -o %s --resume",
-                 (long long)done_here, (long long)s.npending, partial, o->job_path, out);
+                 (long long)done_here, (long long)s.npoints_pending, partial, o->job_path, out);
   }
   es__signals(0, old);
-  free(w.per);
-  free(w.fields);
-  free(s.order);
-  free(s.pending);
+  es__sweep_free(&s);
   es_job_destroy(&job);
   return st;
 }

@@ -63,6 +63,11 @@ static const es__dsdef es__layout[] = {
     {"run", "status", ES__I8, "wbn", "1",
      "0 pending, 1 done, 2 flagged (non-finite or overflow, see reason)"},
     {"run", "reason", ES__STR, "wbn", "", "why a point was flagged"},
+    {"run", "networks_done", ES__I64, "wbn", "1",
+     "networks folded into the point's statistics (a resume with more networks adds to them)"},
+    {"run", "state", ES__F64, "wbdns", "1",
+     "streaming statistics of the point (observables.h): what a resume with more networks "
+     "continues from"},
     {"run", "task_point", ES__I64, "t", "1", "flat index (sigma_w2, sigma_b2, width) of the task"},
     {"run", "task_networks_begin", ES__I64, "t", "1", "first network of the task"},
     {"run", "task_networks_end", ES__I64, "t", "1", "one past the last network of the task"},
@@ -81,20 +86,22 @@ typedef struct {
   int rank;
 } es__ds;
 
-static const char es__axis_letters[] = "wbdnt";
+/* Axes by letter: w sigma_w2, b sigma_b2, d depth, n width, t task, s statistic. */
+#define ES__NAXES 6
+static const char es__axis_letters[] = "wbdnts";
 #define ES__NGROUPS 4
 static const char *const es__groups[ES__NGROUPS] = {"ensemble", "mft", "phase", "run"};
-static const char *const es__group_axes[ES__NGROUPS] = {"wbdn", "wbd", "wbn", "wbnt"};
+static const char *const es__group_axes[ES__NGROUPS] = {"wbdn", "wbd", "wbn", "wbdnts"};
 
 struct es_h5out {
   MPI_Comm comm;
   hid_t file, xfer;
   hid_t str_type; /* fixed-length string type */
-  hid_t scales[5];                /* root coordinates (task: none) */
-  hid_t local[ES__NGROUPS][5];    /* per-group copies, -1 where a group lacks the axis */
+  hid_t scales[ES__NAXES];             /* root coordinates (task, statistic: none) */
+  hid_t local[ES__NGROUPS][ES__NAXES]; /* per-group copies, -1 where a group lacks the axis */
   es__ds ds[ES__MAXDS];
   int nds;
-  int64_t dims[5];
+  int64_t dims[ES__NAXES];
 };
 
 
@@ -138,14 +145,16 @@ static es_status es__describe(hid_t obj, const char *units, const char *long_nam
 /* Coordinate datasets, made dimension scales. The root holds one per axis (SPEC §5); each
  * group holds its own copy as well, because xarray's open_dataset(group=G) reads coordinate
  * values only from inside G. Every dataset axis gets both scales attached. */
-static const char *const es__axis_names[5] = {"sigma_w2", "sigma_b2", "depth", "width", "task"};
+static const char *const es__axis_names[ES__NAXES] = {"sigma_w2", "sigma_b2", "depth",
+                                                      "width",    "task",     "statistic"};
 
 static es_status es__scale(es_h5out *h, const es_job *j, const char *group, int a, hid_t *out) {
   const es_axis *ax[4] = {&j->sigma_w2, &j->sigma_b2, &j->depth, &j->width};
-  static const char *const units[5] = {"1", "1", "layers", "neurons", "1"};
-  static const char *const longs[5] = {
+  static const char *const units[ES__NAXES] = {"1", "1", "layers", "neurons", "1", "1"};
+  static const char *const longs[ES__NAXES] = {
       "weight variance sigma_w^2 (W_ij ~ N(0, sigma_w^2/N))", "bias variance sigma_b^2",
-      "recorded depth t (pre-activation layer h^t)", "hidden width N", "task index"};
+      "recorded depth t (pre-activation layer h^t)", "hidden width N", "task index",
+      "slot of the streaming statistics: n, then (mean, M2) per observable, then C(q, h^4)"};
   hsize_t n = (hsize_t)h->dims[a];
   char path[64];
   snprintf(path, sizeof path, "%s%s%s", group, *group ? "/" : "", es__axis_names[a]);
@@ -174,10 +183,12 @@ static es_status es__scale(es_h5out *h, const es_job *j, const char *group, int 
 
 static es_status es__coords(es_h5out *h, const es_job *j, int64_t ntasks) {
   const es_axis *ax[4] = {&j->sigma_w2, &j->sigma_b2, &j->depth, &j->width};
-  for (int a = 0; a < 5; a++) h->dims[a] = a < 4 ? ax[a]->n : (ntasks > 0 ? ntasks : 1);
+  for (int a = 0; a < 4; a++) h->dims[a] = ax[a]->n;
+  h->dims[4] = ntasks > 0 ? ntasks : 1;
+  h->dims[5] = ES_STATE_COUNT;
   for (int a = 0; a < 4; a++) ES_CALL(es__scale(h, j, "", a, &h->scales[a]));
   for (int g = 0; g < ES__NGROUPS; g++)
-    for (int a = 0; a < 5; a++)
+    for (int a = 0; a < ES__NAXES; a++)
       if (strchr(es__group_axes[g], es__axis_letters[a]))
         ES_CALL(es__scale(h, j, es__groups[g], a, &h->local[g][a]));
   return ES_OK;
@@ -186,8 +197,8 @@ static es_status es__coords(es_h5out *h, const es_job *j, int64_t ntasks) {
 static es_status es__dataset(es_h5out *h, const char *group, const char *name, es__dtype type,
                              const char *axes, const char *units, const char *desc) {
   ES_CHECK(h->nds < ES__MAXDS, ES_ERR_INTERNAL, "too many datasets");
-  hsize_t dims[5];
-  int rank = (int)strlen(axes), which[5];
+  hsize_t dims[ES__NAXES];
+  int rank = (int)strlen(axes), which[ES__NAXES];
   for (int i = 0; i < rank; i++) {
     which[i] = (int)(strchr(es__axis_letters, axes[i]) - es__axis_letters);
     dims[i] = (hsize_t)h->dims[which[i]];
@@ -365,6 +376,20 @@ static es_status es__open(es_h5out *h, const char *path, const es_job *j) {
   free(canon);
   ES_CHECK(ok, ES_ERR_INPUT, "%s was written by a different job (%s); refusing to resume",
            path, diff);
+  int64_t had = 0;
+  if (H5Aexists(h->file, "networks") > 0) {
+    hid_t a = H5Aopen(h->file, "networks", H5P_DEFAULT);
+    ES_H5(a);
+    ES_H5(H5Aread(a, H5T_NATIVE_INT64, &had));
+    H5Aclose(a);
+  }
+  ES_CHECK(j->networks >= had, ES_ERR_INPUT,
+           "%s holds %lld networks per point; a resume can add networks but not remove them "
+           "(networks = %lld)", path, (long long)had, (long long)j->networks);
+  if (j->networks > had) {
+    ES_H5(H5Adelete(h->file, "networks"));
+    ES_CALL(es__attr_num(h->file, "networks", H5T_NATIVE_INT64, &j->networks));
+  }
   h->xfer = H5Pcreate(H5P_DATASET_XFER);
   ES_H5(h->xfer);
   ES_H5(H5Pset_dxpl_mpio(h->xfer, H5FD_MPIO_INDEPENDENT));
@@ -405,7 +430,7 @@ static es_h5out *es__alloc_handle(MPI_Comm comm) {
   if (!h) return NULL;
   h->comm = comm;
   h->file = h->xfer = h->str_type = -1;
-  for (int a = 0; a < 5; a++) {
+  for (int a = 0; a < ES__NAXES; a++) {
     h->scales[a] = -1;
     for (int g = 0; g < ES__NGROUPS; g++) h->local[g][a] = -1;
   }
@@ -466,7 +491,7 @@ static es_status es__write(es_h5out *h, const char *dset, const int64_t *start,
                            const int64_t *count, const void *data) {
   es__ds *d = es__find(h, dset);
   ES_CHECK(d, ES_ERR_INTERNAL, "no dataset %s in the layout", dset);
-  hsize_t st[5], ct[5];
+  hsize_t st[ES__NAXES], ct[ES__NAXES];
   hsize_t n = 1;
   for (int i = 0; i < d->rank; i++) {
     st[i] = (hsize_t)start[i];
@@ -489,7 +514,7 @@ static es_status es__read(es_h5out *h, const char *dset, const int64_t *start,
                           const int64_t *count, hid_t mtype, void *data) {
   es__ds *d = es__find(h, dset);
   ES_CHECK(d, ES_ERR_INTERNAL, "no dataset %s in the layout", dset);
-  hsize_t st[5], ct[5], n = 1;
+  hsize_t st[ES__NAXES], ct[ES__NAXES], n = 1;
   for (int i = 0; i < d->rank; i++) {
     st[i] = (hsize_t)start[i];
     ct[i] = (hsize_t)count[i];
@@ -510,6 +535,11 @@ static es_status es__read(es_h5out *h, const char *dset, const int64_t *start,
 es_status es_h5out_read_i8(es_h5out *h, const char *dset, const int64_t *start,
                            const int64_t *count, signed char *data) {
   return es__read(h, dset, start, count, H5T_NATIVE_SCHAR, data);
+}
+
+es_status es_h5out_read_i64(es_h5out *h, const char *dset, const int64_t *start,
+                            const int64_t *count, int64_t *data) {
+  return es__read(h, dset, start, count, H5T_NATIVE_INT64, data);
 }
 
 es_status es_h5out_read_f64(es_h5out *h, const char *dset, const int64_t *start,
@@ -536,8 +566,18 @@ es_status es_h5out_write_str(es_h5out *h, const char *dset, const int64_t *start
                              const char *text) {
   char buf[ES__STRLEN] = {0};
   snprintf(buf, sizeof buf, "%s", text ? text : "");
-  int64_t count[5] = {1, 1, 1, 1, 1};
+  int64_t count[ES__NAXES] = {1, 1, 1, 1, 1, 1};
   return es__write(h, dset, start, count, buf);
+}
+
+int64_t es_h5out_extent(es_h5out *h, const char *dset) {
+  es__ds *d = es__find(h, dset);
+  if (!d) return -1;
+  hid_t sp = H5Dget_space(d->id);
+  hsize_t dims[ES__NAXES] = {0};
+  H5Sget_simple_extent_dims(sp, dims, NULL);
+  H5Sclose(sp);
+  return (int64_t)dims[0];
 }
 
 es_status es_h5out_flush(es_h5out *h) {
@@ -551,7 +591,7 @@ es_status es_h5out_close(es_h5out **hp, const char *completed) {
   es_status st = ES_OK;
   if (h->file >= 0 && completed) st = es__attr_str(h->file, "completed", completed);
   for (int i = 0; i < h->nds; i++) H5Dclose(h->ds[i].id);
-  for (int a = 0; a < 5; a++) {
+  for (int a = 0; a < ES__NAXES; a++) {
     if (h->scales[a] >= 0) H5Dclose(h->scales[a]);
     for (int g = 0; g < ES__NGROUPS; g++)
       if (h->local[g][a] >= 0) H5Dclose(h->local[g][a]);
@@ -673,4 +713,23 @@ es_status es_h5out_info(const char *path, FILE *f) {
   es_status st = es__info(file, path, f);
   H5Fclose(file);
   return st;
+}
+
+es_status es_h5out_networks(const char *path, int64_t *networks, char sha256[65]) {
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  *networks = -1;
+  hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  ES_CHECK(file >= 0, ES_ERR_INPUT, "%s: cannot open it as HDF5", path);
+  herr_t e = -1;
+  if (H5Aexists(file, "networks") > 0) {
+    hid_t a = H5Aopen(file, "networks", H5P_DEFAULT);
+    e = a >= 0 ? H5Aread(a, H5T_NATIVE_INT64, networks) : -1;
+    if (a >= 0) H5Aclose(a);
+  }
+  char *sha = es__attr_get_str(file, "job_sha256");
+  snprintf(sha256, 65, "%s", sha ? sha : "");
+  free(sha);
+  H5Fclose(file);
+  ES_CHECK(e >= 0, ES_ERR_INPUT, "%s: no 'networks' attribute: not an edgesweep file", path);
+  return ES_OK;
 }

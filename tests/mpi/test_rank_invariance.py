@@ -35,4 +35,32 @@ for ranks in (1, 2, 3, 4):
         estest.check(estest.bits(data[k]) == estest.bits(ref[k]),
                      f"{k}: {ranks} ranks differ from 1 rank")
     print(f"{ranks} ranks: {len(ref)} datasets bitwise identical to 1 rank")
+
+# Points cut into tasks of 5 networks, spread over 3 ranks and folded in network order by
+# rank 0: still the same bits.
+out = os.path.join(d, "split.h5")
+estest.run(["run", job, "-o", out, "--quiet", "--set", "ensemble.networks_per_task=5"], ranks=3)
+data = estest.numeric_datasets(out)
+with h5py.File(out, "r") as f:
+    begins = set(f["run/task_networks_begin"][()].tolist())
+estest.check(begins == {0, 5, 10}, f"task blocks {sorted(begins)}")
+for k in ref:
+    estest.check(estest.bits(data[k]) == estest.bits(ref[k]), f"{k}: split tasks differ")
+print(f"tasks of 5 networks on 3 ranks: {len(ref)} datasets bitwise identical")
+
+# Raising networks from 7 to 12 and resuming computes only the new networks and gives the
+# bits of a fresh run with 12 (SPEC §6).
+grow = os.path.join(d, "grow.h5")
+estest.run(["run", job, "-o", grow, "--quiet", "--set", "ensemble.networks=7"], ranks=2)
+estest.run(["run", job, "-o", grow, "--quiet", "--resume"], ranks=3)
+data = estest.numeric_datasets(grow)
+for k in ref:
+    estest.check(estest.bits(data[k]) == estest.bits(ref[k]), f"{k}: 7 -> 12 networks differs")
+with h5py.File(grow, "r") as f:
+    estest.check(f.attrs["networks"] == 12, f"networks attribute {f.attrs['networks']}")
+    estest.check((f["run/networks_done"][()] == 12).all(), "networks_done")
+    estest.check("resumes" in f.attrs, "the resume is not recorded")
+p = estest.run(["run", job, "-o", grow, "--resume", "--set", "ensemble.networks=5"], check=False)
+estest.check(p.returncode == 2 and "not remove" in p.stderr, f"lowering networks: {p.stderr}")
+print("7 -> 12 networks by --resume: bitwise identical to a fresh run with 12")
 estest.finish()

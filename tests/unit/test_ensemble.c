@@ -140,31 +140,44 @@ int main(void) {
   ASSERT(isnan(o[ES_NOBS_QA]));
   es_ensemble_destroy(&e);
 
-  /* Reductions: two networks with known values. */
-  double per[2 * ES_NOBS_COUNT] = {0};
+  /* Streaming statistics: two networks with known values, then a dead one. */
+  double per[3 * ES_NOBS_COUNT] = {0};
   per[ES_NOBS_QA] = 1.0;
   per[ES_NOBS_COUNT + ES_NOBS_QA] = 3.0;
   per[ES_NOBS_H4] = 3.0;
   per[ES_NOBS_COUNT + ES_NOBS_H4] = 27.0;
-  double f[ES_F_COUNT];
+  per[2 * ES_NOBS_COUNT + ES_NOBS_QA] = NAN;
+  double st[ES_STATE_COUNT], f[ES_F_COUNT];
   int64_t valid[1];
-  ASSERT_EQ_INT(es_obs_reduce(per, 2, 1, f, valid), ES_OK);
+  es_obs_state_init(st, 1);
+  es_obs_state_add(st, per, 1);
+  es_obs_state_finish(st, 1, f, valid);
+  ASSERT_EQ_INT(valid[0], 1);
+  ASSERT(isnan(f[ES_F_Q_MEAN])); /* one live network is too few */
+  es_obs_state_add(st, per + ES_NOBS_COUNT, 1);
+  es_obs_state_add(st, per + 2 * ES_NOBS_COUNT, 1); /* dead: skipped */
+  es_obs_state_finish(st, 1, f, valid);
   ASSERT_EQ_INT(valid[0], 2);
   ASSERT_NEAR(f[ES_F_Q_MEAN], 2.0, 1e-15);
   ASSERT_NEAR(f[ES_F_Q_VAR], 2.0, 1e-15);
   ASSERT_NEAR(f[ES_F_KURTOSIS], 15.0 / 4.0 - 3.0, 1e-15); /* 3 Var G/(E G)^2 = 3/4 */
-  /* A dead network (NaN row) leaves the statistics; one alive is too few. */
-  double per3[3 * ES_NOBS_COUNT] = {0};
-  per3[ES_NOBS_QA] = 1.0;
-  per3[ES_NOBS_COUNT + ES_NOBS_QA] = NAN;
-  per3[2 * ES_NOBS_COUNT + ES_NOBS_QA] = 3.0;
-  ASSERT_EQ_INT(es_obs_reduce(per3, 3, 1, f, valid), ES_OK);
-  ASSERT_EQ_INT(valid[0], 2);
-  ASSERT_NEAR(f[ES_F_Q_MEAN], 2.0, 1e-15);
-  per3[2 * ES_NOBS_COUNT + ES_NOBS_QA] = NAN;
-  ASSERT_EQ_INT(es_obs_reduce(per3, 3, 1, f, valid), ES_OK);
-  ASSERT_EQ_INT(valid[0], 1);
-  ASSERT(isnan(f[ES_F_Q_MEAN]));
+  /* Welford against two-pass on many values spread around a large mean (c near 1). */
+  enum { K = 1000 };
+  double x[K * ES_NOBS_COUNT] = {0}, s1 = 0, s2 = 0;
+  es_obs_state_init(st, 1);
+  for (int i = 0; i < K; i++) {
+    double c = 1.0 - 1e-9 * (1.0 + sin(0.37 * i));
+    x[i * ES_NOBS_COUNT + ES_NOBS_QA] = 1.0;
+    x[i * ES_NOBS_COUNT + ES_NOBS_C] = c;
+    es_obs_state_add(st, x + i * ES_NOBS_COUNT, 1);
+    s1 += c;
+  }
+  for (int i = 0; i < K; i++) {
+    double d = x[i * ES_NOBS_COUNT + ES_NOBS_C] - s1 / K;
+    s2 += d * d;
+  }
+  es_obs_state_finish(st, 1, f, valid);
+  ASSERT_REL(f[ES_F_C_VAR], s2 / (K - 1), 1e-6);
 
   /* ReLU at N = 2 dies often: a network's deeper depths are NaN and the call succeeds. */
   int64_t dd[2] = {1, 40};

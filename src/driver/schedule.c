@@ -1,0 +1,448 @@
+/* schedule: tasks of networks, handed out by rank 0 (which computes too), and the merge of
+ * every network into its point's statistics in network order (SPEC §6: the bits depend on
+ * nothing but the job).
+ *
+ * Protocol (tags below). A worker sends a request header; when it carries a finished task
+ * the per-network measurements follow (and a reason when the point was flagged). Rank 0
+ * replies with the next task id or -1. A quitting worker (signal, error) gets no reply.
+ * Rank 0 writes every point: fields, counts, streaming state, then the status last. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edgesweep/ensemble.h"
+#include "edgesweep/observables.h"
+#include "sweep.h"
+
+enum { ES_TAG_REQ = 101, ES_TAG_TASK = 102, ES_TAG_DATA = 103, ES_TAG_REASON = 104 };
+enum { ES__REASON = 96 };
+
+/* Request header. */
+enum { ES_H_TASK, ES_H_FLAGGED, ES_H_QUIT, ES_H_START_US, ES_H_END_US, ES_H_COUNT };
+
+/* Records of a task that arrived before the networks preceding it. */
+typedef struct es__rec {
+  int64_t begin, end;
+  double *data;
+  struct es__rec *next;
+} es__rec;
+
+struct es__merge {
+  int64_t next; /* the next network to fold */
+  double *state;
+  es__rec *buf; /* waiting records, sorted by begin */
+  int flagged;
+  char reason[ES__REASON];
+};
+
+/* ---------- the plan ---------- */
+
+static const es__sweep *es__qsort_ctx;
+static int es__cost_cmp(const void *a, const void *b) {
+  /* Largest first (cost ~ width, the same depth and M for all), then by point index so the
+   * order is a pure function of the job. */
+  const es__sweep *s = es__qsort_ctx;
+  int64_t pa = *(const int64_t *)a, pb = *(const int64_t *)b, iw, ib, ia, ibb;
+  es_grid_point(&s->shape, pa, &iw, &ib, &ia);
+  es_grid_point(&s->shape, pb, &iw, &ib, &ibb);
+  double ca = s->job->width.v[ia], cb = s->job->width.v[ibb];
+  if (ca != cb) return ca < cb ? 1 : -1;
+  return (pa > pb) - (pa < pb);
+}
+
+es_status es__plan(es__sweep *s) {
+  const es_job *j = s->job;
+  s->shape = (es_grid_shape){j->sigma_w2.n, j->sigma_b2.n, j->depth.n, j->width.n};
+  s->npoints = es_grid_npoints(&s->shape);
+  /* Networks per task: the job's, or whole points unless there are too few points to keep
+   * every rank busy. It never changes a number: networks are folded in order. */
+  int64_t T = j->networks_per_task;
+  if (T <= 0) {
+    T = j->networks;
+    if (s->npoints < 4 * s->size)
+      T = (j->networks * s->npoints + 4 * s->size - 1) / (4 * s->size);
+  }
+  if (T < 1) T = 1;
+  int64_t per = (j->networks + T - 1) / T;
+  s->order = malloc((size_t)s->npoints * sizeof *s->order);
+  s->tasks = malloc((size_t)(s->npoints * per) * sizeof *s->tasks);
+  ES_CHECK(s->order && s->tasks, ES_ERR_NOMEM, "out of memory for %lld tasks",
+           (long long)(s->npoints * per));
+  for (int64_t i = 0; i < s->npoints; i++) s->order[i] = i;
+  es__qsort_ctx = s;
+  qsort(s->order, (size_t)s->npoints, sizeof *s->order, es__cost_cmp);
+  s->ntasks = 0;
+  for (int64_t i = 0; i < s->npoints; i++)
+    for (int64_t a = 0; a < j->networks; a += T)
+      s->tasks[s->ntasks++] = (es__task){s->order[i], a, a + T < j->networks ? a + T : j->networks};
+  return ES_OK;
+}
+
+es_status es__pending(es__sweep *s) {
+  const int64_t np = s->npoints;
+  signed char *status = calloc((size_t)np, 1);
+  int64_t *done = calloc((size_t)np, sizeof *done);
+  s->pending = malloc((size_t)(s->ntasks ? s->ntasks : 1) * sizeof *s->pending);
+  s->left = calloc((size_t)np, sizeof *s->left);
+  s->start_nets = calloc((size_t)np, sizeof *s->start_nets);
+  s->was_done = calloc((size_t)np, 1);
+  s->merge = calloc((size_t)np, sizeof *s->merge);
+  es_status st = status && done && s->pending && s->left && s->start_nets && s->was_done &&
+                         s->merge
+                     ? ES_OK
+                     : ES_ERR_NOMEM;
+  if (st != ES_OK) es_error_set("out of memory");
+  if (st == ES_OK && s->rank == 0) {
+    int64_t start[3] = {0, 0, 0}, count[3] = {s->shape.nw, s->shape.nb, s->shape.nn};
+    st = es_h5out_read_i8(s->out, "run/status", start, count, status);
+    if (st == ES_OK) st = es_h5out_read_i64(s->out, "run/networks_done", start, count, done);
+  }
+  st = es__agree(s->comm, st);
+  if (st == ES_OK) {
+    MPI_Bcast(status, (int)np, MPI_SIGNED_CHAR, 0, s->comm);
+    MPI_Bcast(done, (int)np, MPI_INT64_T, 0, s->comm);
+    s->npending = s->npoints_pending = 0;
+    for (int64_t p = 0; p < np; p++) {
+      /* Done points with fewer networks than the job asks grow; a pending point starts
+       * over (whatever a killed run left of it is not trusted). */
+      s->was_done[p] = status[p] == 1 && done[p] < s->job->networks;
+      s->start_nets[p] = s->was_done[p] ? done[p] : 0;
+    }
+    for (int64_t t = 0; t < s->ntasks; t++) {
+      es__task *k = &s->tasks[t];
+      int64_t p = k->point;
+      if (!(status[p] == 0 || s->was_done[p]) || k->end <= s->start_nets[p]) continue;
+      if (k->begin < s->start_nets[p]) k->begin = s->start_nets[p];
+      s->pending[s->npending++] = t;
+      if (s->left[p]++ == 0) s->npoints_pending++;
+    }
+  }
+  free(status);
+  free(done);
+  return st;
+}
+
+void es__sweep_free(es__sweep *s) {
+  if (s->merge)
+    for (int64_t p = 0; p < s->npoints; p++)
+      if (s->merge[p]) {
+        for (es__rec *r = s->merge[p]->buf, *n; r; r = n) {
+          n = r->next;
+          free(r->data);
+          free(r);
+        }
+        free(s->merge[p]->state);
+        free(s->merge[p]);
+      }
+  free(s->merge);
+  free(s->order);
+  free(s->tasks);
+  free(s->pending);
+  free(s->left);
+  free(s->start_nets);
+  free(s->was_done);
+}
+
+/* ---------- computing one task ---------- */
+
+/* Simulate the networks of task T into rec ((end - begin) x ndepth x ES_NOBS_COUNT). An
+ * overflow flags the point (*flagged, reason); a signal drops the task (ES_ERR_STOPPED). */
+static es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *flagged,
+                             char *reason, void (*poll)(es__sweep *)) {
+  const es_job *j = s->job;
+  int64_t iw, ib, in;
+  es_grid_point(&s->shape, t->point, &iw, &ib, &in);
+  const int64_t nd = j->depth.n;
+  int64_t *depths = malloc((size_t)nd * sizeof *depths);
+  ES_CHECK(depths, ES_ERR_NOMEM, "out of memory");
+  for (int64_t k = 0; k < nd; k++) depths[k] = (int64_t)j->depth.v[k];
+  const double sw2 = j->sigma_w2.v[iw], sb2 = j->sigma_b2.v[ib];
+  const int64_t n = (int64_t)j->width.v[in];
+  es_ensemble_params ep = {j->act, sw2, sb2, j->leak, j->noise, j->q0, j->c0, n, nd, depths,
+                           es_rng_point_key(j->seed, sw2, sb2, n), j->method == ES_METHOD_DENSE,
+                           j->arch == ES_ARCH_RECURRENT};
+  es_ensemble *e = NULL;
+  es_status st = es_ensemble_create(&ep, &e);
+  *flagged = 0;
+  for (int64_t m = t->begin; st == ES_OK && m < t->end; m++) {
+    if (es__stop) {
+      es_error_set("stopped by signal %d", (int)es__stop);
+      st = ES_ERR_STOPPED;
+      break;
+    }
+    es_status ns = es_ensemble_network(e, m, rec + (m - t->begin) * nd * ES_NOBS_COUNT);
+    if (ns == ES_ERR_NUMERIC) {
+      *flagged = 1;
+      snprintf(reason, ES__REASON, "%s", es_error_msg());
+      break;
+    }
+    st = ns;
+    if (poll) poll(s);
+  }
+  es_ensemble_destroy(&e);
+  free(depths);
+  return st;
+}
+
+/* ---------- rank 0: merging and writing points ---------- */
+
+static es_status es__write_point(es__sweep *s, int64_t p, es__merge *m) {
+  const int64_t nd = s->job->depth.n;
+  int64_t iw, ib, in;
+  es_grid_point(&s->shape, p, &iw, &ib, &in);
+  int64_t ps[3] = {iw, ib, in}, pc[3] = {1, 1, 1};
+  signed char status = 0;
+  /* A done point that grows is marked pending first: a kill in between then recomputes it
+   * from scratch instead of trusting half-written statistics. */
+  if (s->was_done[p]) ES_CALL(es_h5out_write_i8(s->out, "run/status", ps, pc, &status));
+  double *fields = malloc((size_t)(ES_F_COUNT * nd) * sizeof *fields);
+  int64_t *valid = malloc((size_t)nd * sizeof *valid);
+  es_status st = fields && valid ? ES_OK : ES_ERR_NOMEM;
+  if (st != ES_OK) es_error_set("out of memory");
+  if (st == ES_OK) {
+    if (m->flagged) {
+      for (int64_t i = 0; i < ES_F_COUNT * nd; i++) fields[i] = NAN;
+      for (int64_t k = 0; k < nd; k++) valid[k] = 0;
+    } else {
+      es_obs_state_finish(m->state, nd, fields, valid);
+    }
+  }
+  int64_t start[4] = {iw, ib, 0, in}, count[4] = {1, 1, nd, 1};
+  for (int f = 0; st == ES_OK && f < ES_F_COUNT; f++) {
+    char name[64];
+    snprintf(name, sizeof name, "ensemble/%s", es_field_get((es_field)f)->name);
+    st = es_h5out_write_f64(s->out, name, start, count, fields + f * nd);
+  }
+  if (st == ES_OK) st = es_h5out_write_i64(s->out, "ensemble/networks", start, count, valid);
+  if (st == ES_OK && !m->flagged) {
+    int64_t s5[5] = {iw, ib, 0, in, 0}, c5[5] = {1, 1, nd, 1, ES_STATE_COUNT};
+    st = es_h5out_write_f64(s->out, "run/state", s5, c5, m->state);
+    if (st == ES_OK) st = es_h5out_write_i64(s->out, "run/networks_done", ps, pc, &m->next);
+  }
+  if (st == ES_OK && m->flagged) st = es_h5out_write_str(s->out, "run/reason", ps, m->reason);
+  status = m->flagged ? 2 : 1;
+  if (st == ES_OK) st = es_h5out_write_i8(s->out, "run/status", ps, pc, &status);
+  free(fields);
+  free(valid);
+  return st;
+}
+
+/* The merge state of point P, created on first use (from the file when the point grows). */
+static es_status es__merge_of(es__sweep *s, int64_t p, es__merge **out) {
+  const int64_t nd = s->job->depth.n;
+  if (!s->merge[p]) {
+    es__merge *m = calloc(1, sizeof *m);
+    double *state = malloc((size_t)(nd * ES_STATE_COUNT) * sizeof *state);
+    if (!m || !state) {
+      free(m);
+      free(state);
+      es_error_set("out of memory");
+      return ES_ERR_NOMEM;
+    }
+    m->state = state;
+    m->next = s->start_nets[p];
+    es_obs_state_init(state, nd);
+    if (s->was_done[p]) {
+      int64_t iw, ib, in;
+      es_grid_point(&s->shape, p, &iw, &ib, &in);
+      int64_t s5[5] = {iw, ib, 0, in, 0}, c5[5] = {1, 1, nd, 1, ES_STATE_COUNT};
+      es_status st = es_h5out_read_f64(s->out, "run/state", s5, c5, state);
+      if (st != ES_OK) {
+        free(state);
+        free(m);
+        return st;
+      }
+    }
+    s->merge[p] = m;
+  }
+  *out = s->merge[p];
+  return ES_OK;
+}
+
+/* Rank 0: a task is finished (REC is taken over; NULL when flagged). Fold what is in order,
+ * write the ledger row, and the point when it is complete. */
+static es_status es__deliver(es__sweep *s, int64_t id, double *rec, int flagged,
+                             const char *reason, int rank, double t_start, double t_end) {
+  const es__task *t = &s->tasks[id];
+  const int64_t p = t->point, nd = s->job->depth.n, stride = nd * ES_NOBS_COUNT;
+  es__merge *m;
+  es_status st = es__merge_of(s, p, &m);
+  if (st != ES_OK) {
+    free(rec);
+    return st;
+  }
+  if (flagged) {
+    if (!m->flagged) snprintf(m->reason, sizeof m->reason, "%s", reason);
+    m->flagged = 1;
+    free(rec);
+  } else {
+    es__rec *r = malloc(sizeof *r), **at = &m->buf;
+    if (!r) {
+      free(rec);
+      es_error_set("out of memory");
+      return ES_ERR_NOMEM;
+    }
+    *r = (es__rec){t->begin, t->end, rec, NULL};
+    while (*at && (*at)->begin < r->begin) at = &(*at)->next;
+    r->next = *at;
+    *at = r;
+    /* Fold every record that continues the networks folded so far, in network order. */
+    while (m->buf && m->buf->begin == m->next) {
+      es__rec *h = m->buf;
+      for (int64_t i = 0; i < h->end - h->begin; i++)
+        es_obs_state_add(m->state, h->data + i * stride, nd);
+      m->next = h->end;
+      m->buf = h->next;
+      free(h->data);
+      free(h);
+    }
+  }
+  if (id < s->ledger_rows) {
+    int64_t tt[1] = {id}, tc[1] = {1};
+    int64_t row_i[4] = {p, t->begin, t->end, rank};
+    double row_f[3] = {t_start, t_end, t_end - t_start};
+    static const char *const ti[4] = {"run/task_point", "run/task_networks_begin",
+                                      "run/task_networks_end", "run/task_rank"};
+    static const char *const tf[3] = {"run/task_start", "run/task_end", "run/task_seconds"};
+    for (int i = 0; st == ES_OK && i < 4; i++)
+      st = es_h5out_write_i64(s->out, ti[i], tt, tc, &row_i[i]);
+    for (int i = 0; st == ES_OK && i < 3; i++)
+      st = es_h5out_write_f64(s->out, tf[i], tt, tc, &row_f[i]);
+  }
+  if (st == ES_OK && --s->left[p] == 0) {
+    st = es__write_point(s, p, m);
+    s->done++;
+    s->flagged += m->flagged;
+    free(m->state);
+    free(m);
+    s->merge[p] = NULL;
+    es_progress_update(&s->prog, s->done);
+  }
+  return st;
+}
+
+/* ---------- rank 0: hand-out ---------- */
+
+static es_status es__serve_status = ES_OK;
+
+/* Answer every pending request (waiting for one when BLOCK). */
+static void es__serve(es__sweep *s, int block) {
+  const int64_t stride = s->job->depth.n * ES_NOBS_COUNT;
+  for (;;) {
+    int flag = 0;
+    MPI_Status ms;
+    if (block) {
+      MPI_Probe(MPI_ANY_SOURCE, ES_TAG_REQ, s->comm, &ms);
+      flag = 1;
+      block = 0;
+    } else {
+      MPI_Iprobe(MPI_ANY_SOURCE, ES_TAG_REQ, s->comm, &flag, &ms);
+    }
+    if (!flag) return;
+    int src = ms.MPI_SOURCE;
+    int64_t h[ES_H_COUNT];
+    MPI_Recv(h, ES_H_COUNT, MPI_INT64_T, src, ES_TAG_REQ, s->comm, MPI_STATUS_IGNORE);
+    if (h[ES_H_TASK] >= 0) {
+      const es__task *t = &s->tasks[h[ES_H_TASK]];
+      char reason[ES__REASON] = "";
+      double *rec = NULL;
+      if (h[ES_H_FLAGGED]) {
+        MPI_Recv(reason, ES__REASON, MPI_CHAR, src, ES_TAG_REASON, s->comm, MPI_STATUS_IGNORE);
+      } else {
+        int64_t n = (t->end - t->begin) * stride;
+        rec = malloc((size_t)n * sizeof *rec);
+        /* Receive even when out of memory, so the protocol stays in step. */
+        double dummy;
+        MPI_Recv(rec ? rec : &dummy, rec ? (int)n : 0, MPI_DOUBLE, src, ES_TAG_DATA, s->comm,
+                 MPI_STATUS_IGNORE);
+      }
+      es_status st = es__deliver(s, h[ES_H_TASK], rec, (int)h[ES_H_FLAGGED], reason, src,
+                                 1e-6 * (double)h[ES_H_START_US], 1e-6 * (double)h[ES_H_END_US]);
+      if (st != ES_OK && es__serve_status == ES_OK) {
+        es__serve_status = st;
+        s->next = s->npending; /* hand out nothing more */
+      }
+    }
+    if (h[ES_H_QUIT]) {
+      s->active--;
+      continue;
+    }
+    int64_t task = s->next < s->npending ? s->pending[s->next++] : -1;
+    if (task < 0) s->active--;
+    MPI_Send(&task, 1, MPI_INT64_T, src, ES_TAG_TASK, s->comm);
+  }
+}
+
+static void es__poll(es__sweep *s) { es__serve(s, 0); }
+
+static es_status es__manager(es__sweep *s) {
+  const int64_t stride = s->job->depth.n * ES_NOBS_COUNT;
+  es_status st = ES_OK;
+  es__serve_status = ES_OK;
+  s->active = s->size - 1;
+  while (st == ES_OK && s->next < s->npending) {
+    if (es__stop) {
+      es_error_set("stopped by signal %d", (int)es__stop);
+      st = ES_ERR_STOPPED;
+      break;
+    }
+    int64_t id = s->pending[s->next++];
+    const es__task *t = &s->tasks[id];
+    double *rec = malloc((size_t)((t->end - t->begin) * stride) * sizeof *rec);
+    ES_CHECK(rec, ES_ERR_NOMEM, "out of memory for a task's measurements");
+    char reason[ES__REASON] = "";
+    int fl;
+    double t0 = es_wtime() - s->t0;
+    st = es__compute(s, t, rec, &fl, reason, s->size > 1 ? es__poll : NULL);
+    if (st == ES_OK) st = es__deliver(s, id, rec, fl, reason, 0, t0, es_wtime() - s->t0);
+    else free(rec);
+    if (st == ES_OK) st = es__serve_status;
+    if (st == ES_OK && s->size > 1) es__serve(s, 0);
+  }
+  if (st != ES_OK) s->next = s->npending;
+  while (s->active > 0) es__serve(s, 1);
+  return st != ES_OK ? st : es__serve_status;
+}
+
+static es_status es__worker(es__sweep *s) {
+  const int64_t stride = s->job->depth.n * ES_NOBS_COUNT;
+  int64_t h[ES_H_COUNT] = {-1, 0, 0, 0, 0}, id;
+  double *rec = NULL;
+  char reason[ES__REASON] = "";
+  es_status st = ES_OK;
+  for (;;) {
+    if (st == ES_OK && es__stop) {
+      es_error_set("stopped by signal %d", (int)es__stop);
+      st = ES_ERR_STOPPED;
+    }
+    h[ES_H_QUIT] = st != ES_OK;
+    MPI_Send(h, ES_H_COUNT, MPI_INT64_T, 0, ES_TAG_REQ, s->comm);
+    if (h[ES_H_TASK] >= 0) {
+      const es__task *t = &s->tasks[h[ES_H_TASK]];
+      if (h[ES_H_FLAGGED])
+        MPI_Send(reason, ES__REASON, MPI_CHAR, 0, ES_TAG_REASON, s->comm);
+      else
+        MPI_Send(rec, (int)((t->end - t->begin) * stride), MPI_DOUBLE, 0, ES_TAG_DATA, s->comm);
+    }
+    free(rec);
+    rec = NULL;
+    if (st != ES_OK) return st;
+    MPI_Recv(&id, 1, MPI_INT64_T, 0, ES_TAG_TASK, s->comm, MPI_STATUS_IGNORE);
+    if (id < 0) return ES_OK;
+    const es__task *t = &s->tasks[id];
+    rec = malloc((size_t)((t->end - t->begin) * stride) * sizeof *rec);
+    int fl = 0;
+    double t0 = es_wtime() - s->t0;
+    st = rec ? es__compute(s, t, rec, &fl, reason, NULL) : ES_ERR_NOMEM;
+    if (!rec) es_error_set("out of memory for a task's measurements");
+    h[ES_H_TASK] = st == ES_OK ? id : -1;
+    h[ES_H_FLAGGED] = fl;
+    h[ES_H_START_US] = (int64_t)(1e6 * t0);
+    h[ES_H_END_US] = (int64_t)(1e6 * (es_wtime() - s->t0));
+  }
+}
+
+es_status es__schedule(es__sweep *s) {
+  s->ledger_rows = s->rank == 0 ? es_h5out_extent(s->out, "run/task_point") : 0;
+  return s->rank == 0 ? es__manager(s) : es__worker(s);
+}

@@ -1,0 +1,66 @@
+/* sweep: the state of one `run` shared by driver.c (flow, output, theory) and schedule.c
+ * (tasks, manager/worker protocol, merging). Private to the driver. */
+#ifndef ES_SWEEP_H
+#define ES_SWEEP_H
+
+#include <mpi.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "edgesweep/config.h"
+#include "edgesweep/h5out.h"
+#include "progress.h"
+
+/* One task: networks [begin, end) of one simulation point. */
+typedef struct {
+  int64_t point, begin, end;
+} es__task;
+
+typedef struct es__merge es__merge;
+
+typedef struct {
+  MPI_Comm comm;
+  int rank, size;
+  const es_job *job;
+  es_grid_shape shape;
+  int64_t npoints;
+  int64_t *order;   /* points, largest first */
+  es__task *tasks;  /* the full plan; a task's id is its index (the ledger row) */
+  int64_t ntasks;
+  int64_t *pending; /* ids of the tasks to compute in this launch, in order */
+  int64_t npending, npoints_pending;
+  es_h5out *out;
+  int64_t ledger_rows; /* rows of the file's ledger (the plan of the launch that made it) */
+  double *cstar;       /* MFT c* per (sigma_w2, sigma_b2), for the measured xi_c (rank 0) */
+  double t0;
+  /* rank 0: hand-out and merge state */
+  int64_t next, done, flagged;
+  int active;
+  es__merge **merge;   /* per point, while its tasks are in flight */
+  int64_t *left;       /* per point: tasks not delivered yet */
+  int64_t *start_nets; /* per point: networks already in the file (a resume raising M) */
+  signed char *was_done;
+  es_progress prog;
+} es__sweep;
+
+/* Set by SIGTERM, SIGUSR1, SIGINT: stop handing out work and drop the tasks in flight. */
+extern volatile sig_atomic_t es__stop;
+
+/* Collective. Every rank learns the worst status and the message of a rank that has it. */
+es_status es__agree(MPI_Comm comm, es_status st);
+
+/* Collective. Build the plan: points largest first, cut into tasks of networks. */
+es_status es__plan(es__sweep *s);
+
+/* Collective. Read the file's progress (status, networks done) and choose the tasks to run. */
+es_status es__pending(es__sweep *s);
+
+/* Collective. Compute the pending tasks: rank 0 hands them out and computes too, folds every
+ * network into its point's statistics in network order, and writes each point when its last
+ * network arrives. */
+es_status es__schedule(es__sweep *s);
+
+/* Free what es__plan and es__pending allocated. */
+void es__sweep_free(es__sweep *s);
+
+#endif
