@@ -43,6 +43,14 @@ double es_mft_e_dphi2(const es_activation *act, double q);
 double es_mft_e_phiphi(const es_activation *act, double qa, double qb, double qab);
 double es_mft_e_dphidphi(const es_activation *act, double qa, double qb, double qab);
 
+/* E[f(sqrt(q) z)], z ~ N(0, 1), by the module's quadrature (1e-14 for smooth f at q <~ 50). */
+double es_mft_expect(double (*f)(double x, void *ctx), void *ctx, double q);
+
+/* The q-map F(q) = (1-gamma)^2 q + sigma_w2 E_q[phi^2] + sigma_b2 + g, and
+ * chi_1(q) = (1-gamma)^2 + sigma_w2 E_q[phi'^2]. */
+double es_mft_qmap(const es_mft_params *p, double q);
+double es_mft_chi1(const es_mft_params *p, double q);
+
 /* Fixed point, susceptibilities, depth scales, phase. */
 es_status es_mft_fixed_point(const es_mft_params *p, es_mft_point *out);
 

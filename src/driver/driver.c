@@ -157,9 +157,11 @@ static es_status es__mft(es__sweep *s) {
     return ES_ERR_NOMEM;
   }
   es_status st = ES_OK;
+  /* Pairs are dealt out round-robin over the ranks; each writes its own. */
   for (int64_t ib = 0; st == ES_OK && ib < j->sigma_b2.n; ib++) {
     es_mft_params mp = {j->act, 0, j->sigma_b2.v[ib], j->leak, j->noise, j->q0, j->c0};
     for (int64_t iw = 0; st == ES_OK && iw < j->sigma_w2.n; iw++) {
+      if ((ib * j->sigma_w2.n + iw) % s->size != s->rank) continue;
       mp.sigma_w2 = j->sigma_w2.v[iw];
       es_mft_point pt;
       if (es_mft_fixed_point(&mp, &pt) != ES_OK) {
@@ -175,7 +177,6 @@ static es_status es__mft(es__sweep *s) {
                   {"mft/xi_c", pt.xi_c},     {"mft/lyapunov", pt.lyapunov}};
       for (size_t i = 0; st == ES_OK && i < sizeof vals / sizeof vals[0]; i++)
         st = es_h5out_write_f64(s->out, vals[i].name, s2, c2, &vals[i].v);
-      if (s->cstar) s->cstar[iw * j->sigma_b2.n + ib] = pt.c_star;
       signed char ph = (signed char)pt.phase;
       if (st == ES_OK) st = es_h5out_write_i8(s->out, "mft/phase", s2, c2, &ph);
       if (st == ES_OK && pt.reason[0]) st = es_h5out_write_str(s->out, "mft/reason", s2, pt.reason);
@@ -191,6 +192,7 @@ static es_status es__mft(es__sweep *s) {
     }
     double crit;
     char why[96] = "";
+    if (ib % s->size != s->rank) continue;
     if (es_mft_critical(&mp, &crit, why) != ES_OK) crit = NAN;
     int64_t s1[1] = {ib}, c1[1] = {1};
     if (st == ES_OK) st = es_h5out_write_f64(s->out, "mft/critical_sigma_w2", s1, c1, &crit);
@@ -219,7 +221,10 @@ static es_status es__phase(es__sweep *s) {
   double *deep = buf + 4 * nw * nd, *dse = deep + nw, *xi = dse + nw, *xie = xi + nw;
   double *se = xie + nw; /* nd entries */
   for (int64_t k = 0; k < nd; k++) t[k] = (int64_t)j->depth.v[k];
-  es_status st = ES_OK;
+  /* MFT c* of every pair, written by all ranks before the sweep. */
+  double *cstar = malloc((size_t)(nw * j->sigma_b2.n) * sizeof *cstar);
+  int64_t z2[2] = {0, 0}, n2[2] = {nw, j->sigma_b2.n};
+  es_status st = cstar ? es_h5out_read_f64(s->out, "mft/c_star", z2, n2, cstar) : ES_ERR_NOMEM;
   for (int64_t ib = 0; st == ES_OK && ib < j->sigma_b2.n; ib++)
     for (int64_t in = 0; st == ES_OK && in < j->width.n; in++) {
       int64_t s4[4] = {0, ib, 0, in}, c4[4] = {nw, 1, nd, 1};
@@ -233,8 +238,8 @@ static es_status es__phase(es__sweep *s) {
         dse[iw] = lse[iw * nd + nd - 1];
         for (int64_t k = 0; k < nd; k++) se[k] = sqrt(cv[iw * nd + k] / (double)j->networks);
         const char *why;
-        es_crit_xi(t, cm + iw * nd, se, nd, s->cstar[iw * j->sigma_b2.n + ib], &xi[iw],
-                   &xie[iw], &why);
+        es_crit_xi(t, cm + iw * nd, se, nd, cstar[iw * j->sigma_b2.n + ib], &xi[iw], &xie[iw],
+                   &why);
       }
       double crit, crit_err;
       const char *why;
@@ -250,25 +255,20 @@ static es_status es__phase(es__sweep *s) {
     }
   free(buf);
   free(t);
+  free(cstar);
   return st;
 }
 
 static es_status es__sweep_run(es__sweep *s, FILE *log, int quiet) {
   es_status st = ES_OK;
-  if (s->rank == 0) {
-    es_progress_start(&s->prog, log, quiet, s->npoints_pending, "points");
-    s->cstar = malloc((size_t)(s->job->sigma_w2.n * s->job->sigma_b2.n) * sizeof *s->cstar);
-    st = s->cstar ? es__mft(s) : ES_ERR_NOMEM;
-  }
-  st = es__agree(s->comm, st);
+  if (s->rank == 0) es_progress_start(&s->prog, log, quiet, s->npoints_pending, "points");
+  st = es__agree(s->comm, es__mft(s));
   if (st == ES_OK) st = es__schedule(s);
   if (s->rank == 0) es_progress_finish(&s->prog);
   /* Every point is in the file: then derive /phase from it. */
   st = es__agree(s->comm, st);
   if (st == ES_OK) st = es__agree(s->comm, es_h5out_flush(s->out));
   if (st == ES_OK) st = es__agree(s->comm, s->rank == 0 ? es__phase(s) : ES_OK);
-  free(s->cstar);
-  s->cstar = NULL;
   return st;
 }
 

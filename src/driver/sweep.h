@@ -31,7 +31,6 @@ typedef struct {
   int64_t npending, npoints_pending;
   es_h5out *out;
   int64_t ledger_rows; /* rows of the file's ledger (the plan of the launch that made it) */
-  double *cstar;       /* MFT c* per (sigma_w2, sigma_b2), for the measured xi_c (rank 0) */
   double t0;
   /* rank 0: hand-out and merge state */
   int64_t next, done, flagged;

@@ -1,10 +1,507 @@
-/* PLACEHOLDER being replaced by the MFT work (issue 4) in this session. */
+/* mft: mean-field maps, fixed points, susceptibilities, depth scales, critical line
+ * (shared/physics.md §3). Gaussian expectations use the closed forms where they exist
+ * (linear, relu, erf, sin: §3.3) and composite Gauss-Legendre quadrature otherwise (§3.4:
+ * plain Gauss-Hermite is not accurate enough for tanh at q >~ 1). */
 #include "edgesweep/mft.h"
+
 #include <math.h>
-const char *es_phase_name(es_phase p) { (void)p; return "unknown"; }
-es_status es_mft_fixed_point(const es_mft_params *p, es_mft_point *out) {
-  (void)p; (void)out; es_error_set("mft not implemented"); return ES_ERR_INTERNAL; }
-es_status es_mft_critical(const es_mft_params *p, double *s, char reason[96]) {
-  (void)p; (void)reason; *s = NAN; es_error_set("mft not implemented"); return ES_ERR_INTERNAL; }
-es_status es_mft_trajectory(const es_mft_params *p, int T, double *q, double *c, double *l) {
-  (void)p; (void)T; (void)q; (void)c; (void)l; es_error_set("mft not implemented"); return ES_ERR_INTERNAL; }
+#include <stdio.h>
+#include <string.h>
+
+/* ---------- quadrature ---------- */
+
+/* Gauss-Legendre nodes and weights on [-1, 1] for 16 and 8 points, by Newton on P_n. */
+typedef struct {
+  int n, ready;
+  double x[16], w[16];
+} es__gl;
+static es__gl es__gl16 = {16, 0, {0}, {0}}, es__gl8 = {8, 0, {0}, {0}};
+
+static const es__gl *es__gl_get(es__gl *g) {
+  if (g->ready) return g;
+  const int n = g->n;
+  for (int i = 0; i < n; i++) {
+    double x = cos(ES_PI * (i + 0.75) / (n + 0.5)), dp = 0;
+    for (int it = 0; it < 100; it++) {
+      double p0 = 1, p1 = x;
+      for (int k = 2; k <= n; k++) {
+        double p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
+        p0 = p1;
+        p1 = p2;
+      }
+      dp = n * (x * p1 - p0) / (x * x - 1);
+      double dx = p1 / dp;
+      x -= dx;
+      if (fabs(dx) < 1e-16) break;
+    }
+    g->x[i] = x;
+    g->w[i] = 2.0 / ((1 - x * x) * dp * dp);
+  }
+  g->ready = 1;
+  return g;
+}
+
+/* A rule for E[f(z)], z ~ N(0,1): composite Gauss-Legendre on [-L, L] with panels narrow
+ * enough that the nearest complex singularity of phi(sqrt(q) z) (tanh: pi/(2 sqrt q)) stays
+ * well outside each panel's Bernstein ellipse. */
+enum { ES__MAXNODES = 2048 };
+typedef struct {
+  int n;
+  double z[ES__MAXNODES], w[ES__MAXNODES];
+} es__rule;
+
+/* FINE: 16-point panels of width <= 0.5 on [-10, 10] (1-D expectations, ~1e-15); else
+ * 8-point panels of width <= 1 on [-8.5, 8.5] (each axis of a 2-D one, ~1e-12 for tanh at
+ * q <~ 4: the cost there is the square of the node count). */
+static void es__make_rule(es__rule *r, double q, int fine) {
+  const es__gl *g = es__gl_get(fine ? &es__gl16 : &es__gl8);
+  const double L = fine ? 10.0 : 8.5;
+  double width = fine ? 0.5 : 1.0;
+  double pole = 1.5 / sqrt(q > 1e-300 ? q : 1e-300); /* ~ pi/2 / sqrt(q) */
+  if (width > pole) width = pole;
+  int panels = (int)ceil(2 * L / width);
+  if (panels * g->n > ES__MAXNODES) panels = ES__MAXNODES / g->n;
+  double h = 2 * L / panels, c0 = 1.0 / sqrt(2 * ES_PI);
+  r->n = 0;
+  for (int p = 0; p < panels; p++) {
+    double mid = -L + (p + 0.5) * h;
+    for (int i = 0; i < g->n; i++) {
+      double z = mid + 0.5 * h * g->x[i];
+      r->z[r->n] = z;
+      r->w[r->n] = 0.5 * h * g->w[i] * c0 * exp(-0.5 * z * z);
+      r->n++;
+    }
+  }
+}
+
+double es_mft_expect(double (*f)(double x, void *ctx), void *ctx, double q) {
+  static es__rule r;
+  static double rq = -1;
+  if (q != rq) {
+    es__make_rule(&r, q, 1);
+    rq = q;
+  }
+  double s = 0, sq = sqrt(q);
+  for (int i = 0; i < r.n; i++) s += r.w[i] * f(sq * r.z[i], ctx);
+  return s;
+}
+
+typedef struct {
+  const es_activation *act;
+  int which; /* 0: phi^2, 1: phi'^2 */
+} es__sq_ctx;
+
+static double es__sq(double x, void *c) {
+  const es__sq_ctx *s = c;
+  double v = s->which ? s->act->dphi(x) : s->act->phi(x);
+  return v * v;
+}
+
+double es_mft_e_phi2(const es_activation *act, double q) {
+  if (q <= 0) return act->phi(0) * act->phi(0);
+  switch (act->id) {
+    case ES_ACT_LINEAR: return q;
+    case ES_ACT_RELU: return 0.5 * q;
+    case ES_ACT_ERF: return 2.0 / ES_PI * asin(2 * q / (1 + 2 * q));
+    case ES_ACT_SIN: return 0.5 * (1 - exp(-2 * q));
+    default: {
+      es__sq_ctx c = {act, 0};
+      return es_mft_expect(es__sq, &c, q);
+    }
+  }
+}
+
+double es_mft_e_dphi2(const es_activation *act, double q) {
+  if (q <= 0) return act->dphi(0) * act->dphi(0);
+  switch (act->id) {
+    case ES_ACT_LINEAR: return 1;
+    case ES_ACT_RELU: return 0.5;
+    case ES_ACT_ERF: return 4.0 / ES_PI / sqrt(1 + 4 * q);
+    case ES_ACT_SIN: return 0.5 * (1 + exp(-2 * q));
+    default: {
+      es__sq_ctx c = {act, 1};
+      return es_mft_expect(es__sq, &c, q);
+    }
+  }
+}
+
+/* E[g(u_a) g(u_b)] by a tensor rule in whitened coordinates (g = phi or phi'). */
+static double es__e2(double (*g)(double), double qa, double qb, double qab) {
+  static es__rule r;
+  static double rq = -1;
+  double qm = qa > qb ? qa : qb;
+  if (qm != rq) {
+    es__make_rule(&r, qm, 0);
+    rq = qm;
+  }
+  double sa = sqrt(qa), sb = sqrt(qb), c = qab / (sa * sb);
+  if (c > 1) c = 1;
+  if (c < -1) c = -1;
+  double s = sqrt(1 - c * c), tot = 0;
+  for (int i = 0; i < r.n; i++) {
+    double gi = g(sa * r.z[i]), inner = 0;
+    if (r.w[i] < 1e-300) continue;
+    double m = sb * c * r.z[i];
+    if (s == 0) {
+      inner = g(m);
+    } else {
+      for (int k = 0; k < r.n; k++) inner += r.w[k] * g(m + sb * s * r.z[k]);
+    }
+    tot += r.w[i] * gi * inner;
+  }
+  return tot;
+}
+
+static double es__clampc(double qa, double qb, double qab) {
+  double c = qab / sqrt(qa * qb);
+  return c > 1 ? 1 : (c < -1 ? -1 : c);
+}
+
+double es_mft_e_phiphi(const es_activation *act, double qa, double qb, double qab) {
+  if (qa <= 0 || qb <= 0) return act->phi(0) * act->phi(0);
+  double c = es__clampc(qa, qb, qab);
+  switch (act->id) {
+    case ES_ACT_LINEAR: return qab;
+    case ES_ACT_RELU: {
+      double th = acos(c);
+      return sqrt(qa * qb) * (sin(th) + (ES_PI - th) * cos(th)) / (2 * ES_PI);
+    }
+    case ES_ACT_ERF:
+      return 2.0 / ES_PI * asin(2 * qab / sqrt((1 + 2 * qa) * (1 + 2 * qb)));
+    case ES_ACT_SIN: return exp(-0.5 * (qa + qb)) * sinh(qab);
+    default: return es__e2(act->phi, qa, qb, qab);
+  }
+}
+
+double es_mft_e_dphidphi(const es_activation *act, double qa, double qb, double qab) {
+  if (qa <= 0 || qb <= 0) return act->dphi(0) * act->dphi(0);
+  double c = es__clampc(qa, qb, qab);
+  switch (act->id) {
+    case ES_ACT_LINEAR: return 1;
+    case ES_ACT_RELU: return (ES_PI - acos(c)) / (2 * ES_PI);
+    case ES_ACT_ERF: {
+      double d = (1 + 2 * qa) * (1 + 2 * qb) - 4 * qab * qab;
+      return 4.0 / ES_PI / sqrt(d > 0 ? d : 0);
+    }
+    case ES_ACT_SIN: return exp(-0.5 * (qa + qb)) * cosh(qab);
+    default: return es__e2(act->dphi, qa, qb, qab);
+  }
+}
+
+/* ---------- maps ---------- */
+
+const char *es_phase_name(es_phase p) {
+  switch (p) {
+    case ES_PHASE_ORDERED: return "ordered";
+    case ES_PHASE_CHAOTIC: return "chaotic";
+    case ES_PHASE_CRITICAL: return "critical";
+    default: return "no finite fixed point";
+  }
+}
+
+static double es__keep2(const es_mft_params *p) { return (1 - p->leak) * (1 - p->leak); }
+
+/* The q-map F(q) (physics.md §3.1, with leak and noise). */
+double es_mft_qmap(const es_mft_params *p, double q) {
+  return es__keep2(p) * q + p->sigma_w2 * es_mft_e_phi2(p->act, q) + p->sigma_b2 + p->noise;
+}
+
+double es_mft_chi1(const es_mft_params *p, double q) {
+  return es__keep2(p) + p->sigma_w2 * es_mft_e_dphi2(p->act, q);
+}
+
+/* The c-map at the fixed point q (noise does not correlate the inputs). */
+static double es__cmap(const es_mft_params *p, double q, double c) {
+  return (es__keep2(p) * c * q + p->sigma_w2 * es_mft_e_phiphi(p->act, q, q, c * q) +
+          p->sigma_b2) /
+         q;
+}
+
+/* chi_q = F'(q) by the Stein form E[phi^2 (z^2-1)]/(2q) (no phi'', valid for kinks). */
+typedef struct {
+  const es_activation *act;
+  double q;
+} es__stein_ctx;
+
+static double es__stein(double x, void *c) {
+  const es__stein_ctx *s = c;
+  double f = s->act->phi(x);
+  return f * f * (x * x / s->q - 1);
+}
+
+static double es__chiq(const es_mft_params *p, double q) {
+  double d;
+  if (q <= 0)
+    d = p->act->dphi(0) * p->act->dphi(0);
+  else if (p->act->id == ES_ACT_LINEAR)
+    d = 1;
+  else if (p->act->id == ES_ACT_RELU)
+    d = 0.5;
+  else {
+    es__stein_ctx c = {p->act, q};
+    d = es_mft_expect(es__stein, &c, q) / (2 * q);
+  }
+  return es__keep2(p) + p->sigma_w2 * d;
+}
+
+/* Brent's method for a root of f in [a, b] with f(a) f(b) <= 0. */
+static double es__brent(double (*f)(double, const void *), const void *ctx, double a, double b,
+                        double fa, double fb, double tol) {
+  double c = a, fc = fa, d = b - a, e = d;
+  for (int it = 0; it < 200; it++) {
+    if ((fb > 0) == (fc > 0)) {
+      c = a;
+      fc = fa;
+      d = e = b - a;
+    }
+    if (fabs(fc) < fabs(fb)) {
+      a = b;
+      b = c;
+      c = a;
+      fa = fb;
+      fb = fc;
+      fc = fa;
+    }
+    double t = 2 * 2.2e-16 * fabs(b) + 0.5 * tol, m = 0.5 * (c - b);
+    if (fabs(m) <= t || fb == 0) return b;
+    if (fabs(e) >= t && fabs(fa) > fabs(fb)) {
+      double s = fb / fa, pp, qq;
+      if (a == c) {
+        pp = 2 * m * s;
+        qq = 1 - s;
+      } else {
+        double r = fb / fc;
+        qq = fa / fc;
+        pp = s * (2 * m * qq * (qq - r) - (b - a) * (r - 1));
+        qq = (qq - 1) * (r - 1) * (s - 1);
+      }
+      if (pp > 0)
+        qq = -qq;
+      else
+        pp = -pp;
+      if (2 * pp < fmin(3 * m * qq - fabs(t * qq), fabs(e * qq))) {
+        e = d;
+        d = pp / qq;
+      } else {
+        d = m;
+        e = m;
+      }
+    } else {
+      d = m;
+      e = m;
+    }
+    a = b;
+    fa = fb;
+    b += fabs(d) > t ? d : (m > 0 ? t : -t);
+    fb = f(b, ctx);
+  }
+  return b;
+}
+
+static double es__qres(double q, const void *ctx) {
+  return es_mft_qmap(ctx, q) - q;
+}
+
+/* The stable fixed point reached from q0 (0 and +inf allowed: *q = INFINITY). */
+static void es__qstar(const es_mft_params *p, double *qs) {
+  const es_activation *a = p->act;
+  /* Odd phi with phi(0) = 0, no bias, no noise: 0 is a fixed point; stable iff chi_1(0) <= 1. */
+  int zero_fp = a->odd && a->phi(0) == 0 && p->sigma_b2 == 0 && p->noise == 0;
+  double chi0 = es__keep2(p) + p->sigma_w2 * a->dphi(0) * a->dphi(0);
+  if (zero_fp && chi0 <= 1 && a->id != ES_ACT_RELU) {
+    *qs = 0;
+    return;
+  }
+  /* Linear maps (linear, relu): closed form. */
+  if (a->id == ES_ACT_LINEAR || a->id == ES_ACT_RELU) {
+    double slope = es__keep2(p) + p->sigma_w2 * (a->id == ES_ACT_RELU ? 0.5 : 1.0);
+    double b = p->sigma_b2 + p->noise;
+    if (slope < 1)
+      *qs = b / (1 - slope);
+    else if (slope == 1 && b == 0)
+      *qs = p->sigma_w2 * p->q0 + p->sigma_b2; /* marginal: every q is fixed */
+    else
+      *qs = INFINITY;
+    return;
+  }
+  /* Iterate from layer 1 to find the basin and direction, then bracket and polish. */
+  double q = p->sigma_w2 * p->q0 + p->sigma_b2;
+  for (int it = 0; it < 60; it++) {
+    double n = es_mft_qmap(p, q);
+    if (!(n < 1e12)) {
+      *qs = INFINITY;
+      return;
+    }
+    if (fabs(n - q) <= 1e-15 * fabs(q)) {
+      q = n;
+      break;
+    }
+    q = n;
+  }
+  double r = es__qres(q, p);
+  if (r == 0) {
+    *qs = q;
+    return;
+  }
+  double lo = q, hi = q, flo = r, fhi = r;
+  if (r > 0) { /* q still grows: the root lies above */
+    for (int k = 0; k < 200 && fhi > 0; k++) {
+      lo = hi;
+      flo = fhi;
+      hi = hi * 1.5 + 1e-12;
+      fhi = es__qres(hi, p);
+      if (hi > 1e12) {
+        *qs = INFINITY;
+        return;
+      }
+    }
+  } else { /* q shrinks: the root lies below, possibly at 0 */
+    for (int k = 0; k < 200 && flo < 0; k++) {
+      hi = lo;
+      fhi = flo;
+      lo = lo / 1.5;
+      flo = es__qres(lo, p);
+      if (lo < 1e-300) {
+        *qs = 0;
+        return;
+      }
+    }
+  }
+  *qs = es__brent(es__qres, p, lo, hi, flo, fhi, 1e-15 * hi);
+}
+
+typedef struct {
+  const es_mft_params *p;
+  double q;
+} es__cctx;
+
+static double es__cres(double c, const void *ctx) {
+  const es__cctx *x = ctx;
+  return es__cmap(x->p, x->q, c) - c;
+}
+
+es_status es_mft_fixed_point(const es_mft_params *p, es_mft_point *o) {
+  ES_CHECK(p->act && p->sigma_w2 > 0 && p->sigma_b2 >= 0 && p->q0 > 0, ES_ERR_INPUT,
+           "mft: bad parameters");
+  memset(o, 0, sizeof *o);
+  double q;
+  es__qstar(p, &q);
+  o->q_star = q;
+  if (!isfinite(q)) {
+    o->phase = ES_PHASE_NO_FIXED_POINT;
+    o->c_star = o->chi_q = o->chi_c = o->xi_q = o->xi_c = NAN;
+    o->chi1 = es_mft_chi1(p, 1e6);
+    o->lyapunov = NAN;
+    snprintf(o->reason, sizeof o->reason, "q grows without bound from q0: no finite fixed point");
+    if (p->act->id == ES_ACT_RELU || p->act->id == ES_ACT_LINEAR) {
+      o->chi1 = es_mft_chi1(p, 1);
+      o->lyapunov = 0.5 * log(o->chi1);
+    }
+    return ES_OK;
+  }
+  o->chi1 = es_mft_chi1(p, q);
+  o->chi_q = es__chiq(p, q);
+  o->lyapunov = 0.5 * log(o->chi1);
+  if (fabs(o->chi1 - 1) < 1e-10)
+    o->phase = ES_PHASE_CRITICAL;
+  else
+    o->phase = o->chi1 < 1 ? ES_PHASE_ORDERED : ES_PHASE_CHAOTIC;
+  if (o->phase != ES_PHASE_CHAOTIC || q == 0) {
+    o->c_star = 1;
+    o->chi_c = o->chi1;
+  } else {
+    /* c = 1 is a fixed point, unstable here: the stable one lies in [-1, 1). */
+    /* c = -1 is also a fixed point for odd phi without bias; step in from both ends until
+     * the residual has the signs of a stable root in between. */
+    es__cctx cx = {p, q};
+    double hi = 1 - 1e-6, fhi = es__cres(hi, &cx), lo = -1 + 1e-6, flo = es__cres(lo, &cx);
+    for (int k = 0; k < 5 && fhi >= 0; k++) {
+      hi = 1 - (1 - hi) * 10;
+      fhi = es__cres(hi, &cx);
+    }
+    for (int k = 0; k < 5 && flo <= 0; k++) {
+      lo = -1 + (1 + lo) * 10;
+      flo = es__cres(lo, &cx);
+    }
+    if (flo <= 0 || fhi >= 0) {
+      o->c_star = o->chi_c = NAN;
+      snprintf(o->reason, sizeof o->reason, "no stable correlation fixed point c* found");
+    } else {
+      o->c_star = es__brent(es__cres, &cx, lo, hi, flo, fhi, 1e-14);
+      o->chi_c = es__keep2(p) + p->sigma_w2 * es_mft_e_dphidphi(p->act, q, q, o->c_star * q);
+    }
+  }
+  o->xi_q = o->chi_q >= 1 ? INFINITY : -1 / log(o->chi_q);
+  o->xi_c = o->chi_c >= 1 ? INFINITY : -1 / log(o->chi_c);
+  if (isnan(o->chi_c)) o->xi_c = NAN;
+  return ES_OK;
+}
+
+typedef struct {
+  es_mft_params p;
+} es__critctx;
+
+static double es__critres(double sw2, const void *ctx) {
+  es_mft_params p = ((const es__critctx *)ctx)->p;
+  p.sigma_w2 = sw2;
+  double q;
+  es__qstar(&p, &q);
+  if (!isfinite(q)) return INFINITY;
+  return es_mft_chi1(&p, q) - 1;
+}
+
+es_status es_mft_critical(const es_mft_params *p, double *sw2c, char reason[96]) {
+  reason[0] = '\0';
+  *sw2c = NAN;
+  const es_activation *a = p->act;
+  double k2 = es__keep2(p);
+  ES_CHECK(k2 < 1 || p->act->id == ES_ACT_LINEAR, ES_ERR_INPUT, "leak 0: no critical line");
+  if (a->id == ES_ACT_RELU || a->id == ES_ACT_LINEAR) {
+    *sw2c = (1 - k2) / (a->id == ES_ACT_RELU ? 0.5 : 1.0); /* chi_1 does not depend on q */
+    return ES_OK;
+  }
+  if (a->odd && a->phi(0) == 0 && p->sigma_b2 == 0 && p->noise == 0) {
+    /* q* = 0 up to the line, where chi_1(0) = (1-gamma)^2 + sigma_w2 phi'(0)^2 = 1. */
+    *sw2c = (1 - k2) / (a->dphi(0) * a->dphi(0));
+    return ES_OK;
+  }
+  if (a->id == ES_ACT_GELU || a->id == ES_ACT_SILU) {
+    snprintf(reason, 96, "%s: several q fixed points, no single critical line (physics.md 8.1)",
+             a->name);
+    return ES_OK;
+  }
+  es__critctx cx = {*p};
+  double lo = 0.01, flo = es__critres(lo, &cx), hi = lo, fhi = flo;
+  while (hi < 1e4 && fhi < 0) {
+    lo = hi;
+    flo = fhi;
+    hi *= 1.25;
+    fhi = es__critres(hi, &cx);
+  }
+  if (!(flo < 0 && fhi >= 0) || !isfinite(fhi)) {
+    snprintf(reason, 96, "chi_1 = 1 not bracketed for sigma_w2 in [0.01, 1e4]");
+    return ES_OK;
+  }
+  *sw2c = es__brent(es__critres, &cx, lo, hi, flo, fhi, 1e-13);
+  return ES_OK;
+}
+
+es_status es_mft_trajectory(const es_mft_params *p, int T, double *q, double *c, double *logr) {
+  double qa = p->sigma_w2 * p->q0 + p->sigma_b2, qab = p->sigma_w2 * p->q0 * p->c0 + p->sigma_b2;
+  double lr = log(p->sigma_w2);
+  const double k2 = es__keep2(p);
+  for (int t = 0; t < T; t++) {
+    q[t] = qa;
+    c[t] = qab / qa;
+    logr[t] = lr;
+    if (!isfinite(qa) || qa > 1e300) {
+      for (int u = t; u < T; u++) q[u] = c[u] = logr[u] = NAN;
+      break;
+    }
+    lr += log(es_mft_chi1(p, qa));
+    double nab = k2 * qab + p->sigma_w2 * es_mft_e_phiphi(p->act, qa, qa, qab) + p->sigma_b2;
+    qa = es_mft_qmap(p, qa);
+    qab = nab;
+  }
+  return ES_OK;
+}

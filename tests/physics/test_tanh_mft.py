@@ -52,4 +52,11 @@ with h5py.File(out, "r") as f:
                 mean = f[f"ensemble/{name}_mean"][iw, 0, k, 0]
                 se = np.sqrt(f[f"ensemble/{name}_var"][iw, 0, k, 0] / M)
                 estest.check_z(f"{name} sw2={sw2:g} t={t}", mean, th[t - 1, j], se)
+    # The C module's /mft trajectory agrees with this independent quadrature.
+    for iw, sw2 in enumerate(f["sigma_w2"][()]):
+        th = mft(sw2, 0.05, 1.0, 0.6, int(depths.max()))
+        for k, t in enumerate(depths):
+            for j, name in ((0, "q"), (2, "c")):
+                v = f[f"mft/{name}"][iw, 0, k]
+                estest.check(abs(v - th[t - 1, j]) < 1e-8, f"/mft/{name} t={t}: {v} vs {th[t-1, j]}")
 estest.finish()
