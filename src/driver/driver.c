@@ -13,6 +13,7 @@
 #include "edgesweep/ensemble.h"
 #include "edgesweep/h5out.h"
 #include "edgesweep/mft.h"
+#include "edgesweep/theory.h"
 #include "edgesweep/observables.h"
 #include "es_config.h"
 #include "progress.h"
@@ -143,6 +144,42 @@ static void es__libraries(char *buf, size_t n) {
 
 /* ---------- one simulation point ---------- */
 
+/* ---------- /theory: the 1/N predictions at every depth and width of one pair ---------- */
+
+static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, int64_t ib,
+                            const double *c_mft) {
+  const es_job *j = s->job;
+  const int64_t nd = j->depth.n, nn = j->width.n, tmax = (int64_t)j->depth.v[nd - 1];
+  enum { NF = 9 };
+  es_theory_layer *L = malloc((size_t)tmax * sizeof *L);
+  double *out = malloc((size_t)(NF * nd * nn) * sizeof *out);
+  es_status st = L && out ? ES_OK : ES_ERR_NOMEM;
+  if (st != ES_OK) es_error_set("out of memory");
+  int ok = st == ES_OK && es_theory_layers(mp, (int)tmax, L) == ES_OK;
+  for (int64_t k = 0; st == ES_OK && k < nd; k++)
+    for (int64_t in = 0; in < nn; in++) {
+      es_theory_pred pr = {NAN, NAN, NAN, NAN, NAN, NAN};
+      const es_theory_layer *l = &L[(int64_t)j->depth.v[k] - 1];
+      if (ok) es_theory_predict(l, j->width.v[in], &pr);
+      const double v[NF] = {pr.q_mean,      pr.q_var,        pr.logq_mean,
+                            pr.logq_var,    pr.logjac_mean,  pr.logjac_var,
+                            ok ? 3 * l->Vzz / (j->width.v[in] * l->K * l->K) : NAN,
+                            c_mft[k],       NAN};
+      for (int f = 0; f < NF; f++) out[(f * nd + k) * nn + in] = v[f];
+    }
+  static const char *const names[NF] = {"theory/q_mean",      "theory/q_var",
+                                        "theory/logq_mean",   "theory/logq_var",
+                                        "theory/logjac_mean", "theory/logjac_var",
+                                        "theory/kurtosis",    "theory/c_mean",
+                                        "theory/c_var"};
+  int64_t s4[4] = {iw, ib, 0, 0}, c4[4] = {1, 1, nd, nn};
+  for (int f = 0; st == ES_OK && f < NF; f++)
+    st = es_h5out_write_f64(s->out, names[f], s4, c4, out + f * nd * nn);
+  free(L);
+  free(out);
+  return st;
+}
+
 /* ---------- mean-field theory for every (sigma_w2, sigma_b2) ---------- */
 
 static es_status es__mft(es__sweep *s) {
@@ -189,6 +226,7 @@ static es_status es__mft(es__sweep *s) {
       static const char *const tn[3] = {"mft/q", "mft/c", "mft/logjac"};
       for (int a = 0; st == ES_OK && a < 3; a++)
         st = es_h5out_write_f64(s->out, tn[a], s3, c3, rec + a * nd);
+      if (st == ES_OK) st = es__theory(s, &mp, iw, ib, rec + nd);
     }
     double crit;
     char why[96] = "";

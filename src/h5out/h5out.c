@@ -49,6 +49,20 @@ static const es__dsdef es__layout[] = {
     {"mft", "logjac", ES__F64, "wbd", "1", "MFT ln(r^t/r^0) of the tangent"},
     {"mft", "critical_sigma_w2", ES__F64, "b", "1",
      "sigma_w2 where chi_1(q*) = 1 at this sigma_b2 (NaN: none)"},
+    {"theory", "q_mean", ES__F64, "wbdn", "1",
+     "1/N theory (physics.md 5.1): E q = K + K1/N (NaN: leak != 1 or q* = 0 class at t)"},
+    {"theory", "q_var", ES__F64, "wbdn", "1", "1/N theory: Var q = (Vzz + 2K^2)/N"},
+    {"theory", "logq_mean", ES__F64, "wbdn", "1", "1/N theory: E ln q"},
+    {"theory", "logq_var", ES__F64, "wbdn", "1", "1/N theory: Var ln q = (Vzz + 2K^2)/(N K^2)"},
+    {"theory", "logjac_mean", ES__F64, "wbdn", "1",
+     "1/N theory: E ln(|u|^2/N) = ln R + (R1/R - (Vuu + 2R^2)/(2R^2))/N"},
+    {"theory", "logjac_var", ES__F64, "wbdn", "1", "1/N theory: Var logjac = (Vuu + 2R^2)/(N R^2)"},
+    {"theory", "kurtosis", ES__F64, "wbdn", "1", "1/N theory: excess kurtosis 3 Vzz/(N K^2)"},
+    {"theory", "c_mean", ES__F64, "wbdn", "1",
+     "leading order only: the MFT c^t (the two-input 1/N correction of physics.md 5.5 is not "
+     "implemented yet)"},
+    {"theory", "c_var", ES__F64, "wbdn", "1",
+     "NaN: the two-input 1/N variance (physics.md 5.5) is not implemented yet"},
     {"phase", "critical_sigma_w2", ES__F64, "bn", "1",
      "finite-N critical sigma_w2: first zero crossing of the measured lyapunov (deepest depth) "
      "along sigma_w2, linear interpolation (NaN: no crossing in the grid)"},
@@ -89,9 +103,9 @@ typedef struct {
 /* Axes by letter: w sigma_w2, b sigma_b2, d depth, n width, t task, s statistic. */
 #define ES__NAXES 6
 static const char es__axis_letters[] = "wbdnts";
-#define ES__NGROUPS 4
-static const char *const es__groups[ES__NGROUPS] = {"ensemble", "mft", "phase", "run"};
-static const char *const es__group_axes[ES__NGROUPS] = {"wbdn", "wbd", "wbn", "wbdnts"};
+#define ES__NGROUPS 5
+static const char *const es__groups[ES__NGROUPS] = {"ensemble", "mft", "theory", "phase", "run"};
+static const char *const es__group_axes[ES__NGROUPS] = {"wbdn", "wbd", "wbdn", "wbn", "wbdnts"};
 
 struct es_h5out {
   MPI_Comm comm;

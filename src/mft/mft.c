@@ -61,6 +61,7 @@ static void es__make_rule(es__rule *r, double q, int fine) {
   if (width > pole) width = pole;
   int panels = (int)ceil(2 * L / width);
   if (panels * g->n > ES__MAXNODES) panels = ES__MAXNODES / g->n;
+  panels += panels % 2; /* even: z = 0 is a panel edge, so relu's kink is integrated exactly */
   double h = 2 * L / panels, c0 = 1.0 / sqrt(2 * ES_PI);
   r->n = 0;
   for (int p = 0; p < panels; p++) {
