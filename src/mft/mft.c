@@ -59,8 +59,11 @@ static void es__make_rule(es__rule *r, double q, int fine) {
   double width = fine ? 0.5 : 1.0;
   double pole = 1.5 / sqrt(q > 1e-300 ? q : 1e-300); /* ~ pi/2 / sqrt(q) */
   if (width > pole) width = pole;
-  int panels = (int)ceil(2 * L / width);
-  if (panels * g->n > ES__MAXNODES) panels = ES__MAXNODES / g->n;
+  /* Capped (in double: huge q must not overflow an int); a 2-D rule squares its node count,
+   * so it stops at 512 nodes an axis, where tanh at q >~ 30 keeps ~1e-8. */
+  const int cap = fine ? ES__MAXNODES : 512;
+  double want = ceil(2 * L / width);
+  int panels = want * g->n > cap ? cap / g->n : (int)want;
   panels += panels % 2; /* even: z = 0 is a panel edge, so relu's kink is integrated exactly */
   double h = 2 * L / panels, c0 = 1.0 / sqrt(2 * ES_PI);
   r->n = 0;

@@ -61,7 +61,7 @@ es_status es_theory_layers(const es_mft_params *p, int T, es_theory_layer *out) 
   for (int t = 0; t < T; t++) {
     out[t] = l;
     if (t + 1 == T) break;
-    if (!(l.K > 0) || !isfinite(l.K)) { /* q* = 0 class or overflow: no expansion */
+    if (!(l.K > 0) || !(l.K < 1e100) || !(l.R < 1e100)) { /* q* = 0 class or blow-up */
       for (int u = t + 1; u < T; u++)
         out[u] = (es_theory_layer){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
       break;
