@@ -12,9 +12,11 @@
 
 /* What a stream is used for: one value per independent use in a layer. */
 typedef enum {
-  ES_RNG_ROWS = 1,  /* the conditional-Gaussian rows of a layer (gram method) */
-  ES_RNG_NOISE = 2, /* the per-input noise xi of a layer */
-  ES_RNG_TEST = 15  /* reserved for tests */
+  ES_RNG_ROWS = 1,    /* the conditional-Gaussian rows of a layer (gram method) */
+  ES_RNG_NOISE = 2,   /* the per-input noise xi of a layer */
+  ES_RNG_WEIGHTS = 3, /* the explicit W of a layer, row-major (dense method) */
+  ES_RNG_BIAS = 4,    /* the explicit b of a layer (dense method) */
+  ES_RNG_TEST = 15    /* reserved for tests */
 } es_rng_purpose;
 
 typedef struct {

@@ -375,18 +375,11 @@ static es_status es__convert(const es__parse *ps, es_job *j) {
 
   /* Combinations the engine cannot run (yet) are input errors, found before any work. */
   int kmeth = es__find_key("ensemble", "method");
-  int karch = es__find_key("network", "architecture");
-  int was_auto = j->method == ES_METHOD_AUTO;
-  if (was_auto) j->method = j->arch == ES_ARCH_RECURRENT ? ES_METHOD_DENSE : ES_METHOD_GRAM;
+  if (j->method == ES_METHOD_AUTO) j->method = j->arch == ES_ARCH_RECURRENT ? ES_METHOD_DENSE : ES_METHOD_GRAM;
   if (j->arch == ES_ARCH_RECURRENT && j->method == ES_METHOD_GRAM)
     return es__keyerr(ps, kmeth,
                       "gram sampling is exact only for fresh weights per layer; "
                       "recurrent networks need method = dense");
-  if (j->method == ES_METHOD_DENSE)
-    return es__keyerr(ps, was_auto ? karch : kmeth,
-                      "the dense method (explicit weights, needed by recurrent networks) is "
-                      "not in this version yet; use architecture = feedforward with method = "
-                      "gram or auto");
   return ES_OK;
 }
 

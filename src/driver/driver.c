@@ -444,6 +444,8 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   MPI_Comm_rank(comm, &s.rank);
   MPI_Comm_size(comm, &s.size);
   s.t0 = es_wtime();
+  /* Ranks share the node's cores: one BLAS thread each unless the user says otherwise. */
+  if (!getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
   es_job *job = NULL;
   ES_CALL(es__load(comm, o, &job));
   s.job = job;

@@ -30,5 +30,7 @@ typedef struct es__dense es__dense;
 es_status es__dense_create(const es_ensemble_params *p, es__dense **d);
 void es__dense_destroy(es__dense **d); /* NULL-safe */
 es_status es__dense_network(es__dense *d, int64_t network, double *out);
+/* Rows of W drawn and used per block (0: all N); tests and benchmarks vary it. */
+void es__dense_set_block_rows(int64_t rows);
 
 #endif

@@ -101,8 +101,18 @@ int main(void) {
   expect_error(base, "network.q0=0", "q0");
   expect_error(base, "network.noise=-1", "noise");
   expect_error(base, "network.activation=Tanh", "activation");
-  expect_error(base, "network.architecture=recurrent", "architecture");
-  expect_error(base, "ensemble.method=dense", "method");
+  /* Recurrent nets need explicit weights: auto picks dense, an explicit gram is refused. */
+  expect_error("[network]\narchitecture = recurrent\n[ensemble]\nmethod = gram\n[grid]\n"
+               "sigma_w2 = 1\ndepth = 4\nwidth = 16\n",
+               NULL, "t.ini:4: [ensemble] method");
+  es_job *r = parse(base, "network.architecture=recurrent");
+  ASSERT(r != NULL);
+  if (r) ASSERT_EQ_INT(r->method, ES_METHOD_DENSE);
+  es_job_destroy(&r);
+  r = parse(base, "ensemble.method=dense");
+  ASSERT(r != NULL);
+  if (r) ASSERT_EQ_INT(r->arch, ES_ARCH_FEEDFORWARD);
+  es_job_destroy(&r);
   expect_error(base, "run.name=a/b", "name");
   expect_error(base, "run.seed=18446744073709551616", "seed");
   /* A line longer than the parser's buffer is an error, never silently cut. */

@@ -87,6 +87,7 @@ int main(void) {
   es_mft_critical(&p, &c, why);
   ASSERT(isnan(c) && why[0]);
 
+  es_mft_point o;
   /* Closed forms against the quadrature (a copy of each activation without its id). */
   static const char *const closed[] = {"relu", "erf", "sin", "linear"};
   const double qs[] = {0.3, 1.0, 2.5}, cs[] = {-0.6, 0.2, 0.9};
@@ -107,8 +108,17 @@ int main(void) {
     }
   }
 
+  /* Mehler's series (the c* root and chi_c, where q stays fixed) and the 2-D rule agree:
+   * chaotic tanh points through both paths, c* of the table above already checks it too. */
+  p = P("tanh", 2.5, 0.05);
+  es_mft_fixed_point(&p, &o);
+  ASSERT_NEAR(o.chi_c, 2.5 * es_mft_e_dphidphi(p.act, o.q_star, o.q_star, o.c_star * o.q_star),
+              1e-10);
+  ASSERT_NEAR(o.c_star * o.q_star,
+              2.5 * es_mft_e_phiphi(p.act, o.q_star, o.q_star, o.c_star * o.q_star) + 0.05,
+              1e-10);
+
   /* Phases, and never a silent NaN. */
-  es_mft_point o;
   p = P("relu", 2.5, 0.1);
   es_mft_fixed_point(&p, &o);
   ASSERT_EQ_INT(o.phase, ES_PHASE_NO_FIXED_POINT);
