@@ -204,6 +204,13 @@ es_status es_ensemble_network(es_ensemble *e, int64_t network, double *out) {
       g32 += v * df;
       g33 += v * v;
     }
+    /* An overflow between recorded depths must not pass for a dead network later (relu's
+     * phi' of a NaN is 0): the Gram sums see it first. */
+    if (!isfinite(g11) || !isfinite(g22) || !isfinite(g33)) {
+      es_error_set("network %lld: non-finite value after depth %lld (pre-activations "
+                   "overflowed)", (long long)network, (long long)t);
+      return ES_ERR_NUMERIC;
+    }
     const double w = sw2 / (double)n;
     /* Noise: xi_a on h_a and xi_b - xi_a on d, independent of the weights. */
     double sl[6] = {w * g11 + sb2 + g, w * g21 - g, w * g22 + 2.0 * g, w * g31, w * g32,
