@@ -28,4 +28,32 @@ typedef struct {
 
 void es_theory_predict(const es_theory_layer *l, double N, es_theory_pred *out);
 
+/* ---- two inputs a, b (physics.md §5.5) ----
+ * Components are ordered A = (aa, ab, bb). E G_A = k_A + K1_A/N and N Cov(G_A, G_B) = V[A][B]
+ * for the metric G of the layer; q = (1/N) h h^T is Wishart given G. */
+typedef struct {
+  double k[3], K1[3], V[3][3];
+  /* 0: K1, V valid. 1: |c| came within ES_THEORY_CEDGE of 1 at this layer or an earlier one;
+   * the Price derivatives of the c-direction degenerate there, so K1 and V are NaN and k
+   * continues as the MFT (see es_theory2_predict for what is reported). 2: no finite
+   * nonzero metric (q* = 0 class or blow-up): everything NaN. */
+  int edge;
+} es_theory2_layer;
+
+#define ES_THEORY_CEDGE 1e-4
+
+/* Run the two-input recursions from layer 1 (inputs with |x_a|^2/N0 = qa0, |x_b|^2/N0 = qb0,
+ * x_a.x_b/N0 = qab0) to layer T (out[t-1]). Feedforward, leak 1 (ES_ERR_INPUT otherwise). */
+es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, double qab0, int T,
+                            es_theory2_layer *out);
+
+typedef struct {
+  double qab_mean, qab_var, c_mean, c_var;
+} es_theory2_pred;
+
+/* Predictions at width N. At an edge layer (edge == 1): c_mean is the MFT c (the 1/N shift
+ * of 1 - c is O((1 - c) T/N), below 1e-4 T/N there), c_var NaN (it is O((1 - c)^2 T/N) and the
+ * expansion in q no longer resolves it), qab_mean/qab_var are NaN. */
+void es_theory2_predict(const es_theory2_layer *l, double N, es_theory2_pred *out);
+
 #endif

@@ -1,6 +1,7 @@
 #include "edgesweep/theory.h"
 
 #include <math.h>
+#include <string.h>
 
 /* Gaussian expectations at variance K that the recursions need (physics.md §5.1), with
  * x = sqrt(K) z: g = E phi^2, g1 = E[phi^2 He2]/(2K), g2 = E[phi^2 He4]/(4K^2),
@@ -92,4 +93,319 @@ void es_theory_predict(const es_theory_layer *l, double N, es_theory_pred *o) {
   o->logq_var = vq / (N * l->K * l->K);
   o->logjac_mean = log(l->R) + (l->R1 / l->R - vr / (2 * l->R * l->R)) / N;
   o->logjac_var = vr / (N * l->R * l->R);
+}
+
+/* ==================== two inputs (physics.md §5.5) ==================== */
+
+/* Gauss-Legendre 8 on [-1, 1] by Newton on P_8 (the same construction as the MFT module). */
+static void es__gl8(double x[8], double w[8]) {
+  for (int i = 0; i < 8; i++) {
+    double z = cos(ES_PI * (i + 0.75) / 8.5), dp = 0;
+    for (int it = 0; it < 100; it++) {
+      double p0 = 1, p1 = z;
+      for (int k = 2; k <= 8; k++) {
+        double p2 = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k;
+        p0 = p1;
+        p1 = p2;
+      }
+      dp = 8 * (z * p1 - p0) / (z * z - 1);
+      double dz = p1 / dp;
+      z -= dz;
+      if (fabs(dz) < 1e-16) break;
+    }
+    x[i] = z;
+    w[i] = 2.0 / ((1 - z * z) * dp * dp);
+  }
+}
+
+/* Normal rule for one axis of the 2-D tensor rule in whitened coordinates: 8-point panels on
+ * [-8.5, 8.5], no wider than 1 nor than ~ the distance to tanh's complex pole, pi/(2 sqrt q)
+ * (physics.md §3.4). One rule per layer, fixed across the finite-difference points so that
+ * the Hessian differentiates a smooth function of the metric. */
+enum { ES__R2MAX = 512 };
+typedef struct {
+  int n;
+  double z[ES__R2MAX], w[ES__R2MAX];
+} es__rule2;
+
+static void es__rule2_make(es__rule2 *r, double qmax) {
+  double gx[8], gw[8];
+  es__gl8(gx, gw);
+  const double L = 8.5;
+  double width = 1.0, pole = 1.5 / sqrt(qmax > 1e-300 ? qmax : 1e-300);
+  if (width > pole) width = pole;
+  double want = ceil(2 * L / width);
+  int panels = want * 8 > ES__R2MAX ? ES__R2MAX / 8 : (int)want;
+  panels += panels % 2;
+  double h = 2 * L / panels, c0 = 1.0 / sqrt(2 * ES_PI);
+  r->n = 0;
+  for (int p = 0; p < panels; p++) {
+    double mid = -L + (p + 0.5) * h;
+    for (int i = 0; i < 8; i++) {
+      double z = mid + 0.5 * h * gx[i];
+      r->z[r->n] = z;
+      r->w[r->n++] = 0.5 * h * gw[i] * c0 * exp(-0.5 * z * z);
+    }
+  }
+}
+
+/* The 2-D moments of one metric (A = Kaa, B = Kbb, X = Kab) that the recursion needs:
+ * m = E[phi_a phi_b]; its gradient in (Kaa, Kab, Kbb) by Price's theorem with phi' only,
+ * dm/dKab = E[phi'_a phi'_b], dm/dKaa = (E[u_a phi'_a phi_b] - Kab E[phi'_a phi'_b])/(2 Kaa)
+ * (Stein along u_a turns (1/2)E[phi''_a phi_b] into first derivatives: valid for relu);
+ * and the mixed fourth moments E[phi_a^3 phi_b], E[phi_a^2 phi_b^2], E[phi_a phi_b^3]. */
+typedef struct {
+  double m, grad[3], m31, m22, m13;
+} es__mom2;
+
+static void es__mom2_quad(const es_activation *act, const es__rule2 *r, double A, double B,
+                          double X, int fourth, es__mom2 *o) {
+  double sa = sqrt(A), sb = sqrt(B), c = X / (sa * sb);
+  if (c > 1) c = 1;
+  if (c < -1) c = -1;
+  double s = sqrt(1 - c * c), wmax = 0;
+  for (int i = 0; i < r->n; i++) wmax = fmax(wmax, r->w[i]);
+  /* Nodes whose joint weight is below 1e-17 of the largest add nothing at double precision
+   * (the corners of the square): skipping them saves a fifth of the work. */
+  const double wcut = 1e-17 * wmax * wmax;
+  double m = 0, pp = 0, ua = 0, ub = 0, m31 = 0, m22 = 0, m13 = 0;
+  double xa[ES__R2MAX], fa[ES__R2MAX], da[ES__R2MAX], xb[ES__R2MAX], fb[ES__R2MAX],
+      db[ES__R2MAX], wb[ES__R2MAX];
+  for (int i = 0; i < r->n; i++) xa[i] = sa * r->z[i];
+  act->eval((size_t)r->n, xa, fa, da);
+  for (int i = 0; i < r->n; i++) {
+    double mid = sb * c * r->z[i];
+    int n = 0;
+    for (int k = 0; k < r->n; k++) {
+      if (r->w[i] * r->w[k] < wcut) continue;
+      xb[n] = mid + sb * s * r->z[k];
+      wb[n++] = r->w[k];
+    }
+    if (n == 0) continue;
+    act->eval((size_t)n, xb, fb, db);
+    double im = 0, ipp = 0, iub = 0, i22 = 0, i13 = 0;
+    for (int k = 0; k < n; k++) {
+      double w = wb[k];
+      im += w * fb[k];
+      ipp += w * db[k];
+      iub += w * xb[k] * db[k];
+    }
+    if (fourth)
+      for (int k = 0; k < n; k++) {
+        double fb2 = fb[k] * fb[k];
+        i22 += wb[k] * fb2;
+        i13 += wb[k] * fb2 * fb[k];
+      }
+    double w = r->w[i];
+    m += w * fa[i] * im;
+    pp += w * da[i] * ipp;
+    ua += w * xa[i] * da[i] * im;
+    ub += w * fa[i] * iub;
+    if (fourth) {
+      m31 += w * fa[i] * fa[i] * fa[i] * im;
+      m22 += w * fa[i] * fa[i] * i22;
+      m13 += w * fa[i] * i13;
+    }
+  }
+  o->m = m;
+  o->grad[0] = (ua - X * pp) / (2 * A);
+  o->grad[1] = pp;
+  o->grad[2] = (ub - X * pp) / (2 * B);
+  o->m31 = m31;
+  o->m22 = m22;
+  o->m13 = m13;
+}
+
+/* relu: E[relu_a^p relu_b^r] (p, r >= 1) by the exact angular integral of physics.md §3.3,
+ * u_a = sqrt(A) rho cos t, u_b = sqrt(B) rho cos(t - beta), over the wedge where both are
+ * positive, t in (beta - pi/2, pi/2); the integrand is a trigonometric polynomial, so two
+ * 8-point Gauss-Legendre panels are exact to rounding. */
+static double es__relu_pr(double A, double B, double c, int p, int r) {
+  double gx[8], gw[8];
+  es__gl8(gx, gw);
+  double beta = acos(c), lo = beta - ES_PI / 2, hi = ES_PI / 2, sum = 0;
+  for (int pn = 0; pn < 2; pn++) {
+    double a = lo + pn * (hi - lo) / 2, b = a + (hi - lo) / 2;
+    for (int i = 0; i < 8; i++) {
+      double t = 0.5 * (a + b) + 0.5 * (b - a) * gx[i];
+      sum += 0.5 * (b - a) * gw[i] * pow(sqrt(A) * cos(t), p) * pow(sqrt(B) * cos(t - beta), r);
+    }
+  }
+  int n = p + r;
+  return pow(2, 0.5 * n) * tgamma(0.5 * n + 1) / (2 * ES_PI) * sum;
+}
+
+/* The gradient and Hessian of m = E[phi_a phi_b] in (Kaa, Kab, Kbb), and the fourth moments. */
+typedef struct {
+  double m, grad[3], hess[3][3], m31, m22, m13;
+} es__ab;
+
+static void es__ab_at(const es_activation *act, double A, double B, double X, es__ab *o) {
+  double c = X / sqrt(A * B);
+  if (c > 1) c = 1;
+  if (c < -1) c = -1;
+  memset(o, 0, sizeof *o);
+  if (act->id == ES_ACT_LINEAR) { /* Wick */
+    o->m = X;
+    o->grad[1] = 1;
+    o->m31 = 3 * A * X;
+    o->m22 = A * B + 2 * X * X;
+    o->m13 = 3 * B * X;
+    return;
+  }
+  if (act->id == ES_ACT_RELU) { /* closed forms (Cho & Saul), derivatives in theta */
+    double th = acos(c), s = sin(th), rab = sqrt(A * B);
+    o->m = rab * (s + (ES_PI - th) * c) / (2 * ES_PI);
+    o->grad[1] = (ES_PI - th) / (2 * ES_PI);
+    o->grad[0] = sqrt(B / A) * s / (4 * ES_PI);
+    o->grad[2] = sqrt(A / B) * s / (4 * ES_PI);
+    o->hess[1][1] = 1 / (2 * ES_PI * s * rab);
+    o->hess[0][1] = o->hess[1][0] = -c / (4 * ES_PI * s * A);
+    o->hess[2][1] = o->hess[1][2] = -c / (4 * ES_PI * s * B);
+    o->hess[0][0] = sqrt(B / A) * (c * c - s * s) / (8 * ES_PI * A * s);
+    o->hess[2][2] = sqrt(A / B) * (c * c - s * s) / (8 * ES_PI * B * s);
+    o->hess[0][2] = o->hess[2][0] = 1 / (8 * ES_PI * rab * s);
+    o->m31 = es__relu_pr(A, B, c, 3, 1);
+    o->m22 = es__relu_pr(A, B, c, 2, 2);
+    o->m13 = es__relu_pr(A, B, c, 1, 3);
+    return;
+  }
+  /* Smooth activations: quadrature, Hessian by differences of the exact gradient. */
+  static es__rule2 r;
+  double qmax = (A > B ? A : B) * 1.001;
+  es__rule2_make(&r, qmax);
+  es__mom2 base;
+  es__mom2_quad(act, &r, A, B, X, 1, &base);
+  o->m = base.m;
+  memcpy(o->grad, base.grad, sizeof o->grad);
+  o->m31 = base.m31;
+  o->m22 = base.m22;
+  o->m13 = base.m13;
+  /* Central differences; the step keeps |c| < 1 at every shifted point (a shift of Kaa or
+   * Kbb by eta moves c by ~ c eta/2, of Kab by eta). */
+  double eta = fmin(1e-4, (1 - fabs(c)) / 4), h[3] = {eta * A, eta * sqrt(A * B), eta * B};
+  for (int j = 0; j < 3; j++) {
+    double kp[3] = {A, X, B}, km[3] = {A, X, B};
+    kp[j] += h[j];
+    km[j] -= h[j];
+    es__mom2 up, dn;
+    es__mom2_quad(act, &r, kp[0], kp[2], kp[1], 0, &up);
+    es__mom2_quad(act, &r, km[0], km[2], km[1], 0, &dn);
+    for (int i = 0; i < 3; i++) o->hess[i][j] = (up.grad[i] - dn.grad[i]) / (2 * h[j]);
+  }
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < i; j++) o->hess[i][j] = o->hess[j][i] = 0.5 * (o->hess[i][j] + o->hess[j][i]);
+}
+
+static int es__c_edge(const double k[3]) {
+  return !(1 - fabs(k[1] / sqrt(k[0] * k[2])) >= ES_THEORY_CEDGE);
+}
+
+es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, double qab0, int T,
+                            es_theory2_layer *out) {
+  ES_CHECK(p->leak == 1.0, ES_ERR_INPUT,
+           "the 1/N theory is implemented for leak = 1 (physics.md 5.5); leak = %g", p->leak);
+  const double sw = p->sigma_w2, sw2 = sw * sw, sb = p->sigma_b2, g = p->noise;
+  es_theory2_layer l;
+  memset(&l, 0, sizeof l);
+  l.k[0] = sw * qa0 + sb;
+  l.k[1] = sw * qab0 + sb;
+  l.k[2] = sw * qb0 + sb;
+  for (int t = 0; t < T; t++) {
+    if (l.edge == 0 && es__c_edge(l.k)) {
+      l.edge = 1;
+      for (int i = 0; i < 3; i++) {
+        l.K1[i] = NAN;
+        for (int j = 0; j < 3; j++) l.V[i][j] = NAN;
+      }
+    }
+    out[t] = l;
+    if (t + 1 == T) break;
+    if (!(l.k[0] > 0 && l.k[2] > 0) || !(l.k[0] < 1e100 && l.k[2] < 1e100)) {
+      /* q* = 0 class or blow-up: as the single-input recursion, nothing past here */
+      for (int u = t + 1; u < T; u++) out[u].edge = 2;
+      break;
+    }
+    es_theory2_layer n;
+    n.edge = l.edge;
+    if (l.edge) { /* the MFT part only */
+      n.k[0] = sb + g + sw * es_mft_e_phi2(p->act, l.k[0]);
+      n.k[1] = sb + sw * es_mft_e_phiphi(p->act, l.k[0], l.k[2], l.k[1]);
+      n.k[2] = sb + g + sw * es_mft_e_phi2(p->act, l.k[2]);
+      for (int i = 0; i < 3; i++) {
+        n.K1[i] = NAN;
+        for (int j = 0; j < 3; j++) n.V[i][j] = NAN;
+      }
+      l = n;
+      continue;
+    }
+    es__ab ab;
+    es__ab_at(p->act, l.k[0], l.k[2], l.k[1], &ab);
+    es__moments ma, mb;
+    es__moments_at(p->act, l.k[0], &ma);
+    if (l.k[2] == l.k[0])
+      mb = ma;
+    else
+      es__moments_at(p->act, l.k[2], &mb);
+    const double m[3] = {ma.g, ab.m, mb.g};
+    const double J[3][3] = {{ma.g1, 0, 0}, {ab.grad[0], ab.grad[1], ab.grad[2]}, {0, 0, mb.g1}};
+    const double C[3][3] = {{ma.phi4 - ma.g * ma.g, ab.m31 - ma.g * ab.m, ab.m22 - ma.g * mb.g},
+                            {ab.m31 - ma.g * ab.m, ab.m22 - ab.m * ab.m, ab.m13 - ab.m * mb.g},
+                            {ab.m22 - ma.g * mb.g, ab.m13 - ab.m * mb.g, mb.phi4 - mb.g * mb.g}};
+    double HV[3] = {ma.g2 * l.V[0][0], 0, mb.g2 * l.V[2][2]};
+    for (int i = 0; i < 3; i++)
+      for (int j = 0; j < 3; j++) HV[1] += ab.hess[i][j] * l.V[i][j];
+    double JV[3][3] = {{0}};
+    for (int i = 0; i < 3; i++)
+      for (int j = 0; j < 3; j++)
+        for (int k = 0; k < 3; k++) JV[i][j] += J[i][k] * l.V[k][j];
+    for (int i = 0; i < 3; i++) {
+      n.k[i] = sb + (i == 1 ? 0 : g) + sw * m[i];
+      double jk = 0;
+      for (int k = 0; k < 3; k++) jk += J[i][k] * l.K1[k];
+      n.K1[i] = sw * (jk + 0.5 * HV[i]);
+      for (int j = 0; j < 3; j++) {
+        double jvj = 0;
+        for (int k = 0; k < 3; k++) jvj += JV[i][k] * J[j][k];
+        n.V[i][j] = sw2 * (C[i][j] + jvj);
+      }
+    }
+    l = n;
+  }
+  return ES_OK;
+}
+
+void es_theory2_predict(const es_theory2_layer *l, double N, es_theory2_pred *o) {
+  const double A = l->k[0], X = l->k[1], B = l->k[2], rab = sqrt(A * B), c = X / rab;
+  *o = (es_theory2_pred){NAN, NAN, NAN, NAN};
+  if (l->edge == 2) return;
+  if (l->edge == 1) {
+    o->c_mean = c;
+    return;
+  }
+  /* N Cov(q_A, q_B) = V + Wick term of the Wishart given G; k as a 2x2 matrix. */
+  const double K[2][2] = {{A, X}, {X, B}};
+  static const int ix[3][2] = {{0, 0}, {0, 1}, {1, 1}};
+  double Cq[3][3];
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) {
+      int a = ix[i][0], b = ix[i][1], cc = ix[j][0], d = ix[j][1];
+      Cq[i][j] = l->V[i][j] + K[a][cc] * K[b][d] + K[a][d] * K[b][cc];
+    }
+  const double gc[3] = {-c / (2 * A), 1 / rab, -c / (2 * B)};
+  const double Hc[3][3] = {{3 * c / (4 * A * A), -1 / (2 * A * rab), c / (4 * A * B)},
+                           {-1 / (2 * A * rab), 0, -1 / (2 * B * rab)},
+                           {c / (4 * A * B), -1 / (2 * B * rab), 3 * c / (4 * B * B)}};
+  double lin = 0, quad = 0, var = 0;
+  for (int i = 0; i < 3; i++) {
+    lin += gc[i] * l->K1[i];
+    for (int j = 0; j < 3; j++) {
+      quad += Hc[i][j] * Cq[i][j];
+      var += gc[i] * Cq[i][j] * gc[j];
+    }
+  }
+  o->qab_mean = X + l->K1[1] / N;
+  o->qab_var = Cq[1][1] / N;
+  o->c_mean = c + (lin + 0.5 * quad) / N;
+  o->c_var = var / N;
 }
