@@ -87,6 +87,12 @@ CASES = [
     ("job is a directory", ".", [], ["cannot"]),
     ("two job files", GOOD, ["other.ini"], ["unexpected argument"]),
     ("corrupt partial resume", GOOD, ["--resume"], ["out.h5.partial", "--force"]),
+    ("negative leak", variant("activation = tanh", "activation = tanh\nleak = -0.1"), [], ["job.ini:6", "leak"]),
+    ("nan noise", variant("activation = tanh", "activation = tanh\nnoise = nan"), [], ["job.ini:6", "noise"]),
+    ("dense, noise < 0", variant("networks = 4", "networks = 4\nmethod = dense"),
+     ["--set", "network.noise=-1"], ["--set network.noise=-1", "noise"]),
+    ("dense, leak > 1", variant("networks = 4", "networks = 4\nmethod = dense").replace(
+        "activation = tanh", "activation = tanh\nleak = 1.5"), [], ["job.ini:6", "leak"]),
 ]
 
 d = estest.tmpdir()
