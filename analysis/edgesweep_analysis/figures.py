@@ -537,6 +537,83 @@ def _eps_legend(with_crit):
     return h
 
 
+# ---------------------------------------------------------------- Gaussian regime
+
+DEV_LEVEL = 0.1
+
+
+def _kernel_var_dev(run):
+    """(dev, err) over WBDN: measured / theory Var q/(E q)^2 - 1, from /theory/kernel_var_dev
+    when the file has it, else recomputed from /ensemble and /theory (older files)."""
+    if run.has("theory/kernel_var_dev"):
+        dev = run.field("theory/kernel_var_dev", WBDN).values
+        err = run.optional("theory/kernel_var_dev_err", WBDN)
+        return dev, None if err is None else err.values
+    if not (run.has("theory/q_var") and run.has("ensemble/q_var")):
+        raise Skip("the file has neither theory/kernel_var_dev nor theory/q_var")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dev = _relative_variance(run, "ensemble", slice(None), slice(None)) / \
+            _relative_variance(run, "theory", slice(None), slice(None)) - 1
+    return dev, None
+
+
+def gaussian_regime(run):
+    """Where leading-order perturbation theory holds: the measured normalised kernel variance
+    Var q/(E q)^2 against the theory's T/N-order prediction, dev = measured/theory - 1, over
+    (sigma_w2, t/N), one panel per width, first sigma_b2; |dev| < 0.1 is outlined, and cells
+    where dev is beyond 0.1 by more than 3 standard errors are crossed."""
+    require_axis(run, "sigma_w2", "gaussian_regime")
+    require_axis(run, "depth", "gaussian_regime")
+    dev, err = _kernel_var_dev(run)
+    ib, cols = 0, largest_widths(run)
+    if not np.any(np.isfinite(dev[:, ib])):
+        raise Skip("kernel_var_dev has no finite values at the first sigma_b2")
+    sw, t, widths = run.coord("sigma_w2"), run.coord("depth").astype(float), run.coord("width")
+    norm = TwoSlopeNorm(vcenter=0.0, vmin=-0.5, vmax=0.5)
+    cmap = plt.get_cmap("RdBu_r").copy()
+    cmap.set_bad("0.75")
+    fig, axes = panel_grid(len(cols), height=3.7, sharex=True, sharey=True)
+    crit = mft_critical(run)
+    for ax, k in zip(axes, cols):
+        y = t / widths[k]
+        d = dev[:, ib, :, k]
+        mesh = ax.pcolormesh(edges(sw), edges(y, log=y.min() > 0), d.T, cmap=cmap, norm=norm,
+                             shading="flat", rasterized=True)
+        if min(d.shape) >= 2 and np.any(np.isfinite(d)):
+            a = smooth(np.abs(d))
+            if np.nanmin(a) < DEV_LEVEL < np.nanmax(a):
+                ax.contour(sw, y, np.ma.masked_invalid(a.T), levels=[DEV_LEVEL], colors="k",
+                           linewidths=1.6)
+        if err is not None:
+            e = err[:, ib, :, k]
+            bad = np.isfinite(d) & (np.abs(d) - 3 * e > DEV_LEVEL)
+            ii, jj = np.nonzero(bad)
+            ax.plot(sw[ii], y[jj], "x", color="k", ms=4, mew=1)
+        if crit is not None and np.isfinite(crit[ib]):
+            ax.axvline(crit[ib], color="#2b8cbe", lw=1.5, ls="-.")
+        if y.min() > 0:
+            ax.set_yscale("log")
+            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.set_title(f"N = {int(widths[k])}")
+        ax.set_xlabel(label(run, "sigma_w2"))
+        ax.set_ylabel(r"depth / width  $t/N$")
+        ax.label_outer()
+    cb = fig.colorbar(mesh, ax=axes, extend="both", shrink=0.9, pad=0.02)
+    cb.set_label(r"$\frac{[\mathrm{Var}\,q/(\mathrm{E}q)^2]_{\rm measured}}"
+                 r"{[\mathrm{Var}\,q/(\mathrm{E}q)^2]_{1/N\ \rm theory}} - 1$")
+    h = [Line2D([], [], color="k", lw=1.6, label=f"|dev| = {DEV_LEVEL:g} (smoothed): "
+                "leading 1/N order holds inside"),
+         Line2D([], [], color="k", ls="none", marker="x", ms=5,
+                label=f"|dev| > {DEV_LEVEL:g} by > 3 SE")]
+    if crit is not None and np.isfinite(crit[ib]):
+        h.append(Line2D([], [], color="#2b8cbe", lw=1.5, ls="-.", label=r"MFT $\chi_1 = 1$"))
+    below_legend(fig, h)
+    fig.suptitle(f"Gaussian-regime map, kernel variance vs 1/N theory: "
+                 f"{describe(run, widths[cols])}, $\\sigma_b^2$ = {run.coord('sigma_b2')[ib]:g}")
+    return fig
+
+
 # ---------------------------------------------------------------- correlation length
 
 def _positive(values):
@@ -600,6 +677,7 @@ FIGURES = {
     "lyapunov_vs_sigma_w2": lyapunov_vs_sigma_w2,
     "variance_collapse": variance_collapse,
     "gaussianity": gaussianity,
+    "gaussian_regime": gaussian_regime,
     "xi_c": xi_c,
 }
 

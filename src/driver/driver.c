@@ -150,33 +150,93 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
                             const double *c_mft) {
   const es_job *j = s->job;
   const int64_t nd = j->depth.n, nn = j->width.n, tmax = (int64_t)j->depth.v[nd - 1];
-  enum { NF = 9 };
+  enum { NF = 12 };
   es_theory_layer *L = malloc((size_t)tmax * sizeof *L);
+  es_theory2_layer *L2 = malloc((size_t)tmax * sizeof *L2);
   double *out = malloc((size_t)(NF * nd * nn) * sizeof *out);
-  es_status st = L && out ? ES_OK : ES_ERR_NOMEM;
+  es_status st = L && L2 && out ? ES_OK : ES_ERR_NOMEM;
   if (st != ES_OK) es_error_set("out of memory");
   int ok = st == ES_OK && es_theory_layers(mp, (int)tmax, L) == ES_OK;
+  /* Both inputs have |x|^2/N0 = q0 and cosine c0 (SPEC §1). */
+  int ok2 = ok && es_theory2_layers(mp, j->q0, j->q0, j->c0 * j->q0, (int)tmax, L2) == ES_OK;
   for (int64_t k = 0; st == ES_OK && k < nd; k++)
     for (int64_t in = 0; in < nn; in++) {
+      const double N = j->width.v[in];
       es_theory_pred pr = {NAN, NAN, NAN, NAN, NAN, NAN};
+      es_theory2_pred p2 = {NAN, NAN, NAN, NAN};
       const es_theory_layer *l = &L[(int64_t)j->depth.v[k] - 1];
-      if (ok) es_theory_predict(l, j->width.v[in], &pr);
-      const double v[NF] = {pr.q_mean,      pr.q_var,        pr.logq_mean,
-                            pr.logq_var,    pr.logjac_mean,  pr.logjac_var,
-                            ok ? 3 * l->Vzz / (j->width.v[in] * l->K * l->K) : NAN,
-                            c_mft[k],       NAN};
+      if (ok) es_theory_predict(l, N, &pr);
+      if (ok2) es_theory2_predict(&L2[(int64_t)j->depth.v[k] - 1], N, &p2);
+      const double epsk = ok ? l->Vzz / (N * l->K * l->K) : NAN;
+      /* The two-input recursion fails only where the single-input one does; then the MFT c. */
+      const double v[NF] = {pr.q_mean,      pr.q_var,       pr.logq_mean,
+                            pr.logq_var,    pr.logjac_mean, pr.logjac_var,
+                            3 * epsk,       ok2 ? p2.c_mean : c_mft[k],
+                            p2.c_var,       p2.qab_mean,    p2.qab_var,
+                            epsk};
       for (int f = 0; f < NF; f++) out[(f * nd + k) * nn + in] = v[f];
     }
-  static const char *const names[NF] = {"theory/q_mean",      "theory/q_var",
-                                        "theory/logq_mean",   "theory/logq_var",
-                                        "theory/logjac_mean", "theory/logjac_var",
-                                        "theory/kurtosis",    "theory/c_mean",
-                                        "theory/c_var"};
+  static const char *const names[NF] = {
+      "theory/q_mean",      "theory/q_var",       "theory/logq_mean", "theory/logq_var",
+      "theory/logjac_mean", "theory/logjac_var",  "theory/kurtosis",  "theory/c_mean",
+      "theory/c_var",       "theory/qab_mean",    "theory/qab_var",   "theory/eps_K"};
   int64_t s4[4] = {iw, ib, 0, 0}, c4[4] = {1, 1, nd, nn};
   for (int f = 0; st == ES_OK && f < NF; f++)
     st = es_h5out_write_f64(s->out, names[f], s4, c4, out + f * nd * nn);
   free(L);
+  free(L2);
   free(out);
+  return st;
+}
+
+/* The Gaussian-regime map (physics.md §7), rank 0 after the sweep, one (sigma_w2, sigma_b2)
+ * slab at a time: the measured normalised kernel variance against the theory's, and the
+ * class from the measured eps_K = kurtosis/3 and eps_J = Var logjac. */
+static es_status es__gaussian(es__sweep *s) {
+  const es_job *j = s->job;
+  const int64_t nd = j->depth.n, nn = j->width.n, m = nd * nn;
+  enum { NIN = 6 };
+  static const char *const in[NIN] = {"ensemble/q_mean",     "ensemble/q_var", "ensemble/kurtosis",
+                                      "ensemble/logjac_var", "theory/q_mean",  "theory/q_var"};
+  double *b = malloc((size_t)(m * (NIN + 2)) * sizeof *b);
+  signed char *cls = malloc((size_t)m), *status = malloc((size_t)m);
+  int64_t *nets = malloc((size_t)m * sizeof *nets);
+  es_status st = b && cls && status && nets ? ES_OK : ES_ERR_NOMEM;
+  if (st != ES_OK) es_error_set("out of memory");
+  double *dev = b + NIN * m, *err = dev + m;
+  for (int64_t ib = 0; st == ES_OK && ib < j->sigma_b2.n; ib++)
+    for (int64_t iw = 0; st == ES_OK && iw < j->sigma_w2.n; iw++) {
+      int64_t s4[4] = {iw, ib, 0, 0}, c4[4] = {1, 1, nd, nn}, s3[3] = {iw, ib, 0},
+              c3[3] = {1, 1, nn};
+      for (int f = 0; st == ES_OK && f < NIN; f++)
+        st = es_h5out_read_f64(s->out, in[f], s4, c4, b + f * m);
+      if (st == ES_OK) st = es_h5out_read_i64(s->out, "ensemble/networks", s4, c4, nets);
+      if (st == ES_OK) st = es_h5out_read_i8(s->out, "run/status", s3, c3, status);
+      if (st != ES_OK) break;
+      for (int64_t k = 0; k < nd; k++)
+        for (int64_t n = 0; n < nn; n++) {
+          const int64_t i = k * nn + n;
+          double qm = b[i], qv = b[m + i], ku = b[2 * m + i], jv = b[3 * m + i];
+          double tm = b[4 * m + i], tv = b[5 * m + i], M = (double)nets[i];
+          double rm = qv / (qm * qm), rt = tv / (tm * tm);
+          int done = status[n] == 1 && M >= 2;
+          dev[i] = done ? rm / rt - 1 : NAN;
+          /* Gaussian-sample error of a variance, 2/(M-1), and of the squared mean. */
+          err[i] = done ? (rm / rt) * sqrt(2 / (M - 1) + 4 * qv / (M * qm * qm)) : NAN;
+          double ek = ku / 3;
+          cls[i] = !(done && isfinite(ek) && isfinite(jv)) ? 0
+                   : ek < 0.02 && jv < 0.1                 ? 1
+                   : ek < 0.2 && jv < 0.6                  ? 2
+                                                           : 3;
+        }
+      st = es_h5out_write_f64(s->out, "theory/kernel_var_dev", s4, c4, dev);
+      if (st == ES_OK) st = es_h5out_write_f64(s->out, "theory/kernel_var_dev_err", s4, c4, err);
+      if (st == ES_OK) st = es_h5out_write_i8(s->out, "theory/regime", s4, c4, cls);
+    }
+  free(b);
+  free(cls);
+  free(status);
+  free(nets);
   return st;
 }
 
@@ -307,6 +367,7 @@ static es_status es__sweep_run(es__sweep *s, FILE *log, int quiet) {
   st = es__agree(s->comm, st);
   if (st == ES_OK) st = es__agree(s->comm, es_h5out_flush(s->out));
   if (st == ES_OK) st = es__agree(s->comm, s->rank == 0 ? es__phase(s) : ES_OK);
+  if (st == ES_OK) st = es__agree(s->comm, s->rank == 0 ? es__gaussian(s) : ES_OK);
   return st;
 }
 

@@ -59,10 +59,26 @@ static const es__dsdef es__layout[] = {
     {"theory", "logjac_var", ES__F64, "wbdn", "1", "1/N theory: Var logjac = (Vuu + 2R^2)/(N R^2)"},
     {"theory", "kurtosis", ES__F64, "wbdn", "1", "1/N theory: excess kurtosis 3 Vzz/(N K^2)"},
     {"theory", "c_mean", ES__F64, "wbdn", "1",
-     "leading order only: the MFT c^t (the two-input 1/N correction of physics.md 5.5 is not "
-     "implemented yet)"},
+     "1/N theory (physics.md 5.5): E c = c + [grad c.K1 + tr(Hess c nCov q)/2]/N; where "
+     "1 - |c| < 1e-4 (ordered phase, deep) the MFT c, the limit; leak != 1: the MFT c"},
     {"theory", "c_var", ES__F64, "wbdn", "1",
-     "NaN: the two-input 1/N variance (physics.md 5.5) is not implemented yet"},
+     "1/N theory (physics.md 5.5): Var c = grad c' Cov q grad c (NaN where 1 - |c| < 1e-4: "
+     "O((1-c)^2 T/N), beyond the expansion's resolution)"},
+    {"theory", "qab_mean", ES__F64, "wbdn", "1",
+     "1/N theory (physics.md 5.5): E q_ab = k_ab + K1_ab/N (NaN where 1 - |c| < 1e-4)"},
+    {"theory", "qab_var", ES__F64, "wbdn", "1",
+     "1/N theory: Var q_ab = (V_ab,ab + k_aa k_bb + k_ab^2)/N (NaN where 1 - |c| < 1e-4)"},
+    {"theory", "eps_K", ES__F64, "wbdn", "1",
+     "Gaussianity (physics.md 7), theory: Var G/(E G)^2 = Vzz/(N K^2) = kurtosis/3"},
+    {"theory", "kernel_var_dev", ES__F64, "wbdn", "1",
+     "measured over theory normalised kernel variance minus 1: "
+     "(Var q/(E q)^2)_ensemble / (Var q/(E q)^2)_theory - 1 (NaN: point not done)"},
+    {"theory", "kernel_var_dev_err", ES__F64, "wbdn", "1",
+     "standard error of kernel_var_dev (Gaussian-sample error of the variance and the mean)"},
+    {"theory", "regime", ES__I8, "wbdn", "1",
+     "measured regime (physics.md 7) from eps_K = kurtosis/3 and eps_J = logjac_var: "
+     "1 Gaussian (eps_K < 0.02, eps_J < 0.1), 2 perturbative (eps_K < 0.2, eps_J < 0.6), "
+     "3 non-perturbative, 0 unknown"},
     {"phase", "critical_sigma_w2", ES__F64, "bn", "1",
      "finite-N critical sigma_w2: first zero crossing of the measured lyapunov (deepest depth) "
      "along sigma_w2, linear interpolation (NaN: no crossing in the grid)"},

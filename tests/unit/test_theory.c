@@ -1,0 +1,225 @@
+/* theory: the two-input 1/N recursion (physics.md §5.5) against the reference numbers of
+ * physics.md §8.3, its one-input part against §5.1's recursion, its N -> infinity limit
+ * against the MFT trajectory, the exact linear-network (Wishart) moments, closed forms for
+ * the 2-D moments and their derivatives, and the |c| -> 1 edge. The module's statics are
+ * tested directly, so it is compiled into this test. */
+#include "../../src/theory/theory.c"
+
+#include <stdio.h>
+
+#include "es_test.h"
+
+static es_mft_params P(const char *act, double sw2, double sb2, double q0, double c0) {
+  es_mft_params p = {es_activation_find(act), sw2, sb2, 1, 0, q0, c0};
+  return p;
+}
+
+/* Central second difference of f along (i, j) in (Kaa, Kab, Kbb). */
+typedef double (*es__mfun)(const es_activation *, double, double, double);
+static double es__fd2(es__mfun f, const es_activation *a, const double k[3], int i, int j,
+                      double h) {
+  double s = 0;
+  for (int si = -1; si <= 1; si += 2)
+    for (int sj = -1; sj <= 1; sj += 2) {
+      double x[3] = {k[0], k[1], k[2]};
+      x[i] += si * h;
+      x[j] += sj * h;
+      s += si * sj * f(a, x[0], x[2], x[1]);
+    }
+  return s / (4 * h * h);
+}
+static double es__fd1(es__mfun f, const es_activation *a, const double k[3], int i, double h) {
+  double xp[3] = {k[0], k[1], k[2]}, xm[3] = {k[0], k[1], k[2]};
+  xp[i] += h;
+  xm[i] -= h;
+  return (f(a, xp[0], xp[2], xp[1]) - f(a, xm[0], xm[2], xm[1])) / (2 * h);
+}
+
+int main(void) {
+  /* ---- physics.md §8.3: tanh at the MFT critical point, q0a = 1, q0b = 0.8, q0ab = 0.5,
+   * layer 10, N = 64 (8-digit table values). */
+  es_mft_params p = P("tanh", 1.7609546396, 0.05, 1, 0.5);
+  es_theory2_layer L[64];
+  ASSERT_EQ_INT(es_theory2_layers(&p, 1.0, 0.8, 0.5, 20, L), ES_OK);
+  es_theory2_pred pr;
+  es_theory2_predict(&L[9], 64, &pr);
+  ASSERT_NEAR(L[9].k[1] / sqrt(L[9].k[0] * L[9].k[2]), 0.678614380096, 1e-11);
+  ASSERT_NEAR(pr.c_mean, 0.67843113, 1e-8);
+  ASSERT_NEAR(pr.c_var, 0.03149900, 1e-8);
+  ASSERT_NEAR(pr.qab_mean, 0.38880918, 1e-8);
+  ASSERT_NEAR(L[19].k[1], 0.443504568532, 1e-11);
+  ASSERT_EQ_INT(L[19].edge, 0);
+
+  /* ---- The aa block is the single-input recursion (physics.md §5.1), and N -> infinity is
+   * the MFT trajectory, for every activation. */
+  const char *acts[] = {"tanh", "relu", "erf", "sin", "gelu", "silu", "linear"};
+  for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++) {
+    int lin = strcmp(acts[a], "linear") == 0;
+    p = P(acts[a], lin ? 0.9 : 1.6, 0.1, 1, 0.3);
+    es_theory_layer S[12];
+    ASSERT_EQ_INT(es_theory_layers(&p, 12, S), ES_OK);
+    ASSERT_EQ_INT(es_theory2_layers(&p, 1, 1, 0.3, 12, L), ES_OK);
+    double q[12], c[12], lr[12];
+    ASSERT_EQ_INT(es_mft_trajectory(&p, 12, q, c, lr), ES_OK);
+    for (int t = 0; t < 12; t++) {
+      ASSERT_REL(L[t].K1[0], S[t].K1, 1e-10);
+      ASSERT_REL(L[t].K1[2], S[t].K1, 1e-10);
+      if (t > 0) ASSERT_REL(L[t].V[0][0], S[t].Vzz, 1e-10);
+      ASSERT_NEAR(L[t].k[1] / sqrt(L[t].k[0] * L[t].k[2]), c[t], 1e-10);
+      es_theory2_predict(&L[t], 1e13, &pr);
+      ASSERT_NEAR(pr.c_mean, c[t], 1e-10);
+      ASSERT(pr.c_var < 1e-10 && pr.c_var >= 0);
+      /* The 1/N coefficient does not depend on N. */
+      es_theory2_pred p1, p2;
+      es_theory2_predict(&L[t], 100, &p1);
+      es_theory2_predict(&L[t], 400, &p2);
+      ASSERT_NEAR(100 * (p1.c_mean - c[t]), 400 * (p2.c_mean - c[t]), 1e-9);
+      ASSERT_REL(100 * p1.c_var, 400 * p2.c_var, 1e-12);
+    }
+    if (lin) /* linear: E G is the MFT exactly */
+      for (int t = 0; t < 12; t++) ASSERT_NEAR(L[t].K1[1], 0, 1e-14);
+  }
+
+  /* ---- Linear network, exact (physics.md §4.2): N q ~ Wishart_2(N, G), G' = sw2 q + sb2 11^T.
+   * E[q_ij q_kl] = E[G_ij G_kl] + (E[G_ik G_jl] + E[G_il G_jk])/N closes on second moments;
+   * the theory's N Cov(q_A, q_B) must agree up to O(T/N) relative. */
+  {
+    const double sw = 1.0, sb = 0.1, N = 2000;
+    p = P("linear", sw, sb, 1, 0.3);
+    ASSERT_EQ_INT(es_theory2_layers(&p, 1, 1, 0.3, 10, L), ES_OK);
+    double m[2][2] = {{sw + sb, 0.3 * sw + sb}, {0.3 * sw + sb, sw + sb}}, G2[2][2][2][2];
+    for (int i = 0; i < 16; i++) G2[i >> 3][(i >> 2) & 1][(i >> 1) & 1][i & 1] = 0;
+    for (int i = 0; i < 2; i++)
+      for (int j = 0; j < 2; j++)
+        for (int k = 0; k < 2; k++)
+          for (int l = 0; l < 2; l++) G2[i][j][k][l] = m[i][j] * m[k][l];
+    static const int ix[3][2] = {{0, 0}, {0, 1}, {1, 1}};
+    for (int t = 0; t < 10; t++) {
+      double Q2[2][2][2][2];
+      for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+          for (int k = 0; k < 2; k++)
+            for (int l = 0; l < 2; l++)
+              Q2[i][j][k][l] = G2[i][j][k][l] + (G2[i][k][j][l] + G2[i][l][j][k]) / N;
+      double worst = 0;
+      for (int A = 0; A < 3; A++) {
+        ASSERT_REL(L[t].k[A], m[ix[A][0]][ix[A][1]], 1e-12);
+        for (int B = 0; B < 3; B++) {
+          int i = ix[A][0], j = ix[A][1], k = ix[B][0], l = ix[B][1];
+          double exact = N * (Q2[i][j][k][l] - m[i][j] * m[k][l]);
+          double K[2][2] = {{L[t].k[0], L[t].k[1]}, {L[t].k[1], L[t].k[2]}};
+          double th = L[t].V[A][B] + K[i][k] * K[j][l] + K[i][l] * K[j][k];
+          worst = fmax(worst, fabs(th - exact) / exact);
+        }
+      }
+      ASSERT(worst < 3.0 * (t + 1) / N);
+      /* next layer: G' = sw q + sb */
+      for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+          for (int k = 0; k < 2; k++)
+            for (int l = 0; l < 2; l++)
+              G2[i][j][k][l] = sw * sw * Q2[i][j][k][l] + sw * sb * (m[i][j] + m[k][l]) + sb * sb;
+      for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) m[i][j] = sw * m[i][j] + sb;
+    }
+  }
+
+  /* ---- 2-D moments. erf: quadrature against the closed forms (Williams) and their finite
+   * differences. */
+  {
+    const es_activation *e = es_activation_find("erf");
+    const double k[3] = {0.7, 0.5, 1.3};
+    es__ab o;
+    es__ab_at(e, k[0], k[2], k[1], &o);
+    ASSERT_NEAR(o.m, es_mft_e_phiphi(e, k[0], k[2], k[1]), 1e-12);
+    ASSERT_NEAR(o.grad[1], es_mft_e_dphidphi(e, k[0], k[2], k[1]), 1e-12);
+    for (int i = 0; i < 3; i++) {
+      ASSERT_NEAR(o.grad[i], es__fd1(es_mft_e_phiphi, e, k, i, 1e-5), 1e-9);
+      for (int j = 0; j < 3; j++)
+        ASSERT_NEAR(o.hess[i][j], es__fd2(es_mft_e_phiphi, e, k, i, j, 1e-4), 2e-6);
+    }
+    /* relu: the analytic gradient and Hessian against differences of Cho & Saul. */
+    const es_activation *r = es_activation_find("relu");
+    const double kr[3][3] = {{0.7, 0.5, 1.3}, {1.0, -0.6, 0.8}, {2.0, 1.98, 2.0}};
+    for (int c = 0; c < 3; c++) {
+      es__ab_at(r, kr[c][0], kr[c][2], kr[c][1], &o);
+      double hh = c == 2 ? 1e-5 : 1e-4;
+      for (int i = 0; i < 3; i++) {
+        ASSERT_REL(o.grad[i], es__fd1(es_mft_e_phiphi, r, kr[c], i, 1e-6), 1e-7);
+        for (int j = 0; j < 3; j++)
+          ASSERT_REL(o.hess[i][j], es__fd2(es_mft_e_phiphi, r, kr[c], i, j, hh), 1e-4);
+      }
+    }
+    /* relu fourth moments: at c = 0 they factorise, at c -> 1 E relu^4 = 3 q^2/2. */
+    es__ab_at(r, 0.7, 1.3, 0, &o);
+    const double s2p = sqrt(2 * ES_PI);
+    ASSERT_REL(o.m22, 0.35 * 0.65, 1e-13);
+    ASSERT_REL(o.m31, pow(0.7, 1.5) * 2 / s2p * sqrt(1.3) / s2p, 1e-13);
+    ASSERT_REL(o.m13, pow(1.3, 1.5) * 2 / s2p * sqrt(0.7) / s2p, 1e-13);
+    ASSERT_REL(es__relu_pr(1.1, 1.1, 1 - 1e-14, 2, 2), 1.5 * 1.1 * 1.1, 1e-6);
+    /* The quadrature path on a polynomial (linear under another id): Wick, Hessian 0. */
+    es_activation lin = *es_activation_find("linear");
+    lin.id = ES_ACT_GELU;
+    es__ab_at(&lin, k[0], k[2], k[1], &o);
+    ASSERT_NEAR(o.m, k[1], 1e-13);
+    ASSERT_NEAR(o.grad[0], 0, 1e-12);
+    ASSERT_NEAR(o.grad[1], 1, 1e-12);
+    ASSERT_NEAR(o.m31, 3 * k[0] * k[1], 1e-12);
+    ASSERT_NEAR(o.m22, k[0] * k[2] + 2 * k[1] * k[1], 1e-12);
+    ASSERT_NEAR(o.m13, 3 * k[2] * k[1], 1e-12);
+    for (int i = 0; i < 9; i++) ASSERT_NEAR(o.hess[i / 3][i % 3], 0, 1e-7);
+  }
+
+  /* ---- The |c| -> 1 edge. tanh ordered (1.5, 0.05) from c^1 = 0.9956 (physics.md §5.4):
+   * E[1-c] relaxes with rate chi_1 (1 + c_mean/N), so the l-slope of the ratio of its 1/N
+   * part to its O(1) part rises towards c_mean = 0.248719 (§5.3) as 1 - c -> 0, smoothly,
+   * down to 1 - c ~ 1.6e-4. */
+  {
+    double c0 = (0.9956 * 1.55 - 0.05) / 1.5, prev = 0, slope = 0, last = 0;
+    p = P("tanh", 1.5, 0.05, 1, c0);
+    ASSERT_EQ_INT(es_theory2_layers(&p, 1, 1, c0, 60, L), ES_OK);
+    for (int t = 0; t < 60; t++) {
+      ASSERT_EQ_INT(L[t].edge, 0);
+      double c = L[t].k[1] / sqrt(L[t].k[0] * L[t].k[2]);
+      es_theory2_predict(&L[t], 1000, &pr);
+      double ratio = -1000 * (pr.c_mean - c) / (1 - c);
+      slope = ratio - prev;
+      if (t >= 20) ASSERT(slope > last - 1e-6);
+      last = t >= 19 ? slope : 0;
+      prev = ratio;
+      ASSERT(isfinite(pr.c_var) && pr.c_var > 0 && pr.c_var < (1 - c) * (1 - c) * 0.3);
+    }
+    ASSERT(slope > 0.24 && slope < 0.248719);
+    /* Beyond the edge: the MFT c (its limit), NaN variance; identical inputs from layer 1. */
+    for (int which = 0; which < 2; which++) {
+      double cc = which ? 1.0 : 0.99999;
+      p = P(which ? "relu" : "tanh", 1.5, 0.05, 1, cc);
+      ASSERT_EQ_INT(es_theory2_layers(&p, 1, 1, cc, 30, L), ES_OK);
+      double q[30], c[30], lr[30];
+      ASSERT_EQ_INT(es_mft_trajectory(&p, 30, q, c, lr), ES_OK);
+      for (int t = 0; t < 30; t++) {
+        ASSERT_EQ_INT(L[t].edge, 1);
+        es_theory2_predict(&L[t], 100, &pr);
+        ASSERT_NEAR(pr.c_mean, c[t], 1e-12);
+        ASSERT(isnan(pr.c_var) && isnan(pr.qab_mean) && isnan(pr.qab_var));
+      }
+    }
+    /* relu ordered from c0 = 0.3: finite until the edge, then flagged, never a silent NaN. */
+    p = P("relu", 1.5, 0.1, 1, 0.3);
+    ASSERT_EQ_INT(es_theory2_layers(&p, 1, 1, 0.3, 64, L), ES_OK);
+    int edge_at = -1;
+    for (int t = 0; t < 64; t++) {
+      es_theory2_predict(&L[t], 100, &pr);
+      if (L[t].edge == 0) ASSERT(isfinite(pr.c_mean) && isfinite(pr.c_var) && pr.c_var > 0);
+      if (L[t].edge == 1 && edge_at < 0) edge_at = t;
+      if (edge_at >= 0) ASSERT_EQ_INT(L[t].edge, 1);
+    }
+    ASSERT(edge_at > 5);
+  }
+
+  /* leak != 1 is refused with a reason. */
+  p = P("tanh", 1.5, 0.05, 1, 0.3);
+  p.leak = 0.5;
+  ASSERT_EQ_INT(es_theory2_layers(&p, 1, 1, 0.3, 4, L), ES_ERR_INPUT);
+  ES_TEST_END();
+}
