@@ -26,14 +26,38 @@ typedef struct es_activation {
   const char *name;
   double (*phi)(double x);
   double (*dphi)(double x);
-  /* phi and phi' of n values at once: f[i] = phi(x[i]), df[i] = phi'(x[i]).
-   * The seam for vectorised kernels (issue 9); df may be NULL. */
+  /* phi and phi' of n values at once: f[i] = phi(x[i]), df[i] = phi'(x[i]); df may be NULL
+   * and f may be x. Vectorised for tanh (AVX2 when the CPU has it, the same bits as phi and
+   * dphi on every path), relu and linear; the others loop over libm. */
   void (*eval)(size_t n, const double *x, double *f, double *df);
   /* Nonzero when phi is smooth (C^inf); zero for kinks (relu), so quadrature knows. */
   int smooth;
   /* Nonzero when phi(-x) = -phi(x). */
   int odd;
 } es_activation;
+
+/* tanh and its derivative are edgesweep's own (src/activation/activation.c), identical bits
+ * on every path and CPU: tanh within 1.5 ulp of the exact value and tanh' = 1 - tanh^2 (computed
+ * as 4 e^{-2|x|} / (1 + e^{-2|x|})^2 for |x| >= 0.625, so that it keeps its relative accuracy
+ * in the tails) within 3 ulp where it is a normal number, to the last subnormal beyond;
+ * tanh(+-0) = +-0, tanh(+-inf) = +-1, tanh' (+-inf) = 0, NaN in gives the same NaN out.
+ * tests/unit/test_activation.c checks the bounds against long double libm. */
+
+#ifndef ES_SIMD_PATHS
+#define ES_SIMD_PATHS
+/* Code paths of the vectorised kernels; all give the same bits (see rng.h). */
+typedef enum {
+  ES__SIMD_AUTO = 0,
+  ES__SIMD_SCALAR = 1,
+  ES__SIMD_SCALAR_FMA = 2,
+  ES__SIMD_AVX2 = 3
+} es__simd;
+#endif
+
+/* Internal (es__): force the path of the activation kernels (AUTO: the CPU's best).
+ * Returns 0, or -1 when this CPU or build cannot run it (the path is then unchanged). */
+int es__activation_set_simd(es__simd path);
+es__simd es__activation_simd(void);
 
 /* Look an activation up by name (case-sensitive: "tanh", "relu", ...).
  * Returns NULL when the name is unknown. */

@@ -1,7 +1,10 @@
 #include "edgesweep/activation.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
+
+#include "edgesweep/util.h"
 
 /* Scalar definitions. gelu = x Phi(x) with the exact normal CDF; silu = x sigmoid(x). */
 static double es__lin(double x) { return x; }
@@ -11,11 +14,8 @@ static double es__dlin(double x) {
 }
 static double es__relu(double x) { return x > 0.0 ? x : 0.0; }
 static double es__drelu(double x) { return x > 0.0 ? 1.0 : 0.0; }
-static double es__tanh(double x) { return tanh(x); }
-static double es__dtanh(double x) {
-  double t = tanh(x);
-  return 1.0 - t * t;
-}
+static double es__tanh(double x);
+static double es__dtanh(double x);
 static double es__erf(double x) { return erf(x); }
 static double es__derf(double x) { return 2.0 / sqrt(ES_PI) * exp(-x * x); }
 static double es__gelu(double x) { return 0.5 * x * erfc(-x / sqrt(2.0)); }
@@ -36,12 +36,18 @@ static double es__dsilu(double x) {
 static double es__sin(double x) { return sin(x); }
 static double es__dsin(double x) { return cos(x); }
 
-/* Array versions: plain loops the compiler may vectorise; tanh computes t once. */
+/* Array versions: plain loops the compiler vectorises (relu, linear) or libm loops. */
+/* One pass that reads x[i] before writing f[i], so that f may be x. */
 #define ES__EVAL(NAME, F, DF)                                                 \
   static void NAME(size_t n, const double *x, double *f, double *df) {        \
-    for (size_t i = 0; i < n; i++) f[i] = F(x[i]);                            \
     if (df)                                                                   \
-      for (size_t i = 0; i < n; i++) df[i] = DF(x[i]);                        \
+      for (size_t i = 0; i < n; i++) {                                        \
+        double xi = x[i];                                                     \
+        f[i] = F(xi);                                                         \
+        df[i] = DF(xi);                                                       \
+      }                                                                       \
+    else                                                                      \
+      for (size_t i = 0; i < n; i++) f[i] = F(x[i]);                          \
   }
 ES__EVAL(es__eval_lin, es__lin, es__dlin)
 ES__EVAL(es__eval_relu, es__relu, es__drelu)
@@ -51,12 +57,264 @@ ES__EVAL(es__eval_silu, es__silu, es__dsilu)
 ES__EVAL(es__eval_sin, es__sin, es__dsin)
 #undef ES__EVAL
 
-static void es__eval_tanh(size_t n, const double *x, double *f, double *df) {
-  for (size_t i = 0; i < n; i++) {
-    double t = tanh(x[i]);
-    f[i] = t;
-    if (df) df[i] = 1.0 - t * t;
+/* ---- tanh and tanh', edgesweep's own: one algorithm, written once for scalars and once
+ * for AVX2 with the same operations in the same order, so every path gives the same bits.
+ *   |x| < 0.625:  tanh = x + x z P(z)/Q(z), z = x^2 (Cephes' rational), tanh' = 1 - tanh^2;
+ *   |x| >= 0.625: m = e^{-2|x|}, q2 = 2m/(1+m) = 1 - tanh, tanh' = q2 + q2 tanh, which stays
+ *                 accurate where 1 - tanh^2 would cancel.
+ * One division serves both branches: P/Q or 2m/(1+m). e^y: y = k ln2 + r with |r| <= ln2/2,
+ * a degree-11 polynomial (Chebyshev fit, error 1e-17), and 2^k applied in two halves so
+ * that results in the subnormal range round once, correctly. ---- */
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define ES__X86 1
+#include <immintrin.h>
+#else
+#define ES__X86 0
+#endif
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
+#define ES__INLINE static inline __attribute__((always_inline))
+#define ES__TP0 -9.64399179425052238628E-1
+#define ES__TP1 -9.92877231001918586564E1
+#define ES__TP2 -1.61468768441708447952E3
+#define ES__TQ0 1.12811678491632931402E2
+#define ES__TQ1 2.23548839060100448583E3
+#define ES__TQ2 4.84406305325125486048E3
+#define ES__SMALL 0.625
+#define ES__YMIN -746.0 /* e^{-746} rounds to 0 */
+#define ES__LOG2E 1.4426950408889634
+#define ES__LN2HI 0.6931471805599453
+#define ES__LN2LO 2.3190468138462996e-17
+#define ES__SHIFT 6755399441055744.0 /* 1.5 * 2^52 */
+#define ES__E0 0.5000000000000001
+#define ES__E1 0.16666666666666669
+#define ES__E2 0.041666666666624164
+#define ES__E3 0.008333333333330065
+#define ES__E4 0.0013888888917196719
+#define ES__E5 0.00019841269863040545
+#define ES__E6 2.4801521322368692e-05
+#define ES__E7 2.7557268480310024e-06
+#define ES__E8 2.7620075879983367e-07
+#define ES__E9 2.5100375832561234e-08
+#define ES__SIGN 0x8000000000000000ULL
+
+ES__INLINE double es__d(uint64_t b) {
+  double d;
+  memcpy(&d, &b, sizeof d);
+  return d;
+}
+ES__INLINE uint64_t es__b(double d) {
+  uint64_t b;
+  memcpy(&b, &d, sizeof b);
+  return b;
+}
+
+/* tanh(x) into *t and, when dt, tanh'(x) into *dt. */
+ES__INLINE void es__tanh1(double x, double *t, double *dt) {
+  if (x != x) { /* NaN: itself, as the vector path blends it back */
+    *t = x;
+    if (dt) *dt = x;
+    return;
   }
+  uint64_t sign = es__b(x) & ES__SIGN;
+  double a = es__d(es__b(x) & ~ES__SIGN), tt, d;
+  if (a < ES__SMALL) {
+    double z = a * a;
+    double p = fma(fma(ES__TP0, z, ES__TP1), z, ES__TP2);
+    double q = fma(fma(z + ES__TQ0, z, ES__TQ1), z, ES__TQ2);
+    double r = p / q;
+    tt = fma(a * z, r, a);
+    d = fma(-tt, tt, 1.0);
+  } else {
+    double y = -2.0 * a;
+    if (y < ES__YMIN) y = ES__YMIN;
+    double s = fma(y, ES__LOG2E, ES__SHIFT);
+    double kd = s - ES__SHIFT;
+    double r = fma(kd, -ES__LN2HI, y);
+    r = fma(kd, -ES__LN2LO, r);
+    double p = fma(ES__E9, r, ES__E8);
+    p = fma(p, r, ES__E7);
+    p = fma(p, r, ES__E6);
+    p = fma(p, r, ES__E5);
+    p = fma(p, r, ES__E4);
+    p = fma(p, r, ES__E3);
+    p = fma(p, r, ES__E2);
+    p = fma(p, r, ES__E1);
+    p = fma(p, r, ES__E0);
+    double e = fma(r * r, p, r) + 1.0;
+    uint64_t kb = es__b(s) - es__b(ES__SHIFT) + 2048; /* k + 2048 > 0 */
+    uint64_t k1b = kb >> 1;                            /* floor(k / 2) + 1024 */
+    double s1 = es__d((k1b - 1) << 52);                /* 2^floor(k/2) */
+    double s2 = es__d((kb - k1b + 1023 - 1024) << 52); /* 2^(k - floor(k/2)) */
+    double m = (e * s1) * s2;
+    double q2 = (2.0 * m) / (1.0 + m);
+    tt = 1.0 - q2;
+    d = fma(q2, tt, q2);
+  }
+  *t = es__d(es__b(tt) | sign);
+  if (dt) *dt = d;
+}
+
+ES__INLINE void es__tanh_loop(size_t n, const double *x, double *f, double *df) {
+  for (size_t i = 0; i < n; i++) es__tanh1(x[i], &f[i], df ? &df[i] : NULL);
+}
+
+static void es__tanh_scalar(size_t n, const double *x, double *f, double *df) {
+  es__tanh_loop(n, x, f, df);
+}
+
+#if ES__X86
+__attribute__((target("fma"))) static void es__tanh_fma(size_t n, const double *x, double *f,
+                                                         double *df) {
+  es__tanh_loop(n, x, f, df);
+}
+__attribute__((target("fma"))) static double es__tanh_fma1(double x) {
+  double t;
+  es__tanh1(x, &t, NULL);
+  return t;
+}
+__attribute__((target("fma"))) static double es__dtanh_fma1(double x) {
+  double t, d;
+  es__tanh1(x, &t, &d);
+  return d;
+}
+
+#define ES__AVX2 __attribute__((target("avx2,fma"), always_inline)) static inline
+#define ES__C(v) _mm256_set1_pd(v)
+
+/* 4 lanes of es__tanh1, operation for operation. */
+ES__AVX2 void es__tanh4(__m256d x, __m256d *t, __m256d *dt, int want_d) {
+  const __m256d sgn = _mm256_castsi256_pd(_mm256_set1_epi64x((long long)ES__SIGN));
+  __m256d a = _mm256_andnot_pd(sgn, x), sign = _mm256_and_pd(sgn, x);
+  __m256d small = _mm256_cmp_pd(a, ES__C(ES__SMALL), _CMP_LT_OQ);
+  __m256d z = _mm256_mul_pd(a, a);
+  __m256d p = _mm256_fmadd_pd(_mm256_fmadd_pd(ES__C(ES__TP0), z, ES__C(ES__TP1)), z,
+                              ES__C(ES__TP2));
+  __m256d q = _mm256_fmadd_pd(_mm256_fmadd_pd(_mm256_add_pd(z, ES__C(ES__TQ0)), z,
+                                              ES__C(ES__TQ1)), z, ES__C(ES__TQ2));
+  __m256d y = _mm256_max_pd(_mm256_mul_pd(ES__C(-2.0), a), ES__C(ES__YMIN));
+  __m256d s = _mm256_fmadd_pd(y, ES__C(ES__LOG2E), ES__C(ES__SHIFT));
+  __m256d kd = _mm256_sub_pd(s, ES__C(ES__SHIFT));
+  __m256d r = _mm256_fmadd_pd(kd, ES__C(-ES__LN2HI), y);
+  r = _mm256_fmadd_pd(kd, ES__C(-ES__LN2LO), r);
+  __m256d e = _mm256_fmadd_pd(ES__C(ES__E9), r, ES__C(ES__E8));
+  e = _mm256_fmadd_pd(e, r, ES__C(ES__E7));
+  e = _mm256_fmadd_pd(e, r, ES__C(ES__E6));
+  e = _mm256_fmadd_pd(e, r, ES__C(ES__E5));
+  e = _mm256_fmadd_pd(e, r, ES__C(ES__E4));
+  e = _mm256_fmadd_pd(e, r, ES__C(ES__E3));
+  e = _mm256_fmadd_pd(e, r, ES__C(ES__E2));
+  e = _mm256_fmadd_pd(e, r, ES__C(ES__E1));
+  e = _mm256_fmadd_pd(e, r, ES__C(ES__E0));
+  e = _mm256_add_pd(_mm256_fmadd_pd(_mm256_mul_pd(r, r), e, r), ES__C(1.0));
+  __m256i kb = _mm256_add_epi64(
+      _mm256_sub_epi64(_mm256_castpd_si256(s), _mm256_castpd_si256(ES__C(ES__SHIFT))),
+      _mm256_set1_epi64x(2048));
+  __m256i k1b = _mm256_srli_epi64(kb, 1);
+  __m256d s1 = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_sub_epi64(k1b, _mm256_set1_epi64x(1)), 52));
+  __m256d s2 = _mm256_castsi256_pd(_mm256_slli_epi64(
+      _mm256_sub_epi64(_mm256_sub_epi64(kb, k1b), _mm256_set1_epi64x(1)), 52));
+  __m256d m = _mm256_mul_pd(_mm256_mul_pd(e, s1), s2);
+  __m256d one = ES__C(1.0);
+  __m256d num = _mm256_blendv_pd(_mm256_mul_pd(ES__C(2.0), m), p, small);
+  __m256d den = _mm256_blendv_pd(_mm256_add_pd(one, m), q, small);
+  __m256d rq = _mm256_div_pd(num, den); /* P/Q or q2 = 2m/(1+m) */
+  __m256d ts = _mm256_fmadd_pd(_mm256_mul_pd(a, z), rq, a);
+  __m256d tl = _mm256_sub_pd(one, rq);
+  __m256d tt = _mm256_blendv_pd(tl, ts, small);
+  __m256d nan = _mm256_cmp_pd(x, x, _CMP_UNORD_Q);
+  *t = _mm256_blendv_pd(_mm256_or_pd(tt, sign), x, nan);
+  if (want_d) {
+    __m256d ds = _mm256_fnmadd_pd(tt, tt, one);
+    __m256d dl = _mm256_fmadd_pd(rq, tl, rq);
+    *dt = _mm256_blendv_pd(_mm256_blendv_pd(dl, ds, small), x, nan);
+  }
+}
+
+__attribute__((target("avx2,fma"))) static void es__tanh_avx2(size_t n, const double *x,
+                                                               double *f, double *df) {
+  size_t i = 0;
+  __m256d t, d;
+  if (df)
+    for (; i + 4 <= n; i += 4) {
+      es__tanh4(_mm256_loadu_pd(x + i), &t, &d, 1);
+      _mm256_storeu_pd(f + i, t);
+      _mm256_storeu_pd(df + i, d);
+    }
+  else
+    for (; i + 4 <= n; i += 4) {
+      es__tanh4(_mm256_loadu_pd(x + i), &t, &d, 0);
+      _mm256_storeu_pd(f + i, t);
+    }
+  es__tanh_loop(n - i, x + i, f + i, df ? df + i : NULL); /* the same bits, with FMA */
+}
+#endif
+
+static es__simd es__act_forced = ES__SIMD_AUTO;
+
+static int es__act_supported(es__simd p) {
+  switch (p) {
+    case ES__SIMD_AUTO:
+    case ES__SIMD_SCALAR:
+      return 1;
+#if ES__X86
+    case ES__SIMD_SCALAR_FMA:
+      return __builtin_cpu_supports("fma");
+    case ES__SIMD_AVX2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    default:
+      return 0;
+  }
+}
+
+int es__activation_set_simd(es__simd path) {
+  if (!es__act_supported(path)) return -1;
+  es__act_forced = path;
+  return 0;
+}
+
+es__simd es__activation_simd(void) {
+  if (es__act_forced != ES__SIMD_AUTO) return es__act_forced;
+  if (es__act_supported(ES__SIMD_AVX2)) return ES__SIMD_AVX2;
+  if (es__act_supported(ES__SIMD_SCALAR_FMA)) return ES__SIMD_SCALAR_FMA;
+  return ES__SIMD_SCALAR;
+}
+
+static void es__eval_tanh(size_t n, const double *x, double *f, double *df) {
+  switch (es__activation_simd()) {
+#if ES__X86
+    case ES__SIMD_AVX2:
+      es__tanh_avx2(n, x, f, df);
+      return;
+    case ES__SIMD_SCALAR_FMA:
+      es__tanh_fma(n, x, f, df);
+      return;
+#endif
+    default:
+      es__tanh_scalar(n, x, f, df);
+  }
+}
+
+/* The scalar entries (quadrature, tests) take the fastest scalar path: the same bits. */
+static double es__tanh(double x) {
+  double t;
+#if ES__X86
+  if (es__activation_simd() != ES__SIMD_SCALAR) return es__tanh_fma1(x);
+#endif
+  es__tanh1(x, &t, NULL);
+  return t;
+}
+static double es__dtanh(double x) {
+  double t, d;
+#if ES__X86
+  if (es__activation_simd() != ES__SIMD_SCALAR) return es__dtanh_fma1(x);
+#endif
+  es__tanh1(x, &t, &d);
+  return d;
 }
 
 static const es_activation es__table[ES_ACT_COUNT] = {

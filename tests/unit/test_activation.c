@@ -1,0 +1,150 @@
+/* activation: tanh and tanh' against long-double libm (ulp bounds stated in activation.h) over
+ * wide ranges, tiny and subnormal x, the branch point, the tails into underflow, +-0, +-inf and
+ * NaN; the same bits on every code path (scalar, scalar + FMA, AVX2), from eval and from the
+ * scalar entries, in place or not; relu and linear. ns per value of each path to stderr. */
+#include "edgesweep/activation.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "es_test.h"
+
+static const char *const path_name[4] = {"auto", "scalar", "scalar+fma", "avx2"};
+
+/* Error of f against the exact value ref, in ulps of ref rounded to double (the subnormal
+ * spacing below DBL_MIN). */
+static double ulps(double f, long double ref) {
+  double r = (double)ref;
+  if (r == 0 && f == 0) return 0;
+  double u = fabs(r) < DBL_MIN ? DBL_TRUE_MIN : ldexp(1.0, ilogb(r) - 52);
+  return (double)(fabsl((long double)f - ref) / u);
+}
+
+static uint64_t rnd_state = 12345;
+static double rnd(void) { /* uniform in [0, 1), splitmix64 */
+  uint64_t z = (rnd_state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return (double)((z ^ (z >> 31)) >> 11) * 0x1p-53;
+}
+
+enum { N = 1 << 20 };
+
+int main(void) {
+  const es_activation *th = es_activation_find("tanh");
+  double *x = malloc(N * sizeof *x), *f = malloc(N * sizeof *f), *df = malloc(N * sizeof *df);
+  double *f0 = malloc(N * sizeof *f0), *d0 = malloc(N * sizeof *d0);
+  /* Inputs: uniform on [-1, 1] and [-25, 25], log-uniform magnitudes 2^-1074 .. 2^10, the
+   * branch point 0.625 +- 200 ulps, the underflow of tanh' near 372, specials. */
+  size_t n = 0;
+  for (int i = 0; i < N / 4; i++) x[n++] = 2 * rnd() - 1;
+  for (int i = 0; i < N / 4; i++) x[n++] = 50 * rnd() - 25;
+  for (int i = 0; i < N / 4; i++) x[n++] = (rnd() < 0.5 ? -1 : 1) * exp2(-1074 + 1084 * rnd());
+  for (int i = -200; i <= 200; i++) x[n++] = nextafter(0.625, i < 0 ? 0 : 1) + i * 0x1p-53;
+  for (int i = 0; i < 4000; i++) x[n++] = 340 + 40 * rnd();
+  static const double special[] = {0.0, -0.0, DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_MIN, 1e-300,
+                                   1e-8, 0.625, -0.625, 0.6249999999999999, 18.0, 19.1, 22.0,
+                                   372.5, 373.0, 746.0, 1e300, DBL_MAX, -DBL_MAX, INFINITY,
+                                   -INFINITY, NAN, -NAN};
+  const size_t nspecial = sizeof special / sizeof special[0];
+  for (size_t i = 0; i < nspecial; i++) x[n++] = special[i];
+  while (n % 4 != 3) x[n++] = 0.1; /* leave a tail for the vector loop */
+
+  /* Accuracy of the scalar path (the others are checked bit for bit below). */
+  ASSERT_EQ_INT(es__activation_set_simd(ES__SIMD_SCALAR), 0);
+  th->eval(n, x, f0, d0);
+  double worst_t = 0, worst_d = 0, wx_t = 0, wx_d = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (isnan(x[i]) || isinf(x[i])) continue;
+    long double xl = x[i], c = coshl(xl);
+    double et = ulps(f0[i], tanhl(xl)), ed = ulps(d0[i], 1.0L / (c * c));
+    if (et > worst_t) worst_t = et, wx_t = x[i];
+    if (ed > worst_d) worst_d = ed, wx_d = x[i];
+  }
+  fprintf(stderr, "  tanh: max error %.3f ulp (at %.17g); tanh' %.3f ulp (at %.17g)\n", worst_t,
+          wx_t, worst_d, wx_d);
+  ASSERT(worst_t <= 1.5);
+  ASSERT(worst_d <= 3.0);
+  /* Specials, exactly. */
+  for (size_t i = 0; i < n; i++) {
+    double xi = x[i];
+    if (xi == 0 || fabs(xi) < 1e-300) {
+      ASSERT(f0[i] == xi && signbit(f0[i]) == signbit(xi));
+      ASSERT(d0[i] == 1.0);
+    }
+    if (isinf(xi)) {
+      ASSERT(f0[i] == (xi > 0 ? 1.0 : -1.0));
+      ASSERT(d0[i] == 0.0 && !signbit(d0[i]));
+    }
+    if (isnan(xi)) ASSERT(memcmp(&f0[i], &xi, sizeof xi) == 0 && memcmp(&d0[i], &xi, sizeof xi) == 0);
+    if (fabs(xi) >= 19.1 && !isnan(xi)) ASSERT(fabs(f0[i]) == 1.0);
+    if (fabs(xi) >= 373 && !isnan(xi)) ASSERT(d0[i] == 0.0);
+    if (fabs(xi) > 350 && fabs(xi) < 372) ASSERT(d0[i] > 0); /* subnormal, not flushed */
+    ASSERT(!(f0[i] > 1.0) && !(f0[i] < -1.0));
+  }
+  /* phi and dphi are the same function. */
+  for (size_t i = 0; i < n; i += 97) {
+    double t = th->phi(x[i]), d = th->dphi(x[i]);
+    ASSERT(memcmp(&t, &f0[i], sizeof t) == 0 && memcmp(&d, &d0[i], sizeof d) == 0);
+  }
+
+  /* Every path: the same bits, with and without tanh', in place too. */
+  double ns_libm = 1e30;
+  for (int rep = 0; rep < 3; rep++) {
+    double t0 = es_wtime();
+    for (size_t i = 0; i < n; i++) f[i] = tanh(x[i]);
+    double ns = (es_wtime() - t0) * 1e9 / (double)n;
+    if (ns < ns_libm) ns_libm = ns;
+  }
+  fprintf(stderr, "  libm tanh: %.2f ns per value\n", ns_libm);
+  for (int p = ES__SIMD_SCALAR; p <= ES__SIMD_AVX2; p++) {
+    if (es__activation_set_simd((es__simd)p) != 0) {
+      fprintf(stderr, "  tanh %s: not available here, skipped\n", path_name[p]);
+      continue;
+    }
+    double best = 1e30;
+    for (int rep = 0; rep < 3; rep++) {
+      double t0 = es_wtime();
+      th->eval(n, x, f, df);
+      double ns = (es_wtime() - t0) * 1e9 / (double)n;
+      if (ns < best) best = ns;
+    }
+    ASSERT(memcmp(f, f0, n * sizeof *f) == 0);
+    ASSERT(memcmp(df, d0, n * sizeof *df) == 0);
+    memset(f, 0, n * sizeof *f);
+    th->eval(n, x, f, NULL);
+    ASSERT(memcmp(f, f0, n * sizeof *f) == 0);
+    memcpy(f, x, n * sizeof *f);
+    th->eval(n, f, f, df); /* in place */
+    ASSERT(memcmp(f, f0, n * sizeof *f) == 0);
+    ASSERT(memcmp(df, d0, n * sizeof *df) == 0);
+    for (size_t i = 0; i < n; i += 101) {
+      double t = th->phi(x[i]);
+      ASSERT(memcmp(&t, &f0[i], sizeof t) == 0);
+    }
+    fprintf(stderr, "  tanh %s: same bits; %.2f ns per value with tanh'\n", path_name[p], best);
+  }
+  es__activation_set_simd(ES__SIMD_AUTO);
+
+  /* relu and linear, in place too. */
+  const es_activation *relu = es_activation_find("relu"), *lin = es_activation_find("linear");
+  double xr[7] = {-2.0, -0.0, 0.0, 1e-310, 3.5, INFINITY, NAN}, fr[7], dr[7];
+  relu->eval(7, xr, fr, dr);
+  for (int i = 0; i < 7; i++) {
+    ASSERT(fr[i] == relu->phi(xr[i]) && dr[i] == relu->dphi(xr[i]));
+  }
+  ASSERT(fr[4] == 3.5 && dr[4] == 1.0 && fr[0] == 0.0 && dr[0] == 0.0);
+  lin->eval(7, xr, fr, dr);
+  for (int i = 0; i < 6; i++) ASSERT(fr[i] == xr[i] && dr[i] == 1.0);
+  relu->eval(7, xr, xr, dr);
+  ASSERT(xr[4] == 3.5 && xr[0] == 0.0 && dr[4] == 1.0);
+  free(x);
+  free(f);
+  free(df);
+  free(f0);
+  free(d0);
+  ES_TEST_END();
+}
