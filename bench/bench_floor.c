@@ -1,0 +1,129 @@
+/* The floor of the gram path (issue 9 item 2): ns per standard normal from the project's
+ * generator (es_rng_normals), ns per activation with and without its derivative through the
+ * activation module's array kernel (act->eval), and glibc's scalar tanh for scale. The floor
+ * of a workload is (3 normals + 1 eval with phi' + 1 eval without) per neuron, layer and
+ * network, divided by the cores: a gram layer cannot do less work than that.
+ * Usage: bench_floor [--work W] [--cores C] [--act NAME] [--json]
+ *   W: sum over points of N T M (default: W-ref, 16 points x (64+256+1024) x 64 x 64).
+ * Prints best-of-21 figures (the machine may be shared: best-of filters other jobs out). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edgesweep/activation.h"
+#include "edgesweep/rng.h"
+#include "edgesweep/util.h"
+
+/* Many short repetitions: on a shared machine the best one is the least disturbed. */
+enum { REPS = 21 };
+/* Chunks as in a gram layer: 3N normals per stream at N = 1024, N activations. */
+enum { WIDTH = 1024, TOTAL = 1 << 20 };
+
+static volatile double sink; /* keeps results alive against dead-code elimination */
+
+static double ns_normals(void) {
+  double *z = malloc(3 * WIDTH * sizeof *z), best = 1e30;
+  es_rng_key key = es_rng_point_key(1, 1.6, 0.1, WIDTH);
+  for (int r = 0; r < REPS; r++) {
+    double t0 = es_wtime(), s = 0;
+    for (uint64_t layer = 0; layer < TOTAL / (3 * WIDTH); layer++) {
+      es_rng g;
+      es_rng_init(&g, key, 7, layer, ES_RNG_ROWS); /* one stream per layer, as the engine */
+      es_rng_normals(&g, z, 3 * WIDTH);
+      s += z[layer % (3 * WIDTH)];
+    }
+    double t = (es_wtime() - t0) / (double)(TOTAL / (3 * WIDTH) * 3 * WIDTH);
+    sink = s;
+    if (t < best) best = t;
+  }
+  free(z);
+  return best * 1e9;
+}
+
+/* Inputs spread like pre-activations (N(0, q) with q ~ 1.5: both the linear and the
+ * saturated regions of tanh), from the project's generator. */
+static void fill_inputs(double *x, size_t n) {
+  es_rng g;
+  es_rng_init(&g, es_rng_point_key(2, 1, 0, 1), 0, 0, ES_RNG_TEST);
+  es_rng_normals(&g, x, n);
+  for (size_t i = 0; i < n; i++) x[i] *= 1.22;
+}
+
+static double ns_eval(const es_activation *act, int deriv) {
+  double *x = malloc(WIDTH * sizeof *x), *f = malloc(WIDTH * sizeof *f),
+         *df = malloc(WIDTH * sizeof *df), best = 1e30;
+  fill_inputs(x, WIDTH);
+  for (int r = 0; r < REPS; r++) {
+    double t0 = es_wtime(), s = 0;
+    for (int k = 0; k < TOTAL / WIDTH; k++) {
+      act->eval(WIDTH, x, f, deriv ? df : NULL);
+      s += f[k % WIDTH] + (deriv ? df[k % WIDTH] : 0);
+    }
+    double t = (es_wtime() - t0) / (double)TOTAL;
+    sink = s;
+    if (t < best) best = t;
+  }
+  free(x);
+  free(f);
+  free(df);
+  return best * 1e9;
+}
+
+static volatile double zero = 0.0;
+
+static double ns_glibc_tanh(void) {
+  double *x = malloc(WIDTH * sizeof *x), best = 1e30;
+  fill_inputs(x, WIDTH);
+  for (int r = 0; r < REPS; r++) {
+    double t0 = es_wtime(), s = 0;
+    for (int k = 0; k < TOTAL / WIDTH; k++) {
+      double d = zero; /* unknown to the compiler: tanh is pure, repeats would be dropped */
+      for (int i = 0; i < WIDTH; i++) s += tanh(x[i] + d);
+    }
+    double t = (es_wtime() - t0) / (double)TOTAL;
+    sink = s;
+    if (t < best) best = t;
+  }
+  free(x);
+  return best * 1e9;
+}
+
+int main(int argc, char **argv) {
+  double work = 16.0 * (64 + 256 + 1024) * 64 * 64, cores = 2;
+  const char *name = "tanh";
+  int json = 0;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--work") && i + 1 < argc) work = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--cores") && i + 1 < argc) cores = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--act") && i + 1 < argc) name = argv[++i];
+    else if (!strcmp(argv[i], "--json")) json = 1;
+    else {
+      fprintf(stderr, "usage: bench_floor [--work W] [--cores C] [--act NAME] [--json]\n");
+      return 2;
+    }
+  }
+  const es_activation *act = es_activation_find(name);
+  if (!act) {
+    fprintf(stderr, "bench_floor: unknown activation %s\n", name);
+    return 2;
+  }
+  double zn = ns_normals(), ed = ns_eval(act, 1), e0 = ns_eval(act, 0), gt = ns_glibc_tanh();
+  double per = 3 * zn + ed + e0; /* ns per neuron-layer-network */
+  double floor_s = work * per * 1e-9 / cores;
+  if (json) {
+    printf("{\"ns_normal\": %.4f, \"ns_eval_deriv\": %.4f, \"ns_eval\": %.4f, "
+           "\"ns_glibc_tanh\": %.4f, \"ns_per_neuron_layer\": %.4f, \"work\": %.0f, "
+           "\"cores\": %g, \"floor_seconds\": %.4f}\n",
+           zn, ed, e0, gt, per, work, cores, floor_s);
+    return 0;
+  }
+  printf("normal (es_rng_normals, 3x%d per stream): %7.3f ns\n", WIDTH, zn);
+  printf("%s + derivative (act->eval):            %7.3f ns\n", name, ed);
+  printf("%s alone (act->eval, df = NULL):          %7.3f ns\n", name, e0);
+  printf("glibc tanh (scalar loop):                 %7.3f ns\n", gt);
+  printf("per neuron-layer-network: 3 normals + 2 evals = %.3f ns\n", per);
+  printf("floor: %.4g neuron-layer-networks x %.3f ns / %g cores = %.3f s\n", work, per,
+         cores, floor_s);
+  return 0;
+}
