@@ -190,14 +190,14 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
 }
 
 /* The Gaussian-regime map (physics.md §7), rank 0 after the sweep, one (sigma_w2, sigma_b2)
- * slab at a time: the measured normalised kernel variance against the theory's, and the
- * class from the measured eps_K = kurtosis/3 and eps_J = Var logjac. */
+ * slab at a time: the measured normalised kernel variance against the theory's leading
+ * order, and the class from the measured eps_K = kurtosis/3 and eps_J = Var logjac. */
 static es_status es__gaussian(es__sweep *s) {
   const es_job *j = s->job;
   const int64_t nd = j->depth.n, nn = j->width.n, m = nd * nn;
-  enum { NIN = 6 };
-  static const char *const in[NIN] = {"ensemble/q_mean",     "ensemble/q_var", "ensemble/kurtosis",
-                                      "ensemble/logjac_var", "theory/q_mean",  "theory/q_var"};
+  enum { NIN = 5 };
+  static const char *const in[NIN] = {"ensemble/q_mean", "ensemble/q_var", "ensemble/kurtosis",
+                                      "ensemble/logjac_var", "theory/eps_K"};
   double *b = malloc((size_t)(m * (NIN + 2)) * sizeof *b);
   signed char *cls = malloc((size_t)m), *status = malloc((size_t)m);
   int64_t *nets = malloc((size_t)m * sizeof *nets);
@@ -217,8 +217,9 @@ static es_status es__gaussian(es__sweep *s) {
         for (int64_t n = 0; n < nn; n++) {
           const int64_t i = k * nn + n;
           double qm = b[i], qv = b[m + i], ku = b[2 * m + i], jv = b[3 * m + i];
-          double tm = b[4 * m + i], tv = b[5 * m + i], M = (double)nets[i];
-          double rm = qv / (qm * qm), rt = tv / (tm * tm);
+          /* The theory's own order: (Vzz + 2K^2)/(N K^2) = eps_K + 2/N, not over its
+           * corrected mean squared, whose O(T^2/N^2) part diverges where K1/(N K) -> -1. */
+          double M = (double)nets[i], rm = qv / (qm * qm), rt = b[4 * m + i] + 2 / j->width.v[n];
           int done = status[n] == 1 && M >= 2;
           dev[i] = done ? rm / rt - 1 : NAN;
           /* Gaussian-sample error of a variance, 2/(M-1), and of the squared mean. */

@@ -71,8 +71,8 @@ static const es__dsdef es__layout[] = {
     {"theory", "eps_K", ES__F64, "wbdn", "1",
      "Gaussianity (physics.md 7), theory: Var G/(E G)^2 = Vzz/(N K^2) = kurtosis/3"},
     {"theory", "kernel_var_dev", ES__F64, "wbdn", "1",
-     "measured over theory normalised kernel variance minus 1: "
-     "(Var q/(E q)^2)_ensemble / (Var q/(E q)^2)_theory - 1 (NaN: point not done)"},
+     "measured over leading-order theory normalised kernel variance minus 1: "
+     "(Var q/(E q)^2)_ensemble / ((Vzz + 2K^2)/(N K^2)) - 1 (NaN: point not done)"},
     {"theory", "kernel_var_dev_err", ES__F64, "wbdn", "1",
      "standard error of kernel_var_dev (Gaussian-sample error of the variance and the mean)"},
     {"theory", "regime", ES__I8, "wbdn", "1",
