@@ -156,7 +156,10 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
   double *out = malloc((size_t)(NF * nd * nn) * sizeof *out);
   es_status st = L && L2 && out ? ES_OK : ES_ERR_NOMEM;
   if (st != ES_OK) es_error_set("out of memory");
-  int ok = st == ES_OK && es_theory_layers(mp, (int)tmax, L) == ES_OK;
+  /* The recursions assume fresh weights per layer; shared (recurrent) weights correlate
+   * the layers' fluctuations, so there is no 1/N theory for them: NaN. */
+  int ok = st == ES_OK && j->arch == ES_ARCH_FEEDFORWARD &&
+           es_theory_layers(mp, (int)tmax, L) == ES_OK;
   /* Both inputs have |x|^2/N0 = q0 and cosine c0 (SPEC §1). */
   int ok2 = ok && es_theory2_layers(mp, j->q0, j->q0, j->c0 * j->q0, (int)tmax, L2) == ES_OK;
   for (int64_t k = 0; st == ES_OK && k < nd; k++)
@@ -168,7 +171,7 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
       if (ok) es_theory_predict(l, N, &pr);
       if (ok2) es_theory2_predict(&L2[(int64_t)j->depth.v[k] - 1], N, &p2);
       const double epsk = ok ? l->Vzz / (N * l->K * l->K) : NAN;
-      /* The two-input recursion fails only where the single-input one does; then the MFT c. */
+      /* No 1/N theory (leak != 1, recurrent): the MFT c, the leading order. */
       const double v[NF] = {pr.q_mean,      pr.q_var,       pr.logq_mean,
                             pr.logq_var,    pr.logjac_mean, pr.logjac_var,
                             3 * epsk,       ok2 ? p2.c_mean : c_mft[k],

@@ -50,7 +50,8 @@ static const es__dsdef es__layout[] = {
     {"mft", "critical_sigma_w2", ES__F64, "b", "1",
      "sigma_w2 where chi_1(q*) = 1 at this sigma_b2 (NaN: none)"},
     {"theory", "q_mean", ES__F64, "wbdn", "1",
-     "1/N theory (physics.md 5.1): E q = K + K1/N (NaN: leak != 1 or q* = 0 class at t)"},
+     "1/N theory (physics.md 5.1): E q = K + K1/N (NaN: leak != 1, recurrent, or q* = 0 "
+     "class / blow-up at t)"},
     {"theory", "q_var", ES__F64, "wbdn", "1", "1/N theory: Var q = (Vzz + 2K^2)/N"},
     {"theory", "logq_mean", ES__F64, "wbdn", "1", "1/N theory: E ln q"},
     {"theory", "logq_var", ES__F64, "wbdn", "1", "1/N theory: Var ln q = (Vzz + 2K^2)/(N K^2)"},
@@ -60,7 +61,8 @@ static const es__dsdef es__layout[] = {
     {"theory", "kurtosis", ES__F64, "wbdn", "1", "1/N theory: excess kurtosis 3 Vzz/(N K^2)"},
     {"theory", "c_mean", ES__F64, "wbdn", "1",
      "1/N theory (physics.md 5.5): E c = c + [grad c.K1 + tr(Hess c nCov q)/2]/N; where "
-     "1 - |c| < 1e-4 (ordered phase, deep) the MFT c, the limit; leak != 1: the MFT c"},
+     "1 - |c| < 1e-4 (ordered phase, deep) the MFT c, the limit; leak != 1 or recurrent: the "
+     "MFT c"},
     {"theory", "c_var", ES__F64, "wbdn", "1",
      "1/N theory (physics.md 5.5): Var c = grad c' Cov q grad c (NaN where 1 - |c| < 1e-4: "
      "O((1-c)^2 T/N), beyond the expansion's resolution)"},
