@@ -36,11 +36,14 @@ typedef struct {
   /* 0: K1, V valid. 1: |c| came within ES_THEORY_CEDGE of 1 at this layer or an earlier one;
    * the Price derivatives of the c-direction degenerate there, so K1 and V are NaN and k
    * continues as the MFT (see es_theory2_predict for what is reported). 2: no finite
-   * nonzero metric (q* = 0 class or blow-up): everything NaN. */
+   * nonzero metric (q* = 0 class or blow-up): everything NaN. 3: a smooth activation's metric
+   * passed ES_THEORY_QMAX2 (growing without bound, e.g. gelu/silu at large sigma_w2), beyond
+   * the range where the 2-D quadrature is accurate (physics.md 3.4): everything NaN. */
   int edge;
 } es_theory2_layer;
 
 #define ES_THEORY_CEDGE 1e-4
+#define ES_THEORY_QMAX2 50.0
 
 /* Run the two-input recursions from layer 1 (inputs with |x_a|^2/N0 = qa0, |x_b|^2/N0 = qb0,
  * x_a.x_b/N0 = qab0) to layer T (out[t-1]). Feedforward, leak 1 (ES_ERR_INPUT otherwise). */
@@ -51,7 +54,7 @@ typedef struct {
   double qab_mean, qab_var, c_mean, c_var;
 } es_theory2_pred;
 
-/* Predictions at width N. At an edge layer (edge == 1): c_mean is the MFT c (the 1/N shift
+/* Predictions at width N (edge 2 or 3: all NaN). At an edge layer (edge == 1): c_mean is the MFT c (the 1/N shift
  * of 1 - c is O((1 - c) T/N), below 1e-4 T/N there), c_var NaN (it is O((1 - c)^2 T/N) and the
  * expansion in q no longer resolves it), qab_mean/qab_var are NaN. */
 void es_theory2_predict(const es_theory2_layer *l, double N, es_theory2_pred *out);

@@ -60,7 +60,8 @@ static const es__dsdef es__layout[] = {
     {"theory", "logjac_var", ES__F64, "wbdn", "1", "1/N theory: Var logjac = (Vuu + 2R^2)/(N R^2)"},
     {"theory", "kurtosis", ES__F64, "wbdn", "1", "1/N theory: excess kurtosis 3 Vzz/(N K^2)"},
     {"theory", "c_mean", ES__F64, "wbdn", "1",
-     "1/N theory (physics.md 5.5): E c = c + [grad c.K1 + tr(Hess c nCov q)/2]/N; where "
+     "1/N theory (physics.md 5.5): E c = c + [grad c.K1 + tr(Hess c nCov q)/2]/N (NaN past "
+     "q = 50 for smooth activations, where the 2-D quadrature is not verified); where "
      "1 - |c| < 1e-4 (ordered phase, deep) the MFT c, the limit; leak != 1 or recurrent: the "
      "MFT c"},
     {"theory", "c_var", ES__F64, "wbdn", "1",

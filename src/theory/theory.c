@@ -301,6 +301,17 @@ static int es__c_edge(const double k[3]) {
   return !(1 - fabs(k[1] / sqrt(k[0] * k[2])) >= ES_THEORY_CEDGE);
 }
 
+/* Layers FROM..T-1 do not exist: all NaN with the reason code EDGE. */
+static void es__theory2_stop(es_theory2_layer *out, int from, int T, int edge) {
+  for (int u = from; u < T; u++) {
+    for (int i = 0; i < 3; i++) {
+      out[u].k[i] = out[u].K1[i] = NAN;
+      for (int j = 0; j < 3; j++) out[u].V[i][j] = NAN;
+    }
+    out[u].edge = edge;
+  }
+}
+
 es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, double qab0, int T,
                             es_theory2_layer *out) {
   ES_CHECK(p->leak == 1.0, ES_ERR_INPUT,
@@ -323,7 +334,14 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
     if (t + 1 == T) break;
     if (!(l.k[0] > 0 && l.k[2] > 0) || !(l.k[0] < 1e100 && l.k[2] < 1e100)) {
       /* q* = 0 class or blow-up: as the single-input recursion, nothing past here */
-      for (int u = t + 1; u < T; u++) out[u].edge = 2;
+      es__theory2_stop(out, t + 1, T, 2);
+      break;
+    }
+    const int closed = p->act->id == ES_ACT_RELU || p->act->id == ES_ACT_LINEAR;
+    if (!closed && !(fmax(l.k[0], l.k[2]) <= ES_THEORY_QMAX2)) {
+      /* Past q ~ 50 the tensor rule is capped and gelu/silu look kinked at its scale: the
+       * Hessian and fourth moments would be quadrature noise. Stop rather than guess. */
+      es__theory2_stop(out, t + 1, T, 3);
       break;
     }
     es_theory2_layer n;
@@ -378,7 +396,7 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
 void es_theory2_predict(const es_theory2_layer *l, double N, es_theory2_pred *o) {
   const double A = l->k[0], X = l->k[1], B = l->k[2], rab = sqrt(A * B), c = X / rab;
   *o = (es_theory2_pred){NAN, NAN, NAN, NAN};
-  if (l->edge == 2) return;
+  if (l->edge >= 2) return;
   if (l->edge == 1) {
     o->c_mean = c;
     return;

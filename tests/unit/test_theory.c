@@ -217,6 +217,22 @@ int main(void) {
     ASSERT(edge_at > 5);
   }
 
+  /* gelu at sigma_w2 = 3 grows without bound: the layers past q = ES_THEORY_QMAX2 are NaN
+   * (edge 3) and the others are computed; relu has closed forms and goes on. */
+  p = P("gelu", 3.0, 0.1, 1, 0.5);
+  ASSERT_EQ_INT(es_theory2_layers(&p, 1, 1, 0.5, 40, L), ES_OK);
+  int first3 = -1;
+  for (int t = 0; t < 40; t++) {
+    es_theory2_predict(&L[t], 100, &pr);
+    if (L[t].edge == 3 && first3 < 0) first3 = t;
+    if (first3 >= 0) ASSERT(L[t].edge == 3 && isnan(pr.c_mean) && isnan(pr.c_var));
+    else ASSERT(isfinite(pr.c_mean) && isfinite(pr.c_var) && L[t].k[0] <= ES_THEORY_QMAX2 * 3.1);
+  }
+  ASSERT(first3 > 2);
+  p = P("relu", 3.0, 0.1, 1, 0.5);
+  ASSERT_EQ_INT(es_theory2_layers(&p, 1, 1, 0.5, 40, L), ES_OK);
+  ASSERT(L[39].edge == 0 && L[39].k[0] > 1e6);
+
   /* leak != 1 is refused with a reason. */
   p = P("tanh", 1.5, 0.05, 1, 0.3);
   p.leak = 0.5;
