@@ -241,8 +241,38 @@ def fig_critical(rows, path):
     plt.close(fig)
 
 
+def xi_fit(t, c, se, cstar):
+    """ξ_c as /phase/xi_c computes it (src/observables/critical.c): -1/slope of a weighted
+    fit of ln|c^t - c*| over the depths where |c^t - c*| exceeds 3 SE (NaN: < 3 such)."""
+    d = np.abs(c - cstar)
+    ok = np.isfinite(d) & (se > 0) & (d > 3 * se) & (d >= 1e-14)
+    if ok.sum() < 3 or not np.isfinite(cstar):
+        return np.nan
+    w = (d[ok] / se[ok]) ** 2
+    slope = np.polyfit(t[ok], np.log(d[ok]), 1, w=np.sqrt(w))[0]
+    return -1 / slope if slope < 0 else np.nan
+
+
+def xi_theory(f, mft=False):
+    """(sigma_w2, sigma_b2, width) ξ_c of the 1/N theory's E c^t (MFT: the N = inf c^t) with
+    the measurement's estimator: the same depths, the same weights (the measured errors)."""
+    t = f["depth"][()].astype(float)
+    cth, cv = f["theory/c_mean"][()], f["ensemble/c_var"][()]
+    if mft:
+        cth = np.broadcast_to(f["mft/c"][()][..., None], cth.shape)
+    M, cstar = f["ensemble/networks"][()], f["mft/c_star"][()]
+    out = np.full((cth.shape[0], cth.shape[1], cth.shape[3]), np.nan)
+    for iw in range(cth.shape[0]):
+        for ib in range(cth.shape[1]):
+            for k in range(cth.shape[3]):
+                se = np.sqrt(cv[iw, ib, :, k] / M[iw, ib, :, k])
+                out[iw, ib, k] = xi_fit(t, cth[iw, ib, :, k], se, cstar[iw, ib])
+    return out
+
+
 def fig_xi(f, path):
     sw, sb, w = f["sigma_w2"][()], f["sigma_b2"][()], f["width"][()]
+    xth = xi_theory(f)
     fig, axes = plt.subplots(1, len(sb), figsize=(5.4 * len(sb), 4.3), constrained_layout=True)
     for ax, (ib, b) in zip(np.atleast_1d(axes), enumerate(sb)):
         ax.plot(sw, f["mft/xi_c"][:, ib], "k-", lw=2, label="MFT ξ_c = -1/ln χ_c")
@@ -252,6 +282,8 @@ def fig_xi(f, path):
             ok = np.isfinite(y) & (y > 0) & (e < y)  # a fit with less than 1 sigma: not shown
             ax.errorbar(sw[ok] + 0.008 * (k - len(w) / 2), y[ok], yerr=e[ok], fmt="o", ms=4,
                         mfc="none", color=col, capsize=2, label=f"measured, N = {int(N)}")
+            ax.plot(sw, xth[:, ib, k], "--", color=col, lw=1)
+        ax.plot([], [], "--", color="0.4", lw=1, label="1/N theory E c^t, same fit")
         ax.axvline(f["mft/critical_sigma_w2"][ib], color="k", ls=":", lw=1)
         ax.set_yscale("log")
         ax.set_ylim(3, 300)
@@ -259,7 +291,8 @@ def fig_xi(f, path):
         ax.set_ylabel("ξ_c [layers]")
         ax.set_title(f"tanh, σ_b² = {b:g}")
         ax.legend(fontsize=7.5)
-    fig.suptitle("Correlation depth ξ_c: measured (fit of ln|c^t - c*| over depth) vs MFT")
+    fig.suptitle("Correlation depth ξ_c: measured (fit of ln|c^t - c*| over depth) vs MFT "
+                 "and vs the 1/N theory's E c^t fitted the same way")
     fig.savefig(path, dpi=130)
     plt.close(fig)
 
@@ -300,6 +333,19 @@ def main(argv):
             out.append(f"| {r['act']} | {r['sb2']:g} | {int(N)} | {r['meas'][k]:.4f} +- "
                        f"{r['err'][k]:.4f} | {r['theory'][k]:.4f} | {r['mft'] + s / N:.4f} | "
                        f"{r['mft']:.4f} |")
+    out += ["", "## xi_c: measured, the 1/N theory's and the MFT's c^t with the same fit, MFT "
+            "xi_c (tanh)", "",
+            "| sb2 | sw2 | N | measured | 1/N theory, same fit | MFT c^t, same fit | MFT xi_c |",
+            "|---|---|---|---|---|---|---|"]
+    xth, xmf, sw = xi_theory(fc), xi_theory(fc, mft=True), fc["sigma_w2"][()]
+    for ib, b in enumerate(fc["sigma_b2"][()]):
+        for iw in range(0, len(sw), 2):
+            for k, N in enumerate(fc["width"][()]):
+                if N not in (32, 256):
+                    continue
+                out.append(f"| {b:g} | {sw[iw]:.2f} | {int(N)} | {fc['phase/xi_c'][iw, ib, k]:.2f} +- "
+                           f"{fc['phase/xi_c_err'][iw, ib, k]:.2f} | {xth[iw, ib, k]:.2f} | {xmf[iw, ib, k]:.2f} | "
+                           f"{fc['mft/xi_c'][iw, ib]:.2f} |")
     text = "\n".join(out) + "\n"
     with open(os.path.join(a.out, "results.md"), "w") as f:
         f.write(text)
