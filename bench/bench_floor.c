@@ -3,6 +3,8 @@
  * activation module's array kernel (act->eval), and glibc's scalar tanh for scale. The floor
  * of a workload is (3 normals + 1 eval with phi' + 1 eval without) per neuron, layer and
  * network, divided by the cores: a gram layer cannot do less work than that.
+ * The floor uses the paths the engine picks (AVX2 when the CPU has it); the portable scalar
+ * paths (same bits) are timed too, for scale.
  * Usage: bench_floor [--work W] [--cores C] [--act NAME] [--json]
  *   W: sum over points of N T M (default: W-ref, 16 points x (64+256+1024) x 64 x 64).
  * Prints best-of-21 figures (the machine may be shared: best-of filters other jobs out). */
@@ -108,19 +110,31 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_floor: unknown activation %s\n", name);
     return 2;
   }
+  static const char *const path[] = {"auto", "scalar", "scalar+fma", "avx2"};
+  const char *rpath = path[es__rng_simd()], *apath = path[es__activation_simd()];
   double zn = ns_normals(), ed = ns_eval(act, 1), e0 = ns_eval(act, 0), gt = ns_glibc_tanh();
+  /* The same kernels on the scalar FMA path (NaN when this CPU cannot run it). */
+  double zs = NAN, es = NAN;
+  if (es__rng_set_simd(ES__SIMD_SCALAR_FMA) == 0) zs = ns_normals();
+  if (es__activation_set_simd(ES__SIMD_SCALAR_FMA) == 0) es = ns_eval(act, 1);
+  es__rng_set_simd(ES__SIMD_AUTO);
+  es__activation_set_simd(ES__SIMD_AUTO);
   double per = 3 * zn + ed + e0; /* ns per neuron-layer-network */
   double floor_s = work * per * 1e-9 / cores;
   if (json) {
     printf("{\"ns_normal\": %.4f, \"ns_eval_deriv\": %.4f, \"ns_eval\": %.4f, "
-           "\"ns_glibc_tanh\": %.4f, \"ns_per_neuron_layer\": %.4f, \"work\": %.0f, "
-           "\"cores\": %g, \"floor_seconds\": %.4f}\n",
-           zn, ed, e0, gt, per, work, cores, floor_s);
+           "\"ns_glibc_tanh\": %.4f, \"ns_normal_scalar\": %.4f, "
+           "\"ns_eval_deriv_scalar\": %.4f, \"rng_path\": \"%s\", \"act_path\": \"%s\", "
+           "\"ns_per_neuron_layer\": %.4f, \"work\": %.0f, \"cores\": %g, "
+           "\"floor_seconds\": %.4f}\n",
+           zn, ed, e0, gt, zs, es, rpath, apath, per, work, cores, floor_s);
     return 0;
   }
-  printf("normal (es_rng_normals, 3x%d per stream): %7.3f ns\n", WIDTH, zn);
-  printf("%s + derivative (act->eval):            %7.3f ns\n", name, ed);
-  printf("%s alone (act->eval, df = NULL):          %7.3f ns\n", name, e0);
+  printf("normal (es_rng_normals, 3x%d per stream, %s): %7.3f ns (scalar+fma: %.3f)\n",
+         WIDTH, rpath, zn, zs);
+  printf("%s + derivative (act->eval, %s):           %7.3f ns (scalar+fma: %.3f)\n", name,
+         apath, ed, es);
+  printf("%s alone (act->eval, df = NULL):              %7.3f ns\n", name, e0);
   printf("glibc tanh (scalar loop):                 %7.3f ns\n", gt);
   printf("per neuron-layer-network: 3 normals + 2 evals = %.3f ns\n", per);
   printf("floor: %.4g neuron-layer-networks x %.3f ns / %g cores = %.3f s\n", work, per,

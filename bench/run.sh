@@ -68,7 +68,9 @@ for r in 1 2 3; do "$BUILD/bench/bench_floor" --json; done >"$OUT/floor.jsonl"
 $PY -c "
 import json,sys
 rows=[json.loads(l) for l in open('$OUT/floor.jsonl')]
-best={k:min(r[k] for r in rows) for k in ('ns_normal','ns_eval_deriv','ns_eval','ns_glibc_tanh')}
+best={k:min(r[k] for r in rows) for k in ('ns_normal','ns_eval_deriv','ns_eval','ns_glibc_tanh',
+      'ns_normal_scalar','ns_eval_deriv_scalar')}
+best.update(rng_path=rows[0]['rng_path'], act_path=rows[0]['act_path'])
 per=3*best['ns_normal']+best['ns_eval_deriv']+best['ns_eval']
 w=rows[0]['work']
 best.update(peer='floor', ns_per_neuron_layer=per, work=w, seconds=w*per*1e-9/2)
@@ -118,8 +120,10 @@ for name, how in (("numpy_gram", "1 thread"), ("numpy_explicit", "BLAS 2 threads
         extra = (f"; per core (edgesweep -n 2 core-seconds): wall {t / (2 * t2):.2f}x, "
                  f"CPU {c / c2:.2f}x")
     print(f"| {name} ({how}) | {t:.1f} | {c:.1f} | {lab} | peer / edgesweep -n 2: wall "
-          f"{t / t2:.0f}x, CPU {c / c2:.0f}x{extra} |")
-print(f"\nglibc scalar tanh: {fl['ns_glibc_tanh']:.2f} ns (for scale)")
+          f"{t / t2:.3g}x, CPU {c / c2:.3g}x{extra} |")
+print(f"\nfloor paths: normals {fl['rng_path']}, activation {fl['act_path']}. For scale: "
+      f"scalar+fma path normal {fl['ns_normal_scalar']:.2f} ns, tanh&tanh' "
+      f"{fl['ns_eval_deriv_scalar']:.2f} ns; glibc scalar tanh {fl['ns_glibc_tanh']:.2f} ns")
 PYEOF
 
 # Item 7: the manager's hand-out rate and the per-point write, tiny tasks, up to 8 ranks.
