@@ -9,7 +9,9 @@ pkgs=(gcc git libc6-dev meson ninja-build pkg-config clang libclang-rt-14-dev pr
       python3-h5py python3-numpy python3-scipy python3-matplotlib python3-xarray
       python3-h5netcdf)
 if [ "${1:-}" = "--with-slurm" ]; then
-  pkgs+=(slurmctld slurmd slurm-client munge)
+  # A one-node cluster (scripts/slurm-local-start.sh). srun --mpi=pmix dlopens
+  # pmix2/lib/libpmix.so, which only libpmix-dev ships.
+  pkgs+=(slurmctld slurmd slurm-client munge libpmix2 libpmix-dev)
 fi
 
 missing=()
