@@ -257,9 +257,13 @@ ES__AVX2 void es__bm_avx2(__m256i x0, __m256i x1, __m256i x2, __m256i x3, double
   _mm256_storeu_pd(zs, _mm256_mul_pd(rho, s));
 }
 
+/* Philox for up to ES__BATCH groups first, then Box-Muller over the stored words: the
+ * Box-Muller iterations are independent, so their division and square-root latencies
+ * overlap instead of stalling each group. */
+enum { ES__BATCH = 8 };
 __attribute__((target("avx2,fma"))) static void es__groups_avx2(const es_rng *r, uint64_t g0,
                                                                  size_t ng, double *z) {
-  __m256i k0[10], k1[10];
+  __m256i k0[10], k1[10], w[ES__BATCH][2][4];
   for (uint32_t i = 0; i < 10; i++) { /* Random123's key schedule */
     k0[i] = _mm256_set1_epi64x((uint32_t)(r->key[0] + i * 0x9E3779B9U));
     k1[i] = _mm256_set1_epi64x((uint32_t)(r->key[1] + i * 0xBB67AE85U));
@@ -267,26 +271,35 @@ __attribute__((target("avx2,fma"))) static void es__groups_avx2(const es_rng *r,
   const __m256i m0 = _mm256_set1_epi64x(0xD2511F53), m1 = _mm256_set1_epi64x(0xCD9E8D57);
   const __m256i c2 = _mm256_set1_epi64x(r->ctr[1]), c3 = _mm256_set1_epi64x(r->ctr[2]);
   const __m256i lane = _mm256_set_epi64x(3, 2, 1, 0), four = _mm256_set1_epi64x(4);
-  for (size_t q = 0; q < ng; q++, z += 16) {
-    uint64_t b = 8 * (g0 + q); /* multiple of 8: the low word of b + j never carries */
-    __m256i a0 = _mm256_add_epi64(_mm256_set1_epi64x((uint32_t)b), lane);
-    __m256i e0 = _mm256_add_epi64(a0, four);
-    __m256i a1 = _mm256_set1_epi64x((uint32_t)(b >> 32) | r->ctr[0]), e1 = a1;
-    __m256i a2 = c2, e2 = c2, a3 = c3, e3 = c3;
-    for (int i = 0; i < 10; i++) {
-      __m256i pa0 = _mm256_mul_epu32(a0, m0), pa1 = _mm256_mul_epu32(a2, m1);
-      __m256i pe0 = _mm256_mul_epu32(e0, m0), pe1 = _mm256_mul_epu32(e2, m1);
-      a0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(pa1, 32), a1), k0[i]);
-      a2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(pa0, 32), a3), k1[i]);
-      a1 = pa1;
-      a3 = pa0;
-      e0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(pe1, 32), e1), k0[i]);
-      e2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(pe0, 32), e3), k1[i]);
-      e1 = pe1;
-      e3 = pe0;
+  while (ng > 0) {
+    size_t nb = ng < ES__BATCH ? ng : ES__BATCH;
+    for (size_t q = 0; q < nb; q++) {
+      uint64_t b = 8 * (g0 + q); /* multiple of 8: the low word of b + j never carries */
+      __m256i a0 = _mm256_add_epi64(_mm256_set1_epi64x((uint32_t)b), lane);
+      __m256i e0 = _mm256_add_epi64(a0, four);
+      __m256i a1 = _mm256_set1_epi64x((uint32_t)(b >> 32) | r->ctr[0]), e1 = a1;
+      __m256i a2 = c2, e2 = c2, a3 = c3, e3 = c3;
+      for (int i = 0; i < 10; i++) {
+        __m256i pa0 = _mm256_mul_epu32(a0, m0), pa1 = _mm256_mul_epu32(a2, m1);
+        __m256i pe0 = _mm256_mul_epu32(e0, m0), pe1 = _mm256_mul_epu32(e2, m1);
+        a0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(pa1, 32), a1), k0[i]);
+        a2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(pa0, 32), a3), k1[i]);
+        a1 = pa1;
+        a3 = pa0;
+        e0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(pe1, 32), e1), k0[i]);
+        e2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(pe0, 32), e3), k1[i]);
+        e1 = pe1;
+        e3 = pe0;
+      }
+      w[q][0][0] = a0, w[q][0][1] = a1, w[q][0][2] = a2, w[q][0][3] = a3;
+      w[q][1][0] = e0, w[q][1][1] = e1, w[q][1][2] = e2, w[q][1][3] = e3;
     }
-    es__bm_avx2(a0, a1, a2, a3, z, z + 8);
-    es__bm_avx2(e0, e1, e2, e3, z + 4, z + 12);
+    for (size_t q = 0; q < nb; q++, z += 16) {
+      es__bm_avx2(w[q][0][0], w[q][0][1], w[q][0][2], w[q][0][3], z, z + 8);
+      es__bm_avx2(w[q][1][0], w[q][1][1], w[q][1][2], w[q][1][3], z + 4, z + 12);
+    }
+    g0 += nb;
+    ng -= nb;
   }
 }
 #endif
