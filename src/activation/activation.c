@@ -253,7 +253,8 @@ __attribute__((target("avx2,fma"))) static void es__tanh_avx2(size_t n, const do
 }
 #endif
 
-static es__simd es__act_forced = ES__SIMD_AUTO;
+/* The path in use, resolved on first use (AUTO: not yet): one load per call after that. */
+static es__simd es__act_path = ES__SIMD_AUTO;
 
 static int es__act_supported(es__simd p) {
   switch (p) {
@@ -271,18 +272,23 @@ static int es__act_supported(es__simd p) {
   }
 }
 
-int es__activation_set_simd(es__simd path) {
-  if (!es__act_supported(path)) return -1;
-  es__act_forced = path;
-  return 0;
-}
-
-es__simd es__activation_simd(void) {
-  if (es__act_forced != ES__SIMD_AUTO) return es__act_forced;
+static es__simd es__act_best(void) {
   if (es__act_supported(ES__SIMD_AVX2)) return ES__SIMD_AVX2;
   if (es__act_supported(ES__SIMD_SCALAR_FMA)) return ES__SIMD_SCALAR_FMA;
   return ES__SIMD_SCALAR;
 }
+
+int es__activation_set_simd(es__simd path) {
+  if (!es__act_supported(path)) return -1;
+  es__act_path = path == ES__SIMD_AUTO ? es__act_best() : path;
+  return 0;
+}
+
+es__simd es__activation_simd(void) {
+  if (es__act_path == ES__SIMD_AUTO) es__act_path = es__act_best();
+  return es__act_path;
+}
+
 
 static void es__eval_tanh(size_t n, const double *x, double *f, double *df) {
   switch (es__activation_simd()) {

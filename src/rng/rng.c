@@ -306,7 +306,8 @@ __attribute__((target("avx2,fma"))) static void es__groups_avx2(const es_rng *r,
 
 /* ---- Dispatch ---- */
 
-static es__simd es__rng_forced = ES__SIMD_AUTO;
+/* The path in use, resolved on first use (AUTO: not yet): one load per call after that. */
+static es__simd es__rng_path = ES__SIMD_AUTO;
 
 static int es__simd_supported(es__simd p) {
   switch (p) {
@@ -324,18 +325,23 @@ static int es__simd_supported(es__simd p) {
   }
 }
 
-int es__rng_set_simd(es__simd path) {
-  if (!es__simd_supported(path)) return -1;
-  es__rng_forced = path;
-  return 0;
-}
-
-es__simd es__rng_simd(void) {
-  if (es__rng_forced != ES__SIMD_AUTO) return es__rng_forced;
+static es__simd es__rng_best(void) {
   if (es__simd_supported(ES__SIMD_AVX2)) return ES__SIMD_AVX2;
   if (es__simd_supported(ES__SIMD_SCALAR_FMA)) return ES__SIMD_SCALAR_FMA;
   return ES__SIMD_SCALAR;
 }
+
+int es__rng_set_simd(es__simd path) {
+  if (!es__simd_supported(path)) return -1;
+  es__rng_path = path == ES__SIMD_AUTO ? es__rng_best() : path;
+  return 0;
+}
+
+es__simd es__rng_simd(void) {
+  if (es__rng_path == ES__SIMD_AUTO) es__rng_path = es__rng_best();
+  return es__rng_path;
+}
+
 
 static void es__groups(const es_rng *r, uint64_t g0, size_t ng, double *z) {
   switch (es__rng_simd()) {
