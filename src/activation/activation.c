@@ -289,7 +289,6 @@ es__simd es__activation_simd(void) {
   return es__act_path;
 }
 
-
 static void es__eval_tanh(size_t n, const double *x, double *f, double *df) {
   switch (es__activation_simd()) {
 #if ES__X86

@@ -10,7 +10,8 @@
 void es__chol3(const double s[6], double l[6]);
 
 /* Layer 1 for both methods: h^1 = W^0 x + b^0 and u^1 = W^0 u^0, drawn exactly from their
- * Gaussian law given q0, c0 (stream (network, 1, ES_RNG_ROWS); z holds 3N scratch doubles). */
+ * Gaussian law given q0, c0 (stream (network, 1, ES_RNG_ROWS), normal k of neuron i its variate
+ * k 2^40 + i, as in every gram layer; z holds 3N scratch doubles). */
 void es__layer1(const es_ensemble_params *p, int64_t network, double *ha, double *d, double *u,
                 double *z);
 
