@@ -40,6 +40,11 @@ es_status es_ensemble_create(const es_ensemble_params *p, es_ensemble **e) {
   *e = NULL;
   ES_CHECK(p->act && p->width >= 1 && p->ndepth >= 1 && p->depth, ES_ERR_INTERNAL,
            "ensemble: bad parameters");
+  ES_CHECK(p->dense || !p->recurrent, ES_ERR_INTERNAL,
+           "gram sampling cannot simulate shared (recurrent) weights");
+  /* Three cursors 2^40 variates apart in one stream (ES__SUB). */
+  ES_CHECK(p->width < (int64_t)ES__SUB, ES_ERR_INTERNAL,
+           "ensemble: width %lld exceeds 2^40", (long long)p->width);
   es_ensemble *x = calloc(1, sizeof *x);
   size_t n = (size_t)p->width;
   double *mem = calloc(3 * n + 6 * ES__CHUNK, sizeof(double));
@@ -64,8 +69,6 @@ es_status es_ensemble_create(const es_ensemble_params *p, es_ensemble **e) {
       return st;
     }
   }
-  ES_CHECK(p->dense || !p->recurrent, ES_ERR_INTERNAL,
-           "gram sampling cannot simulate shared (recurrent) weights");
   *e = x;
   return ES_OK;
 }
