@@ -71,7 +71,8 @@ typedef enum {
   ES__SIMD_AUTO = 0,
   ES__SIMD_SCALAR = 1,
   ES__SIMD_SCALAR_FMA = 2,
-  ES__SIMD_AVX2 = 3
+  ES__SIMD_AVX2 = 3,
+  ES__SIMD_AVX512 = 4
 } es__simd;
 #endif
 

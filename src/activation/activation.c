@@ -251,6 +251,77 @@ __attribute__((target("avx2,fma"))) static void es__tanh_avx2(size_t n, const do
     }
   es__tanh_loop(n - i, x + i, f + i, df ? df + i : NULL); /* the same bits, with FMA */
 }
+
+/* 8 lanes of es__tanh1 with AVX-512F (masks for the selects; integer ops for the sign). */
+#define ES__AVX512 __attribute__((target("avx512f"), always_inline)) static inline
+#define ES__C8(v) _mm512_set1_pd(v)
+ES__AVX512 void es__tanh8(__m512d x, __m512d *t, __m512d *dt, int want_d) {
+  const __m512i sgn = _mm512_set1_epi64((long long)ES__SIGN);
+  const __m512i xi = _mm512_castpd_si512(x);
+  __m512d a = _mm512_castsi512_pd(_mm512_andnot_si512(sgn, xi));
+  __m512i sign = _mm512_and_si512(sgn, xi);
+  __mmask8 small = _mm512_cmp_pd_mask(a, ES__C8(ES__SMALL), _CMP_LT_OQ);
+  __m512d z = _mm512_mul_pd(a, a);
+  __m512d p = _mm512_fmadd_pd(_mm512_fmadd_pd(ES__C8(ES__TP0), z, ES__C8(ES__TP1)), z,
+                              ES__C8(ES__TP2));
+  __m512d q = _mm512_fmadd_pd(_mm512_fmadd_pd(_mm512_add_pd(z, ES__C8(ES__TQ0)), z,
+                                              ES__C8(ES__TQ1)), z, ES__C8(ES__TQ2));
+  __m512d y = _mm512_max_pd(_mm512_mul_pd(ES__C8(-2.0), a), ES__C8(ES__YMIN));
+  __m512d s = _mm512_fmadd_pd(y, ES__C8(ES__LOG2E), ES__C8(ES__SHIFT));
+  __m512d kd = _mm512_sub_pd(s, ES__C8(ES__SHIFT));
+  __m512d r = _mm512_fmadd_pd(kd, ES__C8(-ES__LN2HI), y);
+  r = _mm512_fmadd_pd(kd, ES__C8(-ES__LN2LO), r);
+  __m512d e = _mm512_fmadd_pd(ES__C8(ES__E9), r, ES__C8(ES__E8));
+  e = _mm512_fmadd_pd(e, r, ES__C8(ES__E7));
+  e = _mm512_fmadd_pd(e, r, ES__C8(ES__E6));
+  e = _mm512_fmadd_pd(e, r, ES__C8(ES__E5));
+  e = _mm512_fmadd_pd(e, r, ES__C8(ES__E4));
+  e = _mm512_fmadd_pd(e, r, ES__C8(ES__E3));
+  e = _mm512_fmadd_pd(e, r, ES__C8(ES__E2));
+  e = _mm512_fmadd_pd(e, r, ES__C8(ES__E1));
+  e = _mm512_fmadd_pd(e, r, ES__C8(ES__E0));
+  e = _mm512_add_pd(_mm512_fmadd_pd(_mm512_mul_pd(r, r), e, r), ES__C8(1.0));
+  __m512i kb = _mm512_add_epi64(
+      _mm512_sub_epi64(_mm512_castpd_si512(s), _mm512_castpd_si512(ES__C8(ES__SHIFT))),
+      _mm512_set1_epi64(2048));
+  __m512i k1b = _mm512_srli_epi64(kb, 1);
+  __m512d s1 = _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_sub_epi64(k1b, _mm512_set1_epi64(1)), 52));
+  __m512d s2 = _mm512_castsi512_pd(_mm512_slli_epi64(
+      _mm512_sub_epi64(_mm512_sub_epi64(kb, k1b), _mm512_set1_epi64(1)), 52));
+  __m512d m = _mm512_mul_pd(_mm512_mul_pd(e, s1), s2);
+  const __m512d one = ES__C8(1.0);
+  __m512d num = _mm512_mask_blend_pd(small, _mm512_mul_pd(ES__C8(2.0), m), p);
+  __m512d den = _mm512_mask_blend_pd(small, _mm512_add_pd(one, m), q);
+  __m512d rq = _mm512_div_pd(num, den);
+  __m512d ts = _mm512_fmadd_pd(_mm512_mul_pd(a, z), rq, a);
+  __m512d tl = _mm512_sub_pd(one, rq);
+  __m512d tt = _mm512_mask_blend_pd(small, tl, ts);
+  __mmask8 nan = _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
+  *t = _mm512_mask_blend_pd(nan, _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(tt), sign)), x);
+  if (want_d) {
+    __m512d ds = _mm512_fnmadd_pd(tt, tt, one);
+    __m512d dl = _mm512_fmadd_pd(rq, tl, rq);
+    *dt = _mm512_mask_blend_pd(nan, _mm512_mask_blend_pd(small, dl, ds), x);
+  }
+}
+
+__attribute__((target("avx512f,fma"))) static void es__tanh_avx512(size_t n, const double *x,
+                                                                    double *f, double *df) {
+  size_t i = 0;
+  __m512d t, d;
+  if (df)
+    for (; i + 8 <= n; i += 8) {
+      es__tanh8(_mm512_loadu_pd(x + i), &t, &d, 1);
+      _mm512_storeu_pd(f + i, t);
+      _mm512_storeu_pd(df + i, d);
+    }
+  else
+    for (; i + 8 <= n; i += 8) {
+      es__tanh8(_mm512_loadu_pd(x + i), &t, &d, 0);
+      _mm512_storeu_pd(f + i, t);
+    }
+  es__tanh_loop(n - i, x + i, f + i, df ? df + i : NULL); /* the same bits, with FMA */
+}
 #endif
 
 /* The path in use, resolved on first use (AUTO: not yet): one load per call after that. */
@@ -266,6 +337,9 @@ static int es__act_supported(es__simd p) {
       return __builtin_cpu_supports("fma");
     case ES__SIMD_AVX2:
       return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case ES__SIMD_AVX512:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
+             __builtin_cpu_supports("fma");
 #endif
     default:
       return 0;
@@ -273,6 +347,7 @@ static int es__act_supported(es__simd p) {
 }
 
 static es__simd es__act_best(void) {
+  if (es__act_supported(ES__SIMD_AVX512)) return ES__SIMD_AVX512;
   if (es__act_supported(ES__SIMD_AVX2)) return ES__SIMD_AVX2;
   if (es__act_supported(ES__SIMD_SCALAR_FMA)) return ES__SIMD_SCALAR_FMA;
   return ES__SIMD_SCALAR;
@@ -292,6 +367,9 @@ es__simd es__activation_simd(void) {
 static void es__eval_tanh(size_t n, const double *x, double *f, double *df) {
   switch (es__activation_simd()) {
 #if ES__X86
+    case ES__SIMD_AVX512:
+      es__tanh_avx512(n, x, f, df);
+      return;
     case ES__SIMD_AVX2:
       es__tanh_avx2(n, x, f, df);
       return;

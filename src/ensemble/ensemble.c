@@ -368,7 +368,7 @@ static void es__pass(es_ensemble *e, const double l[6], double keep, double ku, 
   double s[ES__NST][4] = {{0}}, ts[ES__NST][4] = {{0}};
   double gs[ES__NG][4] = {{0}}, tg[ES__NG][4] = {{0}};
 #if ES__VEC
-  const int vec = es__rng_simd() == ES__SIMD_AVX2;
+  const int vec = es__rng_simd() >= ES__SIMD_AVX2; /* AVX-512 machines have AVX2 */
 #endif
   es_rng r[3];
   es__rows_streams(&e->p, network, layer, r);

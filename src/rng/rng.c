@@ -302,6 +302,118 @@ __attribute__((target("avx2,fma"))) static void es__groups_avx2(const es_rng *r,
     ng -= nb;
   }
 }
+
+/* ---- AVX-512: one group (8 blocks) per set of 8 lanes; the same operations again, with
+ * masks for the selects and a three-way XOR. ---- */
+#define ES__AVX512 __attribute__((target("avx512f"), always_inline)) static inline
+#define ES__C8(v) _mm512_set1_pd(v)
+
+ES__AVX512 __m512d es__m2log_avx512(__m512d u) {
+  const __m512i b = _mm512_castpd_si512(u);
+  __m512i eb = _mm512_srli_epi64(b, 52);
+  __m512d m = _mm512_castsi512_pd(_mm512_or_si512(
+      _mm512_and_si512(b, _mm512_set1_epi64((long long)ES__MANT)),
+      _mm512_set1_epi64((long long)ES__ONE)));
+  __mmask8 big = _mm512_cmp_pd_mask(m, ES__C8(ES__SQRT2), _CMP_GT_OQ);
+  m = _mm512_mask_mul_pd(m, big, ES__C8(0.5), m);
+  eb = _mm512_mask_add_epi64(eb, big, eb, _mm512_set1_epi64(1));
+  __m512d dk = _mm512_sub_pd(
+      _mm512_castsi512_pd(_mm512_or_si512(eb, _mm512_set1_epi64(0x4330000000000000LL))),
+      ES__C8(4503599627370496.0 + 1023.0));
+  __m512d f = _mm512_sub_pd(m, ES__C8(1.0));
+  __m512d s = _mm512_div_pd(f, _mm512_add_pd(ES__C8(2.0), f));
+  __m512d z = _mm512_mul_pd(s, s), w = _mm512_mul_pd(z, z);
+  __m512d t1 = _mm512_fmadd_pd(w, ES__C8(ES__LG6), ES__C8(ES__LG4));
+  t1 = _mm512_mul_pd(w, _mm512_fmadd_pd(w, t1, ES__C8(ES__LG2)));
+  __m512d t2 = _mm512_fmadd_pd(w, ES__C8(ES__LG7), ES__C8(ES__LG5));
+  t2 = _mm512_fmadd_pd(w, t2, ES__C8(ES__LG3));
+  t2 = _mm512_mul_pd(z, _mm512_fmadd_pd(w, t2, ES__C8(ES__LG1)));
+  __m512d rr = _mm512_add_pd(t2, t1);
+  __m512d hfsq = _mm512_mul_pd(_mm512_mul_pd(ES__C8(0.5), f), f);
+  __m512d in = _mm512_fmadd_pd(s, _mm512_add_pd(hfsq, rr), _mm512_mul_pd(dk, ES__C8(ES__LN2_LO)));
+  __m512d lg = _mm512_sub_pd(_mm512_mul_pd(dk, ES__C8(ES__LN2_HI)),
+                             _mm512_sub_pd(_mm512_sub_pd(hfsq, in), f));
+  return _mm512_mul_pd(ES__C8(-2.0), lg);
+}
+
+ES__AVX512 void es__sincos4_avx512(__m512d y, __m512d *c, __m512d *s) {
+  const __m512d sh = ES__C8(ES__SHIFT);
+  __m512d t = _mm512_add_pd(y, sh);
+  __m512i k = _mm512_castpd_si512(t);
+  __m512d r = _mm512_sub_pd(y, _mm512_sub_pd(t, sh));
+  __m512d x = _mm512_mul_pd(r, r);
+#define ES__F8(acc, cst) acc = _mm512_fmadd_pd(x, acc, ES__C8(cst))
+  __m512d ps = _mm512_fmadd_pd(x, ES__C8(ES__S6), ES__C8(ES__S5));
+  ES__F8(ps, ES__S4);
+  ES__F8(ps, ES__S3);
+  ES__F8(ps, ES__S2);
+  ES__F8(ps, ES__S1);
+  ES__F8(ps, ES__S0);
+  ps = _mm512_mul_pd(r, ps);
+  __m512d pc = _mm512_fmadd_pd(x, ES__C8(ES__C7), ES__C8(ES__C6));
+  ES__F8(pc, ES__C5);
+  ES__F8(pc, ES__C4);
+  ES__F8(pc, ES__C3);
+  ES__F8(pc, ES__C2);
+  ES__F8(pc, ES__C1);
+  ES__F8(pc, 1.0);
+#undef ES__F8
+  const __m512i one = _mm512_set1_epi64(1), two = _mm512_set1_epi64(2);
+  __mmask8 odd = _mm512_test_epi64_mask(k, one);
+  __m512d cc = _mm512_mask_blend_pd(odd, pc, ps), ss = _mm512_mask_blend_pd(odd, ps, pc);
+  __m512i sc = _mm512_slli_epi64(_mm512_and_si512(_mm512_add_epi64(k, one), two), 62);
+  __m512i sss = _mm512_slli_epi64(_mm512_and_si512(k, two), 62);
+  *c = _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(cc), sc));
+  *s = _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(ss), sss));
+}
+
+ES__AVX512 void es__bm_avx512(__m512i x0, __m512i x1, __m512i x2, __m512i x3, double *zc,
+                              double *zs) {
+  const __m512i one = _mm512_set1_epi64((long long)ES__ONE);
+  __m512i m1 = _mm512_or_si512(_mm512_srli_epi64(_mm512_slli_epi64(x0, 32), 12),
+                               _mm512_srli_epi64(_mm512_slli_epi64(x1, 32), 44));
+  __m512i m2 = _mm512_or_si512(_mm512_srli_epi64(_mm512_slli_epi64(x2, 32), 12),
+                               _mm512_srli_epi64(_mm512_slli_epi64(x3, 32), 44));
+  __m512d u1 = _mm512_sub_pd(ES__C8(2.0), _mm512_castsi512_pd(_mm512_or_si512(one, m1)));
+  __m512d y = _mm512_mul_pd(ES__C8(4.0), _mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(one, m2)),
+                                                       ES__C8(1.0)));
+  __m512d rho = _mm512_sqrt_pd(es__m2log_avx512(u1)), c, s;
+  es__sincos4_avx512(y, &c, &s);
+  _mm512_storeu_pd(zc, _mm512_mul_pd(rho, c));
+  _mm512_storeu_pd(zs, _mm512_mul_pd(rho, s));
+}
+
+__attribute__((target("avx512f"))) static void es__groups_avx512(const es_rng *r, uint64_t g0,
+                                                                  size_t ng, double *z) {
+  __m512i k0[10], k1[10], w[ES__BATCH][4];
+  for (uint32_t i = 0; i < 10; i++) {
+    k0[i] = _mm512_set1_epi64((uint32_t)(r->key[0] + i * 0x9E3779B9U));
+    k1[i] = _mm512_set1_epi64((uint32_t)(r->key[1] + i * 0xBB67AE85U));
+  }
+  const __m512i m0 = _mm512_set1_epi64(0xD2511F53), m1 = _mm512_set1_epi64(0xCD9E8D57);
+  const __m512i c2 = _mm512_set1_epi64(r->ctr[1]), c3 = _mm512_set1_epi64(r->ctr[2]);
+  const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+  while (ng > 0) {
+    size_t nb = ng < ES__BATCH ? ng : ES__BATCH;
+    for (size_t q = 0; q < nb; q++) {
+      uint64_t b = 8 * (g0 + q);
+      __m512i a0 = _mm512_add_epi64(_mm512_set1_epi64((uint32_t)b), lane);
+      __m512i a1 = _mm512_set1_epi64((uint32_t)(b >> 32) | r->ctr[0]), a2 = c2, a3 = c3;
+      for (int i = 0; i < 10; i++) {
+        __m512i p0 = _mm512_mul_epu32(a0, m0), p1 = _mm512_mul_epu32(a2, m1);
+        a0 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), a1, k0[i], 0x96);
+        a2 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), a3, k1[i], 0x96);
+        a1 = p1;
+        a3 = p0;
+      }
+      w[q][0] = a0, w[q][1] = a1, w[q][2] = a2, w[q][3] = a3;
+    }
+    for (size_t q = 0; q < nb; q++, z += 16)
+      es__bm_avx512(w[q][0], w[q][1], w[q][2], w[q][3], z, z + 8);
+    g0 += nb;
+    ng -= nb;
+  }
+}
 #endif
 
 /* ---- Dispatch ---- */
@@ -319,6 +431,9 @@ static int es__simd_supported(es__simd p) {
       return __builtin_cpu_supports("fma");
     case ES__SIMD_AVX2:
       return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case ES__SIMD_AVX512:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
+             __builtin_cpu_supports("fma");
 #endif
     default:
       return 0;
@@ -326,6 +441,7 @@ static int es__simd_supported(es__simd p) {
 }
 
 static es__simd es__rng_best(void) {
+  if (es__simd_supported(ES__SIMD_AVX512)) return ES__SIMD_AVX512;
   if (es__simd_supported(ES__SIMD_AVX2)) return ES__SIMD_AVX2;
   if (es__simd_supported(ES__SIMD_SCALAR_FMA)) return ES__SIMD_SCALAR_FMA;
   return ES__SIMD_SCALAR;
@@ -346,6 +462,9 @@ es__simd es__rng_simd(void) {
 static void es__groups(const es_rng *r, uint64_t g0, size_t ng, double *z) {
   switch (es__rng_simd()) {
 #if ES__X86
+    case ES__SIMD_AVX512:
+      es__groups_avx512(r, g0, ng, z);
+      return;
     case ES__SIMD_AVX2:
       es__groups_avx2(r, g0, ng, z);
       return;

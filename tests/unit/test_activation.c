@@ -12,7 +12,7 @@
 
 #include "es_test.h"
 
-static const char *const path_name[4] = {"auto", "scalar", "scalar+fma", "avx2"};
+static const char *const path_name[5] = {"auto", "scalar", "scalar+fma", "avx2", "avx512"};
 
 /* Error of f against the exact value ref, in ulps of ref rounded to double (the subnormal
  * spacing below DBL_MIN). */
@@ -100,7 +100,7 @@ int main(void) {
     if (ns < ns_libm) ns_libm = ns;
   }
   fprintf(stderr, "  libm tanh: %.2f ns per value\n", ns_libm);
-  for (int p = ES__SIMD_SCALAR; p <= ES__SIMD_AVX2; p++) {
+  for (int p = ES__SIMD_SCALAR; p <= ES__SIMD_AVX512; p++) {
     if (es__activation_set_simd((es__simd)p) != 0) {
       fprintf(stderr, "  tanh %s: not available here, skipped\n", path_name[p]);
       continue;

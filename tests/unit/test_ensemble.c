@@ -191,7 +191,7 @@ static void fused_vs_plain(void) {
         es_status st = es_ensemble_network(e, 3, a);
         ASSERT_EQ_INT(st, ES_OK);
         /* Every path, forced: the same bits. */
-        for (int path = ES__SIMD_SCALAR; path <= ES__SIMD_AVX2; path++) {
+        for (int path = ES__SIMD_SCALAR; path <= ES__SIMD_AVX512; path++) {
           if (es__rng_set_simd((es__simd)path) != 0) continue;
           ASSERT_EQ_INT(es__activation_set_simd((es__simd)path), 0);
           ASSERT_EQ_INT(es_ensemble_network(e, 3, c), st);

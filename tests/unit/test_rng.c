@@ -13,7 +13,7 @@
 #include "edgesweep/util.h"
 #include "es_test.h"
 
-static const char *const path_name[4] = {"auto", "scalar", "scalar+fma", "avx2"};
+static const char *const path_name[5] = {"auto", "scalar", "scalar+fma", "avx2", "avx512"};
 
 /* Variate INDEX of stream (key, network, layer, purpose) from rng.h's definition, in long
  * double, with rho returned too. */
@@ -75,7 +75,7 @@ int main(void) {
 
   /* The stream as rng.h defines it, on every path: first groups, a block index past 2^32
    * (the counter's second word), network and layer past 2^32 (hashed into the key). */
-  for (int p = ES__SIMD_SCALAR; p <= ES__SIMD_AVX2; p++) {
+  for (int p = ES__SIMD_SCALAR; p <= ES__SIMD_AVX512; p++) {
     if (es__rng_set_simd((es__simd)p) != 0) {
       fprintf(stderr, "  rng: path %s not available here: skipped\n", path_name[p]);
       continue;
@@ -99,7 +99,7 @@ int main(void) {
     double t0 = es_wtime();
     es_rng_normals(&r, ref, n);
     double ns_scalar = (es_wtime() - t0) * 1e9 / (double)n;
-    for (int p = ES__SIMD_SCALAR_FMA; p <= ES__SIMD_AVX2; p++) {
+    for (int p = ES__SIMD_SCALAR_FMA; p <= ES__SIMD_AVX512; p++) {
       if (es__rng_set_simd((es__simd)p) != 0) continue;
       memset(z, 0, n * sizeof *z);
       es_rng_init(&r, k, 11, 2, ES_RNG_WEIGHTS);
