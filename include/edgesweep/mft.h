@@ -43,6 +43,15 @@ double es_mft_e_dphi2(const es_activation *act, double q);
 double es_mft_e_phiphi(const es_activation *act, double qa, double qb, double qab);
 double es_mft_e_dphidphi(const es_activation *act, double qa, double qb, double qab);
 
+/* The same expectations by quadrature only, never a closed form, for cross-checks: the fast
+ * trapezoid rule the maps use for smooth activations (NaN for activations without one, e.g.
+ * relu) or the reference composite Gauss-Legendre rule (physics.md §3.4). g = phi, or phi'
+ * when deriv; e1 is E_q[g^2], e2 is E[g(u_a) g(u_b)]. */
+typedef enum { ES_MFT_RULE_FAST = 0, ES_MFT_RULE_REFERENCE = 1 } es_mft_rule;
+double es_mft_e1_quad(const es_activation *act, int deriv, double q, es_mft_rule rule);
+double es_mft_e2_quad(const es_activation *act, int deriv, double qa, double qb, double qab,
+                      es_mft_rule rule);
+
 /* E[f(sqrt(q) z)], z ~ N(0, 1), by the module's quadrature (1e-14 for smooth f at q <~ 50). */
 double es_mft_expect(double (*f)(double x, void *ctx), void *ctx, double q);
 
@@ -60,5 +69,15 @@ es_status es_mft_critical(const es_mft_params *p, double *sigma_w2_crit, char re
 /* MFT trajectory from the job's q0, c0: q[t-1], c[t-1] for t = 1..T (layer 1 is the first
  * pre-activation), and logr[t-1] = ln(r^t / r^0) of the tangent. Arrays of length T. */
 es_status es_mft_trajectory(const es_mft_params *p, int T, double *q, double *c, double *logr);
+
+/* The general model's MFT (physics.md §3.1, two-time DMFT): q[t-1] = C_aa(t, t),
+ * c[t-1] = C_ab(t, t) / C_aa(t, t) for the two inputs of the job (both |x|^2/N0 = q0, cosine
+ * c0; noise g independent per input), and logr[t-1] = ln(r^t / r^0) of the tangent, t = 1..T.
+ * shared = 1: one W and b reused at every step (architecture = recurrent); shared = 0:
+ * independent layers (feedforward; then this equals es_mft_trajectory). With leak 1 and
+ * noise 0 both give the same equal-time values. Costs O(T^2) 2-D expectations when shared
+ * and 72 T^2 bytes. Entries past a blow-up (q > 1e300) are NaN. ES_ERR_INPUT, ES_ERR_NOMEM. */
+es_status es_mft_dmft(const es_mft_params *p, int shared, int T, double *q, double *c,
+                      double *logr);
 
 #endif

@@ -6,9 +6,12 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---------- quadrature ---------- */
+
+static int es__e1_fast(const es_activation *act, double q, double out[3]);
 
 /* Gauss-Legendre nodes and weights on [-1, 1] for 16 and 8 points, by Newton on P_n. */
 typedef struct {
@@ -107,8 +110,10 @@ double es_mft_e_phi2(const es_activation *act, double q) {
     case ES_ACT_LINEAR: return q;
     case ES_ACT_RELU: return 0.5 * q;
     case ES_ACT_ERF: return 2.0 / ES_PI * asin(2 * q / (1 + 2 * q));
-    case ES_ACT_SIN: return 0.5 * (1 - exp(-2 * q));
+    case ES_ACT_SIN: return -0.5 * expm1(-2 * q); /* no cancellation at small q */
     default: {
+      double e[3];
+      if (es__e1_fast(act, q, e)) return e[0];
       es__sq_ctx c = {act, 0};
       return es_mft_expect(es__sq, &c, q);
     }
@@ -123,13 +128,16 @@ double es_mft_e_dphi2(const es_activation *act, double q) {
     case ES_ACT_ERF: return 4.0 / ES_PI / sqrt(1 + 4 * q);
     case ES_ACT_SIN: return 0.5 * (1 + exp(-2 * q));
     default: {
+      double e[3];
+      if (es__e1_fast(act, q, e)) return e[1];
       es__sq_ctx c = {act, 1};
       return es_mft_expect(es__sq, &c, q);
     }
   }
 }
 
-/* E[g(u_a) g(u_b)] by a tensor rule in whitened coordinates (g = phi or phi'). */
+/* E[g(u_a) g(u_b)] by a tensor rule in whitened coordinates (g = phi or phi'): the reference
+ * 2-D quadrature, kept for activations without a fast rule and as the tests' yardstick. */
 static double es__e2(double (*g)(double), double qa, double qb, double qab) {
   static es__rule r;
   static double rq = -1;
@@ -156,56 +164,342 @@ static double es__e2(double (*g)(double), double qa, double qb, double qab) {
   return tot;
 }
 
-/* Mehler's formula for equal variances: E[g(u_a) g(u_b)] = sum_n c^n a_n^2 with
- * a_n = E[g(sqrt(q) z) He_n(z)]/sqrt(n!). The tail after n = K is below c^(K+1) E[g^2], so
- * for |c| <= 0.85 and K = 200 the series is exact to ~1e-14 at the cost of one 1-D rule per
- * (g, q): the c* root and chaotic trajectories then need no 2-D quadrature. */
-enum { ES__MK = 200 };
-typedef struct {
-  double (*g)(double);
-  double q;
-  double a2[ES__MK + 1];
-} es__mehler;
+/* ---------- fast rules: the trapezoid rule on z in [-L, L] ----------
+ * For an integrand f(z) N(z) analytic in the strip |Im z| < d the trapezoid rule with step h
+ * errs by ~exp(-2 pi d' / h + d'^2 / 2) for any d' < d (the second term is the growth of the
+ * Gaussian off the real axis), i.e. geometrically in 1/h, where composite Gauss-Legendre
+ * converges only algebraically in its panel count: ~100 nodes at q = 1 do what 640 did. The
+ * step depends on where phi(sigma z) stops being analytic or grows: tanh has poles at
+ * Im x = pi/2, silu (sigmoid) at pi; gelu and erf are entire and grow like exp(rho (Im x)^2);
+ * sin like exp(|Im x|). Steps are chosen for ~1e-16 (exponent 44 plus slack for the pole's
+ * residue) and checked against the reference rule and the closed forms in test_mft.c. */
+#define ES__TL 9.0 /* N(9) ~ 1e-18: the truncation is below double rounding */
+enum { ES__TMAX = 1 << 15 }; /* nodes of one rule or lattice: static scratch (serial module) */
 
-static const es__mehler *es__mehler_get(double (*g)(double), double q) {
-  static es__mehler cache[2];
-  static int next = 0;
-  for (int i = 0; i < 2; i++)
-    if (cache[i].g == g && cache[i].q == q) return &cache[i];
-  es__mehler *m = &cache[next];
-  next ^= 1;
-  static es__rule r;
-  static double rq = -1;
-  if (rq != q) {
-    es__make_rule(&r, q, 1);
-    rq = q;
+/* The largest step (in z) for phi(sigma z) of this activation; 0 when there is no fast rule
+ * (kinks, unknown activations: the reference quadrature is used). */
+static double es__step(es_act_id id, double sigma) {
+  const double hg = 0.669; /* Gaussian alone: 2 pi^2 / h^2 >= 44 */
+  double tau = 0, rho = -1, h = hg;
+  switch (id) {
+    case ES_ACT_TANH: tau = ES_PI / 2; break;
+    case ES_ACT_SILU: tau = ES_PI; break;
+    case ES_ACT_GELU: rho = 0.5; break;
+    case ES_ACT_ERF: rho = 1.0; break;
+    case ES_ACT_LINEAR: rho = 0; break;
+    case ES_ACT_SIN: return fmin(hg, 2 * ES_PI / (2 * sigma + 9.4));
+    default: return 0;
   }
-  double a[ES__MK + 1] = {0}, sq = sqrt(q);
-  for (int i = 0; i < r.n; i++) {
-    double z = r.z[i], wg = r.w[i] * g(sq * z), h0 = 1, h1 = z;
-    a[0] += wg * h0;
-    a[1] += wg * h1;
-    for (int n = 1; n < ES__MK; n++) { /* normalised: h_n = He_n/sqrt(n!) */
-      double h2 = (z * h1 - sqrt((double)n) * h0) / sqrt((double)(n + 1));
-      a[n + 1] += wg * h2;
-      h0 = h1;
-      h1 = h2;
-    }
+  if (sigma <= 0) return hg;
+  if (tau > 0) {
+    double d = 0.9 * tau / sigma; /* stay clear of the pole */
+    if (d < 2 * ES_PI / hg) h = 2 * ES_PI * d / (50 + 0.5 * d * d);
+  } else {
+    h = ES_PI / sqrt(44 * (0.5 + 2 * rho * sigma * sigma));
   }
-  m->g = g;
-  m->q = q;
-  for (int n = 0; n <= ES__MK; n++) m->a2[n] = a[n] * a[n];
-  return m;
+  return fmin(h, hg);
 }
 
-static double es__mehler_sum(double (*g)(double), double q, double c) {
-  const es__mehler *m = es__mehler_get(g, q);
-  double s = 0, cn = 1;
-  for (int n = 0; n <= ES__MK; n++) {
-    s += cn * m->a2[n];
-    cn *= c;
+/* Trapezoid weights h N(k h), k = 0..K, by the recurrence N((k+1)h) = N(kh) e^{-h^2(2k+1)/2}
+ * (two exp calls instead of K; relative drift ~K eps). */
+static void es__tweights(double h, int K, double *w) {
+  double g = h / sqrt(2 * ES_PI), r = exp(-0.5 * h * h), s = r * r;
+  for (int k = 0; k <= K; k++) {
+    w[k] = g;
+    g *= r;
+    r *= s;
   }
-  return s;
+}
+
+/* Nodes of a trapezoid rule: half-width K = ceil(L / h), capped so arrays stay bounded (at
+ * huge q the rule then loses accuracy gracefully, as the reference's cap does). */
+static int es__tnodes(double *h, int cap) {
+  double k = ceil(ES__TL / *h);
+  if (k > cap) {
+    k = cap;
+    *h = ES__TL / cap;
+  }
+  return (int)k;
+}
+
+/* g(x) (g = phi, or phi' when deriv) at n points. */
+static void es__gvals(const es_activation *act, int deriv, int n, const double *x, double *f,
+                      double *scratch) {
+  if (deriv)
+    act->eval((size_t)n, x, scratch, f);
+  else
+    act->eval((size_t)n, x, f, NULL);
+}
+
+/* Scratch that grows to the largest lattice met (bounded by ES__LMAX points); NULL when the
+ * memory is not there, and the caller takes the direct rule instead. */
+enum { ES__LMAX = 1 << 19 };
+static double *es__grow(double **buf, size_t *cap, size_t n) {
+  if (n > *cap) {
+    double *p = realloc(*buf, n * sizeof **buf);
+    if (!p) return NULL;
+    *buf = p;
+    *cap = n;
+  }
+  return *buf;
+}
+
+/* g at x_j = del j, j = -J..J (f[j + J]); an odd phi is evaluated on j >= 0 only (phi odd,
+ * phi' even), which halves the cost for tanh. Returns 0 when out of memory. */
+static int es__gsym(const es_activation *act, int deriv, int J, double del, double *f) {
+  static double *xs, *scr;
+  static size_t cx, cs;
+  size_t n = 2 * (size_t)J + 1;
+  if (!es__grow(&xs, &cx, n) || !es__grow(&scr, &cs, n)) return 0;
+  if (!act->odd) {
+    for (int j = -J; j <= J; j++) xs[j + J] = del * j;
+    es__gvals(act, deriv, 2 * J + 1, xs, f, scr);
+    return 1;
+  }
+  for (int j = 0; j <= J; j++) xs[j] = del * j;
+  es__gvals(act, deriv, J + 1, xs, f + J, scr);
+  for (int j = 1; j <= J; j++) f[J - j] = deriv ? f[J + j] : -f[J + j];
+  return 1;
+}
+
+/* Gauss-Hermite rules for E[f(z)], z ~ N(0,1), n = 1..ES__GHMAX (Newton on the orthonormal
+ * Hermite recurrence, Numerical Recipes' gauher, mapped to the probabilists' weight). */
+enum { ES__GHMAX = 16 };
+static double es__ghx[ES__GHMAX + 1][ES__GHMAX], es__ghw[ES__GHMAX + 1][ES__GHMAX];
+static int es__gh_ready = 0;
+
+static void es__gh_init(void) {
+  const double pim4 = 0.7511255444649425; /* pi^(-1/4) */
+  for (int n = 1; n <= ES__GHMAX; n++) {
+    int m = (n + 1) / 2;
+    double z = 0, pp = 0;
+    for (int i = 0; i < m; i++) {
+      if (i == 0)
+        z = sqrt(2.0 * n + 1) - 1.85575 * pow(2.0 * n + 1, -0.16667);
+      else if (i == 1)
+        z -= 1.14 * pow((double)n, 0.426) / z;
+      else if (i == 2)
+        z = 1.86 * z - 0.86 * es__ghx[n][0] / sqrt(2.0);
+      else if (i == 3)
+        z = 1.91 * z - 0.91 * es__ghx[n][1] / sqrt(2.0);
+      else
+        z = 2.0 * z - es__ghx[n][i - 2] / sqrt(2.0);
+      for (int it = 0; it < 100; it++) {
+        double p1 = pim4, p2 = 0;
+        for (int j = 1; j <= n; j++) {
+          double p3 = p2;
+          p2 = p1;
+          p1 = z * sqrt(2.0 / j) * p2 - sqrt((j - 1.0) / j) * p3;
+        }
+        pp = sqrt(2.0 * n) * p2;
+        double dz = p1 / pp;
+        z -= dz;
+        if (fabs(dz) < 1e-15 * fmax(1, fabs(z))) break;
+      }
+      /* physicists' node z, weight 2/pp^2 for e^{-z^2}: z -> sqrt(2) z, w -> w / sqrt(pi) */
+      es__ghx[n][i] = sqrt(2.0) * z;
+      es__ghx[n][n - 1 - i] = -sqrt(2.0) * z;
+      es__ghw[n][i] = es__ghw[n][n - 1 - i] = 2.0 / (pp * pp) / sqrt(ES_PI);
+    }
+    if (n % 2) es__ghx[n][m - 1] = 0;
+  }
+  es__gh_ready = 1;
+}
+
+/* Gauss-Hermite points enough for E_z[g(m + s z)] at a small scale s: the error of n points is
+ * ~ n! (s / tau)^(2n) with tau the radius where phi's Taylor series stops converging (tanh
+ * pi/2, silu pi; 1 for the entire ones, conservative). 0 when more than ES__GHMAX are needed. */
+static int es__gh_points(es_act_id id, double s) {
+  double tau = id == ES_ACT_TANH ? ES_PI / 2 : (id == ES_ACT_SILU ? ES_PI : 1.0);
+  double r = (s / tau) * (s / tau), e = 1;
+  for (int n = 1; n <= ES__GHMAX; n++) {
+    e *= n * r;
+    if (e < 1e-17) return n;
+  }
+  return 0;
+}
+
+/* gelu and silu at large q: relu plus a remainder phi - relu that vanishes (below 1e-18)
+ * for |x| > X0 (gelu 10, silu 45) and is smooth on each side of 0, so
+ * E[phi^2] = q/2 + int (phi^2 - relu^2) N(x/sqrt q)/sqrt q dx over [-X0, X0] by 16-point
+ * Gauss-Legendre panels split at 0: a cost independent of q, where the
+ * trapezoid rule needs ~40 sqrt(q) nodes to resolve the kink-like bend at scale 1/sqrt(q). */
+static double es__x0(es_act_id id) {
+  return id == ES_ACT_GELU ? 10.0 : (id == ES_ACT_SILU ? 45.0 : 0.0);
+}
+
+static void es__e1_split(const es_activation *act, double q, double out[3]) {
+  const es__gl *g = es__gl_get(&es__gl16);
+  const double x0 = es__x0(act->id), sq = sqrt(q), c0 = 1.0 / sqrt(2 * ES_PI * q);
+  /* per side; width 2.5 (gelu, entire) or 3 (silu, poles at +-i pi): 16 points reach 1e-17 */
+  const int panels = act->id == ES_ACT_GELU ? 4 : 15;
+  double a = 0.5 * q, b = 0.5, s = q; /* the relu parts: E[relu^2 (z^2 - 1)] = q */
+  double xs[16], f[16], df[16];
+  for (int side = -1; side <= 1; side += 2)
+    for (int p = 0; p < panels; p++) {
+      double lo = x0 * p / panels, hw = 0.5 * x0 / panels;
+      for (int i = 0; i < 16; i++) xs[i] = side * (lo + hw * (1 + g->x[i]));
+      act->eval(16, xs, f, df);
+      for (int i = 0; i < 16; i++) {
+        double x = xs[i], z = x / sq, w = hw * g->w[i] * c0 * exp(-0.5 * z * z);
+        double r = x > 0 ? x : 0, dr = x > 0 ? 1 : 0, d2 = f[i] * f[i] - r * r;
+        a += w * d2;
+        b += w * (df[i] * df[i] - dr * dr);
+        s += w * d2 * (z * z - 1);
+      }
+    }
+  out[0] = a;
+  out[1] = b;
+  out[2] = s;
+}
+
+/* E[phi^2], E[phi'^2] and the Stein form E[phi^2 (z^2 - 1)] at variance q in one pass over
+ * one rule. Returns 0 when the activation has no fast rule. */
+static int es__e1_fast(const es_activation *act, double q, double out[3]) {
+  double sq = sqrt(q), h = es__step(act->id, sq);
+  if (h <= 0) return 0;
+  if (es__x0(act->id) > 0 && sq > 0.3 * es__x0(act->id)) { /* where the split is cheaper */
+    es__e1_split(act, q, out);
+    return 1;
+  }
+  int K = es__tnodes(&h, ES__TMAX / 2 - 1);
+  static double w[ES__TMAX / 2], f[ES__TMAX], df[ES__TMAX];
+  es__tweights(h, K, w);
+  if (!es__gsym(act, 0, K, sq * h, f) || !es__gsym(act, 1, K, sq * h, df)) return 0;
+  double a = 0, b = 0, s = 0;
+  for (int k = -K; k <= K; k++) {
+    double wk = w[k < 0 ? -k : k], z = h * k, f2 = f[k + K] * f[k + K];
+    a += wk * f2;
+    b += wk * df[k + K] * df[k + K];
+    s += wk * f2 * (z * z - 1);
+  }
+  out[0] = a;
+  out[1] = b;
+  out[2] = s;
+  return 1;
+}
+
+/* psi(m_i) = E_z[g(m_i + sz z)] at m_i = sw i hw, i = -I..I (psi[i + I]). When the outer
+ * spacing sw hw is a whole multiple p of the inner spacing sz hz, every point lies on one
+ * lattice x_j = j sw hw / p, so g is evaluated once per lattice point rather than once per
+ * (i, k) pair; the lattice is used when it is the smaller set. */
+static void es__psi(const es_activation *act, int deriv, double sw, double hw, int I, double sz,
+                    double *psi) {
+  static double xs[ES__TMAX], fs[ES__TMAX], scr[ES__TMAX], wzs[ES__TMAX / 2], *wzl;
+  static size_t cwz;
+  double *wz = wzs;
+  if (sz <= 0) { /* c = +-1: no inner integral */
+    for (int i = -I; i <= I; i++) xs[i + I] = sw * hw * i;
+    es__gvals(act, deriv, 2 * I + 1, xs, psi, scr);
+    return;
+  }
+  double hz = es__step(act->id, sz);
+  int K = es__tnodes(&hz, ES__TMAX / 4), ngh = es__gh_points(act->id, sz);
+  double dx = sw * hw;
+  long direct = (2L * I + 1) * (ngh ? ngh : 2L * K + 1);
+  if (I > 0) {
+    int p = (int)ceil(dx / (sz * hz) - 1e-12);
+    if (p < 1) p = 1;
+    long nlat = 2L * (p * (long)I + (long)ceil(ES__TL * sz * p / dx)) + 1;
+    static double *lat;
+    static size_t clat;
+    double del = dx / p; /* lattice spacing in x */
+    int J = p * I + (int)ceil(ES__TL * sz / del), Kl = (int)ceil(ES__TL * sz / del);
+    if ((act->odd ? nlat / 2 + 1 : nlat) < direct && nlat <= ES__LMAX &&
+        es__grow(&lat, &clat, (size_t)nlat) && es__grow(&wzl, &cwz, (size_t)Kl + 1) &&
+        es__gsym(act, deriv, J, del, lat)) {
+      hz = del / sz;
+      K = Kl;
+      wz = wzl;
+      const double *fs = lat;
+      es__tweights(hz, K, wz);
+      for (int i = -I; i <= I; i++) {
+        const double *fi = fs + J + p * i;
+        double s = wz[0] * fi[0];
+        for (int k = 1; k <= K; k++) s += wz[k] * (fi[k] + fi[-k]);
+        psi[i + I] = s;
+      }
+      return;
+    }
+  }
+  if (ngh) { /* small inner scale (c near +-1): a few Gauss-Hermite points per outer node */
+    if (!es__gh_ready) es__gh_init();
+    const double *gx = es__ghx[ngh], *gw = es__ghw[ngh];
+    for (int i0 = -I; i0 <= I; i0 += 128) { /* in blocks that fit the buffers */
+      int i1 = i0 + 127 < I ? i0 + 127 : I, n = 0;
+      for (int i = i0; i <= i1; i++)
+        for (int k = 0; k < ngh; k++) xs[n++] = dx * i + sz * gx[k];
+      es__gvals(act, deriv, n, xs, fs, scr);
+      for (int i = i0; i <= i1; i++) {
+        double s = 0;
+        for (int k = 0; k < ngh; k++) s += gw[k] * fs[(i - i0) * ngh + k];
+        psi[i + I] = s;
+      }
+    }
+    return;
+  }
+  es__tweights(hz, K, wz);
+  for (int i = -I; i <= I; i++) { /* direct: one inner rule per outer node */
+    double m = dx * i;
+    for (int k = -K; k <= K; k++) xs[k + K] = m + sz * hz * k;
+    es__gvals(act, deriv, 2 * K + 1, xs, fs, scr);
+    double s = wz[0] * fs[K];
+    for (int k = 1; k <= K; k++) s += wz[k] * (fs[K + k] + fs[K - k]);
+    psi[i + I] = s;
+  }
+}
+
+/* E[g(u_a) g(u_b)] in the symmetric split u_a = sqrt(|c| qa) w + sqrt((1-|c|) qa) z_a,
+ * u_b = sign(c) sqrt(|c| qb) w + sqrt((1-|c|) qb) z_b with w, z_a, z_b independent:
+ * E = E_w[psi_a(w) psi_b(sign(c) w)], a 1-D sum over inner integrals that each need only the
+ * small scale sqrt((1-|c|) q). Returns 0 when the activation has no fast rule. */
+static int es__e2_fast(const es_activation *act, int deriv, double qa, double qb, double qab,
+                       double *out) {
+  if (es__step(act->id, 1) <= 0) return 0;
+  double c = qab / sqrt(qa * qb);
+  if (c > 1) c = 1;
+  if (c < -1) c = -1;
+  double ac = fabs(c), wa = sqrt(ac * qa), wb = sqrt(ac * qb);
+  double za = sqrt((1 - ac) * qa), zb = sqrt((1 - ac) * qb);
+  double hw = es__step(act->id, wa > wb ? wa : wb);
+  /* psi is phi smoothed by a Gaussian of width za: entire, growing like exp(Im(m)^2 / 2za^2)
+   * whatever the poles of phi, so psi(wa w) allows the step of that growth when it is larger
+   * (q-independent for fixed c: what keeps large q affordable). */
+  if (za > 0) hw = fmax(hw, fmin(0.669, ES_PI / sqrt(44 * (0.5 + ac / (1 - ac)))));
+  int I = ac > 0 ? es__tnodes(&hw, ES__TMAX / 4) : 0;
+  static double W[ES__TMAX / 4 + 1], pa[ES__TMAX / 2 + 1], pb[ES__TMAX / 2 + 1];
+  if (I > 0)
+    es__tweights(hw, I, W);
+  else
+    W[0] = 1;
+  es__psi(act, deriv, wa, hw, I, za, pa);
+  const double *pbp = pa;
+  if (qa != qb) {
+    es__psi(act, deriv, wb, hw, I, zb, pb);
+    pbp = pb;
+  }
+  double s = 0;
+  for (int i = -I; i <= I; i++) s += W[i < 0 ? -i : i] * pa[i + I] * pbp[(c < 0 ? -i : i) + I];
+  *out = s;
+  return 1;
+}
+
+double es_mft_e1_quad(const es_activation *act, int deriv, double q, es_mft_rule rule) {
+  if (rule == ES_MFT_RULE_FAST) {
+    double e[3];
+    return es__e1_fast(act, q, e) ? e[deriv ? 1 : 0] : NAN;
+  }
+  es__sq_ctx c = {act, deriv ? 1 : 0};
+  return es_mft_expect(es__sq, &c, q);
+}
+
+double es_mft_e2_quad(const es_activation *act, int deriv, double qa, double qb, double qab,
+                      es_mft_rule rule) {
+  if (rule == ES_MFT_RULE_FAST) {
+    double e;
+    return es__e2_fast(act, deriv, qa, qb, qab, &e) ? e : NAN;
+  }
+  return es__e2(deriv ? act->dphi : act->phi, qa, qb, qab);
 }
 
 static double es__clampc(double qa, double qb, double qab) {
@@ -225,7 +519,10 @@ double es_mft_e_phiphi(const es_activation *act, double qa, double qb, double qa
     case ES_ACT_ERF:
       return 2.0 / ES_PI * asin(2 * qab / sqrt((1 + 2 * qa) * (1 + 2 * qb)));
     case ES_ACT_SIN: return exp(-0.5 * (qa + qb)) * sinh(qab);
-    default: return es__e2(act->phi, qa, qb, qab);
+    default: {
+      double e;
+      return es__e2_fast(act, 0, qa, qb, qab, &e) ? e : es__e2(act->phi, qa, qb, qab);
+    }
   }
 }
 
@@ -240,7 +537,10 @@ double es_mft_e_dphidphi(const es_activation *act, double qa, double qb, double 
       return 4.0 / ES_PI / sqrt(d > 0 ? d : 0);
     }
     case ES_ACT_SIN: return exp(-0.5 * (qa + qb)) * cosh(qab);
-    default: return es__e2(act->dphi, qa, qb, qab);
+    default: {
+      double e;
+      return es__e2_fast(act, 1, qa, qb, qab, &e) ? e : es__e2(act->dphi, qa, qb, qab);
+    }
   }
 }
 
@@ -266,12 +566,7 @@ double es_mft_chi1(const es_mft_params *p, double q) {
   return es__keep2(p) + p->sigma_w2 * es_mft_e_dphi2(p->act, q);
 }
 
-/* E[g(u_a) g(u_b)] at equal variances q, where q stays fixed over many calls (the c* root,
- * chi_c): Mehler's series when it converges fast, the general rule otherwise. */
 static double es__e2_fixed(const es_activation *act, int deriv, double q, double c) {
-  if (act->smooth && act->id != ES_ACT_ERF && act->id != ES_ACT_SIN && act->id != ES_ACT_LINEAR &&
-      q > 0 && fabs(c) <= 0.85)
-    return es__mehler_sum(deriv ? act->dphi : act->phi, q, c);
   return deriv ? es_mft_e_dphidphi(act, q, q, c * q) : es_mft_e_phiphi(act, q, q, c * q);
 }
 
@@ -301,8 +596,13 @@ static double es__chiq(const es_mft_params *p, double q) {
   else if (p->act->id == ES_ACT_RELU)
     d = 0.5;
   else {
-    es__stein_ctx c = {p->act, q};
-    d = es_mft_expect(es__stein, &c, q) / (2 * q);
+    double e[3];
+    if (es__e1_fast(p->act, q, e)) {
+      d = e[2] / (2 * q);
+    } else {
+      es__stein_ctx c = {p->act, q};
+      d = es_mft_expect(es__stein, &c, q) / (2 * q);
+    }
   }
   return es__keep2(p) + p->sigma_w2 * d;
 }
@@ -566,5 +866,69 @@ es_status es_mft_trajectory(const es_mft_params *p, int T, double *q, double *c,
     qa = es_mft_qmap(p, qa);
     qab = nab;
   }
+  return ES_OK;
+}
+
+/* ---------- general model: two-time DMFT (physics.md §3.1) ---------- */
+
+/* One T x T matrix family per quantity X in {aa, ab, u}: C (covariance of h), Q (of the
+ * increments Y), P(t, s) = Cov(h(t), Y(s)). Both inputs have the same q0, so C_bb = C_aa and,
+ * by the a <-> b symmetry, C_ab(t, s) = C_ab(s, t) and P_ba(s, t) = P_ab(s, t). */
+es_status es_mft_dmft(const es_mft_params *p, int shared, int T, double *q, double *c,
+                      double *logr) {
+  ES_CHECK(p->act && p->sigma_w2 > 0 && p->sigma_b2 >= 0 && p->noise >= 0 && p->q0 > 0 &&
+               p->leak >= 0 && p->leak <= 1 && T >= 1,
+           ES_ERR_INPUT, "mft dmft: bad parameters");
+  const size_t n = (size_t)T + 1, n2 = n * n; /* 1-based t, s */
+  double *m = calloc(9 * n2, sizeof *m);
+  ES_CHECK(m != NULL, ES_ERR_NOMEM, "mft dmft: out of memory for %d layers", T);
+  double *C[3] = {m, m + n2, m + 2 * n2}, *Q[3] = {m + 3 * n2, m + 4 * n2, m + 5 * n2};
+  double *P[3] = {m + 6 * n2, m + 7 * n2, m + 8 * n2};
+#define ES__AT(M, t, s) (M)[(size_t)(t) * n + (size_t)(s)]
+  const double k1 = 1 - p->leak, sw2 = p->sigma_w2, sb2 = p->sigma_b2, g = p->noise;
+  const es_activation *act = p->act;
+  ES__AT(C[0], 1, 1) = sw2 * p->q0 + sb2;
+  ES__AT(C[1], 1, 1) = sw2 * p->q0 * p->c0 + sb2;
+  ES__AT(C[2], 1, 1) = sw2; /* r0 = 1: logr is ln(r^t / r^0) */
+  int t_end = T;
+  for (int t = 1; t <= T; t++) {
+    double qa = ES__AT(C[0], t, t);
+    q[t - 1] = qa;
+    c[t - 1] = ES__AT(C[1], t, t) / qa;
+    logr[t - 1] = log(ES__AT(C[2], t, t));
+    if (!isfinite(qa) || qa > 1e300 || !(ES__AT(C[2], t, t) > 0)) {
+      t_end = t;
+      break;
+    }
+    if (t == T) break;
+    /* Column t of Q (and by symmetry row t): the new 2-D expectations of this step. */
+    for (int k = shared ? 1 : t; k <= t; k++) {
+      double ck = ES__AT(C[0], k, k);
+      double eaa = es_mft_e_phiphi(act, ck, qa, ES__AT(C[0], k, t));
+      double eab = es_mft_e_phiphi(act, ck, qa, ES__AT(C[1], k, t));
+      double eu = es_mft_e_dphidphi(act, ck, qa, ES__AT(C[0], k, t));
+      double v[3] = {sw2 * eaa + sb2 + (k == t ? g : 0), sw2 * eab + sb2,
+                     sw2 * eu * ES__AT(C[2], k, t)};
+      for (int x = 0; x < 3; x++) ES__AT(Q[x], k, t) = ES__AT(Q[x], t, k) = v[x];
+    }
+    for (int x = 0; x < 3; x++) {
+      /* P(s, t) for s <= t from the new column, P(t, s) for s < t from row t - 1:
+       * P(u + 1, s) = (1 - gamma) P(u, s) + Q(u, s), P(1, s) = 0. */
+      for (int s = 1; s < t; s++) {
+        ES__AT(P[x], s + 1, t) = k1 * ES__AT(P[x], s, t) + ES__AT(Q[x], s, t);
+        if (t > 1 && s < t) ES__AT(P[x], t, s) = k1 * ES__AT(P[x], t - 1, s) + ES__AT(Q[x], t - 1, s);
+      }
+      /* Row t + 1 of C; C(t + 1, 1) = (1 - gamma) C(t, 1) (h(1) is independent of every Y). */
+      ES__AT(C[x], t + 1, 1) = ES__AT(C[x], 1, t + 1) = k1 * ES__AT(C[x], t, 1);
+      for (int s = 1; s <= t; s++) {
+        double v = k1 * k1 * ES__AT(C[x], t, s) +
+                   k1 * (ES__AT(P[x], t, s) + ES__AT(P[x], s, t)) + ES__AT(Q[x], t, s);
+        ES__AT(C[x], t + 1, s + 1) = ES__AT(C[x], s + 1, t + 1) = v;
+      }
+    }
+  }
+#undef ES__AT
+  for (int u = t_end; u < T; u++) q[u] = c[u] = logr[u] = NAN;
+  free(m);
   return ES_OK;
 }

@@ -40,6 +40,16 @@ static const double crit_erf[] = {1.1142800634, 1.3758390073, 1.5521178553,
 static const double crit_sin[] = {1.3047732572, 1.5020701026, 1.6118115549,
                                   1.7311118609, 1.8812253608, 1.9611797514};
 
+typedef struct {
+  const es_activation *act;
+  int d;
+} es__sq_ctx;
+
+static double mean_g(double x, void *c) {
+  const es__sq_ctx *m = c;
+  return m->d ? m->act->dphi(x) : m->act->phi(x);
+}
+
 int main(void) {
   for (size_t i = 0; i < sizeof fp / sizeof fp[0]; i++) {
     es_mft_params p = P(fp[i].act, fp[i].sw2, fp[i].sb2);
@@ -108,8 +118,84 @@ int main(void) {
     }
   }
 
-  /* Mehler's series (the c* root and chi_c, where q stays fixed) and the 2-D rule agree:
-   * chaotic tanh points through both paths, c* of the table above already checks it too. */
+  /* The fast rules (trapezoid, lattice, Gauss-Hermite inner sums, gelu/silu relu split)
+   * against exact values: erf and sin through the fast rule against their closed forms. */
+  {
+    const double qq[] = {1e-4, 0.05, 0.5, 2, 8, 30, 50};
+    const double cc[] = {-0.999, -0.7, -0.1, 0, 0.05, 0.4, 0.9, 0.999, 0.999999, 1};
+    static const char *const ex[] = {"erf", "sin"};
+    double worst = 0;
+    for (int a = 0; a < 2; a++) {
+      const es_activation *act = es_activation_find(ex[a]);
+      for (int i = 0; i < 7; i++) {
+        ASSERT_REL(es_mft_e1_quad(act, 0, qq[i], ES_MFT_RULE_FAST), es_mft_e_phi2(act, qq[i]),
+                   1e-12);
+        ASSERT_REL(es_mft_e1_quad(act, 1, qq[i], ES_MFT_RULE_FAST), es_mft_e_dphi2(act, qq[i]),
+                   1e-12);
+        for (int k = 0; k < 10; k++)
+          for (int u = 0; u < 2; u++) {
+            double qa = qq[i], qb = u ? 0.6 * qa : qa, qab = cc[k] * sqrt(qa * qb);
+            double f0 = es_mft_e2_quad(act, 0, qa, qb, qab, ES_MFT_RULE_FAST);
+            double f1 = es_mft_e2_quad(act, 1, qa, qb, qab, ES_MFT_RULE_FAST);
+            double e0 = es_mft_e_phiphi(act, qa, qb, qab), e1 = es_mft_e_dphidphi(act, qa, qb, qab);
+            /* relative to the scale E[g^2] (the value itself may pass through 0) */
+            double s0 = es_mft_e_phi2(act, qa), s1 = es_mft_e_dphi2(act, qa);
+            ASSERT_NEAR(f0, e0, 1e-12 * s0);
+            ASSERT_NEAR(f1, e1, 1e-12 * s1);
+            worst = fmax(worst, fmax(fabs(f0 - e0) / s0, fabs(f1 - e1) / s1));
+          }
+      }
+    }
+    fprintf(stderr, "fast rule vs closed forms (erf, sin): worst %.2g of E[g^2]\n", worst);
+    /* tanh, gelu, silu against the reference rule where that is good to ~1e-12 (q <~ 2 in
+     * 2-D; 1e-15 in 1-D to q = 50 and, for the gelu/silu split, to q = 100). */
+    static const char *const sm[] = {"tanh", "gelu", "silu"};
+    const double q1[] = {1e-3, 0.3, 2, 9, 20, 50, 100};
+    worst = 0;
+    for (int a = 0; a < 3; a++) {
+      const es_activation *act = es_activation_find(sm[a]);
+      for (int i = 0; i < 7; i++)
+        for (int d = 0; d < 2; d++) {
+          double f = es_mft_e1_quad(act, d, q1[i], ES_MFT_RULE_FAST);
+          double r = es_mft_e1_quad(act, d, q1[i], ES_MFT_RULE_REFERENCE);
+          ASSERT_REL(f, r, 1e-12);
+          worst = fmax(worst, fabs(f - r) / r);
+        }
+      for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 10; k++)
+          for (int u = 0; u < 2; u++)
+            for (int d = 0; d < 2; d++) {
+              double qa = q1[i], qb = u ? 0.6 * qa : qa, qab = cc[k] * sqrt(qa * qb);
+              double f = es_mft_e2_quad(act, d, qa, qb, qab, ES_MFT_RULE_FAST);
+              double r = es_mft_e2_quad(act, d, qa, qb, qab, ES_MFT_RULE_REFERENCE);
+              double s = es_mft_e1_quad(act, d, qa, ES_MFT_RULE_FAST);
+              /* the reference 2-D rule itself errs by ~1e-9 at q = 2 (checked against a
+               * 3200-node-per-axis Gauss-Legendre rule, which the fast rule meets to 3e-14) */
+              ASSERT_NEAR(f, r, (qa > 1 ? 2e-9 : 1e-12) * s);
+              worst = fmax(worst, fabs(f - r) / s);
+            }
+    }
+    fprintf(stderr, "fast rule vs reference rule (tanh, gelu, silu): worst %.2g\n", worst);
+    /* Exact reductions at any q, against the 1e-15 1-D reference: c = 1 gives E[g^2],
+     * c = 0 gives E[g(u_a)] E[g(u_b)]. */
+    for (int a = 0; a < 3; a++) {
+      const es_activation *act = es_activation_find(sm[a]);
+      for (int i = 0; i < 7; i++)
+        for (int d = 0; d < 2; d++) {
+          double q = q1[i], r = es_mft_e1_quad(act, d, q, ES_MFT_RULE_REFERENCE);
+          ASSERT_REL(es_mft_e2_quad(act, d, q, q, q, ES_MFT_RULE_FAST), r, 1e-12);
+          es__sq_ctx m = {act, d};
+          double ma = es_mft_expect(mean_g, &m, q), mb = es_mft_expect(mean_g, &m, 0.6 * q);
+          ASSERT_NEAR(es_mft_e2_quad(act, d, q, 0.6 * q, 0, ES_MFT_RULE_FAST), ma * mb,
+                      1e-12 * r);
+        }
+    }
+    /* No fast rule for kinks: relu falls back (NaN from the fast entry points). */
+    ASSERT(isnan(es_mft_e1_quad(es_activation_find("relu"), 0, 1, ES_MFT_RULE_FAST)));
+  }
+
+  /* The c* root and chi_c (fast rule) and the public 2-D expectations agree at the fixed
+   * point; c* of the table above already checks the values. */
   p = P("tanh", 2.5, 0.05);
   es_mft_fixed_point(&p, &o);
   ASSERT_NEAR(o.chi_c, 2.5 * es_mft_e_dphidphi(p.act, o.q_star, o.q_star, o.c_star * o.q_star),
@@ -154,5 +240,53 @@ int main(void) {
   ASSERT_NEAR(lr[0], 0.565856070863, 1e-11);
   ASSERT_NEAR(lr[2], -0.052169261776, 1e-11);
   ASSERT_NEAR(lr[19], -0.214622932651, 1e-11);
+
+  /* General-model DMFT (physics.md §3.1). Independent weights reproduce the feedforward
+   * trajectory (with leak and noise too); at leak 1, noise 0 shared weights coincide with
+   * them; physics.md's example (tanh (1.8, 0.05), leak 0.5, noise 0.1, q0 = 1) at t = 8. */
+  {
+    enum { T = 12 };
+    double qs[T], cs[T], ls[T], qi[T], ci[T], li[T], qf[T], cf[T], lf[T];
+    static const char *const acts[] = {"tanh", "relu", "erf", "gelu"};
+    for (int a = 0; a < 4; a++) {
+      es_mft_params g = {es_activation_find(acts[a]), 1.8, 0.05, 1, 0, 1, 0.6};
+      ASSERT_EQ_INT(es_mft_dmft(&g, 1, T, qs, cs, ls), ES_OK);
+      ASSERT_EQ_INT(es_mft_dmft(&g, 0, T, qi, ci, li), ES_OK);
+      es_mft_trajectory(&g, T, qf, cf, lf);
+      for (int t = 0; t < T; t++) {
+        ASSERT_REL(qs[t], qf[t], 1e-12);
+        ASSERT_REL(qi[t], qf[t], 1e-12);
+        ASSERT_NEAR(cs[t], cf[t], 1e-12);
+        ASSERT_NEAR(ci[t], cf[t], 1e-12);
+        ASSERT_NEAR(ls[t], lf[t], 1e-12);
+        ASSERT_NEAR(li[t], lf[t], 1e-12);
+      }
+      g.leak = 0.5;
+      g.noise = 0.1;
+      es_mft_dmft(&g, 0, T, qi, ci, li);
+      es_mft_trajectory(&g, T, qf, cf, lf);
+      for (int t = 0; t < T; t++) {
+        ASSERT_REL(qi[t], qf[t], 1e-12);
+        ASSERT_NEAR(ci[t], cf[t], 1e-12);
+        ASSERT_NEAR(li[t], lf[t], 1e-12);
+      }
+    }
+    es_mft_params g = {es_activation_find("tanh"), 1.8, 0.05, 0.5, 0.1, 1, 0.6};
+    es_mft_dmft(&g, 1, T, qs, cs, ls);
+    es_mft_dmft(&g, 0, T, qi, ci, li);
+    fprintf(stderr, "DMFT tanh (1.8, 0.05) leak 0.5 noise 0.1: q^8 shared %.6f independent %.6f; "
+            "c^8 %.6f vs %.6f; logr^8 %.6f vs %.6f\n", qs[7], qi[7], cs[7], ci[7], ls[7], li[7]);
+    ASSERT_NEAR(qs[7], 3.6967, 5e-5);
+    ASSERT_NEAR(qi[7], 1.2456, 5e-5);
+    /* Linear phi, leak 0, no bias or noise, N -> inf: shared, h(3) = (1 + W)^2 h(1) has
+     * |h|^2 (1 + 4 sw2 + sw2^2) (|W h|^2 -> sw2 |h|^2, h.W h and h.W^2 h -> 0); independent,
+     * (1 + W2)(1 + W1) h(1) has |h|^2 (1 + sw2)^2. */
+    es_mft_params lin = {es_activation_find("linear"), 0.5, 0, 0, 0, 1, 0.6};
+    es_mft_dmft(&lin, 1, 3, qs, cs, ls);
+    ASSERT_REL(qs[1], 1.5 * 0.5, 1e-14);
+    ASSERT_REL(qs[2], (1 + 4 * 0.5 + 0.25) * 0.5, 1e-14);
+    es_mft_dmft(&lin, 0, 3, qi, ci, li);
+    ASSERT_REL(qi[2], 1.5 * 1.5 * 0.5, 1e-14);
+  }
   ES_TEST_END();
 }
