@@ -269,6 +269,18 @@ static es_status es__mft(es__sweep *s) {
         pt = (es_mft_point){ES_PHASE_NO_FIXED_POINT, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, ""};
         snprintf(pt.reason, sizeof pt.reason, "%s", es_error_msg());
       }
+      /* Shared weights: the equal-time kernel is the feedforward one only at leak 1, noise 0
+       * (physics.md §3.1); otherwise the fixed-point summary of the leaky feedforward map
+       * would describe another network, so it is NaN with the reason, and q, c, logjac
+       * below come from the two-time DMFT. The phase stays (that of the feedforward map). */
+      const int dmft = j->arch == ES_ARCH_RECURRENT && !(j->leak == 1 && j->noise == 0);
+      if (dmft) {
+        pt.q_star = pt.c_star = pt.chi1 = pt.chi_q = pt.chi_c = NAN;
+        pt.xi_q = pt.xi_c = pt.lyapunov = NAN;
+        snprintf(pt.reason, sizeof pt.reason,
+                 "recurrent with leak/noise: no fixed-point summary; phase: feedforward map; "
+                 "DMFT q c logjac");
+      }
       int64_t s2[2] = {iw, ib}, c2[2] = {1, 1};
       const struct {
         const char *name;
@@ -282,7 +294,10 @@ static es_status es__mft(es__sweep *s) {
       if (st == ES_OK) st = es_h5out_write_i8(s->out, "mft/phase", s2, c2, &ph);
       if (st == ES_OK && pt.reason[0]) st = es_h5out_write_str(s->out, "mft/reason", s2, pt.reason);
       if (st != ES_OK) break;
-      if (es_mft_trajectory(&mp, (int)tmax, q, q + tmax, q + 2 * tmax) != ES_OK)
+      es_status tr = dmft ? es_mft_dmft(&mp, 1, (int)tmax, q, q + tmax, q + 2 * tmax)
+                          : es_mft_trajectory(&mp, (int)tmax, q, q + tmax, q + 2 * tmax);
+      if (tr == ES_ERR_NOMEM) st = tr; /* the DMFT's T x T matrices */
+      if (tr != ES_OK)
         for (int64_t t = 0; t < 3 * tmax; t++) q[t] = NAN;
       for (int a = 0; a < 3; a++)
         for (int64_t k = 0; k < nd; k++) rec[a * nd + k] = q[a * tmax + (int64_t)j->depth.v[k] - 1];
