@@ -27,8 +27,8 @@ typedef struct es_activation {
   double (*phi)(double x);
   double (*dphi)(double x);
   /* phi and phi' of n values at once: f[i] = phi(x[i]), df[i] = phi'(x[i]); df may be NULL
-   * and f may be x. Vectorised for tanh (AVX2 when the CPU has it, the same bits as phi and
-   * dphi on every path), relu and linear; the others loop over libm. */
+   * and f may be x. Vectorised for tanh (AVX-512 or AVX2 when the CPU has it, the same bits
+   * as phi and dphi on every path), relu and linear; the others loop over libm. */
   void (*eval)(size_t n, const double *x, double *f, double *df);
   /* Nonzero when phi is smooth (C^inf); zero for kinks (relu), so quadrature knows. */
   int smooth;
@@ -45,7 +45,7 @@ typedef struct es_activation {
 
 #ifndef ES_SIMD_PATHS
 #define ES_SIMD_PATHS
-/* Code paths of the vectorised kernels; all give the same bits (see rng.h). */
+/* Code paths of the vectorised kernels; all give the same bits (rng.h says how AUTO picks). */
 typedef enum {
   ES__SIMD_AUTO = 0,
   ES__SIMD_SCALAR = 1,

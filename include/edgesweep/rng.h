@@ -65,8 +65,10 @@ void es_rng_philox4x32(const uint32_t key[2], const uint32_t ctr[4], uint32_t ou
 #ifndef ES_SIMD_PATHS
 #define ES_SIMD_PATHS
 /* Code paths of the vectorised kernels; all give the same bits. Internal (es__): tests and
- * benchmarks force one. AUTO picks AVX2 when the CPU has AVX2 and FMA, else SCALAR_FMA when it
- * has FMA, else SCALAR (portable C; fma() from libm, slow but exact). */
+ * benchmarks force one. AUTO picks, at run time, AVX512 when the CPU has AVX-512F, AVX2 and
+ * FMA; else AVX2 when it has AVX2 and FMA; else SCALAR_FMA when it has FMA; else SCALAR
+ * (portable C, fma() from libm: slow but exact). The environment variable
+ * EDGESWEEP_SIMD=scalar|fma|avx2|avx512 caps that choice (timing, debugging). */
 typedef enum {
   ES__SIMD_AUTO = 0,
   ES__SIMD_SCALAR = 1,

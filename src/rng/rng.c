@@ -1,6 +1,7 @@
 #include "edgesweep/rng.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <Random123/philox.h>
 
@@ -440,7 +441,16 @@ static int es__simd_supported(es__simd p) {
   }
 }
 
+/* The CPU's best path, capped by EDGESWEEP_SIMD=scalar|fma|avx2|avx512 if set (to time or
+ * debug a slower path; every path gives the same bits). */
 static es__simd es__rng_best(void) {
+  static const char *const names[] = {"", "scalar", "fma", "avx2", "avx512"};
+  const char *cap = getenv("EDGESWEEP_SIMD");
+  for (int p = ES__SIMD_AVX512; cap && p >= ES__SIMD_SCALAR; p--)
+    if (strcmp(cap, names[p]) == 0) {
+      while (p > ES__SIMD_SCALAR && !es__simd_supported((es__simd)p)) p--;
+      return (es__simd)p;
+    }
   if (es__simd_supported(ES__SIMD_AVX512)) return ES__SIMD_AVX512;
   if (es__simd_supported(ES__SIMD_AVX2)) return ES__SIMD_AVX2;
   if (es__simd_supported(ES__SIMD_SCALAR_FMA)) return ES__SIMD_SCALAR_FMA;
