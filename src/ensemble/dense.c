@@ -174,21 +174,25 @@ es_status es__dense_network(es__dense *e, int64_t network, double *out) {
       es_rng_init(&r, p->key, (uint64_t)network, (uint64_t)t, ES_RNG_NOISE);
       es_rng_normals(&r, xa, 2 * n);
     }
-    double s = 0;
+    double s = 0, saa = 0, sbb = 0;
     for (size_t i = 0; i < n; i++) {
       double na = sg > 0 ? sg * xa[i] : 0.0, nd = sg > 0 ? sg * (xb[i] - xa[i]) : 0.0;
       e->ha[i] = keep * e->ha[i] + sw * e->y[3 * i] + sb * bias[i] + na;
       e->d[i] = keep * e->d[i] + sw * e->y[3 * i + 1] + nd;
       e->u[i] = keep * e->u[i] + sw * e->y[3 * i + 2];
+      double hb = e->ha[i] + e->d[i];
       s += e->ha[i] * e->ha[i] + e->d[i] * e->d[i];
+      saa += e->ha[i] * e->ha[i];
+      sbb += hb * hb;
     }
     /* Overflow is caught at once: carried on, NaN pre-activations give phi' = 0 for relu,
      * and the network would pass for dead instead of being flagged. */
     ES_CHECK(isfinite(s), ES_ERR_NUMERIC, "network %lld: non-finite value at depth %lld (%s)",
              (long long)network, (long long)(t + 1), "pre-activations overflowed");
     logjac += es__renorm(e->u, n);
-    /* A vanished tangent is a dead network (see es_ensemble_network): NaN from here on. */
-    if (logjac == -INFINITY) return ES_OK;
+    /* A vanished tangent or input is a dead network (see es_ensemble_network): NaN from
+     * here on. */
+    if (logjac == -INFINITY || saa == 0 || sbb == 0) return ES_OK;
   }
   return ES_OK;
 }

@@ -454,8 +454,9 @@ es_status es_ensemble_network(es_ensemble *e, int64_t network, double *out) {
     logjac += es__renorm_log(st[ES__UU] / (double)n, &fu);
     /* An exactly vanished tangent (no active ReLU unit) is a dead network, not a numerical
      * failure: it leaves the statistics from here on (physics.md §9), its deeper depths stay
-     * NaN and the point's network count drops there. */
-    if (logjac == -INFINITY) return ES_OK;
+     * NaN and the point's network count drops there. So is one whose input a or b died alone
+     * (relu with sigma_b2 = 0): its q is exactly 0 and c is undefined from here on. */
+    if (logjac == -INFINITY || st[ES__AA] == 0 || st[ES__BB] == 0) return ES_OK;
   }
   return ES_OK;
 }

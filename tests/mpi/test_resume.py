@@ -77,7 +77,12 @@ print(f"{len(a)} datasets bitwise identical after resume")
 out2 = os.path.join(d, "term.h5")
 p = subprocess.Popen([estest.binary(), "run", job, "-o", out2], env=env,
                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-time.sleep(1.0)
+# The handlers are in place before the .partial appears; a signal before that would find
+# MPI still starting (the default action, not a clean stop).
+for _ in range(600):
+    if os.path.exists(out2 + ".partial") or p.poll() is not None:
+        break
+    time.sleep(0.01)
 p.send_signal(signal.SIGTERM)
 rc = p.wait()
 err = p.stderr.read().decode()

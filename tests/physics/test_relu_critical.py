@@ -13,7 +13,7 @@ import estest  # noqa: E402
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.special import psi  # noqa: E402
-from scipy.stats import binom  # noqa: E402
+from scipy.stats import binom, norm  # noqa: E402
 
 
 def growth(N):
@@ -34,6 +34,10 @@ job = estest.write_job(os.path.join(d, "relu.ini"), {
     "ensemble": {"networks": M},
 })
 out = os.path.join(d, "relu.h5")
+# One bound for all 17 x 2 x 3 x 2 Lyapunov z-scores: Bonferroni at a family-wise false alarm
+# rate of 1e-3 (|z| < 4.57). A flat |z| < 4 over 204 checks fails ~1% of seeds by chance
+# (seen once, z = -4.50, in a cell whose next 7600 networks agree with the law: z = -0.57).
+ZMAX = norm.isf(1e-3 / 2 / 204)
 estest.run(["run", job, "-o", out, "--quiet"])
 with h5py.File(out, "r") as f:
     sw2, widths = f["sigma_w2"][()], f["width"][()]
@@ -45,8 +49,8 @@ with h5py.File(out, "r") as f:
                 lam = f["ensemble/lyapunov"][:, ib, idp, iN]
                 se = f["ensemble/lyapunov_stderr"][:, ib, idp, iN]
                 z = (lam - 0.5 * (np.log(sw2) + g)) / se
-                estest.check(np.all(np.abs(z) < 4), f"lyapunov N={N} t={t} sb2={sb2}: max |z| "
-                             f"{np.max(np.abs(z)):.2f}")
+                estest.check(np.all(np.abs(z) < ZMAX), f"lyapunov N={N} t={t} sb2={sb2}: max |z| "
+                             f"{np.max(np.abs(z)):.2f} (bound {ZMAX:.2f})")
             crit = f["phase/critical_sigma_w2"][ib, iN]
             err = f["phase/critical_sigma_w2_err"][ib, iN]
             estest.check_z(f"critical sigma_w2 N={N} sb2={sb2}", crit, exact_c, err)

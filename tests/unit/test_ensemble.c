@@ -313,5 +313,31 @@ int main(void) {
   }
   ASSERT(dead > 10); /* survival over 39 layers at N = 2 is (3/4)^39 */
   es_ensemble_destroy(&e);
+
+  /* Without bias one input can die alone (q_b = 0 exactly, c undefined): that network is
+   * dead too, in both methods, never a flagged point. Every depth is recorded so a NaN c
+   * would be seen at once. */
+  int64_t all[20];
+  for (int i = 0; i < 20; i++) all[i] = i + 1;
+  for (int dense = 0; dense < 2; dense++) {
+    es_ensemble_params p0 = {relu, 2.0, 0.0, 1.0, 0.0, 1.0, 0.0, 3, 20, all,
+                             es_rng_point_key(8, 2.0, 0.0, 3), dense, 0};
+    ASSERT_EQ_INT(es_ensemble_create(&p0, &e), ES_OK);
+    int died = 0;
+    for (int64_t m = 0; m < 200; m++) {
+      double o0[20 * ES_NOBS_COUNT];
+      ASSERT_EQ_INT(es_ensemble_network(e, m, o0), ES_OK);
+      for (int t = 0; t < 20; t++) { /* a row is all finite (but lyapunov at t = 1) or NaN */
+        const double *r = o0 + t * ES_NOBS_COUNT;
+        if (isnan(r[ES_NOBS_QA])) {
+          died += t == 19;
+          continue;
+        }
+        ASSERT(isfinite(r[ES_NOBS_C]) && r[ES_NOBS_QA] > 0 && r[ES_NOBS_QB] > 0);
+      }
+    }
+    ASSERT(died > 20);
+    es_ensemble_destroy(&e);
+  }
   ES_TEST_END();
 }
