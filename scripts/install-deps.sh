@@ -1,6 +1,6 @@
 #!/bin/bash
 # Install the Debian 12 packages edgesweep needs, only those that are missing.
-# Usage: scripts/install-deps.sh [--with-slurm]     (as root, or with sudo available)
+# Usage: scripts/install-deps.sh [--with-slurm] [--with-bench]   (as root, or with sudo)
 set -euo pipefail
 
 pkgs=(gcc git libc6-dev meson ninja-build pkg-config clang libclang-rt-14-dev procps
@@ -8,11 +8,16 @@ pkgs=(gcc git libc6-dev meson ninja-build pkg-config clang libclang-rt-14-dev pr
       librandom123-dev libinih-dev
       python3-h5py python3-numpy python3-scipy python3-matplotlib python3-xarray
       python3-h5netcdf)
-if [ "${1:-}" = "--with-slurm" ]; then
-  # A one-node cluster (scripts/slurm-local-start.sh). srun --mpi=pmix dlopens
-  # pmix2/lib/libpmix.so, which only libpmix-dev ships.
-  pkgs+=(slurmctld slurmd slurm-client munge libpmix2 libpmix-dev)
-fi
+for opt in "$@"; do
+  case "$opt" in
+    # A one-node cluster (scripts/slurm-local-start.sh). srun --mpi=pmix dlopens
+    # pmix2/lib/libpmix.so, which only libpmix-dev ships.
+    --with-slurm) pkgs+=(slurmctld slurmd slurm-client munge libpmix2 libpmix-dev) ;;
+    # The PyTorch peer of the benchmark (bench/peers/torch_explicit.py, suite bench).
+    --with-bench) pkgs+=(python3-torch) ;;
+    *) echo "install-deps: unknown option $opt (known: --with-slurm --with-bench)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -2,8 +2,8 @@
 """The W-ref peers (bench/peers/) measure what edgesweep measures: on a small subset (tanh,
 N = 64, 64 networks, two sigma_w2 in both phases, sigma_b2 = 0.1) each peer's ensemble means
 of q, c and logjac agree with edgesweep's at depths 1, 4 and 16 within 4.5 combined standard
-errors (independent random streams). The torch peer is skipped, with a message, when torch
-is not installed. Runs edgesweep on 1 rank, < 60 s."""
+errors (independent random streams). Without torch (scripts/install-deps.sh --with-bench) the
+torch peer fails. Runs edgesweep on 1 rank, < 60 s."""
 import importlib
 import os
 import sys
@@ -38,7 +38,8 @@ p = dict(wc.wref(), sigma_w2=np.array(SW2), sigma_b2=np.array([SB2]),
 for name in ("numpy_explicit", "torch_explicit", "numpy_gram"):
     mod = importlib.import_module(name)
     if name == "torch_explicit" and mod.torch is None:
-        print(f"SKIP {name}: {mod.TORCH_ERROR}")
+        # Never a silent skip: scripts/test.sh installs torch, so its absence is a failure.
+        estest.check(False, f"{name}: {mod.TORCH_ERROR} (scripts/install-deps.sh --with-bench)")
         continue
     res, sec, _ = wc.run_grid(p, lambda *a: mod.point(*a, q0=p["q0"], c0=p["c0"]))
     print(f"{name}: {sec:.2f} s")
