@@ -329,25 +329,42 @@ static double es__x0(es_act_id id) {
 }
 
 static void es__e1_split(const es_activation *act, double q, double out[3]) {
-  const es__gl *g = es__gl_get(&es__gl16);
-  const double x0 = es__x0(act->id), sq = sqrt(q), c0 = 1.0 / sqrt(2 * ES_PI * q);
-  /* per side; width 2.5 (gelu, entire) or 3 (silu, poles at +-i pi): 16 points reach 1e-17 */
-  const int panels = act->id == ES_ACT_GELU ? 4 : 15;
-  double a = 0.5 * q, b = 0.5, s = q; /* the relu parts: E[relu^2 (z^2 - 1)] = q */
-  double xs[16], f[16], df[16];
-  for (int side = -1; side <= 1; side += 2)
-    for (int p = 0; p < panels; p++) {
-      double lo = x0 * p / panels, hw = 0.5 * x0 / panels;
-      for (int i = 0; i < 16; i++) xs[i] = side * (lo + hw * (1 + g->x[i]));
-      act->eval(16, xs, f, df);
-      for (int i = 0; i < 16; i++) {
-        double x = xs[i], z = x / sq, w = hw * g->w[i] * c0 * exp(-0.5 * z * z);
-        double r = x > 0 ? x : 0, dr = x > 0 ? 1 : 0, d2 = f[i] * f[i] - r * r;
-        a += w * d2;
-        b += w * (df[i] * df[i] - dr * dr);
-        s += w * d2 * (z * z - 1);
+  /* The nodes do not depend on q: phi^2 - relu^2 and phi'^2 - relu'^2 there are computed once
+   * per activation, and a call costs one exp per node. Per side, panels of width 2.5 (gelu,
+   * entire) or 3 (silu, poles at +-i pi): 16 points reach 1e-17. */
+  enum { NMAX = 2 * 15 * 16 };
+  static int ready[2], n[2];
+  static double xs[2][NMAX], wt[2][NMAX], d2[2][NMAX], dd[2][NMAX];
+  const int k = act->id == ES_ACT_GELU ? 0 : 1;
+  if (!ready[k]) {
+    const es__gl *g = es__gl_get(&es__gl16);
+    const double x0 = es__x0(act->id);
+    const int panels = k == 0 ? 4 : 15;
+    double f[16], df[16];
+    n[k] = 0;
+    for (int side = -1; side <= 1; side += 2)
+      for (int p = 0; p < panels; p++) {
+        double lo = x0 * p / panels, hw = 0.5 * x0 / panels, *x = xs[k] + n[k];
+        for (int i = 0; i < 16; i++) x[i] = side * (lo + hw * (1 + g->x[i]));
+        act->eval(16, x, f, df);
+        for (int i = 0; i < 16; i++) {
+          double r = x[i] > 0 ? x[i] : 0, dr = x[i] > 0 ? 1 : 0;
+          wt[k][n[k] + i] = hw * g->w[i];
+          d2[k][n[k] + i] = f[i] * f[i] - r * r;
+          dd[k][n[k] + i] = df[i] * df[i] - dr * dr;
+        }
+        n[k] += 16;
       }
-    }
+    ready[k] = 1;
+  }
+  const double c0 = 1.0 / sqrt(2 * ES_PI * q);
+  double a = 0.5 * q, b = 0.5, s = q; /* the relu parts: E[relu^2 (z^2 - 1)] = q */
+  for (int i = 0; i < n[k]; i++) {
+    double z2 = xs[k][i] * xs[k][i] / q, w = wt[k][i] * c0 * exp(-0.5 * z2);
+    a += w * d2[k][i];
+    b += w * dd[k][i];
+    s += w * d2[k][i] * (z2 - 1);
+  }
   out[0] = a;
   out[1] = b;
   out[2] = s;
@@ -383,11 +400,24 @@ static int es__e1_fast(const es_activation *act, double q, double out[3]) {
  * spacing sw hw is a whole multiple p of the inner spacing sz hz, every point lies on one
  * lattice x_j = j sw hw / p, so g is evaluated once per lattice point rather than once per
  * (i, k) pair; the lattice is used when it is the smaller set. */
+/* Gelu's inner integral in closed form: X ~ N(m, s^2), r^2 = 1 + s^2,
+ * E[X Phi(X)] = m Phi(m/r) + (s^2/r) N(m/r) and E[Phi(X) + X N(X)] = Phi(m/r) + m N(m/r)/r^3
+ * (Stein's lemma; products of Gaussians): one erfc and one exp at any q. */
+static double es__gelu_psi(int deriv, double m, double s) {
+  const double r = sqrt(1 + s * s), t = m / r, Phi = 0.5 * erfc(-t / sqrt(2.0));
+  const double N = exp(-0.5 * t * t) / sqrt(2 * ES_PI);
+  return deriv ? Phi + m * N / (r * r * r) : m * Phi + s * s / r * N;
+}
+
 static void es__psi(const es_activation *act, int deriv, double sw, double hw, int I, double sz,
                     double *psi) {
   static double xs[ES__TMAX], fs[ES__TMAX], scr[ES__TMAX], wzs[ES__TMAX / 2], *wzl;
   static size_t cwz;
   double *wz = wzs;
+  if (act->id == ES_ACT_GELU) {
+    for (int i = -I; i <= I; i++) psi[i + I] = es__gelu_psi(deriv, sw * hw * i, sz);
+    return;
+  }
   if (sz <= 0) { /* c = +-1: no inner integral */
     for (int i = -I; i <= I; i++) xs[i + I] = sw * hw * i;
     es__gvals(act, deriv, 2 * I + 1, xs, psi, scr);
@@ -397,7 +427,47 @@ static void es__psi(const es_activation *act, int deriv, double sw, double hw, i
   int K = es__tnodes(&hz, ES__TMAX / 4), ngh = es__gh_points(act->id, sz);
   double dx = sw * hw;
   long direct = (2L * I + 1) * (ngh ? ngh : 2L * K + 1);
-  if (I > 0) {
+  if (act->id == ES_ACT_SILU && I > 0) {
+    /* silu = gelu + rho with rho = silu - gelu smooth (poles of the sigmoid only) and below
+     * 1e-18 for |x| > 45: gelu's part in closed form, rho on an x lattice restricted to
+     * |x| <= 45, so the cost stops growing with q. Aligned with the outer nodes (weights from
+     * one table) while the indices stay small, else with a Gaussian weight per pair. */
+    const double dmax = sz * hz; /* the x spacing the inner rule allows */
+    double pd = fmax(1, ceil(dx / dmax - 1e-12)), del = dx / pd, Kd = ceil(ES__TL * sz / del);
+    const int aligned = pd * I + Kd < 1e8;
+    if (!aligned) del = dmax;
+    const int J0 = (int)fmin(ceil(45.0 / del), ES__LMAX);
+    static double *rho, *wr;
+    static size_t crho, cwr;
+    if ((!ngh || 2L * J0 + 1 < direct) && 2L * J0 + 1 < ES__LMAX &&
+        es__grow(&rho, &crho, 2 * (size_t)J0 + 1) && es__gsym(act, deriv, J0, del, rho)) {
+      for (int j = -J0; j <= J0; j++) rho[j + J0] -= es__gelu_psi(deriv, del * j, 0);
+      const int p = (int)pd, Kl = (int)fmin(Kd, J0 + pd * I);
+      if (aligned && es__grow(&wr, &cwr, (size_t)Kl + 1)) {
+        es__tweights(del / sz, Kl, wr);
+        for (int i = -I; i <= I; i++) {
+          int c0 = p * i, k0 = -J0 - c0 > -Kl ? -J0 - c0 : -Kl, k1 = J0 - c0 < Kl ? J0 - c0 : Kl;
+          double s = 0;
+          for (int k = k0; k <= k1; k++) s += wr[k < 0 ? -k : k] * rho[c0 + k + J0];
+          psi[i + I] = es__gelu_psi(deriv, dx * i, sz) + s;
+        }
+        return;
+      }
+      if (!aligned) {
+        const double c = del / (sqrt(2 * ES_PI) * sz);
+        for (int i = -I; i <= I; i++) {
+          double m = dx * i, s = 0;
+          for (int j = -J0; j <= J0; j++) {
+            double z = (del * j - m) / sz;
+            if (fabs(z) < ES__TL) s += rho[j + J0] * exp(-0.5 * z * z);
+          }
+          psi[i + I] = es__gelu_psi(deriv, m, sz) + c * s;
+        }
+        return;
+      }
+    }
+  }
+  if (I > 0 && dx / (sz * hz) * I < ES__LMAX) { /* else the lattice is too large anyway */
     int p = (int)ceil(dx / (sz * hz) - 1e-12);
     if (p < 1) p = 1;
     long nlat = 2L * (p * (long)I + (long)ceil(ES__TL * sz * p / dx)) + 1;
@@ -405,7 +475,10 @@ static void es__psi(const es_activation *act, int deriv, double sw, double hw, i
     static size_t clat;
     double del = dx / p; /* lattice spacing in x */
     int J = p * I + (int)ceil(ES__TL * sz / del), Kl = (int)ceil(ES__TL * sz / del);
-    if ((act->odd ? nlat / 2 + 1 : nlat) < direct && nlat <= ES__LMAX &&
+    /* Cost in multiply-adds, a phi call counted as 8: the lattice pays (2I+1)(Kl+1) sums,
+     * which dominate when the outer spacing is much finer than the inner rule needs. */
+    double lcost = 8.0 * (act->odd ? nlat / 2 + 1 : nlat) + (2.0 * I + 1) * (Kl + 1);
+    if (lcost < 9.0 * direct && nlat <= ES__LMAX &&
         es__grow(&lat, &clat, (size_t)nlat) && es__grow(&wzl, &cwz, (size_t)Kl + 1) &&
         es__gsym(act, deriv, J, del, lat)) {
       hz = del / sz;
@@ -466,6 +539,10 @@ static int es__e2_fast(const es_activation *act, int deriv, double qa, double qb
    * whatever the poles of phi, so psi(wa w) allows the step of that growth when it is larger
    * (q-independent for fixed c: what keeps large q affordable). */
   if (za > 0) hw = fmax(hw, fmin(0.669, ES_PI / sqrt(44 * (0.5 + ac / (1 - ac)))));
+  if (act->id == ES_ACT_GELU) { /* psi in closed form (es__psi): it grows like exp(Im^2/2r^2) */
+    double g = fmax(wa * wa / (1 + za * za), wb * wb / (1 + zb * zb));
+    hw = fmin(0.669, ES_PI / sqrt(44 * (0.5 + g)));
+  }
   int I = ac > 0 ? es__tnodes(&hw, ES__TMAX / 4) : 0;
   static double W[ES__TMAX / 4 + 1], pa[ES__TMAX / 2 + 1], pb[ES__TMAX / 2 + 1];
   if (I > 0)

@@ -190,6 +190,14 @@ int main(void) {
                       1e-12 * r);
         }
     }
+    /* Large q, where gelu's inner integral is closed form and silu = gelu + a localised
+     * remainder: against scipy's adaptive quadrature (epsrel 2e-14, computed for this test;
+     * the reference rule cannot reach q = 1e5). */
+    const es_activation *gelu = es_activation_find("gelu"), *silu = es_activation_find("silu");
+    ASSERT_REL(es_mft_e_phiphi(silu, 1e5, 1e5, 0.2e5), 21234.365194608446, 1e-12);
+    ASSERT_REL(es_mft_e_phiphi(gelu, 1e5, 1e5, 0.2e5), 21234.722255329918, 1e-12);
+    ASSERT_REL(es_mft_e_dphidphi(silu, 1e3, 1e3, 990), 0.48068147592147159, 1e-12);
+    ASSERT_REL(es_mft_e_dphidphi(gelu, 1e3, 1e3, 990), 0.47855950837635175, 1e-12);
     /* No fast rule for kinks: relu falls back (NaN from the fast entry points). */
     ASSERT(isnan(es_mft_e1_quad(es_activation_find("relu"), 0, 1, ES_MFT_RULE_FAST)));
   }
