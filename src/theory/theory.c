@@ -10,36 +10,84 @@ typedef struct {
   double g, g1, g2, a, a1, a2, b, e, phi4, phi2dphi2, dphi4;
 } es__moments;
 
+/* The 1-D rule of es_mft_expect (mft.c, physics.md §3.4), rebuilt here so that all eleven
+ * moments come from one vectorised act->eval over its nodes instead of 11 x 2 scalar phi
+ * calls per node: 16-point Gauss-Legendre panels of width <= min(0.5, 1.5/sqrt(q)) on
+ * [-10, 10], at most 2048 nodes. Same construction, same nodes and weights to the bit, summed
+ * in the same order, so the moments are those of es_mft_expect. */
+enum { ES__R1MAX = 2048 };
 typedef struct {
-  const es_activation *act;
-  double K;
-  int which;
-} es__fctx;
+  int n, panels;
+  double z[ES__R1MAX], w[ES__R1MAX];
+} es__rule1;
 
-static double es__f(double x, void *c) {
-  const es__fctx *f = c;
-  double p = f->act->phi(x), d = f->act->dphi(x), z2 = x * x / f->K;
-  double he2 = z2 - 1, he4 = z2 * z2 - 6 * z2 + 3;
-  switch (f->which) {
-    case 0: return p * p;
-    case 1: return p * p * he2;
-    case 2: return p * p * he4;
-    case 3: return d * d;
-    case 4: return d * d * he2;
-    case 5: return d * d * he4;
-    case 6: return x * x * d * d;
-    case 7: return x * p * d;
-    case 8: return p * p * p * p;
-    case 9: return p * p * d * d;
-    default: return d * d * d * d;
+static void es__gl(int n, double *x, double *w) {
+  for (int i = 0; i < n; i++) {
+    double z = cos(ES_PI * (i + 0.75) / (n + 0.5)), dp = 0;
+    for (int it = 0; it < 100; it++) {
+      double p0 = 1, p1 = z;
+      for (int k = 2; k <= n; k++) {
+        double p2 = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k;
+        p0 = p1;
+        p1 = p2;
+      }
+      dp = n * (z * p1 - p0) / (z * z - 1);
+      double dz = p1 / dp;
+      z -= dz;
+      if (fabs(dz) < 1e-16) break;
+    }
+    x[i] = z;
+    w[i] = 2.0 / ((1 - z * z) * dp * dp);
   }
 }
 
+/* The rule for variance q; rebuilt only when its panel count changes (at q <= 9 never). */
+static const es__rule1 *es__rule1_get(double q) {
+  static es__rule1 r;
+  static double gx[16], gw[16];
+  if (r.panels == 0) es__gl(16, gx, gw);
+  const double L = 10.0;
+  double width = 0.5, pole = 1.5 / sqrt(q > 1e-300 ? q : 1e-300);
+  if (width > pole) width = pole;
+  double want = ceil(2 * L / width);
+  int panels = want * 16 > ES__R1MAX ? ES__R1MAX / 16 : (int)want;
+  panels += panels % 2;
+  if (panels == r.panels) return &r;
+  double h = 2 * L / panels, c0 = 1.0 / sqrt(2 * ES_PI);
+  r.n = 0;
+  for (int p = 0; p < panels; p++) {
+    double mid = -L + (p + 0.5) * h;
+    for (int i = 0; i < 16; i++) {
+      double z = mid + 0.5 * h * gx[i];
+      r.z[r.n] = z;
+      r.w[r.n] = 0.5 * h * gw[i] * c0 * exp(-0.5 * z * z);
+      r.n++;
+    }
+  }
+  r.panels = panels;
+  return &r;
+}
+
 static void es__moments_at(const es_activation *act, double K, es__moments *m) {
-  double v[11];
-  for (int i = 0; i < 11; i++) {
-    es__fctx c = {act, K, i};
-    v[i] = es_mft_expect(es__f, &c, K);
+  const es__rule1 *r = es__rule1_get(K);
+  double x[ES__R1MAX], f[ES__R1MAX], d[ES__R1MAX], v[11] = {0};
+  const double sq = sqrt(K);
+  for (int i = 0; i < r->n; i++) x[i] = sq * r->z[i];
+  act->eval((size_t)r->n, x, f, d);
+  for (int i = 0; i < r->n; i++) {
+    const double p = f[i], dd = d[i], z2 = x[i] * x[i] / K, w = r->w[i];
+    const double he2 = z2 - 1, he4 = z2 * z2 - 6 * z2 + 3;
+    v[0] += w * (p * p);
+    v[1] += w * (p * p * he2);
+    v[2] += w * (p * p * he4);
+    v[3] += w * (dd * dd);
+    v[4] += w * (dd * dd * he2);
+    v[5] += w * (dd * dd * he4);
+    v[6] += w * (x[i] * x[i] * dd * dd);
+    v[7] += w * (x[i] * p * dd);
+    v[8] += w * (p * p * p * p);
+    v[9] += w * (p * p * dd * dd);
+    v[10] += w * (dd * dd * dd * dd);
   }
   m->g = v[0];
   m->g1 = v[1] / (2 * K);
@@ -168,12 +216,16 @@ static void es__mom2_quad(const es_activation *act, const es__rule2 *r, double A
   /* Nodes whose joint weight is below 1e-17 of the largest add nothing at double precision
    * (the corners of the square): skipping them saves a fifth of the work. */
   const double wcut = 1e-17 * wmax * wmax;
+  /* Odd phi: every integrand here is even under (u_a, u_b) -> (-u_a, -u_b), which maps the
+   * symmetric tensor rule onto itself, so half the rows, counted twice, give the same sums. */
+  const int rows = act->odd ? r->n / 2 : r->n;
+  const double fold = act->odd ? 2 : 1;
   double m = 0, pp = 0, ua = 0, ub = 0, m31 = 0, m22 = 0, m13 = 0;
   double xa[ES__R2MAX], fa[ES__R2MAX], da[ES__R2MAX], xb[ES__R2MAX], fb[ES__R2MAX],
       db[ES__R2MAX], wb[ES__R2MAX];
-  for (int i = 0; i < r->n; i++) xa[i] = sa * r->z[i];
-  act->eval((size_t)r->n, xa, fa, da);
-  for (int i = 0; i < r->n; i++) {
+  for (int i = 0; i < rows; i++) xa[i] = sa * r->z[i];
+  if (rows > 0) act->eval((size_t)rows, xa, fa, da);
+  for (int i = 0; i < rows; i++) {
     double mid = sb * c * r->z[i];
     int n = 0;
     for (int k = 0; k < r->n; k++) {
@@ -183,37 +235,61 @@ static void es__mom2_quad(const es_activation *act, const es__rule2 *r, double A
     }
     if (n == 0) continue;
     act->eval((size_t)n, xb, fb, db);
-    double im = 0, ipp = 0, iub = 0, i22 = 0, i13 = 0;
-    for (int k = 0; k < n; k++) {
-      double w = wb[k];
-      im += w * fb[k];
-      ipp += w * db[k];
-      iub += w * xb[k] * db[k];
-    }
-    if (fourth)
-      for (int k = 0; k < n; k++) {
-        double fb2 = fb[k] * fb[k];
-        i22 += wb[k] * fb2;
-        i13 += wb[k] * fb2 * fb[k];
+    /* Four partial sums per integral: the adds of one sum no longer wait on each other. */
+    double im[4] = {0}, ipp[4] = {0}, iub[4] = {0}, i22[4] = {0}, i13[4] = {0};
+    int k = 0;
+    for (; k + 4 <= n; k += 4)
+      for (int u = 0; u < 4; u++) {
+        double w = wb[k + u];
+        im[u] += w * fb[k + u];
+        ipp[u] += w * db[k + u];
+        iub[u] += w * xb[k + u] * db[k + u];
       }
-    double w = r->w[i];
-    m += w * fa[i] * im;
-    pp += w * da[i] * ipp;
-    ua += w * xa[i] * da[i] * im;
-    ub += w * fa[i] * iub;
+    for (; k < n; k++) {
+      im[0] += wb[k] * fb[k];
+      ipp[0] += wb[k] * db[k];
+      iub[0] += wb[k] * xb[k] * db[k];
+    }
     if (fourth) {
-      m31 += w * fa[i] * fa[i] * fa[i] * im;
-      m22 += w * fa[i] * fa[i] * i22;
-      m13 += w * fa[i] * i13;
+      for (k = 0; k + 4 <= n; k += 4)
+        for (int u = 0; u < 4; u++) {
+          double fb2 = fb[k + u] * fb[k + u];
+          i22[u] += wb[k + u] * fb2;
+          i13[u] += wb[k + u] * fb2 * fb[k + u];
+        }
+      for (; k < n; k++) {
+        double fb2 = fb[k] * fb[k];
+        i22[0] += wb[k] * fb2;
+        i13[0] += wb[k] * fb2 * fb[k];
+      }
+    }
+    const double sim = (im[0] + im[1]) + (im[2] + im[3]);
+    const double sipp = (ipp[0] + ipp[1]) + (ipp[2] + ipp[3]);
+    const double siub = (iub[0] + iub[1]) + (iub[2] + iub[3]);
+    double w = r->w[i];
+    m += w * fa[i] * sim;
+    pp += w * da[i] * sipp;
+    ua += w * xa[i] * da[i] * sim;
+    ub += w * fa[i] * siub;
+    if (fourth) {
+      const double s22 = (i22[0] + i22[1]) + (i22[2] + i22[3]);
+      const double s13 = (i13[0] + i13[1]) + (i13[2] + i13[3]);
+      m31 += w * fa[i] * fa[i] * fa[i] * sim;
+      m22 += w * fa[i] * fa[i] * s22;
+      m13 += w * fa[i] * s13;
     }
   }
+  m *= fold;
+  pp *= fold;
+  ua *= fold;
+  ub *= fold;
   o->m = m;
   o->grad[0] = (ua - X * pp) / (2 * A);
   o->grad[1] = pp;
   o->grad[2] = (ub - X * pp) / (2 * B);
-  o->m31 = m31;
-  o->m22 = m22;
-  o->m13 = m13;
+  o->m31 = fold * m31;
+  o->m22 = fold * m22;
+  o->m13 = fold * m13;
 }
 
 /* relu: E[relu_a^p relu_b^r] (p, r >= 1) by the exact angular integral of physics.md §3.3,
@@ -284,7 +360,10 @@ static void es__ab_at(const es_activation *act, double A, double B, double X, es
   /* Central differences; the step keeps |c| < 1 at every shifted point (a shift of Kaa or
    * Kbb by eta moves c by ~ c eta/2, of Kab by eta). */
   double eta = fmin(1e-4, (1 - fabs(c)) / 4), h[3] = {eta * A, eta * sqrt(A * B), eta * B};
-  for (int j = 0; j < 3; j++) {
+  /* Equal variances (the job's two inputs share q0): swapping a and b maps a shift of Kbb
+   * onto a shift of Kaa, so the third column is the first one mirrored. */
+  const int mirror = A == B;
+  for (int j = 0; j < (mirror ? 2 : 3); j++) {
     double kp[3] = {A, X, B}, km[3] = {A, X, B};
     kp[j] += h[j];
     km[j] -= h[j];
@@ -293,6 +372,8 @@ static void es__ab_at(const es_activation *act, double A, double B, double X, es
     es__mom2_quad(act, &r, km[0], km[2], km[1], 0, &dn);
     for (int i = 0; i < 3; i++) o->hess[i][j] = (up.grad[i] - dn.grad[i]) / (2 * h[j]);
   }
+  if (mirror)
+    for (int i = 0; i < 3; i++) o->hess[i][2] = o->hess[2 - i][0];
   for (int i = 0; i < 3; i++)
     for (int j = 0; j < i; j++) o->hess[i][j] = o->hess[j][i] = 0.5 * (o->hess[i][j] + o->hess[j][i]);
 }
