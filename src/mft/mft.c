@@ -1,7 +1,8 @@
-/* mft: mean-field maps, fixed points, susceptibilities, depth scales, critical line
- * (shared/physics.md §3). Gaussian expectations use the closed forms where they exist
- * (linear, relu, erf, sin: §3.3) and composite Gauss-Legendre quadrature otherwise (§3.4:
- * plain Gauss-Hermite is not accurate enough for tanh at q >~ 1). */
+/* mft: mean-field maps, fixed points, susceptibilities, depth scales, critical line, and the
+ * general model's two-time DMFT (shared/physics.md §3). Gaussian expectations use the closed
+ * forms where they exist (linear, relu, erf, sin: §3.3), the fast trapezoid/lattice rules
+ * for tanh, gelu, silu (see "fast rules"), and composite Gauss-Legendre quadrature (§3.4)
+ * as the reference and for activations without a fast rule. */
 #include "edgesweep/mft.h"
 
 #include <math.h>
@@ -643,6 +644,7 @@ double es_mft_chi1(const es_mft_params *p, double q) {
   return es__keep2(p) + p->sigma_w2 * es_mft_e_dphi2(p->act, q);
 }
 
+/* E[g(u_a) g(u_b)] at equal variances q and correlation c (the c* root and chi_c). */
 static double es__e2_fixed(const es_activation *act, int deriv, double q, double c) {
   return deriv ? es_mft_e_dphidphi(act, q, q, c * q) : es_mft_e_phiphi(act, q, q, c * q);
 }
