@@ -342,13 +342,30 @@ static es_status es__phase(es__sweep *s) {
   double *cstar = malloc((size_t)(nw * j->sigma_b2.n) * sizeof *cstar);
   int64_t z2[2] = {0, 0}, n2[2] = {nw, j->sigma_b2.n};
   es_status st = cstar ? es_h5out_read_f64(s->out, "mft/c_star", z2, n2, cstar) : ES_ERR_NOMEM;
+  /* A (sigma_w2, width) slice is nw x nd strided values, one system call each through MPI-IO;
+   * when the whole sigma_b2 block of the four fields is small it is read in nw pieces and
+   * the slices are cut from memory. */
+  static const char *const fin[4] = {"ensemble/lyapunov", "ensemble/lyapunov_stderr",
+                                     "ensemble/c_mean", "ensemble/c_var"};
+  double *const fout[4] = {ly, lse, cm, cv};
+  const int64_t nn = j->width.n, blk = nw * nd * nn;
+  double *block =
+      st == ES_OK && nn > 1 && 4 * blk <= (1 << 23) ? malloc((size_t)(4 * blk) * sizeof *block)
+                                                     : NULL;
   for (int64_t ib = 0; st == ES_OK && ib < j->sigma_b2.n; ib++)
     for (int64_t in = 0; st == ES_OK && in < j->width.n; in++) {
-      int64_t s4[4] = {0, ib, 0, in}, c4[4] = {nw, 1, nd, 1};
-      st = es_h5out_read_f64(s->out, "ensemble/lyapunov", s4, c4, ly);
-      if (st == ES_OK) st = es_h5out_read_f64(s->out, "ensemble/lyapunov_stderr", s4, c4, lse);
-      if (st == ES_OK) st = es_h5out_read_f64(s->out, "ensemble/c_mean", s4, c4, cm);
-      if (st == ES_OK) st = es_h5out_read_f64(s->out, "ensemble/c_var", s4, c4, cv);
+      if (block && in == 0)
+        for (int f = 0; st == ES_OK && f < 4; f++) {
+          int64_t sb[4] = {0, ib, 0, 0}, cb[4] = {nw, 1, nd, nn};
+          st = es_h5out_read_f64(s->out, fin[f], sb, cb, block + f * blk);
+        }
+      for (int f = 0; st == ES_OK && f < 4; f++) {
+        int64_t s4[4] = {0, ib, 0, in}, c4[4] = {nw, 1, nd, 1};
+        if (block)
+          for (int64_t i = 0; i < nw * nd; i++) fout[f][i] = block[f * blk + i * nn + in];
+        else
+          st = es_h5out_read_f64(s->out, fin[f], s4, c4, fout[f]);
+      }
       if (st != ES_OK) break;
       for (int64_t iw = 0; iw < nw; iw++) {
         deep[iw] = ly[iw * nd + nd - 1];
@@ -370,6 +387,7 @@ static es_status es__phase(es__sweep *s) {
       if (st == ES_OK)
         st = es_h5out_write_f64(s->out, "phase/critical_sigma_w2_err", s2, c2, &crit_err);
     }
+  free(block);
   free(buf);
   free(t);
   free(cstar);

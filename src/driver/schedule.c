@@ -186,6 +186,37 @@ static es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *
 
 /* ---------- rank 0: merging and writing points ---------- */
 
+/* Write one point's depth column of a dataset laid out (sigma_w2, sigma_b2, depth, width[,
+ * TAIL]) at (IW, IB, :, IN). Written directly the column is ND strided pieces, and MPI-IO
+ * spends a system call and its bookkeeping on each (~15 datasets x ND per point); when the
+ * point's (sigma_w2, sigma_b2) slab is small it is read whole, patched and written back in
+ * one piece. Safe because rank 0 is the only writer of these datasets; the bytes of the other
+ * points are written back unchanged. BUF holds a slab (es__slab_elems). */
+enum { ES__SLAB_MAX = 1 << 15 }; /* elements: 256 KiB */
+
+static int64_t es__slab_elems(const es__sweep *s, int64_t tail) {
+  const int64_t n = s->job->depth.n * s->job->width.n * tail;
+  return s->job->depth.n > 1 && n <= ES__SLAB_MAX ? n : 0;
+}
+
+static es_status es__write_column(es__sweep *s, const char *name, int is_i64, int64_t iw,
+                                  int64_t ib, int64_t in, int64_t tail, const void *col,
+                                  void *buf) {
+  const int64_t nd = s->job->depth.n, nn = s->job->width.n;
+  int64_t start[5] = {iw, ib, 0, in, 0}, count[5] = {1, 1, nd, 1, tail};
+  if (!buf || es__slab_elems(s, tail) == 0)
+    return is_i64 ? es_h5out_write_i64(s->out, name, start, count, col)
+                  : es_h5out_write_f64(s->out, name, start, count, col);
+  int64_t s_slab[5] = {iw, ib, 0, 0, 0}, c_slab[5] = {1, 1, nd, nn, tail};
+  ES_CALL(is_i64 ? es_h5out_read_i64(s->out, name, s_slab, c_slab, buf)
+                 : es_h5out_read_f64(s->out, name, s_slab, c_slab, buf));
+  const size_t row = (size_t)tail * 8; /* both types are 8 bytes */
+  for (int64_t k = 0; k < nd; k++)
+    memcpy((char *)buf + ((size_t)(k * nn + in) * row), (const char *)col + (size_t)k * row, row);
+  return is_i64 ? es_h5out_write_i64(s->out, name, s_slab, c_slab, buf)
+                : es_h5out_write_f64(s->out, name, s_slab, c_slab, buf);
+}
+
 static es_status es__write_point(es__sweep *s, int64_t p, es__merge *m) {
   const int64_t nd = s->job->depth.n;
   int64_t iw, ib, in;
@@ -197,6 +228,10 @@ static es_status es__write_point(es__sweep *s, int64_t p, es__merge *m) {
   if (s->was_done[p]) ES_CALL(es_h5out_write_i8(s->out, "run/status", ps, pc, &status));
   double *fields = malloc((size_t)(ES_F_COUNT * nd) * sizeof *fields);
   int64_t *valid = malloc((size_t)nd * sizeof *valid);
+  /* The slab buffer is an optimisation: without it the columns are written directly. */
+  const int64_t slab = es__slab_elems(s, ES_STATE_COUNT) ? es__slab_elems(s, ES_STATE_COUNT)
+                                                          : es__slab_elems(s, 1);
+  void *buf = slab ? malloc((size_t)slab * 8) : NULL;
   es_status st = fields && valid ? ES_OK : ES_ERR_NOMEM;
   if (st != ES_OK) es_error_set("out of memory");
   if (st == ES_OK) {
@@ -207,21 +242,21 @@ static es_status es__write_point(es__sweep *s, int64_t p, es__merge *m) {
       es_obs_state_finish(m->state, nd, fields, valid);
     }
   }
-  int64_t start[4] = {iw, ib, 0, in}, count[4] = {1, 1, nd, 1};
   for (int f = 0; st == ES_OK && f < ES_F_COUNT; f++) {
     char name[64];
     snprintf(name, sizeof name, "ensemble/%s", es_field_get((es_field)f)->name);
-    st = es_h5out_write_f64(s->out, name, start, count, fields + f * nd);
+    st = es__write_column(s, name, 0, iw, ib, in, 1, fields + f * nd, buf);
   }
-  if (st == ES_OK) st = es_h5out_write_i64(s->out, "ensemble/networks", start, count, valid);
+  if (st == ES_OK) st = es__write_column(s, "ensemble/networks", 1, iw, ib, in, 1, valid, buf);
   if (st == ES_OK && !m->flagged) {
-    int64_t s5[5] = {iw, ib, 0, in, 0}, c5[5] = {1, 1, nd, 1, ES_STATE_COUNT};
-    st = es_h5out_write_f64(s->out, "run/state", s5, c5, m->state);
+    st = es__write_column(s, "run/state", 0, iw, ib, in, ES_STATE_COUNT, m->state,
+                          es__slab_elems(s, ES_STATE_COUNT) ? buf : NULL);
     if (st == ES_OK) st = es_h5out_write_i64(s->out, "run/networks_done", ps, pc, &m->next);
   }
   if (st == ES_OK && m->flagged) st = es_h5out_write_str(s->out, "run/reason", ps, m->reason);
   status = m->flagged ? 2 : 1;
   if (st == ES_OK) st = es_h5out_write_i8(s->out, "run/status", ps, pc, &status);
+  free(buf);
   free(fields);
   free(valid);
   return st;
