@@ -172,19 +172,25 @@ static void es__gl8(double x[8], double w[8]) {
  * the Hessian differentiates a smooth function of the metric. */
 enum { ES__R2MAX = 512 };
 typedef struct {
-  int n;
+  int n, panels;
   double z[ES__R2MAX], w[ES__R2MAX];
+  /* Row i of the tensor rule keeps k in [lo[i], hi[i]): the nodes whose joint weight is
+   * below 1e-17 of the largest add nothing at double precision (the corners of the square;
+   * a fifth of the work), and the kept ones are one run, so a row is a plain vector. */
+  int lo[ES__R2MAX], hi[ES__R2MAX];
 } es__rule2;
 
+/* Rebuilt only when the panel count changes. */
 static void es__rule2_make(es__rule2 *r, double qmax) {
   double gx[8], gw[8];
-  es__gl8(gx, gw);
   const double L = 8.5;
   double width = 1.0, pole = 1.5 / sqrt(qmax > 1e-300 ? qmax : 1e-300);
   if (width > pole) width = pole;
   double want = ceil(2 * L / width);
   int panels = want * 8 > ES__R2MAX ? ES__R2MAX / 8 : (int)want;
   panels += panels % 2;
+  if (panels == r->panels) return;
+  es__gl8(gx, gw);
   double h = 2 * L / panels, c0 = 1.0 / sqrt(2 * ES_PI);
   r->n = 0;
   for (int p = 0; p < panels; p++) {
@@ -195,6 +201,17 @@ static void es__rule2_make(es__rule2 *r, double qmax) {
       r->w[r->n++] = 0.5 * h * gw[i] * c0 * exp(-0.5 * z * z);
     }
   }
+  double wmax = 0;
+  for (int i = 0; i < r->n; i++) wmax = fmax(wmax, r->w[i]);
+  const double wcut = 1e-17 * wmax * wmax;
+  for (int i = 0; i < r->n; i++) {
+    int lo = 0, hi = r->n;
+    while (lo < hi && r->w[i] * r->w[lo] < wcut) lo++;
+    while (hi > lo && r->w[i] * r->w[hi - 1] < wcut) hi--;
+    r->lo[i] = lo;
+    r->hi[i] = hi;
+  }
+  r->panels = panels;
 }
 
 /* The 2-D moments of one metric (A = Kaa, B = Kbb, X = Kab) that the recursion needs:
@@ -211,29 +228,23 @@ static void es__mom2_quad(const es_activation *act, const es__rule2 *r, double A
   double sa = sqrt(A), sb = sqrt(B), c = X / (sa * sb);
   if (c > 1) c = 1;
   if (c < -1) c = -1;
-  double s = sqrt(1 - c * c), wmax = 0;
-  for (int i = 0; i < r->n; i++) wmax = fmax(wmax, r->w[i]);
-  /* Nodes whose joint weight is below 1e-17 of the largest add nothing at double precision
-   * (the corners of the square): skipping them saves a fifth of the work. */
-  const double wcut = 1e-17 * wmax * wmax;
+  const double s = sqrt(1 - c * c);
   /* Odd phi: every integrand here is even under (u_a, u_b) -> (-u_a, -u_b), which maps the
    * symmetric tensor rule onto itself, so half the rows, counted twice, give the same sums. */
   const int rows = act->odd ? r->n / 2 : r->n;
   const double fold = act->odd ? 2 : 1;
   double m = 0, pp = 0, ua = 0, ub = 0, m31 = 0, m22 = 0, m13 = 0;
   double xa[ES__R2MAX], fa[ES__R2MAX], da[ES__R2MAX], xb[ES__R2MAX], fb[ES__R2MAX],
-      db[ES__R2MAX], wb[ES__R2MAX];
+      db[ES__R2MAX];
   for (int i = 0; i < rows; i++) xa[i] = sa * r->z[i];
   if (rows > 0) act->eval((size_t)rows, xa, fa, da);
+  const double sbs = sb * s;
   for (int i = 0; i < rows; i++) {
-    double mid = sb * c * r->z[i];
-    int n = 0;
-    for (int k = 0; k < r->n; k++) {
-      if (r->w[i] * r->w[k] < wcut) continue;
-      xb[n] = mid + sb * s * r->z[k];
-      wb[n++] = r->w[k];
-    }
-    if (n == 0) continue;
+    const double mid = sb * c * r->z[i];
+    const int n = r->hi[i] - r->lo[i];
+    if (n <= 0) continue;
+    const double *zb = r->z + r->lo[i], *wb = r->w + r->lo[i];
+    for (int k = 0; k < n; k++) xb[k] = mid + sbs * zb[k];
     act->eval((size_t)n, xb, fb, db);
     /* Four partial sums per integral: the adds of one sum no longer wait on each other. */
     double im[4] = {0}, ipp[4] = {0}, iub[4] = {0}, i22[4] = {0}, i13[4] = {0};
@@ -347,7 +358,7 @@ static void es__ab_at(const es_activation *act, double A, double B, double X, es
     return;
   }
   /* Smooth activations: quadrature, Hessian by differences of the exact gradient. */
-  static es__rule2 r;
+  static es__rule2 r; /* the module is serial (theory.h) */
   double qmax = (A > B ? A : B) * 1.001;
   es__rule2_make(&r, qmax);
   es__mom2 base;
