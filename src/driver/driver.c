@@ -244,11 +244,13 @@ static es_status es__gaussian(es__sweep *s) {
   return st;
 }
 
-/* ---------- mean-field theory for every (sigma_w2, sigma_b2) ---------- */
+/* ---------- mean-field theory and 1/N theory of one (sigma_w2, sigma_b2) ---------- */
 
-static es_status es__mft(es__sweep *s) {
+/* A task of the sweep's queue (schedule.c), run by whichever rank is free. */
+es_status es__pair(es__sweep *s, int64_t k) {
   const es_job *j = s->job;
   const int64_t nd = j->depth.n, tmax = (int64_t)j->depth.v[nd - 1];
+  const int64_t iw = k % j->sigma_w2.n, ib = k / j->sigma_w2.n;
   double *q = malloc((size_t)tmax * 3 * sizeof *q);
   double *rec = malloc((size_t)nd * 3 * sizeof *rec);
   if (!q || !rec) {
@@ -258,61 +260,57 @@ static es_status es__mft(es__sweep *s) {
     return ES_ERR_NOMEM;
   }
   es_status st = ES_OK;
-  /* Pairs are dealt out round-robin over the ranks; each writes its own. */
-  for (int64_t ib = 0; st == ES_OK && ib < j->sigma_b2.n; ib++) {
-    es_mft_params mp = {j->act, 0, j->sigma_b2.v[ib], j->leak, j->noise, j->q0, j->c0};
-    for (int64_t iw = 0; st == ES_OK && iw < j->sigma_w2.n; iw++) {
-      if ((ib * j->sigma_w2.n + iw) % s->size != s->rank) continue;
-      mp.sigma_w2 = j->sigma_w2.v[iw];
-      es_mft_point pt;
-      if (es_mft_fixed_point(&mp, &pt) != ES_OK) {
-        pt = (es_mft_point){ES_PHASE_NO_FIXED_POINT, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, ""};
-        snprintf(pt.reason, sizeof pt.reason, "%s", es_error_msg());
-      }
-      /* Shared weights: the equal-time kernel is the feedforward one only at leak 1, noise 0
-       * (physics.md §3.1); otherwise the fixed-point summary of the leaky feedforward map
-       * would describe another network, so it is NaN with the reason, and q, c, logjac
-       * below come from the two-time DMFT. The phase stays (that of the feedforward map). */
-      const int dmft = j->arch == ES_ARCH_RECURRENT && !(j->leak == 1 && j->noise == 0);
-      if (dmft) {
-        pt.q_star = pt.c_star = pt.chi1 = pt.chi_q = pt.chi_c = NAN;
-        pt.xi_q = pt.xi_c = pt.lyapunov = NAN;
-        snprintf(pt.reason, sizeof pt.reason,
-                 "recurrent with leak/noise: no fixed-point summary; phase: feedforward map; "
-                 "DMFT q c logjac");
-      }
-      int64_t s2[2] = {iw, ib}, c2[2] = {1, 1};
-      const struct {
-        const char *name;
-        double v;
-      } vals[] = {{"mft/q_star", pt.q_star}, {"mft/c_star", pt.c_star}, {"mft/chi1", pt.chi1},
-                  {"mft/chi_q", pt.chi_q},   {"mft/chi_c", pt.chi_c},   {"mft/xi_q", pt.xi_q},
-                  {"mft/xi_c", pt.xi_c},     {"mft/lyapunov", pt.lyapunov}};
-      for (size_t i = 0; st == ES_OK && i < sizeof vals / sizeof vals[0]; i++)
-        st = es_h5out_write_f64(s->out, vals[i].name, s2, c2, &vals[i].v);
-      signed char ph = (signed char)pt.phase;
-      if (st == ES_OK) st = es_h5out_write_i8(s->out, "mft/phase", s2, c2, &ph);
-      if (st == ES_OK && pt.reason[0]) st = es_h5out_write_str(s->out, "mft/reason", s2, pt.reason);
-      if (st != ES_OK) break;
-      es_status tr = dmft ? es_mft_dmft(&mp, 1, (int)tmax, q, q + tmax, q + 2 * tmax)
-                          : es_mft_trajectory(&mp, (int)tmax, q, q + tmax, q + 2 * tmax);
-      if (tr == ES_ERR_NOMEM) st = tr; /* the DMFT's T x T matrices */
-      if (tr != ES_OK)
-        for (int64_t t = 0; t < 3 * tmax; t++) q[t] = NAN;
-      for (int a = 0; a < 3; a++)
-        for (int64_t k = 0; k < nd; k++) rec[a * nd + k] = q[a * tmax + (int64_t)j->depth.v[k] - 1];
-      int64_t s3[3] = {iw, ib, 0}, c3[3] = {1, 1, nd};
-      static const char *const tn[3] = {"mft/q", "mft/c", "mft/logjac"};
-      for (int a = 0; st == ES_OK && a < 3; a++)
-        st = es_h5out_write_f64(s->out, tn[a], s3, c3, rec + a * nd);
-      if (st == ES_OK) st = es__theory(s, &mp, iw, ib, rec + nd);
-    }
+  es_mft_params mp = {j->act,   j->sigma_w2.v[iw], j->sigma_b2.v[ib], j->leak,
+                      j->noise, j->q0,             j->c0};
+  es_mft_point pt;
+  if (es_mft_fixed_point(&mp, &pt) != ES_OK) {
+    pt = (es_mft_point){ES_PHASE_NO_FIXED_POINT, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, ""};
+    snprintf(pt.reason, sizeof pt.reason, "%s", es_error_msg());
+  }
+  /* Shared weights: the equal-time kernel is the feedforward one only at leak 1, noise 0
+   * (physics.md §3.1); otherwise the fixed-point summary of the leaky feedforward map
+   * would describe another network, so it is NaN with the reason, and q, c, logjac
+   * below come from the two-time DMFT. The phase stays (that of the feedforward map). */
+  const int dmft = j->arch == ES_ARCH_RECURRENT && !(j->leak == 1 && j->noise == 0);
+  if (dmft) {
+    pt.q_star = pt.c_star = pt.chi1 = pt.chi_q = pt.chi_c = NAN;
+    pt.xi_q = pt.xi_c = pt.lyapunov = NAN;
+    snprintf(pt.reason, sizeof pt.reason,
+             "recurrent with leak/noise: no fixed-point summary; phase: feedforward map; "
+             "DMFT q c logjac");
+  }
+  int64_t s2[2] = {iw, ib}, c2[2] = {1, 1};
+  const struct {
+    const char *name;
+    double v;
+  } vals[] = {{"mft/q_star", pt.q_star}, {"mft/c_star", pt.c_star}, {"mft/chi1", pt.chi1},
+              {"mft/chi_q", pt.chi_q},   {"mft/chi_c", pt.chi_c},   {"mft/xi_q", pt.xi_q},
+              {"mft/xi_c", pt.xi_c},     {"mft/lyapunov", pt.lyapunov}};
+  for (size_t i = 0; st == ES_OK && i < sizeof vals / sizeof vals[0]; i++)
+    st = es_h5out_write_f64(s->out, vals[i].name, s2, c2, &vals[i].v);
+  signed char ph = (signed char)pt.phase;
+  if (st == ES_OK) st = es_h5out_write_i8(s->out, "mft/phase", s2, c2, &ph);
+  if (st == ES_OK && pt.reason[0]) st = es_h5out_write_str(s->out, "mft/reason", s2, pt.reason);
+  if (st == ES_OK) {
+    es_status tr = dmft ? es_mft_dmft(&mp, 1, (int)tmax, q, q + tmax, q + 2 * tmax)
+                        : es_mft_trajectory(&mp, (int)tmax, q, q + tmax, q + 2 * tmax);
+    if (tr == ES_ERR_NOMEM) st = tr; /* the DMFT's T x T matrices */
+    if (tr != ES_OK)
+      for (int64_t t = 0; t < 3 * tmax; t++) q[t] = NAN;
+  }
+  for (int a = 0; a < 3; a++)
+    for (int64_t d = 0; d < nd; d++) rec[a * nd + d] = q[a * tmax + (int64_t)j->depth.v[d] - 1];
+  int64_t s3[3] = {iw, ib, 0}, c3[3] = {1, 1, nd};
+  static const char *const tn[3] = {"mft/q", "mft/c", "mft/logjac"};
+  for (int a = 0; st == ES_OK && a < 3; a++)
+    st = es_h5out_write_f64(s->out, tn[a], s3, c3, rec + a * nd);
+  if (st == ES_OK) st = es__theory(s, &mp, iw, ib, rec + nd);
+  if (st == ES_OK && iw == 0) { /* the critical line at this sigma_b2 */
     double crit;
     char why[96] = "";
-    if (ib % s->size != s->rank) continue;
     if (es_mft_critical(&mp, &crit, why) != ES_OK) crit = NAN;
     int64_t s1[1] = {ib}, c1[1] = {1};
-    if (st == ES_OK) st = es_h5out_write_f64(s->out, "mft/critical_sigma_w2", s1, c1, &crit);
+    st = es_h5out_write_f64(s->out, "mft/critical_sigma_w2", s1, c1, &crit);
   }
   free(q);
   free(rec);
@@ -338,7 +336,7 @@ static es_status es__phase(es__sweep *s) {
   double *deep = buf + 4 * nw * nd, *dse = deep + nw, *xi = dse + nw, *xie = xi + nw;
   double *se = xie + nw; /* nd entries */
   for (int64_t k = 0; k < nd; k++) t[k] = (int64_t)j->depth.v[k];
-  /* MFT c* of every pair, written by all ranks before the sweep. */
+  /* MFT c* of every pair, written by the ranks that ran the pair tasks. */
   double *cstar = malloc((size_t)(nw * j->sigma_b2.n) * sizeof *cstar);
   int64_t z2[2] = {0, 0}, n2[2] = {nw, j->sigma_b2.n};
   es_status st = cstar ? es_h5out_read_f64(s->out, "mft/c_star", z2, n2, cstar) : ES_ERR_NOMEM;
@@ -397,8 +395,8 @@ static es_status es__phase(es__sweep *s) {
 static es_status es__sweep_run(es__sweep *s, FILE *log, int quiet) {
   es_status st = ES_OK;
   if (s->rank == 0) es_progress_start(&s->prog, log, quiet, s->npoints_pending, "points");
-  st = es__agree(s->comm, es__mft(s));
-  if (st == ES_OK) st = es__schedule(s);
+  /* The /mft and /theory pairs are tasks of the queue (es__pair), beside the simulation. */
+  st = es__schedule(s);
   if (s->rank == 0) es_progress_finish(&s->prog);
   /* Every point is in the file: then derive /phase from it. */
   st = es__agree(s->comm, st);

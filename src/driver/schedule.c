@@ -82,13 +82,15 @@ es_status es__pending(es__sweep *s) {
   const int64_t np = s->npoints;
   signed char *status = calloc((size_t)np, 1);
   int64_t *done = calloc((size_t)np, sizeof *done);
+  const int64_t npairs = s->shape.nw * s->shape.nb;
   s->pending = malloc((size_t)(s->ntasks ? s->ntasks : 1) * sizeof *s->pending);
+  s->queue = malloc((size_t)(s->ntasks + npairs + 1) * sizeof *s->queue);
   s->left = calloc((size_t)np, sizeof *s->left);
   s->start_nets = calloc((size_t)np, sizeof *s->start_nets);
   s->was_done = calloc((size_t)np, 1);
   s->merge = calloc((size_t)np, sizeof *s->merge);
-  es_status st = status && done && s->pending && s->left && s->start_nets && s->was_done &&
-                         s->merge
+  es_status st = status && done && s->pending && s->queue && s->left && s->start_nets &&
+                         s->was_done && s->merge
                      ? ES_OK
                      : ES_ERR_NOMEM;
   if (st != ES_OK) es_error_set("out of memory");
@@ -116,6 +118,22 @@ es_status es__pending(es__sweep *s) {
       s->pending[s->npending++] = t;
       if (s->left[p]++ == 0) s->npoints_pending++;
     }
+    /* A pair's theory costs about as much as a task of 2^14 neuron-networks per layer (tanh,
+     * bench/README.md): it goes after the tasks that cost more, so that it runs beside the
+     * sweep on whichever rank is free and the small tasks still even out the end. The order
+     * changes no number: every pair is computed the same way on any rank. */
+    const int64_t npairs = s->shape.nw * s->shape.nb;
+    int64_t q = 0, t = 0;
+    for (; t < s->npending; t++) {
+      const es__task *k = &s->tasks[s->pending[t]];
+      int64_t iw, ib, in;
+      es_grid_point(&s->shape, k->point, &iw, &ib, &in);
+      if ((double)(k->end - k->begin) * s->job->width.v[in] < 16384) break;
+      s->queue[q++] = s->pending[t];
+    }
+    for (int64_t k = 0; k < npairs; k++) s->queue[q++] = s->ntasks + k;
+    for (; t < s->npending; t++) s->queue[q++] = s->pending[t];
+    s->nqueue = q;
   }
   free(status);
   free(done);
@@ -138,6 +156,7 @@ void es__sweep_free(es__sweep *s) {
   free(s->order);
   free(s->tasks);
   free(s->pending);
+  free(s->queue);
   free(s->left);
   free(s->start_nets);
   free(s->was_done);
@@ -377,7 +396,7 @@ static void es__serve(es__sweep *s, int block) {
     int src = ms.MPI_SOURCE;
     int64_t h[ES_H_COUNT];
     MPI_Recv(h, ES_H_COUNT, MPI_INT64_T, src, ES_TAG_REQ, s->comm, MPI_STATUS_IGNORE);
-    if (h[ES_H_TASK] >= 0) {
+    if (h[ES_H_TASK] >= 0) { /* a simulation task (finished pairs are not reported) */
       const es__task *t = &s->tasks[h[ES_H_TASK]];
       char reason[ES__REASON] = "";
       double *rec = NULL;
@@ -395,14 +414,14 @@ static void es__serve(es__sweep *s, int block) {
                                  1e-6 * (double)h[ES_H_START_US], 1e-6 * (double)h[ES_H_END_US]);
       if (st != ES_OK && es__serve_status == ES_OK) {
         es__serve_status = st;
-        s->next = s->npending; /* hand out nothing more */
+        s->next = s->nqueue; /* hand out nothing more */
       }
     }
     if (h[ES_H_QUIT]) {
       s->active--;
       continue;
     }
-    int64_t task = s->next < s->npending ? s->pending[s->next++] : -1;
+    int64_t task = s->next < s->nqueue ? s->queue[s->next++] : -1;
     if (task < 0) s->active--;
     MPI_Send(&task, 1, MPI_INT64_T, src, ES_TAG_TASK, s->comm);
   }
@@ -415,13 +434,19 @@ static es_status es__manager(es__sweep *s) {
   es_status st = ES_OK;
   es__serve_status = ES_OK;
   s->active = s->size - 1;
-  while (st == ES_OK && s->next < s->npending) {
+  while (st == ES_OK && s->next < s->nqueue) {
     if (es__stop) {
       es_error_set("stopped by signal %d", (int)es__stop);
       st = ES_ERR_STOPPED;
       break;
     }
-    int64_t id = s->pending[s->next++];
+    int64_t id = s->queue[s->next++];
+    if (id >= s->ntasks) {
+      st = es__pair(s, id - s->ntasks);
+      if (st == ES_OK) st = es__serve_status;
+      if (st == ES_OK && s->size > 1) es__serve(s, 0);
+      continue;
+    }
     const es__task *t = &s->tasks[id];
     double *rec = malloc((size_t)((t->end - t->begin) * stride) * sizeof *rec);
     ES_CHECK(rec, ES_ERR_NOMEM, "out of memory for a task's measurements");
@@ -434,7 +459,7 @@ static es_status es__manager(es__sweep *s) {
     if (st == ES_OK) st = es__serve_status;
     if (st == ES_OK && s->size > 1) es__serve(s, 0);
   }
-  if (st != ES_OK) s->next = s->npending;
+  if (st != ES_OK) s->next = s->nqueue;
   while (s->active > 0) es__serve(s, 1);
   return st != ES_OK ? st : es__serve_status;
 }
@@ -464,6 +489,12 @@ static es_status es__worker(es__sweep *s) {
     if (st != ES_OK) return st;
     MPI_Recv(&id, 1, MPI_INT64_T, 0, ES_TAG_TASK, s->comm, MPI_STATUS_IGNORE);
     if (id < 0) return ES_OK;
+    if (id >= s->ntasks) { /* a pair: written here, nothing to send back */
+      st = es__pair(s, id - s->ntasks);
+      h[ES_H_TASK] = -1;
+      h[ES_H_FLAGGED] = 0;
+      continue;
+    }
     const es__task *t = &s->tasks[id];
     rec = malloc((size_t)((t->end - t->begin) * stride) * sizeof *rec);
     int fl = 0;

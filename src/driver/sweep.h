@@ -29,6 +29,10 @@ typedef struct {
   int64_t ntasks;
   int64_t *pending; /* ids of the tasks to compute in this launch, in order */
   int64_t npending, npoints_pending;
+  /* The queue handed out: the pending tasks and, as ids ntasks + k, the /mft and /theory of
+   * every (sigma_w2, sigma_b2) pair k (sigma_w2 fastest), so that they overlap the sweep. */
+  int64_t *queue;
+  int64_t nqueue;
   es_h5out *out;
   int64_t ledger_rows; /* rows of the file's ledger (the plan of the launch that made it) */
   double t0;
@@ -58,6 +62,10 @@ es_status es__pending(es__sweep *s);
  * network into its point's statistics in network order, and writes each point when its last
  * network arrives. */
 es_status es__schedule(es__sweep *s);
+
+/* Not collective (driver.c). The mean-field and 1/N theory of pair K (sigma_w2 fastest), and
+ * for the first sigma_w2 the critical sigma_w2 of its sigma_b2, written by the calling rank. */
+es_status es__pair(es__sweep *s, int64_t k);
 
 /* Free what es__plan and es__pending allocated. */
 void es__sweep_free(es__sweep *s);
