@@ -281,6 +281,56 @@ static es_status es__write_point(es__sweep *s, int64_t p, es__merge *m) {
   return st;
 }
 
+/* The ledger is timing, not resume state (that is run/status, networks_done, state): rows
+ * are kept and written ES__LEDGER_BATCH at a time, one write per dataset and run of
+ * consecutive task ids, instead of seven one-element writes per task. */
+enum { ES__LEDGER_BATCH = 1024 };
+
+static int es__ledger_cmp(const void *a, const void *b) {
+  const int64_t x = ((const es__ledger_row *)a)->id, y = ((const es__ledger_row *)b)->id;
+  return (x > y) - (x < y);
+}
+
+static es_status es__ledger_flush(es__sweep *s) {
+  es_status st = ES_OK;
+  const int64_t n = s->nledger;
+  s->nledger = 0;
+  if (n == 0) return ES_OK;
+  qsort(s->ledger, (size_t)n, sizeof *s->ledger, es__ledger_cmp);
+  int64_t *iv = malloc((size_t)(4 * n) * sizeof *iv);
+  double *fv = malloc((size_t)(3 * n) * sizeof *fv);
+  if (!iv || !fv) {
+    free(iv);
+    free(fv);
+    es_error_set("out of memory");
+    return ES_ERR_NOMEM;
+  }
+  static const char *const ti[4] = {"run/task_point", "run/task_networks_begin",
+                                    "run/task_networks_end", "run/task_rank"};
+  static const char *const tf[3] = {"run/task_start", "run/task_end", "run/task_seconds"};
+  for (int64_t a = 0, b; st == ES_OK && a < n; a = b) {
+    for (b = a + 1; b < n && s->ledger[b].id == s->ledger[b - 1].id + 1;) b++;
+    const int64_t m = b - a, tt[1] = {s->ledger[a].id}, tc[1] = {m};
+    for (int64_t r = 0; r < m; r++) {
+      const es__ledger_row *l = &s->ledger[a + r];
+      iv[r] = l->point;
+      iv[m + r] = l->begin;
+      iv[2 * m + r] = l->end;
+      iv[3 * m + r] = l->rank;
+      fv[r] = l->start;
+      fv[m + r] = l->stop;
+      fv[2 * m + r] = l->stop - l->start;
+    }
+    for (int i = 0; st == ES_OK && i < 4; i++)
+      st = es_h5out_write_i64(s->out, ti[i], tt, tc, iv + i * m);
+    for (int i = 0; st == ES_OK && i < 3; i++)
+      st = es_h5out_write_f64(s->out, tf[i], tt, tc, fv + i * m);
+  }
+  free(iv);
+  free(fv);
+  return st;
+}
+
 /* The merge state of point P, created on first use (from the file when the point grows). */
 static es_status es__merge_of(es__sweep *s, int64_t p, es__merge **out) {
   const int64_t nd = s->job->depth.n;
@@ -352,16 +402,9 @@ static es_status es__deliver(es__sweep *s, int64_t id, double *rec, int flagged,
     }
   }
   if (id < s->ledger_rows) {
-    int64_t tt[1] = {id}, tc[1] = {1};
-    int64_t row_i[4] = {p, t->begin, t->end, rank};
-    double row_f[3] = {t_start, t_end, t_end - t_start};
-    static const char *const ti[4] = {"run/task_point", "run/task_networks_begin",
-                                      "run/task_networks_end", "run/task_rank"};
-    static const char *const tf[3] = {"run/task_start", "run/task_end", "run/task_seconds"};
-    for (int i = 0; st == ES_OK && i < 4; i++)
-      st = es_h5out_write_i64(s->out, ti[i], tt, tc, &row_i[i]);
-    for (int i = 0; st == ES_OK && i < 3; i++)
-      st = es_h5out_write_f64(s->out, tf[i], tt, tc, &row_f[i]);
+    if (s->nledger == ES__LEDGER_BATCH) st = es__ledger_flush(s);
+    if (st == ES_OK)
+      s->ledger[s->nledger++] = (es__ledger_row){id, p, t->begin, t->end, rank, t_start, t_end};
   }
   if (st == ES_OK && --s->left[p] == 0) {
     st = es__write_point(s, p, m);
@@ -461,7 +504,10 @@ static es_status es__manager(es__sweep *s) {
   }
   if (st != ES_OK) s->next = s->nqueue;
   while (s->active > 0) es__serve(s, 1);
-  return st != ES_OK ? st : es__serve_status;
+  if (st == ES_OK) st = es__serve_status;
+  /* The rows of every delivered task, also after a signal or an error. */
+  es_status ls = es__ledger_flush(s);
+  return st != ES_OK ? st : ls;
 }
 
 static es_status es__worker(es__sweep *s) {
@@ -510,5 +556,12 @@ static es_status es__worker(es__sweep *s) {
 
 es_status es__schedule(es__sweep *s) {
   s->ledger_rows = s->rank == 0 ? es_h5out_extent(s->out, "run/task_point") : 0;
-  return s->rank == 0 ? es__manager(s) : es__worker(s);
+  if (s->rank != 0) return es__worker(s);
+  s->nledger = 0;
+  s->ledger = malloc(ES__LEDGER_BATCH * sizeof *s->ledger);
+  ES_CHECK(s->ledger, ES_ERR_NOMEM, "out of memory for the task ledger");
+  es_status st = es__manager(s);
+  free(s->ledger);
+  s->ledger = NULL;
+  return st;
 }

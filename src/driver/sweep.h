@@ -18,6 +18,12 @@ typedef struct {
 
 typedef struct es__merge es__merge;
 
+/* One row of the task ledger (run/task_*), kept by rank 0 until es__ledger_flush. */
+typedef struct {
+  int64_t id, point, begin, end, rank;
+  double start, stop;
+} es__ledger_row;
+
 typedef struct {
   MPI_Comm comm;
   int rank, size;
@@ -35,6 +41,8 @@ typedef struct {
   int64_t nqueue;
   es_h5out *out;
   int64_t ledger_rows; /* rows of the file's ledger (the plan of the launch that made it) */
+  es__ledger_row *ledger; /* rank 0: finished tasks' rows not yet in the file */
+  int64_t nledger;
   double t0;
   /* rank 0: hand-out and merge state */
   int64_t next, done, flagged;
