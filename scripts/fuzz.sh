@@ -13,7 +13,7 @@ inih_libs=$(pkg-config --libs inih)
 clang -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -fsanitize=fuzzer,address,undefined \
   -fno-sanitize-recover=undefined -Iinclude $inih_cflags \
   tests/fuzz/fuzz_job.c src/config/config.c src/config/grid.c src/activation/activation.c \
-  src/util/util.c $inih_libs -lm -o "$work/fuzz_job"
+  src/util/util.c src/util/simd.c $inih_libs -lm -o "$work/fuzz_job"
 cd "$work"
 ./fuzz_job -max_total_time="$secs" -max_len=4096 -timeout=10 -print_final_stats=1 corpus \
   2>&1 | tail -n 12

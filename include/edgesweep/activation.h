@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "edgesweep/util.h"
+#include "edgesweep/simd.h"
 
 typedef enum {
   ES_ACT_LINEAR,
@@ -43,17 +44,6 @@ typedef struct es_activation {
  * tanh(+-0) = +-0, tanh(+-inf) = +-1, tanh' (+-inf) = 0, NaN in gives the same NaN out.
  * tests/unit/test_activation.c checks the bounds against long double libm. */
 
-#ifndef ES_SIMD_PATHS
-#define ES_SIMD_PATHS
-/* Code paths of the vectorised kernels; all give the same bits (rng.h says how AUTO picks). */
-typedef enum {
-  ES__SIMD_AUTO = 0,
-  ES__SIMD_SCALAR = 1,
-  ES__SIMD_SCALAR_FMA = 2,
-  ES__SIMD_AVX2 = 3,
-  ES__SIMD_AVX512 = 4
-} es__simd;
-#endif
 
 /* Internal (es__): force the path of the activation kernels (AUTO: the CPU's best).
  * Returns 0, or -1 when this CPU or build cannot run it (the path is then unchanged). */

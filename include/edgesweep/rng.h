@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "edgesweep/simd.h"
+
 /* What a stream is used for: one value per independent use in a layer (< 16). */
 typedef enum {
   ES_RNG_ROWS = 1,    /* the conditional-Gaussian rows of a layer (gram method) */
@@ -61,22 +63,6 @@ void es_rng_seek(es_rng *r, uint64_t index);
 
 /* Raw Philox4x32-10 block for counter c under key k (for tests of the generator). */
 void es_rng_philox4x32(const uint32_t key[2], const uint32_t ctr[4], uint32_t out[4]);
-
-#ifndef ES_SIMD_PATHS
-#define ES_SIMD_PATHS
-/* Code paths of the vectorised kernels; all give the same bits. Internal (es__): tests and
- * benchmarks force one. AUTO picks, at run time, AVX512 when the CPU has AVX-512F, AVX2 and
- * FMA; else AVX2 when it has AVX2 and FMA; else SCALAR_FMA when it has FMA; else SCALAR
- * (portable C, fma() from libm: slow but exact). The environment variable
- * EDGESWEEP_SIMD=scalar|fma|avx2|avx512 caps that choice (timing, debugging). */
-typedef enum {
-  ES__SIMD_AUTO = 0,
-  ES__SIMD_SCALAR = 1,
-  ES__SIMD_SCALAR_FMA = 2,
-  ES__SIMD_AVX2 = 3,
-  ES__SIMD_AVX512 = 4
-} es__simd;
-#endif
 
 /* Force a path for es_rng_normals (AUTO: back to the CPU's best). Returns 0, or -1 when this
  * CPU or build cannot run it (the path is then unchanged). */

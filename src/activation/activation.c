@@ -328,49 +328,14 @@ __attribute__((target("avx512f,fma"))) static void es__tanh_avx512(size_t n, con
 /* The path in use, resolved on first use (AUTO: not yet): one load per call after that. */
 static es__simd es__act_path = ES__SIMD_AUTO;
 
-static int es__act_supported(es__simd p) {
-  switch (p) {
-    case ES__SIMD_AUTO:
-    case ES__SIMD_SCALAR:
-      return 1;
-#if ES__X86
-    case ES__SIMD_SCALAR_FMA:
-      return __builtin_cpu_supports("fma");
-    case ES__SIMD_AVX2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case ES__SIMD_AVX512:
-      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
-             __builtin_cpu_supports("fma");
-#endif
-    default:
-      return 0;
-  }
-}
-
-/* The CPU's best path, capped by EDGESWEEP_SIMD=scalar|fma|avx2|avx512 if set (to time or
- * debug a slower path; every path gives the same bits). */
-static es__simd es__act_best(void) {
-  static const char *const names[] = {"", "scalar", "fma", "avx2", "avx512"};
-  const char *cap = getenv("EDGESWEEP_SIMD");
-  for (int p = ES__SIMD_AVX512; cap && p >= ES__SIMD_SCALAR; p--)
-    if (strcmp(cap, names[p]) == 0) {
-      while (p > ES__SIMD_SCALAR && !es__act_supported((es__simd)p)) p--;
-      return (es__simd)p;
-    }
-  if (es__act_supported(ES__SIMD_AVX512)) return ES__SIMD_AVX512;
-  if (es__act_supported(ES__SIMD_AVX2)) return ES__SIMD_AVX2;
-  if (es__act_supported(ES__SIMD_SCALAR_FMA)) return ES__SIMD_SCALAR_FMA;
-  return ES__SIMD_SCALAR;
-}
-
 int es__activation_set_simd(es__simd path) {
-  if (!es__act_supported(path)) return -1;
-  es__act_path = path == ES__SIMD_AUTO ? es__act_best() : path;
+  if (!es__simd_supported(path)) return -1;
+  es__act_path = path == ES__SIMD_AUTO ? es__simd_best() : path;
   return 0;
 }
 
 es__simd es__activation_simd(void) {
-  if (es__act_path == ES__SIMD_AUTO) es__act_path = es__act_best();
+  if (es__act_path == ES__SIMD_AUTO) es__act_path = es__simd_best();
   return es__act_path;
 }
 
