@@ -138,6 +138,30 @@ int main(void) {
       for (int j = 0; j < 3; j++)
         ASSERT_NEAR(o.hess[i][j], es__fd2(es_mft_e_phiphi, e, k, i, j, 1e-4), 2e-6);
     }
+    /* tanh: the Price Hessian (phi'' to phi'''' from tanh and tanh') against central
+     * differences of the quadrature's gradient on a 4x finer rule, from c = -0.5 to the edge. */
+    const es_activation *th = es_activation_find("tanh");
+    const double kt[4][3] = {{1.0, 0.5, 1.0}, {0.7, 0.5, 1.3}, {2.0, 1.998, 2.0}, {4.0, -2.0, 4.0}};
+    for (int c = 0; c < 4; c++) {
+      const double A = kt[c][0], X = kt[c][1], B = kt[c][2];
+      es__ab_at(th, A, B, X, &o);
+      static es__rule2 fine;
+      fine.panels = 0;
+      es__rule2_make(&fine, 16 * fmax(A, B));
+      const double eta = 1e-5, h[3] = {eta * A, eta * sqrt(A * B), eta * B};
+      double big = 0;
+      for (int i = 0; i < 9; i++) big = fmax(big, fabs(o.hess[i / 3][i % 3]));
+      for (int j = 0; j < 3; j++) {
+        double kp[3] = {A, X, B}, km[3] = {A, X, B};
+        kp[j] += h[j];
+        km[j] -= h[j];
+        es__mom2 up, dn;
+        es__mom2_quad(th, &fine, kp[0], kp[2], kp[1], 0, 0, &up);
+        es__mom2_quad(th, &fine, km[0], km[2], km[1], 0, 0, &dn);
+        for (int i = 0; i < 3; i++)
+          ASSERT_NEAR(o.hess[i][j], (up.grad[i] - dn.grad[i]) / (2 * h[j]), 1e-7 * big);
+      }
+    }
     /* relu: the analytic gradient and Hessian against differences of Cho & Saul. */
     const es_activation *r = es_activation_find("relu");
     const double kr[3][3] = {{0.7, 0.5, 1.3}, {1.0, -0.6, 0.8}, {2.0, 1.98, 2.0}};
