@@ -15,5 +15,7 @@ clang -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -fsanitize=fuzzer,address,undefi
   tests/fuzz/fuzz_job.c src/config/config.c src/config/grid.c src/activation/activation.c \
   src/util/util.c src/util/simd.c $inih_libs -lm -o "$work/fuzz_job"
 cd "$work"
-./fuzz_job -max_total_time="$secs" -max_len=4096 -timeout=10 -print_final_stats=1 corpus \
+# A whole grid of ~10^6 values takes ~1.5 s under ASan on an idle core; 30 s leaves room for
+# a loaded machine before libFuzzer calls it a hang.
+./fuzz_job -max_total_time="$secs" -max_len=4096 -timeout=30 -print_final_stats=1 corpus \
   2>&1 | tail -n 12
