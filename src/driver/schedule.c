@@ -215,7 +215,8 @@ enum { ES__SLAB_MAX = 1 << 15 }; /* elements: 256 KiB */
 
 static int64_t es__slab_elems(const es__sweep *s, int64_t tail) {
   const int64_t n = s->job->depth.n * s->job->width.n * tail;
-  return s->job->depth.n > 1 && n <= ES__SLAB_MAX ? n : 0;
+  /* Below ~8 depths the two whole-slab calls cost more than the few pieces. */
+  return s->job->depth.n >= 8 && n <= ES__SLAB_MAX ? n : 0;
 }
 
 static es_status es__write_column(es__sweep *s, const char *name, int is_i64, int64_t iw,
