@@ -52,6 +52,10 @@ double es_mft_e1_quad(const es_activation *act, int deriv, double q, es_mft_rule
 double es_mft_e2_quad(const es_activation *act, int deriv, double qa, double qb, double qab,
                       es_mft_rule rule);
 
+/* Internal (es__), shared with the theory module: the n-point Gauss-Legendre nodes x and
+ * weights w on [-1, 1] (Newton on the Legendre recurrence). */
+void es__gauss_legendre(int n, double *x, double *w);
+
 /* E[f(sqrt(q) z)], z ~ N(0, 1), by the module's quadrature (1e-14 for smooth f at q <~ 50). */
 double es_mft_expect(double (*f)(double x, void *ctx), void *ctx, double q);
 

@@ -21,26 +21,29 @@ typedef struct {
 } es__gl;
 static es__gl es__gl16 = {16, 0, {0}, {0}}, es__gl8 = {8, 0, {0}, {0}};
 
-static const es__gl *es__gl_get(es__gl *g) {
-  if (g->ready) return g;
-  const int n = g->n;
+void es__gauss_legendre(int n, double *x, double *w) {
   for (int i = 0; i < n; i++) {
-    double x = cos(ES_PI * (i + 0.75) / (n + 0.5)), dp = 0;
+    double z = cos(ES_PI * (i + 0.75) / (n + 0.5)), dp = 0;
     for (int it = 0; it < 100; it++) {
-      double p0 = 1, p1 = x;
+      double p0 = 1, p1 = z;
       for (int k = 2; k <= n; k++) {
-        double p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
+        double p2 = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k;
         p0 = p1;
         p1 = p2;
       }
-      dp = n * (x * p1 - p0) / (x * x - 1);
-      double dx = p1 / dp;
-      x -= dx;
-      if (fabs(dx) < 1e-16) break;
+      dp = n * (z * p1 - p0) / (z * z - 1);
+      double dz = p1 / dp;
+      z -= dz;
+      if (fabs(dz) < 1e-16) break;
     }
-    g->x[i] = x;
-    g->w[i] = 2.0 / ((1 - x * x) * dp * dp);
+    x[i] = z;
+    w[i] = 2.0 / ((1 - z * z) * dp * dp);
   }
+}
+
+static const es__gl *es__gl_get(es__gl *g) {
+  if (g->ready) return g;
+  es__gauss_legendre(g->n, g->x, g->w);
   g->ready = 1;
   return g;
 }

@@ -21,31 +21,11 @@ typedef struct {
   double z[ES__R1MAX], w[ES__R1MAX];
 } es__rule1;
 
-static void es__gl(int n, double *x, double *w) {
-  for (int i = 0; i < n; i++) {
-    double z = cos(ES_PI * (i + 0.75) / (n + 0.5)), dp = 0;
-    for (int it = 0; it < 100; it++) {
-      double p0 = 1, p1 = z;
-      for (int k = 2; k <= n; k++) {
-        double p2 = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k;
-        p0 = p1;
-        p1 = p2;
-      }
-      dp = n * (z * p1 - p0) / (z * z - 1);
-      double dz = p1 / dp;
-      z -= dz;
-      if (fabs(dz) < 1e-16) break;
-    }
-    x[i] = z;
-    w[i] = 2.0 / ((1 - z * z) * dp * dp);
-  }
-}
-
 /* The rule for variance q; rebuilt only when its panel count changes (at q <= 9 never). */
 static const es__rule1 *es__rule1_get(double q) {
   static es__rule1 r;
   static double gx[16], gw[16];
-  if (r.panels == 0) es__gl(16, gx, gw);
+  if (r.panels == 0) es__gauss_legendre(16, gx, gw);
   const double L = 10.0;
   double width = 0.5, pole = 1.5 / sqrt(q > 1e-300 ? q : 1e-300);
   if (width > pole) width = pole;
@@ -145,27 +125,6 @@ void es_theory_predict(const es_theory_layer *l, double N, es_theory_pred *o) {
 
 /* ==================== two inputs (physics.md §5.5) ==================== */
 
-/* Gauss-Legendre 8 on [-1, 1] by Newton on P_8 (the same construction as the MFT module). */
-static void es__gl8(double x[8], double w[8]) {
-  for (int i = 0; i < 8; i++) {
-    double z = cos(ES_PI * (i + 0.75) / 8.5), dp = 0;
-    for (int it = 0; it < 100; it++) {
-      double p0 = 1, p1 = z;
-      for (int k = 2; k <= 8; k++) {
-        double p2 = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k;
-        p0 = p1;
-        p1 = p2;
-      }
-      dp = 8 * (z * p1 - p0) / (z * z - 1);
-      double dz = p1 / dp;
-      z -= dz;
-      if (fabs(dz) < 1e-16) break;
-    }
-    x[i] = z;
-    w[i] = 2.0 / ((1 - z * z) * dp * dp);
-  }
-}
-
 /* Normal rule for one axis of the 2-D tensor rule in whitened coordinates: 8-point panels on
  * [-8.5, 8.5], no wider than 1 nor than ~ the distance to tanh's complex pole, pi/(2 sqrt q)
  * (physics.md §3.4). One rule per layer, fixed across the finite-difference points so that
@@ -190,7 +149,7 @@ static void es__rule2_make(es__rule2 *r, double qmax) {
   int panels = want * 8 > ES__R2MAX ? ES__R2MAX / 8 : (int)want;
   panels += panels % 2;
   if (panels == r->panels) return;
-  es__gl8(gx, gw);
+  es__gauss_legendre(8, gx, gw);
   double h = 2 * L / panels, c0 = 1.0 / sqrt(2 * ES_PI);
   r->n = 0;
   for (int p = 0; p < panels; p++) {
@@ -346,7 +305,7 @@ static void es__mom2_quad(const es_activation *act, const es__rule2 *r, double A
  * 8-point Gauss-Legendre panels are exact to rounding. */
 static double es__relu_pr(double A, double B, double c, int p, int r) {
   double gx[8], gw[8];
-  es__gl8(gx, gw);
+  es__gauss_legendre(8, gx, gw);
   double beta = acos(c), lo = beta - ES_PI / 2, hi = ES_PI / 2, sum = 0;
   for (int pn = 0; pn < 2; pn++) {
     double a = lo + pn * (hi - lo) / 2, b = a + (hi - lo) / 2;
