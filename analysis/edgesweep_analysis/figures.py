@@ -462,6 +462,20 @@ def _eps_norm(eps):
     return LogNorm(vmin=min(lo, 5e-3), vmax=hi)
 
 
+def _tn_panel(ax, run, y, crit, ib, width):
+    """Axes of one width's (sigma_w2, t/N) map: the MFT edge, a log t/N axis, labels."""
+    if crit is not None and np.isfinite(crit[ib]):
+        ax.axvline(crit[ib], color="#2b8cbe", lw=1.5, ls="-.")
+    if y.min() > 0:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.set_title(f"N = {int(width)}")
+    ax.set_xlabel(label(run, "sigma_w2"))
+    ax.set_ylabel(r"depth / width  $t/N$")
+    ax.label_outer()
+
+
 def gaussianity(run):
     """eps_K = kurtosis/3 over (sigma_w2, t/N) per width at the first sigma_b2, with classes."""
     require_axis(run, "sigma_w2", "gaussianity")
@@ -485,16 +499,7 @@ def gaussianity(run):
         mesh = ax.pcolormesh(edges(sw), edges(y, log=y.min() > 0), z.T, cmap=cmap, norm=norm,
                              shading="flat", rasterized=True)
         _eps_contours(ax, sw, y, eps[:, :, k])
-        if crit is not None and np.isfinite(crit[ib]):
-            ax.axvline(crit[ib], color="#2b8cbe", lw=1.5, ls="-.")
-        if y.min() > 0:
-            ax.set_yscale("log")
-            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-            ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-        ax.set_title(f"N = {int(widths[k])}")
-        ax.set_xlabel(label(run, "sigma_w2"))
-        ax.set_ylabel(r"depth / width  $t/N$")
-        ax.label_outer()
+        _tn_panel(ax, run, y, crit, ib, widths[k])
     cb = fig.colorbar(mesh, ax=axes, extend="min", shrink=0.9, pad=0.02)
     cb.set_label(r"$\varepsilon_K$ = excess kurtosis / 3 = Var$G$/(E$G$)$^2$")
     below_legend(fig, _eps_legend(crit is not None and np.isfinite(crit[ib])))
@@ -591,16 +596,7 @@ def gaussian_regime(run):
             bad = np.isfinite(d) & (np.abs(d) - 3 * e > DEV_LEVEL)
             ii, jj = np.nonzero(bad)
             ax.plot(sw[ii], y[jj], "x", color="k", ms=4, mew=1)
-        if crit is not None and np.isfinite(crit[ib]):
-            ax.axvline(crit[ib], color="#2b8cbe", lw=1.5, ls="-.")
-        if y.min() > 0:
-            ax.set_yscale("log")
-            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-            ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-        ax.set_title(f"N = {int(widths[k])}")
-        ax.set_xlabel(label(run, "sigma_w2"))
-        ax.set_ylabel(r"depth / width  $t/N$")
-        ax.label_outer()
+        _tn_panel(ax, run, y, crit, ib, widths[k])
     cb = fig.colorbar(mesh, ax=axes, extend="both", shrink=0.9, pad=0.02)
     cb.set_label(r"$\frac{[\mathrm{Var}\,q/(\mathrm{E}q)^2]_{\rm measured}}"
                  r"{[\mathrm{Var}\,q/(\mathrm{E}q)^2]_{1/N\ \rm theory}} - 1$")
