@@ -20,7 +20,9 @@ sections = {
     "run": {"name": "kill", "seed": 99},
     "grid": {"sigma_w2": "linspace(0.5, 3, 12)", "sigma_b2": "0, 0.1", "depth": "range(1, 60, 3)",
              "width": "64, 200"},
-    "ensemble": {"networks": 200},
+    # Enough work that 12 kills at 0.1-0.8 s after launch land mid-run on a fast machine
+    # (the whole job, uninterrupted, takes ~1 s per 200 networks here).
+    "ensemble": {"networks": 1000},
 }
 job = estest.write_job(os.path.join(d, "kill.ini"), sections)
 ref = os.path.join(d, "ref.h5")
