@@ -6,6 +6,8 @@
  * The floor uses the paths the engine picks (AVX2 when the CPU has it); the portable scalar
  * paths (same bits) are timed too, for scale.
  * Usage: bench_floor [--work W] [--cores C] [--act NAME] [--json]
+ *        bench_floor --table    (ns per value of every activation's eval, with and without
+ *                                its derivative, on the engine's path and on scalar+fma)
  *   W: sum over points of N T M (default: W-ref, 16 points x (64+256+1024) x 64 x 64).
  * Prints best-of-21 figures (the machine may be shared: best-of filters other jobs out). */
 #include <math.h>
@@ -103,6 +105,26 @@ static const char *path_name(int p) {
   }
 }
 
+/* One row per activation: the table of bench/README.md ("Activations other than tanh"). */
+static int print_table(void) {
+  const char *apath = path_name((int)es__activation_simd());
+  printf("| activation | eval + phi' (%s) | eval alone (%s) | eval + phi' (scalar+fma) | "
+         "eval alone (scalar+fma) |\n|---|---|---|---|---|\n", apath, apath);
+  for (int id = 0; id < ES_ACT_COUNT; id++) {
+    const es_activation *act = es_activation_get((es_act_id)id);
+    es__activation_set_simd(ES__SIMD_AUTO);
+    double ed = ns_eval(act, 1), e0 = ns_eval(act, 0), sd = NAN, s0 = NAN;
+    if (es__activation_set_simd(ES__SIMD_SCALAR_FMA) == 0) {
+      sd = ns_eval(act, 1);
+      s0 = ns_eval(act, 0);
+    }
+    printf("| %s | %.2f | %.2f | %.2f | %.2f |\n", act->name, ed, e0, sd, s0);
+    fflush(stdout);
+  }
+  es__activation_set_simd(ES__SIMD_AUTO);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   double work = 16.0 * (64 + 256 + 1024) * 64 * 64, cores = 2;
   const char *name = "tanh";
@@ -112,8 +134,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--cores") && i + 1 < argc) cores = atof(argv[++i]);
     else if (!strcmp(argv[i], "--act") && i + 1 < argc) name = argv[++i];
     else if (!strcmp(argv[i], "--json")) json = 1;
+    else if (!strcmp(argv[i], "--table")) return print_table();
     else {
-      fprintf(stderr, "usage: bench_floor [--work W] [--cores C] [--act NAME] [--json]\n");
+      fprintf(stderr, "usage: bench_floor [--work W] [--cores C] [--act NAME] [--json]\n"
+                      "       bench_floor --table\n");
       return 2;
     }
   }

@@ -28,8 +28,8 @@ typedef struct es_activation {
   double (*phi)(double x);
   double (*dphi)(double x);
   /* phi and phi' of n values at once: f[i] = phi(x[i]), df[i] = phi'(x[i]); df may be NULL
-   * and f may be x. Vectorised for tanh (AVX-512 or AVX2 when the CPU has it, the same bits
-   * as phi and dphi on every path), relu and linear; the others loop over libm. */
+   * and f may be x. Vectorised for tanh, silu and sin (AVX-512 or AVX2 when the CPU has it,
+   * the same bits as phi and dphi on every path), relu and linear; the others loop over libm. */
   void (*eval)(size_t n, const double *x, double *f, double *df);
   /* Nonzero when phi is smooth (C^inf); zero for kinks (relu), so quadrature knows. */
   int smooth;
@@ -42,6 +42,14 @@ typedef struct es_activation {
  * as 4 e^{-2|x|} / (1 + e^{-2|x|})^2 for |x| >= 0.625, so that it keeps its relative accuracy
  * in the tails) within 3 ulp where it is a normal number, to the last subnormal beyond;
  * tanh(+-0) = +-0, tanh(+-inf) = +-1, tanh' (+-inf) = 0, NaN in gives the same NaN out.
+ * silu and silu' are edgesweep's own too, from the same e^y kernel: silu within 3 ulp;
+ * silu' (formed so that it keeps its relative accuracy in both tails) within 4.5 ulp, or
+ * 4.5 x 2^-60 absolute where its ulp is smaller, near its zero at x = -1.2785; subnormal
+ * tails round once; silu(+inf) = +inf, silu'(+inf) = 1, silu(-inf) = silu'(-inf) = -0.
+ * sin and cos (sin's phi') are edgesweep's own for |x| <= 2^20 (Cody-Waite reduction to
+ * ~2^-106, fdlibm's kernels), within 1 ulp; beyond 2^20 they are libm's sin and cos, so
+ * those bits follow the C library; sin(+-0) = +-0, sin and cos of +-inf are NaN.
+ * NaN in gives the same NaN out for all of them.
  * tests/unit/test_activation.c checks the bounds against long double libm. */
 
 

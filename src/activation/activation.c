@@ -7,7 +7,7 @@
 
 #include "edgesweep/util.h"
 
-/* Scalar definitions. gelu = x Phi(x) with the exact normal CDF; silu = x sigmoid(x). */
+/* Scalar definitions. gelu = x Phi(x) with the exact normal CDF. */
 static double es__lin(double x) { return x; }
 static double es__dlin(double x) {
   (void)x;
@@ -23,19 +23,10 @@ static double es__gelu(double x) { return 0.5 * x * erfc(-x / sqrt(2.0)); }
 static double es__dgelu(double x) {
   return 0.5 * erfc(-x / sqrt(2.0)) + x * exp(-0.5 * x * x) / sqrt(2.0 * ES_PI);
 }
-static double es__sigmoid(double x) {
-  /* Written so that neither branch overflows exp. */
-  if (x >= 0.0) return 1.0 / (1.0 + exp(-x));
-  double e = exp(x);
-  return e / (1.0 + e);
-}
-static double es__silu(double x) { return x * es__sigmoid(x); }
-static double es__dsilu(double x) {
-  double s = es__sigmoid(x);
-  return s * (1.0 + x * (1.0 - s));
-}
-static double es__sin(double x) { return sin(x); }
-static double es__dsin(double x) { return cos(x); }
+static double es__silu(double x);
+static double es__dsilu(double x);
+static double es__sin(double x);
+static double es__dsin(double x);
 
 /* Array versions: plain loops the compiler vectorises (relu, linear) or libm loops. */
 /* One pass that reads x[i] before writing f[i], so that f may be x. */
@@ -54,8 +45,6 @@ ES__EVAL(es__eval_lin, es__lin, es__dlin)
 ES__EVAL(es__eval_relu, es__relu, es__drelu)
 ES__EVAL(es__eval_erf, es__erf, es__derf)
 ES__EVAL(es__eval_gelu, es__gelu, es__dgelu)
-ES__EVAL(es__eval_silu, es__silu, es__dsilu)
-ES__EVAL(es__eval_sin, es__sin, es__dsin)
 #undef ES__EVAL
 
 /* ---- tanh and tanh', edgesweep's own: one algorithm, written once for scalars and once
@@ -325,6 +314,414 @@ __attribute__((target("avx512f,fma"))) static void es__tanh_avx512(size_t n, con
 }
 #endif
 
+/* ---- silu and sin/cos, edgesweep's own, built like tanh: es__K1 is the algorithm on one
+ * value (scalar; fma() where the vector code has FMA), es__K4 (AVX2) and es__K8 (AVX-512) the
+ * same operations in the same order on 4 or 8 lanes; ES__DRIVERS_* make the array loops of
+ * every path from them, so every path gives the same bits. ---- */
+
+#define ES__SYMIN -800.0 /* silu: x e^x rounds to -0 below -752; 2^k halves stay normal */
+
+/* e^y for y in [ES__SYMIN, 0] as e 2^k with 2^k = s1 s2 (both normal) and e = 1 + el: the
+ * kernel of tanh, operation for operation, left unscaled so that callers scale a product
+ * once; el is e - 1 without the rounding of the final + 1. */
+ES__INLINE void es__exp1(double y, double *e, double *el, double *s1, double *s2) {
+  double s = fma(y, ES__LOG2E, ES__SHIFT);
+  double kd = s - ES__SHIFT;
+  double r = fma(kd, -ES__LN2HI, y);
+  r = fma(kd, -ES__LN2LO, r);
+  double p = fma(ES__E9, r, ES__E8);
+  p = fma(p, r, ES__E7);
+  p = fma(p, r, ES__E6);
+  p = fma(p, r, ES__E5);
+  p = fma(p, r, ES__E4);
+  p = fma(p, r, ES__E3);
+  p = fma(p, r, ES__E2);
+  p = fma(p, r, ES__E1);
+  p = fma(p, r, ES__E0);
+  *el = fma(r * r, p, r);
+  *e = *el + 1.0;
+  uint64_t kb = es__b(s) - es__b(ES__SHIFT) + 2048;
+  uint64_t k1b = kb >> 1;
+  *s1 = es__d((k1b - 1) << 52);
+  *s2 = es__d((kb - k1b + 1023 - 1024) << 52);
+}
+
+/* silu(x) = x s(x), s = 1/(1 + e^-x), and silu' = s (1 + x (1 - s)), from m = e^{-|x|}:
+ *   x >= 0: silu = x / (1 + m),        silu' = (1 + m + m x) / (1 + m)^2;
+ *   x <  0: silu = x m / (1 + m),      silu' = m (1 + x + m) / (1 + m)^2.
+ * No term cancels except 1 + x + m near the zero of silu' (x = -1.2785): there it is formed
+ * as (1 + x + 2^k) + 2^k el, the first sum exact, so that only the polynomial's error is
+ * left. For x < 0 the quotient is formed from e (m = e 2^k) and scaled by 2^k last, so tails
+ * deep in the subnormals round once and silu(-inf) = -0, silu'(-inf) = -0. */
+ES__INLINE void es__silu1(double x, double *f, double *df) {
+  if (x != x) {
+    *f = x;
+    if (df) *df = x;
+    return;
+  }
+  double y = -es__d(es__b(x) & ~ES__SIGN), e, el, s1, s2;
+  if (y < ES__SYMIN) y = ES__SYMIN;
+  es__exp1(y, &e, &el, &s1, &s2);
+  double m = (e * s1) * s2;
+  double den = 1.0 + m;
+  int neg = x < 0.0;
+  double q = (neg ? y * e : x) / den;
+  *f = neg ? (q * s1) * s2 : q;
+  if (df) {
+    double s12 = s1 * s2;
+    double dn = neg ? e * fma(s12, el, (1.0 + y) + s12) : fma(m, -y, den);
+    double dq = dn / (den * den);
+    *df = neg ? (dq * s1) * s2 : dq;
+  }
+}
+
+/* sin and cos (phi = sin, phi' = cos) for |x| <= ES__SINBIG: k = round(|x| 2/pi) and
+ * r + y = |x| - k pi/2 to ~2^-106 relative (pi/2 = P1 + P2 + P3, Cody-Waite; |x| - k P1 is
+ * exact with FMA, the k P2 step is an exact two-sum and two-product), then fdlibm's kernels
+ * (musl __sin, __cos: public domain coefficients) on [-pi/4, pi/4] with the tail y, and the
+ * quadrant k mod 4 picks +-sin r or +-cos r. Beyond ES__SINBIG (never a pre-activation)
+ * libm's sin and cos: those values' bits follow the C library. */
+#define ES__SINBIG 0x1p20
+#define ES__TWOOPI 0.6366197723675814
+#define ES__P1 1.5707963267948966
+#define ES__P2 6.123233995736766e-17
+#define ES__P3 -1.4973849048591698e-33
+#define ES__S1 -1.66666666666666324348e-01
+#define ES__S2 8.33333333332248946124e-03
+#define ES__S3 -1.98412698298579493134e-04
+#define ES__S4 2.75573137070700676789e-06
+#define ES__S5 -2.50507602534068634195e-08
+#define ES__S6 1.58969099521155010221e-10
+#define ES__C1 4.16666666666666019037e-02
+#define ES__C2 -1.38888888888741095749e-03
+#define ES__C3 2.48015872894767294178e-05
+#define ES__C4 -2.75573143513906633035e-07
+#define ES__C5 2.08757232129817482790e-09
+#define ES__C6 -1.13596475577881948265e-11
+
+static void es__sin_big(double x, double *s, double *c) {
+  if (x != x) { /* NaN: itself */
+    *s = *c = x;
+  } else if (isinf(x)) {
+    *s = *c = x - x; /* the default NaN, as the vector units make it */
+  } else {
+    *s = sin(x);
+    *c = cos(x);
+  }
+}
+
+ES__INLINE void es__sin1(double x, double *f, double *df) {
+  double a = es__d(es__b(x) & ~ES__SIGN);
+  if (!(a <= ES__SINBIG)) {
+    double c;
+    es__sin_big(x, f, &c);
+    if (df) *df = c;
+    return;
+  }
+  uint64_t sign = es__b(x) & ES__SIGN;
+  double sh = fma(a, ES__TWOOPI, ES__SHIFT);
+  double k = sh - ES__SHIFT;
+  double r1 = fma(-k, ES__P1, a); /* exact */
+  double p = k * ES__P2;
+  double pe = fma(k, ES__P2, -p); /* k P2 = p + pe */
+  double hi = r1 - p;
+  double bb = hi - r1;
+  double er = (r1 - (hi - bb)) - (p + bb); /* r1 - p = hi + er */
+  double lo = fma(-k, ES__P3, er - pe);
+  double r = hi + lo;
+  double y = (hi - r) + lo;
+  double z = r * r, w = z * z, v = z * r;
+  double ps = fma(fma(fma(fma(ES__S6, z, ES__S5), z, ES__S4), z, ES__S3), z, ES__S2);
+  double sn = r - ((z * (0.5 * y - v * ps) - y) - v * ES__S1);
+  double pc = fma(fma(fma(fma(fma(ES__C6, z, ES__C5), z, ES__C4), z, ES__C3), z, ES__C2), z,
+                  ES__C1);
+  double hz = 0.5 * z, wc = 1.0 - hz;
+  double cs = wc + (((1.0 - wc) - hz) + (w * pc - r * y));
+  uint64_t q = es__b(sh);
+  int swap = (int)(q & 1);
+  *f = es__d(es__b(swap ? cs : sn) ^ ((q & 2) << 62) ^ sign);
+  if (df) *df = es__d(es__b(swap ? sn : cs) ^ (((q + 1) & 2) << 62));
+}
+
+#define ES__DRIVERS_SCALAR(K)                                                       \
+  static void es__##K##_scalar(size_t n, const double *x, double *f, double *df) {  \
+    for (size_t i = 0; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);     \
+  }
+ES__DRIVERS_SCALAR(silu)
+ES__DRIVERS_SCALAR(sin)
+
+#if ES__X86
+/* The tails of the vector loops and the fma scalar entries: es__K1 compiled with FMA. */
+#define ES__DRIVERS_X86(K)                                                            \
+  __attribute__((target("fma"))) static void es__##K##_fma(size_t n, const double *x, \
+                                                           double *f, double *df) {   \
+    for (size_t i = 0; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);       \
+  }                                                                                   \
+  __attribute__((target("fma"))) static double es__##K##_fma1(double x) {             \
+    double v;                                                                         \
+    es__##K##1(x, &v, NULL);                                                          \
+    return v;                                                                         \
+  }                                                                                   \
+  __attribute__((target("fma"))) static double es__d##K##_fma1(double x) {            \
+    double v, d;                                                                      \
+    es__##K##1(x, &v, &d);                                                            \
+    return d;                                                                         \
+  }                                                                                   \
+  __attribute__((target("avx2,fma"))) static void es__##K##_avx2(                     \
+      size_t n, const double *x, double *f, double *df) {                             \
+    size_t i = 0;                                                                     \
+    __m256d v, d;                                                                     \
+    if (df)                                                                           \
+      for (; i + 4 <= n; i += 4) {                                                    \
+        es__##K##4(_mm256_loadu_pd(x + i), &v, &d, 1);                                \
+        _mm256_storeu_pd(f + i, v);                                                   \
+        _mm256_storeu_pd(df + i, d);                                                  \
+      }                                                                               \
+    else                                                                              \
+      for (; i + 4 <= n; i += 4) {                                                    \
+        es__##K##4(_mm256_loadu_pd(x + i), &v, &d, 0);                                \
+        _mm256_storeu_pd(f + i, v);                                                   \
+      }                                                                               \
+    for (; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);                   \
+  }                                                                                   \
+  __attribute__((target("avx512f,fma"))) static void es__##K##_avx512(                \
+      size_t n, const double *x, double *f, double *df) {                             \
+    size_t i = 0;                                                                     \
+    __m512d v, d;                                                                     \
+    if (df)                                                                           \
+      for (; i + 8 <= n; i += 8) {                                                    \
+        es__##K##8(_mm512_loadu_pd(x + i), &v, &d, 1);                                \
+        _mm512_storeu_pd(f + i, v);                                                   \
+        _mm512_storeu_pd(df + i, d);                                                  \
+      }                                                                               \
+    else                                                                              \
+      for (; i + 8 <= n; i += 8) {                                                    \
+        es__##K##8(_mm512_loadu_pd(x + i), &v, &d, 0);                                \
+        _mm512_storeu_pd(f + i, v);                                                   \
+      }                                                                               \
+    for (; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);                   \
+  }
+
+/* es__exp1 on 4 and 8 lanes. */
+ES__AVX2 void es__exp4(__m256d y, __m256d *e, __m256d *el, __m256d *s1, __m256d *s2) {
+  __m256d s = _mm256_fmadd_pd(y, ES__C(ES__LOG2E), ES__C(ES__SHIFT));
+  __m256d kd = _mm256_sub_pd(s, ES__C(ES__SHIFT));
+  __m256d r = _mm256_fmadd_pd(kd, ES__C(-ES__LN2HI), y);
+  r = _mm256_fmadd_pd(kd, ES__C(-ES__LN2LO), r);
+  __m256d p = _mm256_fmadd_pd(ES__C(ES__E9), r, ES__C(ES__E8));
+  p = _mm256_fmadd_pd(p, r, ES__C(ES__E7));
+  p = _mm256_fmadd_pd(p, r, ES__C(ES__E6));
+  p = _mm256_fmadd_pd(p, r, ES__C(ES__E5));
+  p = _mm256_fmadd_pd(p, r, ES__C(ES__E4));
+  p = _mm256_fmadd_pd(p, r, ES__C(ES__E3));
+  p = _mm256_fmadd_pd(p, r, ES__C(ES__E2));
+  p = _mm256_fmadd_pd(p, r, ES__C(ES__E1));
+  p = _mm256_fmadd_pd(p, r, ES__C(ES__E0));
+  *el = _mm256_fmadd_pd(_mm256_mul_pd(r, r), p, r);
+  *e = _mm256_add_pd(*el, ES__C(1.0));
+  __m256i kb = _mm256_add_epi64(
+      _mm256_sub_epi64(_mm256_castpd_si256(s), _mm256_castpd_si256(ES__C(ES__SHIFT))),
+      _mm256_set1_epi64x(2048));
+  __m256i k1b = _mm256_srli_epi64(kb, 1);
+  *s1 = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_sub_epi64(k1b, _mm256_set1_epi64x(1)), 52));
+  *s2 = _mm256_castsi256_pd(_mm256_slli_epi64(
+      _mm256_sub_epi64(_mm256_sub_epi64(kb, k1b), _mm256_set1_epi64x(1)), 52));
+}
+
+ES__AVX512 void es__exp8(__m512d y, __m512d *e, __m512d *el, __m512d *s1, __m512d *s2) {
+  __m512d s = _mm512_fmadd_pd(y, ES__C8(ES__LOG2E), ES__C8(ES__SHIFT));
+  __m512d kd = _mm512_sub_pd(s, ES__C8(ES__SHIFT));
+  __m512d r = _mm512_fmadd_pd(kd, ES__C8(-ES__LN2HI), y);
+  r = _mm512_fmadd_pd(kd, ES__C8(-ES__LN2LO), r);
+  __m512d p = _mm512_fmadd_pd(ES__C8(ES__E9), r, ES__C8(ES__E8));
+  p = _mm512_fmadd_pd(p, r, ES__C8(ES__E7));
+  p = _mm512_fmadd_pd(p, r, ES__C8(ES__E6));
+  p = _mm512_fmadd_pd(p, r, ES__C8(ES__E5));
+  p = _mm512_fmadd_pd(p, r, ES__C8(ES__E4));
+  p = _mm512_fmadd_pd(p, r, ES__C8(ES__E3));
+  p = _mm512_fmadd_pd(p, r, ES__C8(ES__E2));
+  p = _mm512_fmadd_pd(p, r, ES__C8(ES__E1));
+  p = _mm512_fmadd_pd(p, r, ES__C8(ES__E0));
+  *el = _mm512_fmadd_pd(_mm512_mul_pd(r, r), p, r);
+  *e = _mm512_add_pd(*el, ES__C8(1.0));
+  __m512i kb = _mm512_add_epi64(
+      _mm512_sub_epi64(_mm512_castpd_si512(s), _mm512_castpd_si512(ES__C8(ES__SHIFT))),
+      _mm512_set1_epi64(2048));
+  __m512i k1b = _mm512_srli_epi64(kb, 1);
+  *s1 = _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_sub_epi64(k1b, _mm512_set1_epi64(1)), 52));
+  *s2 = _mm512_castsi512_pd(_mm512_slli_epi64(
+      _mm512_sub_epi64(_mm512_sub_epi64(kb, k1b), _mm512_set1_epi64(1)), 52));
+}
+
+/* 4 lanes of es__silu1: both branches, then the select. */
+ES__AVX2 void es__silu4(__m256d x, __m256d *f, __m256d *df, int want_d) {
+  const __m256d sgn = _mm256_castsi256_pd(_mm256_set1_epi64x((long long)ES__SIGN));
+  __m256d y = _mm256_max_pd(_mm256_or_pd(x, sgn), ES__C(ES__SYMIN)), e, el, s1, s2;
+  es__exp4(y, &e, &el, &s1, &s2);
+  __m256d m = _mm256_mul_pd(_mm256_mul_pd(e, s1), s2);
+  __m256d den = _mm256_add_pd(ES__C(1.0), m);
+  __m256d neg = _mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_LT_OQ);
+  __m256d nan = _mm256_cmp_pd(x, x, _CMP_UNORD_Q);
+  __m256d q = _mm256_div_pd(_mm256_blendv_pd(x, _mm256_mul_pd(y, e), neg), den);
+  q = _mm256_blendv_pd(q, _mm256_mul_pd(_mm256_mul_pd(q, s1), s2), neg);
+  *f = _mm256_blendv_pd(q, x, nan);
+  if (want_d) {
+    __m256d s12 = _mm256_mul_pd(s1, s2);
+    __m256d dn = _mm256_blendv_pd(
+        _mm256_fmadd_pd(m, _mm256_sub_pd(_mm256_setzero_pd(), y), den),
+        _mm256_mul_pd(e, _mm256_fmadd_pd(s12, el, _mm256_add_pd(_mm256_add_pd(ES__C(1.0), y), s12))),
+        neg);
+    __m256d dq = _mm256_div_pd(dn, _mm256_mul_pd(den, den));
+    dq = _mm256_blendv_pd(dq, _mm256_mul_pd(_mm256_mul_pd(dq, s1), s2), neg);
+    *df = _mm256_blendv_pd(dq, x, nan);
+  }
+}
+
+ES__AVX512 void es__silu8(__m512d x, __m512d *f, __m512d *df, int want_d) {
+  const __m512i sgn = _mm512_set1_epi64((long long)ES__SIGN);
+  __m512d y = _mm512_max_pd(_mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(x), sgn)),
+                            ES__C8(ES__SYMIN)),
+          e, el, s1, s2;
+  es__exp8(y, &e, &el, &s1, &s2);
+  __m512d m = _mm512_mul_pd(_mm512_mul_pd(e, s1), s2);
+  __m512d den = _mm512_add_pd(ES__C8(1.0), m);
+  __mmask8 neg = _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_LT_OQ);
+  __mmask8 nan = _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
+  __m512d q = _mm512_div_pd(_mm512_mask_blend_pd(neg, x, _mm512_mul_pd(y, e)), den);
+  q = _mm512_mask_blend_pd(neg, q, _mm512_mul_pd(_mm512_mul_pd(q, s1), s2));
+  *f = _mm512_mask_blend_pd(nan, q, x);
+  if (want_d) {
+    __m512d s12 = _mm512_mul_pd(s1, s2);
+    __m512d dn = _mm512_mask_blend_pd(
+        neg, _mm512_fmadd_pd(m, _mm512_sub_pd(_mm512_setzero_pd(), y), den),
+        _mm512_mul_pd(e, _mm512_fmadd_pd(s12, el, _mm512_add_pd(_mm512_add_pd(ES__C8(1.0), y), s12))));
+    __m512d dq = _mm512_div_pd(dn, _mm512_mul_pd(den, den));
+    dq = _mm512_mask_blend_pd(neg, dq, _mm512_mul_pd(_mm512_mul_pd(dq, s1), s2));
+    *df = _mm512_mask_blend_pd(nan, dq, x);
+  }
+}
+ES__DRIVERS_X86(silu)
+
+/* 4 lanes of es__sin1; lanes beyond ES__SINBIG (and NaN, inf) are redone by es__sin_big. */
+ES__AVX2 void es__sin4(__m256d x, __m256d *f, __m256d *df, int want_d) {
+  const __m256i sgn = _mm256_set1_epi64x((long long)ES__SIGN);
+  __m256d a = _mm256_andnot_pd(_mm256_castsi256_pd(sgn), x);
+  __m256i sign = _mm256_and_si256(_mm256_castpd_si256(x), sgn);
+  __m256d sh = _mm256_fmadd_pd(a, ES__C(ES__TWOOPI), ES__C(ES__SHIFT));
+  __m256d k = _mm256_sub_pd(sh, ES__C(ES__SHIFT));
+  __m256d r1 = _mm256_fnmadd_pd(k, ES__C(ES__P1), a);
+  __m256d p = _mm256_mul_pd(k, ES__C(ES__P2));
+  __m256d pe = _mm256_fmsub_pd(k, ES__C(ES__P2), p);
+  __m256d hi = _mm256_sub_pd(r1, p);
+  __m256d bb = _mm256_sub_pd(hi, r1);
+  __m256d er = _mm256_sub_pd(_mm256_sub_pd(r1, _mm256_sub_pd(hi, bb)), _mm256_add_pd(p, bb));
+  __m256d lo = _mm256_fnmadd_pd(k, ES__C(ES__P3), _mm256_sub_pd(er, pe));
+  __m256d r = _mm256_add_pd(hi, lo);
+  __m256d y = _mm256_add_pd(_mm256_sub_pd(hi, r), lo);
+  __m256d z = _mm256_mul_pd(r, r), w = _mm256_mul_pd(z, z), v = _mm256_mul_pd(z, r);
+  __m256d ps = _mm256_fmadd_pd(ES__C(ES__S6), z, ES__C(ES__S5));
+  ps = _mm256_fmadd_pd(ps, z, ES__C(ES__S4));
+  ps = _mm256_fmadd_pd(ps, z, ES__C(ES__S3));
+  ps = _mm256_fmadd_pd(ps, z, ES__C(ES__S2));
+  __m256d sn = _mm256_sub_pd(
+      r, _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(z, _mm256_sub_pd(_mm256_mul_pd(ES__C(0.5), y),
+                                                                     _mm256_mul_pd(v, ps))),
+                                     y),
+                       _mm256_mul_pd(v, ES__C(ES__S1))));
+  __m256d pc = _mm256_fmadd_pd(ES__C(ES__C6), z, ES__C(ES__C5));
+  pc = _mm256_fmadd_pd(pc, z, ES__C(ES__C4));
+  pc = _mm256_fmadd_pd(pc, z, ES__C(ES__C3));
+  pc = _mm256_fmadd_pd(pc, z, ES__C(ES__C2));
+  pc = _mm256_fmadd_pd(pc, z, ES__C(ES__C1));
+  __m256d hz = _mm256_mul_pd(ES__C(0.5), z), wc = _mm256_sub_pd(ES__C(1.0), hz);
+  __m256d cs = _mm256_add_pd(
+      wc, _mm256_add_pd(_mm256_sub_pd(_mm256_sub_pd(ES__C(1.0), wc), hz),
+                        _mm256_sub_pd(_mm256_mul_pd(w, pc), _mm256_mul_pd(r, y))));
+  __m256i q = _mm256_castpd_si256(sh);
+  __m256d swap = _mm256_castsi256_pd(_mm256_slli_epi64(q, 63)); /* bit 0 to the sign bit */
+  __m256i sflip = _mm256_slli_epi64(_mm256_and_si256(q, _mm256_set1_epi64x(2)), 62);
+  __m256i cflip = _mm256_slli_epi64(
+      _mm256_and_si256(_mm256_add_epi64(q, _mm256_set1_epi64x(1)), _mm256_set1_epi64x(2)), 62);
+  __m256i sv = _mm256_castpd_si256(_mm256_blendv_pd(sn, cs, swap));
+  *f = _mm256_castsi256_pd(_mm256_xor_si256(_mm256_xor_si256(sv, sflip), sign));
+  if (want_d) {
+    __m256i cv = _mm256_castpd_si256(_mm256_blendv_pd(cs, sn, swap));
+    *df = _mm256_castsi256_pd(_mm256_xor_si256(cv, cflip));
+  }
+  __m256d big = _mm256_cmp_pd(a, ES__C(ES__SINBIG), _CMP_NLE_UQ);
+  if (_mm256_movemask_pd(big)) {
+    double xv[4], fv[4], dv[4];
+    _mm256_storeu_pd(xv, x);
+    _mm256_storeu_pd(fv, *f);
+    if (want_d) _mm256_storeu_pd(dv, *df);
+    for (int l = 0; l < 4; l++)
+      if (!(fabs(xv[l]) <= ES__SINBIG)) es__sin_big(xv[l], &fv[l], &dv[l]);
+    *f = _mm256_loadu_pd(fv);
+    if (want_d) *df = _mm256_loadu_pd(dv);
+  }
+}
+
+ES__AVX512 void es__sin8(__m512d x, __m512d *f, __m512d *df, int want_d) {
+  const __m512i sgn = _mm512_set1_epi64((long long)ES__SIGN);
+  const __m512i xi = _mm512_castpd_si512(x);
+  __m512d a = _mm512_castsi512_pd(_mm512_andnot_si512(sgn, xi));
+  __m512i sign = _mm512_and_si512(sgn, xi);
+  __m512d sh = _mm512_fmadd_pd(a, ES__C8(ES__TWOOPI), ES__C8(ES__SHIFT));
+  __m512d k = _mm512_sub_pd(sh, ES__C8(ES__SHIFT));
+  __m512d r1 = _mm512_fnmadd_pd(k, ES__C8(ES__P1), a);
+  __m512d p = _mm512_mul_pd(k, ES__C8(ES__P2));
+  __m512d pe = _mm512_fmsub_pd(k, ES__C8(ES__P2), p);
+  __m512d hi = _mm512_sub_pd(r1, p);
+  __m512d bb = _mm512_sub_pd(hi, r1);
+  __m512d er = _mm512_sub_pd(_mm512_sub_pd(r1, _mm512_sub_pd(hi, bb)), _mm512_add_pd(p, bb));
+  __m512d lo = _mm512_fnmadd_pd(k, ES__C8(ES__P3), _mm512_sub_pd(er, pe));
+  __m512d r = _mm512_add_pd(hi, lo);
+  __m512d y = _mm512_add_pd(_mm512_sub_pd(hi, r), lo);
+  __m512d z = _mm512_mul_pd(r, r), w = _mm512_mul_pd(z, z), v = _mm512_mul_pd(z, r);
+  __m512d ps = _mm512_fmadd_pd(ES__C8(ES__S6), z, ES__C8(ES__S5));
+  ps = _mm512_fmadd_pd(ps, z, ES__C8(ES__S4));
+  ps = _mm512_fmadd_pd(ps, z, ES__C8(ES__S3));
+  ps = _mm512_fmadd_pd(ps, z, ES__C8(ES__S2));
+  __m512d sn = _mm512_sub_pd(
+      r, _mm512_sub_pd(_mm512_sub_pd(_mm512_mul_pd(z, _mm512_sub_pd(_mm512_mul_pd(ES__C8(0.5), y),
+                                                                     _mm512_mul_pd(v, ps))),
+                                     y),
+                       _mm512_mul_pd(v, ES__C8(ES__S1))));
+  __m512d pc = _mm512_fmadd_pd(ES__C8(ES__C6), z, ES__C8(ES__C5));
+  pc = _mm512_fmadd_pd(pc, z, ES__C8(ES__C4));
+  pc = _mm512_fmadd_pd(pc, z, ES__C8(ES__C3));
+  pc = _mm512_fmadd_pd(pc, z, ES__C8(ES__C2));
+  pc = _mm512_fmadd_pd(pc, z, ES__C8(ES__C1));
+  __m512d hz = _mm512_mul_pd(ES__C8(0.5), z), wc = _mm512_sub_pd(ES__C8(1.0), hz);
+  __m512d cs = _mm512_add_pd(
+      wc, _mm512_add_pd(_mm512_sub_pd(_mm512_sub_pd(ES__C8(1.0), wc), hz),
+                        _mm512_sub_pd(_mm512_mul_pd(w, pc), _mm512_mul_pd(r, y))));
+  __m512i q = _mm512_castpd_si512(sh);
+  __mmask8 swap = _mm512_test_epi64_mask(q, _mm512_set1_epi64(1));
+  __m512i sflip = _mm512_slli_epi64(_mm512_and_si512(q, _mm512_set1_epi64(2)), 62);
+  __m512i cflip = _mm512_slli_epi64(
+      _mm512_and_si512(_mm512_add_epi64(q, _mm512_set1_epi64(1)), _mm512_set1_epi64(2)), 62);
+  __m512i sv = _mm512_castpd_si512(_mm512_mask_blend_pd(swap, sn, cs));
+  *f = _mm512_castsi512_pd(_mm512_xor_si512(_mm512_xor_si512(sv, sflip), sign));
+  if (want_d) {
+    __m512i cv = _mm512_castpd_si512(_mm512_mask_blend_pd(swap, cs, sn));
+    *df = _mm512_castsi512_pd(_mm512_xor_si512(cv, cflip));
+  }
+  __mmask8 big = _mm512_cmp_pd_mask(a, ES__C8(ES__SINBIG), _CMP_NLE_UQ);
+  if (big) {
+    double xv[8], fv[8], dv[8];
+    _mm512_storeu_pd(xv, x);
+    _mm512_storeu_pd(fv, *f);
+    if (want_d) _mm512_storeu_pd(dv, *df);
+    for (int l = 0; l < 8; l++)
+      if (big >> l & 1) es__sin_big(xv[l], &fv[l], &dv[l]);
+    *f = _mm512_loadu_pd(fv);
+    if (want_d) *df = _mm512_loadu_pd(dv);
+  }
+}
+ES__DRIVERS_X86(sin)
+#endif
+
 /* The path in use, resolved on first use (AUTO: not yet): one load per call after that. */
 static es__simd es__act_path = ES__SIMD_AUTO;
 
@@ -374,6 +771,48 @@ static double es__dtanh(double x) {
   es__tanh1(x, &t, &d);
   return d;
 }
+
+/* The array kernel and the scalar entries of an activation built with ES__DRIVERS_*, as for
+ * tanh above. */
+#if ES__X86
+#define ES__DISPATCH_X86(K)              \
+  case ES__SIMD_AVX512:                  \
+    es__##K##_avx512(n, x, f, df);       \
+    return;                              \
+  case ES__SIMD_AVX2:                    \
+    es__##K##_avx2(n, x, f, df);         \
+    return;                              \
+  case ES__SIMD_SCALAR_FMA:              \
+    es__##K##_fma(n, x, f, df);          \
+    return;
+#define ES__ENTRY_X86(F) \
+  if (es__activation_simd() != ES__SIMD_SCALAR) return F(x);
+#else
+#define ES__DISPATCH_X86(K)
+#define ES__ENTRY_X86(F)
+#endif
+#define ES__DISPATCH(K)                                                          \
+  static void es__eval_##K(size_t n, const double *x, double *f, double *df) {   \
+    switch (es__activation_simd()) {                                             \
+      ES__DISPATCH_X86(K)                                                        \
+      default:                                                                   \
+        es__##K##_scalar(n, x, f, df);                                           \
+    }                                                                            \
+  }                                                                              \
+  static double es__##K(double x) {                                              \
+    double v;                                                                    \
+    ES__ENTRY_X86(es__##K##_fma1)                                                \
+    es__##K##1(x, &v, NULL);                                                     \
+    return v;                                                                    \
+  }                                                                              \
+  static double es__d##K(double x) {                                             \
+    double v, d;                                                                 \
+    ES__ENTRY_X86(es__d##K##_fma1)                                               \
+    es__##K##1(x, &v, &d);                                                       \
+    return d;                                                                    \
+  }
+ES__DISPATCH(silu)
+ES__DISPATCH(sin)
 
 static const es_activation es__table[ES_ACT_COUNT] = {
     {ES_ACT_LINEAR, "linear", es__lin, es__dlin, es__eval_lin, 1, 1},

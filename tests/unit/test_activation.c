@@ -1,7 +1,8 @@
-/* activation: tanh and tanh' against long-double libm (ulp bounds stated in activation.h) over
- * wide ranges, tiny and subnormal x, the branch point, the tails into underflow, +-0, +-inf and
- * NaN; the same bits on every code path (scalar, scalar + FMA, AVX2), from eval and from the
- * scalar entries, in place or not; relu and linear. ns per value of each path to stderr. */
+/* activation: tanh and tanh', silu and silu', sin and cos against long-double libm (ulp bounds
+ * stated in activation.h) over wide ranges, tiny and subnormal x, branch points and zeros, the
+ * tails into underflow, +-0, +-inf and NaN; the same bits on every code path (scalar,
+ * scalar + FMA, AVX2, AVX-512), from eval and from the scalar entries, in place or not, at odd
+ * lengths; relu and linear. ns per value of each tanh path to stderr. */
 #include "edgesweep/activation.h"
 
 #include <float.h>
@@ -32,6 +33,153 @@ static double rnd(void) { /* uniform in [0, 1), splitmix64 */
 }
 
 enum { N = 1 << 20 };
+
+/* The bounds stated in activation.h. */
+#define SILU_ULP 3.0
+#define DSILU_ULP 4.5
+#define SIN_ULP 1.0
+
+/* An activation's exact phi and phi' in long double (libm's expl, sinl, cosl, erfl, erfcl). */
+typedef long double (*ref_fn)(long double);
+
+static long double ref_silu(long double x) {
+  return x >= 0 ? x / (1 + expl(-x)) : x * expl(x) / (1 + expl(x));
+}
+/* s (1 + x (1 - s)) written without cancellation away from its zero (x = -1.2785). */
+static long double ref_dsilu(long double x) {
+  long double m = expl(-fabsl(x));
+  return x >= 0 ? (1 + m + m * x) / ((1 + m) * (1 + m)) : m * (1 + x + m) / ((1 + m) * (1 + m));
+}
+
+/* Worst error of phi (f) and phi' (df) over x: ulps of the exact value, or for phi' with a
+ * zero, in units of dfloor when the ulp there is smaller (an absolute bound near the zero,
+ * where no relative bound can hold: the exact zero is not a double). */
+static void worst_error(const char *name, ref_fn ref, ref_fn dref, double dfloor, size_t n,
+                        const double *x, const double *f, const double *df, double *wf,
+                        double *wd) {
+  double xf = 0, xd = 0;
+  *wf = *wd = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (isnan(x[i]) || isinf(x[i])) continue;
+    long double rd = dref(x[i]);
+    double ef = ulps(f[i], ref(x[i]));
+    double ed = ulps(df[i], rd);
+    if (dfloor > 0 && fabs((double)rd) < dfloor * 0x1p52)
+      ed = (double)(fabsl((long double)df[i] - rd) / dfloor);
+    if (ef > *wf) *wf = ef, xf = x[i];
+    if (ed > *wd) *wd = ed, xd = x[i];
+  }
+  fprintf(stderr, "  %s: max error %.3f ulp (at %.17g); %s' %.3f ulp (at %.17g)\n", name, *wf,
+          xf, name, *wd, xd);
+}
+
+/* The same bits from every path as from the scalar one (f0, d0): eval with and without phi',
+ * in place, at an odd offset and length (the vector tails), and phi, dphi. */
+static void check_paths(const es_activation *act, size_t n, const double *x, const double *f0,
+                        const double *d0, double *f, double *df) {
+  for (int p = ES__SIMD_SCALAR; p <= ES__SIMD_AVX512; p++) {
+    if (es__activation_set_simd((es__simd)p) != 0) {
+      fprintf(stderr, "  %s %s: not available here, skipped\n", act->name, path_name[p]);
+      continue;
+    }
+    act->eval(n, x, f, df);
+    ASSERT(memcmp(f, f0, n * sizeof *f) == 0);
+    ASSERT(memcmp(df, d0, n * sizeof *df) == 0);
+    memset(f, 0, n * sizeof *f);
+    act->eval(n, x, f, NULL);
+    ASSERT(memcmp(f, f0, n * sizeof *f) == 0);
+    memcpy(f, x, n * sizeof *f);
+    act->eval(n, f, f, df); /* in place */
+    ASSERT(memcmp(f, f0, n * sizeof *f) == 0);
+    ASSERT(memcmp(df, d0, n * sizeof *df) == 0);
+    for (size_t len = 1; len <= 19; len += 2) { /* odd offsets and lengths: the tails */
+      act->eval(len, x + len, f, df);
+      ASSERT(memcmp(f, f0 + len, len * sizeof *f) == 0);
+      ASSERT(memcmp(df, d0 + len, len * sizeof *df) == 0);
+    }
+    for (size_t i = 0; i < n; i += 101) {
+      double v = act->phi(x[i]), d = act->dphi(x[i]);
+      ASSERT(memcmp(&v, &f0[i], sizeof v) == 0 && memcmp(&d, &d0[i], sizeof d) == 0);
+    }
+    fprintf(stderr, "  %s %s: same bits\n", act->name, path_name[p]);
+  }
+  es__activation_set_simd(ES__SIMD_AUTO);
+}
+
+static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+/* silu: wide ranges, tiny and subnormal x of both signs, the zero of silu', the tails into
+ * underflow (x e^x < 2^-1074 below x = -752), specials. */
+static void test_silu(double *x, double *f, double *df, double *f0, double *d0) {
+  const es_activation *act = es_activation_find("silu");
+  size_t n = 0;
+  for (int i = 0; i < N / 4; i++) x[n++] = 2 * rnd() - 1;
+  for (int i = 0; i < N / 4; i++) x[n++] = 80 * rnd() - 40;
+  for (int i = 0; i < N / 4; i++) x[n++] = (rnd() < 0.5 ? -1 : 1) * exp2(-1074 + 1084 * rnd());
+  for (int i = 0; i < 20000; i++) x[n++] = -1.2785 + 0.01 * (rnd() - 0.5);
+  for (int i = 0; i < 20000; i++) x[n++] = -(700 + 60 * rnd());
+  for (int i = 0; i < 4000; i++) x[n++] = 700 + 60 * rnd();
+  static const double special[] = {0.0, -0.0, DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_MIN, -DBL_MIN,
+                                   1.0, -1.0, -1.2784645427610738, -745.0, -752.0, -753.0,
+                                   -800.0, -801.0, 1e300, -1e300, DBL_MAX, -DBL_MAX, INFINITY,
+                                   -INFINITY, NAN, -NAN};
+  for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) x[n++] = special[i];
+  while (n % 8 != 5) x[n++] = -0.3;
+  ASSERT_EQ_INT(es__activation_set_simd(ES__SIMD_SCALAR), 0);
+  act->eval(n, x, f0, d0);
+  double wf, wd;
+  worst_error("silu", ref_silu, ref_dsilu, 0x1p-60, n, x, f0, d0, &wf, &wd);
+  ASSERT(wf <= SILU_ULP);
+  ASSERT(wd <= DSILU_ULP);
+  for (size_t i = 0; i < n; i++) {
+    double xi = x[i];
+    if (xi == 0) ASSERT(same_bits(f0[i], xi) && d0[i] == 0.5);
+    if (isnan(xi)) ASSERT(same_bits(f0[i], xi) && same_bits(d0[i], xi));
+    if (xi == INFINITY) ASSERT(f0[i] == INFINITY && d0[i] == 1.0);
+    if (xi == -INFINITY || xi <= -753) ASSERT(same_bits(f0[i], -0.0) && same_bits(d0[i], -0.0));
+    if (xi > -745 && xi < -710) ASSERT(f0[i] < 0 && d0[i] < 0); /* subnormal, not flushed */
+    if (xi >= 45 && xi <= DBL_MAX) ASSERT(f0[i] == xi && d0[i] == 1.0);
+  }
+  check_paths(act, n, x, f0, d0, f, df);
+}
+
+/* sin and cos: wide ranges up to the reduction's bound 2^20 and beyond it (libm), the
+ * nearest doubles to multiples of pi/2 (where |x| - k pi/2 cancels), tiny and subnormal x,
+ * specials. */
+static void test_sin(double *x, double *f, double *df, double *f0, double *d0) {
+  const es_activation *act = es_activation_find("sin");
+  size_t n = 0;
+  for (int i = 0; i < N / 4; i++) x[n++] = 8 * rnd() - 4;
+  for (int i = 0; i < N / 4; i++) x[n++] = 2000 * rnd() - 1000;
+  for (int i = 0; i < N / 4; i++) x[n++] = (rnd() < 0.5 ? -1 : 1) * exp2(-1074 + 1094 * rnd());
+  for (int i = 0; i < 40000; i++) { /* near k pi/2, k up to 2^21 */
+    double k = floor(exp2(21 * rnd()));
+    double xk = (double)(k * (ES_PI / 2));
+    x[n++] = nextafter(xk, (i & 1) ? 0 : INFINITY);
+    x[n++] = xk;
+  }
+  for (int i = 0; i < 4000; i++) x[n++] = (rnd() < 0.5 ? -1 : 1) * exp2(20 + 100 * rnd());
+  static const double special[] = {0.0, -0.0, DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_MIN, 1e-300,
+                                   ES_PI / 4, ES_PI / 2, ES_PI, 0x1p20, -0x1p20,
+                                   nextafter(0x1p20, 1e300), 1e22, 1e300, DBL_MAX, -DBL_MAX,
+                                   INFINITY, -INFINITY, NAN, -NAN};
+  for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) x[n++] = special[i];
+  while (n % 8 != 3) x[n++] = 0.7;
+  ASSERT_EQ_INT(es__activation_set_simd(ES__SIMD_SCALAR), 0);
+  act->eval(n, x, f0, d0);
+  double wf, wd;
+  worst_error("sin", sinl, cosl, 0, n, x, f0, d0, &wf, &wd);
+  ASSERT(wf <= SIN_ULP);
+  ASSERT(wd <= SIN_ULP);
+  for (size_t i = 0; i < n; i++) {
+    double xi = x[i];
+    if (fabs(xi) < 0x1p-27) ASSERT(same_bits(f0[i], xi) && d0[i] == 1.0);
+    if (isnan(xi)) ASSERT(same_bits(f0[i], xi) && same_bits(d0[i], xi));
+    if (isinf(xi)) ASSERT(isnan(f0[i]) && isnan(d0[i]));
+    ASSERT(!(fabs(f0[i]) > 1.0) && !(fabs(d0[i]) > 1.0));
+  }
+  check_paths(act, n, x, f0, d0, f, df);
+}
 
 int main(void) {
   const es_activation *th = es_activation_find("tanh");
@@ -128,6 +276,9 @@ int main(void) {
     fprintf(stderr, "  tanh %s: same bits; %.2f ns per value with tanh'\n", path_name[p], best);
   }
   es__activation_set_simd(ES__SIMD_AUTO);
+
+  test_silu(x, f, df, f0, d0);
+  test_sin(x, f, df, f0, d0);
 
   /* relu and linear, in place too. */
   const es_activation *relu = es_activation_find("relu"), *lin = es_activation_find("linear");
