@@ -24,7 +24,8 @@ for ranks in (1, 2, 3, 4):
         estest.check(f.attrs["ranks"] == ranks, f"ranks attribute {f.attrs['ranks']} != {ranks}")
         estest.check((f["run/status"][()] == 1).all(), f"{ranks} ranks: not every point done")
         used = set(f["run/task_rank"][()].tolist())
-        estest.check(used == set(range(ranks)), f"{ranks} ranks: ranks used {sorted(used)}")
+        # This job is milliseconds of work: a rank the OS keeps waiting may find none left.
+        estest.check(ranks == 1 or len(used) >= 2, f"{ranks} ranks: ranks used {sorted(used)}")
     data = estest.numeric_datasets(out)
     if ref is None:
         ref = data
@@ -47,6 +48,16 @@ estest.check(begins == {0, 5, 10}, f"task blocks {sorted(begins)}")
 for k in ref:
     estest.check(estest.bits(data[k]) == estest.bits(ref[k]), f"{k}: split tasks differ")
 print(f"tasks of 5 networks on 3 ranks: {len(ref)} datasets bitwise identical")
+
+# Every rank, rank 0 included, computes: with ~0.2 s of work in 1440 tasks on 4 ranks.
+busy = os.path.join(d, "busy.h5")
+estest.run(["run", job, "-o", busy, "--quiet", "--set", "ensemble.networks=400", "--set",
+            "ensemble.networks_per_task=10"], ranks=4)
+with h5py.File(busy, "r") as f:
+    used = f["run/task_rank"][()].tolist()
+counts = [used.count(r) for r in range(4)]
+estest.check(min(counts) > 0, f"tasks per rank on 4 ranks: {counts}")
+print(f"tasks per rank on 4 ranks: {counts}")
 
 # Raising networks from 7 to 12 and resuming computes only the new networks and gives the
 # bits of a fresh run with 12 (SPEC §6).

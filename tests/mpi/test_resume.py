@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""SPEC §6 resumability: kill -9 (of mpirun or of the lone process) at many moments, then
+"""SPEC §6 resumability: kill -9 (of a launch's every process, once of mpirun alone) in
+start-up and in the sweep, then
 --resume with 1, 2, 3 or 4 ranks, until the run completes: the numeric datasets are bitwise
 identical to an uninterrupted run. SIGTERM exits 3 with a resume hint; a resume with another
 job is refused (exit 2, saying what differs) and leaves the partial file untouched.
@@ -20,9 +21,7 @@ sections = {
     "run": {"name": "kill", "seed": 99},
     "grid": {"sigma_w2": "linspace(0.5, 3, 12)", "sigma_b2": "0, 0.1", "depth": "range(1, 60, 3)",
              "width": "64, 200"},
-    # Enough work that 12 kills at 0.1-0.8 s after launch land mid-run on a fast machine
-    # (the whole job, uninterrupted, takes ~1 s per 200 networks here).
-    "ensemble": {"networks": 1000},
+    "ensemble": {"networks": 400},
 }
 job = estest.write_job(os.path.join(d, "kill.ini"), sections)
 ref = os.path.join(d, "ref.h5")
@@ -33,6 +32,33 @@ print(f"uninterrupted run: {t_ref:.2f} s")
 
 out = os.path.join(d, "killed.h5")
 env = dict(os.environ, **estest.MPI_ENV)
+
+
+def launch(ranks, path):
+    cmd = [estest.binary(), "run", job, "-o", path, "--resume", "--quiet"]
+    return ["mpirun", "-n", str(ranks)] + cmd if ranks > 1 else cmd
+
+
+# The kill schedule follows the run's own progress, not fixed seconds, which a loaded or a
+# faster machine would shift: one kill in four during start-up, the others a random moment
+# (up to 2/30 of the uninterrupted sweep) after the launch first writes to the file. So every
+# kill lands mid-run, most of them in the sweep.
+slice_s = t_ref / 30
+
+
+def wait_for_write(p, path, since_ns):
+    """True once PATH was modified after SINCE_NS while P still runs."""
+    while p.poll() is None:
+        try:
+            if os.stat(path).st_mtime_ns > since_ns:
+                return True
+        except FileNotFoundError:
+            pass
+        time.sleep(0.005)
+    return False
+
+
+print(f"sweep slice {slice_s:.3f} s")
 
 
 def gone(path):
@@ -49,16 +75,28 @@ rnd = random.Random(2026)
 kills, attempts, rc = 0, 0, None
 while rc != 0 and attempts < 40:
     ranks = 1 + attempts % 4
-    cmd = [estest.binary(), "run", job, "-o", out, "--resume", "--quiet"]
-    if ranks > 1:
-        cmd = ["mpirun", "-n", str(ranks)] + cmd
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # A session of its own, so that a kill can take every process of the launch at once.
+    since = time.time_ns()
+    p = subprocess.Popen(launch(ranks, out), env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, start_new_session=True)
     attempts += 1
     if kills < 12:
         try:
-            rc = p.wait(timeout=rnd.uniform(0.1, 0.8))
+            if attempts % 4 == 1:
+                at = rnd.uniform(0.05, 0.3)
+            else:
+                at = rnd.uniform(0, 2 * slice_s)
+                if not wait_for_write(p, out + ".partial", since):
+                    at = 0
+            rc = p.wait(timeout=at)
         except subprocess.TimeoutExpired:
-            p.send_signal(signal.SIGKILL)
+            # mpirun and its ranks together (a node lost, or Slurm ending the step), but once
+            # mpirun alone: its orphaned ranks go on computing and writing for about a second
+            # before Open MPI notices (once only: that second is half of this job's sweep).
+            if kills == 11:
+                p.send_signal(signal.SIGKILL)
+            else:
+                subprocess.run(["pkill", "-KILL", "-s", str(p.pid)])
             p.wait()
             kills += 1
             rc = None
