@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "edgesweep/ensemble.h"
+#include "edgesweep/simd.h"
 
 /* Cholesky factor of a 3x3 PSD matrix (row-major lower triangles s[6], l[6]). */
 void es__chol3(const double s[6], double l[6]);
@@ -31,7 +32,17 @@ typedef struct es__dense es__dense;
 es_status es__dense_create(const es_ensemble_params *p, es__dense **d);
 void es__dense_destroy(es__dense **d); /* NULL-safe */
 es_status es__dense_network(es__dense *d, int64_t network, double *out);
-/* Rows of W drawn and used per block (0: all N); tests and benchmarks vary it. */
+/* Rows of W drawn and used per feedforward chunk (0: automatic); tests and benchmarks vary
+ * it. */
 void es__dense_set_block_rows(int64_t rows);
+/* The product kernel: y_c[i] = sum_j z[i][j] x_c[j] for rows i < rows of the row-major
+ * rows x n matrix z, the columns x_c = x + c n and y_c = y + c ldy (c = 0, 1, 2). Its
+ * summation order depends on n only (dense.c), so every path gives the same bits. */
+void es__dense_mv3(int64_t rows, int64_t n, const double *z, const double *x, double *y,
+                   int64_t ldy);
+/* Force a path for es__dense_mv3 (AUTO: the CPU's best). Returns 0, or -1 when this CPU
+ * cannot run it. */
+int es__dense_set_simd(es__simd path);
+es__simd es__dense_simd(void);
 
 #endif

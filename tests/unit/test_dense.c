@@ -3,20 +3,26 @@
  * (recurrent) weights follow the two-time DMFT of physics.md §3.1, which equals the
  * feedforward kernel at gamma = 1, g = 0 and not otherwise; (3) bits: layer 1 is gram's, a
  * network is a pure function of its index, a shallower network is a prefix of a deeper one,
- * and the weight block size does not change a bit.
+ * and neither the weight chunk size nor the vector path changes a bit; (4) the product
+ * kernel sums in its documented order on every path, within a derived bound of the exact sum.
  * The agreement table goes to stderr (for the issue note). */
 #include "edgesweep/ensemble.h"
 
-#include <cblas.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "edgesweep/mft.h"
+#include "edgesweep/simd.h"
 #include "es_test.h"
 
-/* Internal knob of src/ensemble/dense.c: rows per feedforward weight block (0 = auto). */
+/* Internals of src/ensemble/dense.c (ensemble_impl.h): rows per feedforward weight chunk
+ * (0 = auto), the product kernel and its path. */
 void es__dense_set_block_rows(int64_t rows);
+void es__dense_mv3(int64_t rows, int64_t n, const double *z, const double *x, double *y,
+                   int64_t ldy);
+int es__dense_set_simd(es__simd path);
 
 enum { NOBS = 3, MAXD = 4 };
 static const int obs_index[NOBS] = {ES_NOBS_QA, ES_NOBS_C, ES_NOBS_LOGJAC};
@@ -185,7 +191,7 @@ static void bits_at(int64_t N) {
       ASSERT_EQ_INT(es_ensemble_network(e, 5, b), ES_OK);
       ASSERT(memcmp(a, b, sizeof a) == 0);
       es_ensemble_destroy(&e);
-      /* Other block sizes, one beyond N: the same bits (recurrent ignores the knob). */
+      /* Other chunk sizes, one beyond N: the same bits (recurrent ignores the knob). */
       static const int64_t blocks[5] = {1, 3, 7, 64, 1000};
       for (int i = 0; i < 5; i++) {
         es__dense_set_block_rows(blocks[i]);
@@ -198,13 +204,6 @@ static void bits_at(int64_t N) {
                        noisy, (long long)blocks[i], j, a[j], c[j]);
       }
       es__dense_set_block_rows(0);
-      /* Two OpenBLAS threads: the same bits (every dgemm is small enough to run on one). */
-      openblas_set_num_threads(2);
-      ASSERT_EQ_INT(es_ensemble_create(&p, &e), ES_OK);
-      ASSERT_EQ_INT(es_ensemble_network(e, 5, c), ES_OK);
-      es_ensemble_destroy(&e);
-      openblas_set_num_threads(1);
-      ASSERT(memcmp(a, c, sizeof a) == 0);
       /* A depth-3 network is the prefix of the depth-5 one. */
       es_ensemble_params ps = p;
       ps.ndepth = 1;
@@ -245,15 +244,142 @@ static void bits_at(int64_t N) {
 }
 
 static void bits(void) {
-  bits_at(37);  /* not a multiple of 4 or of a block: blocks end inside a Philox block */
-  bits_at(300); /* wide enough for OpenBLAS's blocked kernels to differ between block sizes */
+  bits_at(37);  /* not a multiple of 4 or 8 or of a chunk: chunks end inside a Philox block */
+  bits_at(300); /* several rows per chunk, and a kernel remainder of 4 */
+}
+
+/* Set the vector path of every kernel a dense network uses (normals, activations, product);
+ * 0, or -1 when this CPU cannot run it. */
+static int set_path(es__simd path) {
+  if (es__rng_set_simd(path) != 0) return -1;
+  ASSERT_EQ_INT(es__activation_set_simd(path), 0);
+  ASSERT_EQ_INT(es__dense_set_simd(path), 0);
+  return 0;
+}
+
+/* Whole dense networks on every path give the scalar path's bits: widths that are and are not
+ * multiples of the 8 lanes, recurrent and feedforward, with and without leak and noise. */
+static void paths(void) {
+  static const char *const name[] = {"auto", "scalar", "fma", "avx2", "avx512"};
+  static const int64_t widths[4] = {1, 7, 37, 300};
+  const es_activation *act = es_activation_find("tanh");
+  int64_t depth[3] = {1, 3, 5};
+  const int S = 3 * ES_NOBS_COUNT;
+  int tried = 0;
+  for (int iw = 0; iw < 4; iw++)
+    for (int rec = 0; rec <= 1; rec++)
+      for (int noisy = 0; noisy <= 1; noisy++) {
+        int64_t N = widths[iw];
+        es_ensemble_params p = {act, 1.7, 0.1, noisy ? 0.5 : 1.0, noisy ? 0.1 : 0.0, 1.0, 0.3,
+                                N, 3, depth, es_rng_point_key(5, 1.7, 0.1, N), 1, rec};
+        double a[3 * ES_NOBS_COUNT], c[3 * ES_NOBS_COUNT];
+        es_ensemble *e = NULL;
+        ASSERT_EQ_INT(set_path(ES__SIMD_SCALAR), 0);
+        ASSERT_EQ_INT(es_ensemble_create(&p, &e), ES_OK);
+        es_status st = es_ensemble_network(e, 4, a);
+        ASSERT_EQ_INT(st, ES_OK);
+        for (int path = ES__SIMD_SCALAR_FMA; path <= ES__SIMD_AVX512; path++) {
+          if (set_path((es__simd)path) != 0) continue;
+          tried += iw == 0 && rec == 0 && noisy == 0;
+          ASSERT_EQ_INT(es_ensemble_network(e, 4, c), st);
+          for (int j = 0; j < S; j++)
+            if (!(a[j] == c[j] || (isnan(a[j]) && isnan(c[j]))))
+              ES_FAIL_AT("N=%lld recurrent %d noisy %d path %s: value %d differs: %.17g vs %.17g",
+                         (long long)N, rec, noisy, name[path], j, a[j], c[j]);
+        }
+        es_ensemble_destroy(&e);
+      }
+  set_path(ES__SIMD_AUTO);
+  fprintf(stderr, "dense networks: %d vector paths give the scalar bits\n", tried);
+}
+
+/* The documented order (dense.c), written out again: 8 lanes over j mod 8 up to n8, the
+ * tree ((0+4) + (2+6)) + ((1+5) + (3+7)), then the remainder in order. */
+static double order_ref(int64_t n, const double *z, const double *x) {
+  const int64_t n8 = n & ~(int64_t)7;
+  double a[8] = {0};
+  for (int64_t j = 0; j < n8; j++) a[j % 8] = fma(z[j], x[j], a[j % 8]);
+  double r = ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+  for (int64_t j = n8; j < n; j++) r = fma(z[j], x[j], r);
+  return r;
+}
+
+/* (4) The kernel on random rows: every path gives the bits of order_ref, and the error
+ * against a long-double sum is within the bound derived here.
+ * Bound. Each product z_j x_j is exact inside an fma, and each fma or addition rounds once,
+ * by a factor (1 + delta), |delta| <= u = 2^-53. A product in lane l passes through at most
+ * k = floor(n/8) fmas of its lane, then the 3 additions of the tree, then the r = n mod 8
+ * remainder fmas; a remainder product through at most r fmas. So (Higham, Accuracy and
+ * Stability, Lemma 3.1) every term carries at most m = k + 3 + r factors and
+ *   |y - sum_j z_j x_j| <= gamma_m sum_j |z_j x_j|,  gamma_m = m u / (1 - m u).
+ * The reference sums the products in long double (64-bit significand, u_L = 2^-64), one
+ * rounding for each product and one for each of the n - 1 additions: its own error is at
+ * most gamma_n(u_L) sum |z_j x_j|, which is added to the bound. */
+static void kernel(void) {
+  static const int64_t ns[] = {1, 2, 7, 8, 9, 15, 16, 17, 37, 64, 300, 1031, 4096};
+  const double u = DBL_EPSILON / 2;
+  const long double uL = LDBL_EPSILON / 2;
+  double worst = 0; /* largest error / (u sum |z x|), to see how tight the bound is */
+  for (size_t in = 0; in < sizeof ns / sizeof ns[0]; in++) {
+    const int64_t n = ns[in], rows = 13; /* 13 = 8 + 4 + 1 (AVX-512 blocks), 6 x 2 + 1 (AVX2) */
+    double *z = malloc(sizeof(double) * (size_t)(rows * n)), *x = malloc(sizeof(double) * 3 * n);
+    double *y = malloc(sizeof(double) * 3 * rows), *y0 = malloc(sizeof(double) * 3 * rows);
+    es_rng r;
+    es_rng_init(&r, es_rng_point_key(9, 1, 1, n), 0, 0, ES_RNG_TEST);
+    es_rng_normals(&r, z, (size_t)(rows * n));
+    es_rng_normals(&r, x, (size_t)(3 * n));
+    /* Column 1 with magnitudes over 2^-20 .. 2^20 and column 2 all positive: sums with
+     * heavy cancellation, and without. */
+    for (int64_t j = 0; j < n; j++) {
+      x[n + j] = ldexp(x[n + j], (int)(j % 41) - 20);
+      x[2 * n + j] = fabs(x[2 * n + j]);
+    }
+    for (int path = ES__SIMD_SCALAR; path <= ES__SIMD_AVX512; path++) {
+      if (es__dense_set_simd((es__simd)path) != 0) continue;
+      for (int64_t i = 0; i < 3 * rows; i++) y[i] = NAN;
+      es__dense_mv3(rows, n, z, x, y, rows);
+      for (int64_t i = 0; i < rows; i++)
+        for (int c = 0; c < 3; c++) {
+          double want = order_ref(n, z + i * n, x + c * n);
+          if (memcmp(&want, &y[c * rows + i], sizeof want) != 0)
+            ES_FAIL_AT("n=%lld path %d row %lld column %d: %.17g, the documented order gives "
+                       "%.17g",
+                       (long long)n, path, (long long)i, c, y[c * rows + i], want);
+        }
+      if (path == ES__SIMD_SCALAR) memcpy(y0, y, sizeof(double) * 3 * rows);
+    }
+    es__dense_set_simd(ES__SIMD_AUTO);
+    const int64_t m = n / 8 + 3 + n % 8;
+    const double gm = (double)m * u / (1 - (double)m * u);
+    const long double gL = (long double)n * uL / (1 - (long double)n * uL);
+    for (int64_t i = 0; i < rows; i++)
+      for (int c = 0; c < 3; c++) {
+        long double s = 0, sa = 0;
+        for (int64_t j = 0; j < n; j++) {
+          long double pr = (long double)z[i * n + j] * (long double)x[c * n + j];
+          s += pr;
+          sa += fabsl(pr);
+        }
+        long double err = fabsl((long double)y0[c * rows + i] - s);
+        long double bound = ((long double)gm + gL) * sa;
+        if (!(err <= bound))
+          ES_FAIL_AT("n=%lld row %lld column %d: |error| %Lg > bound %Lg", (long long)n,
+                     (long long)i, c, err, bound);
+        if (sa > 0 && (double)(err / (u * sa)) > worst) worst = (double)(err / (u * sa));
+      }
+    free(z);
+    free(x);
+    free(y);
+    free(y0);
+  }
+  fprintf(stderr, "kernel: documented order on every path; largest |error| %.3g u sum|zx| "
+                  "(bound: (n/8 + 3 + n mod 8) u)\n",
+          worst);
 }
 
 int main(void) {
-  /* One BLAS thread, as the engine runs (one rank per core), whatever the environment says:
-   * a user-chosen block above OpenBLAS's threading threshold would round differently on two
-   * threads; bits() checks that the automatic blocks do not. */
-  openblas_set_num_threads(1);
+  kernel();
+  paths();
   bits();
 
   /* (sigma_w2, sigma_b2): ordered, then chaotic (relu: below and above its sw2 = 2). */
