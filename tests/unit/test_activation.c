@@ -38,6 +38,10 @@ enum { N = 1 << 20 };
 #define SILU_ULP 3.0
 #define DSILU_ULP 4.5
 #define SIN_ULP 1.0
+#define ERF_ULP 1.0
+#define DERF_ULP 3.5
+#define GELU_ULP 4.0
+#define DGELU_ULP 4.5
 
 /* An activation's exact phi and phi' in long double (libm's expl, sinl, cosl, erfl, erfcl). */
 typedef long double (*ref_fn)(long double);
@@ -181,6 +185,117 @@ static void test_sin(double *x, double *f, double *df, double *f0, double *d0) {
   check_paths(act, n, x, f0, d0, f, df);
 }
 
+/* e^{-s x^2} in long double without rounding x^2 (x^2 = hi + lo exactly in double). */
+static long double expl_negsq(long double s, double x) {
+  double hi = x * x, lo = fma(x, x, -hi);
+  return expl(-s * hi) * expl(-s * lo);
+}
+static long double ref_erf(long double x) { return erfl(x); }
+static long double ref_derf(long double x) {
+  return 2 / sqrtl(3.14159265358979323846264338327950288L) * expl_negsq(1, (double)x);
+}
+/* Phi(x) = erfc(u)/2, u = -x/sqrt(2) to beyond long double: erfc's condition number 2 u^2
+ * would turn the rounding of u alone into ~1 ulp of the result in the far tail. */
+static long double ref_phi(double x) {
+  const long double isq2 = sqrtl(0.5L), isq2lo = fmal(-isq2, isq2, 0.5L) / (2 * isq2);
+  long double w = -(long double)x, u = w * isq2, du = fmal(w, isq2, -u) + w * isq2lo;
+  return 0.5L * (erfcl(u) - du * 2 / sqrtl(3.14159265358979323846264338327950288L) *
+                                expl(-u * u));
+}
+static long double ref_gelu(long double x) { return x * ref_phi((double)x); }
+static long double ref_dgelu(long double x) {
+  return ref_phi((double)x) +
+         x * expl_negsq(0.5L, (double)x) / sqrtl(2 * 3.14159265358979323846264338327950288L);
+}
+
+/* Points around b: b itself and +-40 ulps. */
+static size_t around(double *x, size_t n, double b) {
+  double lo = b, hi = b;
+  x[n++] = b;
+  for (int i = 0; i < 40; i++) {
+    lo = nextafter(lo, -INFINITY);
+    hi = nextafter(hi, INFINITY);
+    x[n++] = lo;
+    x[n++] = hi;
+  }
+  return n;
+}
+
+/* erf: wide ranges, tiny and subnormal x, the interval ends 0.84375, 1.25, 1/0.35, the
+ * underflow of erf' near 27, specials. */
+static void test_erf(double *x, double *f, double *df, double *f0, double *d0) {
+  const es_activation *act = es_activation_find("erf");
+  size_t n = 0;
+  for (int i = 0; i < N / 4; i++) x[n++] = 2 * rnd() - 1;
+  for (int i = 0; i < N / 4; i++) x[n++] = 16 * rnd() - 8;
+  for (int i = 0; i < N / 4; i++) x[n++] = (rnd() < 0.5 ? -1 : 1) * exp2(-1074 + 1079 * rnd());
+  for (int i = 0; i < 20000; i++) x[n++] = (rnd() < 0.5 ? -1 : 1) * (8 + 22 * rnd());
+  static const double ends[] = {0.84375, 1.25, 1 / 0.35, 6.0, 28.0};
+  for (size_t i = 0; i < 5; i++) {
+    n = around(x, n, ends[i]);
+    n = around(x, n, -ends[i]);
+  }
+  static const double special[] = {0.0, -0.0, DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_MIN, 0x1p-28,
+                                   26.7, 27.2, 27.5, 1e300, DBL_MAX, -DBL_MAX, INFINITY,
+                                   -INFINITY, NAN, -NAN};
+  for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) x[n++] = special[i];
+  while (n % 8 != 7) x[n++] = 1.1;
+  ASSERT_EQ_INT(es__activation_set_simd(ES__SIMD_SCALAR), 0);
+  act->eval(n, x, f0, d0);
+  double wf, wd;
+  worst_error("erf", ref_erf, ref_derf, 0, n, x, f0, d0, &wf, &wd);
+  ASSERT(wf <= ERF_ULP);
+  ASSERT(wd <= DERF_ULP);
+  for (size_t i = 0; i < n; i++) {
+    double xi = x[i], a = fabs(xi);
+    if (xi == 0) ASSERT(same_bits(f0[i], xi));
+    if (isnan(xi)) ASSERT(same_bits(f0[i], xi) && same_bits(d0[i], xi));
+    if (a >= 6 && !isnan(xi)) ASSERT(f0[i] == (xi > 0 ? 1.0 : -1.0));
+    if (a >= 27.5 && !isnan(xi)) ASSERT(same_bits(d0[i], 0.0));
+    if (a > 26.7 && a < 27.2) ASSERT(d0[i] > 0); /* subnormal, not flushed */
+    ASSERT(!(fabs(f0[i]) > 1.0));
+  }
+  check_paths(act, n, x, f0, d0, f, df);
+}
+
+/* gelu: wide ranges, tiny and subnormal x, the interval ends (x = b sqrt(2)), the zero of
+ * gelu' (x = -0.7518), the tail into underflow (x < -38.6), specials. */
+static void test_gelu(double *x, double *f, double *df, double *f0, double *d0) {
+  const es_activation *act = es_activation_find("gelu");
+  size_t n = 0;
+  for (int i = 0; i < N / 4; i++) x[n++] = 2 * rnd() - 1;
+  for (int i = 0; i < N / 4; i++) x[n++] = 24 * rnd() - 12;
+  for (int i = 0; i < N / 4; i++) x[n++] = (rnd() < 0.5 ? -1 : 1) * exp2(-1074 + 1080 * rnd());
+  for (int i = 0; i < 20000; i++) x[n++] = -(12 + 28 * rnd());
+  for (int i = 0; i < 20000; i++) x[n++] = -0.7518 + 0.01 * (rnd() - 0.5);
+  static const double ends[] = {0.84375, 1.25, 1 / 0.35, 28.0};
+  for (size_t i = 0; i < 4; i++) {
+    n = around(x, n, ends[i] * sqrt(2.0));
+    n = around(x, n, -ends[i] * sqrt(2.0));
+  }
+  static const double special[] = {0.0, -0.0, DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_MIN, -DBL_MIN,
+                                   -37.5, -38.0, -38.7, -39.5, -40.0, 40.0, 1e300, -1e300,
+                                   DBL_MAX, -DBL_MAX, INFINITY, -INFINITY, NAN, -NAN};
+  for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) x[n++] = special[i];
+  while (n % 8 != 1) x[n++] = -1.1;
+  ASSERT_EQ_INT(es__activation_set_simd(ES__SIMD_SCALAR), 0);
+  act->eval(n, x, f0, d0);
+  double wf, wd;
+  worst_error("gelu", ref_gelu, ref_dgelu, 0x1p-55, n, x, f0, d0, &wf, &wd);
+  ASSERT(wf <= GELU_ULP);
+  ASSERT(wd <= DGELU_ULP);
+  for (size_t i = 0; i < n; i++) {
+    double xi = x[i];
+    if (xi == 0) ASSERT(same_bits(f0[i], xi) && d0[i] == 0.5);
+    if (isnan(xi)) ASSERT(same_bits(f0[i], xi) && same_bits(d0[i], xi));
+    if (xi == INFINITY) ASSERT(f0[i] == INFINITY && d0[i] == 1.0);
+    if (xi <= -38.7) ASSERT(same_bits(f0[i], -0.0) && same_bits(d0[i], -0.0));
+    if (xi > -38 && xi < -30) ASSERT(f0[i] < 0 && d0[i] < 0); /* subnormal, not flushed */
+    if (xi >= 40 && xi <= DBL_MAX) ASSERT(f0[i] == xi && d0[i] == 1.0);
+  }
+  check_paths(act, n, x, f0, d0, f, df);
+}
+
 int main(void) {
   const es_activation *th = es_activation_find("tanh");
   double *x = malloc(N * sizeof *x), *f = malloc(N * sizeof *f), *df = malloc(N * sizeof *df);
@@ -279,6 +394,8 @@ int main(void) {
 
   test_silu(x, f, df, f0, d0);
   test_sin(x, f, df, f0, d0);
+  test_erf(x, f, df, f0, d0);
+  test_gelu(x, f, df, f0, d0);
 
   /* relu and linear, in place too. */
   const es_activation *relu = es_activation_find("relu"), *lin = es_activation_find("linear");
