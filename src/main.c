@@ -88,20 +88,24 @@ static int es__parse_run(int argc, char **argv, int is_run, es_run_opts *o, es_o
   return ES_EXIT_OK;
 }
 
-/* Open MPI's default point-to-point layer first probes the fabric libraries (libfabric,
- * PSM2) and, on one node, settles on ob1 with shared memory anyway: about 0.2 s of each
- * launch here, as long as W-ref's whole sweep on one rank. So when every rank is on one node
- * (mpirun's OMPI_COMM_WORLD_SIZE equals its LOCAL_SIZE, the same answer on every rank; a
- * one-node srun step; or no launcher at all) and the user chose no PML, ask for ob1 before
- * MPI_Init reads the environment. Multi-node runs keep Open MPI's own choice, and so does
- * EDGESWEEP_MPI_DEFAULTS=0. */
+/* Two Open MPI defaults that cost more than W-ref's whole sweep on one rank, set before
+ * MPI_Init reads the environment (never over a value the user set; EDGESWEEP_MPI_DEFAULTS=0
+ * leaves Open MPI alone):
+ * - Alone (no mpirun, no PMIx launcher), Open MPI starts a daemon for the one process
+ *   (0.45 s here); an isolated singleton keeps MPI-1 and MPI-IO, all that edgesweep uses.
+ * - Its default point-to-point layer first probes the fabric libraries (libfabric, PSM2) and
+ *   on one node settles on ob1 with shared memory anyway (0.2 s). So when every rank is on one
+ *   node (mpirun's OMPI_COMM_WORLD_SIZE equals its LOCAL_SIZE, the same answer on every rank;
+ *   a one-node srun step; or alone), ask for ob1. Multi-node runs keep Open MPI's choice. */
 static void es__mpi_local_defaults(void) {
-  const char *off = getenv("EDGESWEEP_MPI_DEFAULTS"); /* "0": leave Open MPI alone */
-  if (getenv("OMPI_MCA_pml") || (off && strcmp(off, "0") == 0)) return;
+  const char *off = getenv("EDGESWEEP_MPI_DEFAULTS");
+  if (off && strcmp(off, "0") == 0) return;
   const char *size = getenv("OMPI_COMM_WORLD_SIZE"), *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
   const char *nodes = getenv("SLURM_STEP_NUM_NODES");
-  int one_node = size ? local && strcmp(size, local) == 0
-                      : nodes ? strcmp(nodes, "1") == 0 : !getenv("PMIX_RANK");
+  const int alone = !size && !getenv("PMIX_RANK");
+  if (alone) setenv("OMPI_MCA_ess_singleton_isolated", "1", 0);
+  const int one_node = alone || (size ? local && strcmp(size, local) == 0
+                                      : nodes && strcmp(nodes, "1") == 0);
   if (one_node) setenv("OMPI_MCA_pml", "ob1", 0);
 }
 
