@@ -44,15 +44,15 @@ typedef struct es_activation {
  * in the tails) within 3 ulp where it is a normal number, to the last subnormal beyond;
  * tanh(+-0) = +-0, tanh(+-inf) = +-1, tanh' (+-inf) = 0, NaN in gives the same NaN out.
  * silu and silu' are edgesweep's own too, from the same e^y kernel: silu within 3 ulp;
- * silu' (formed so that it keeps its relative accuracy in both tails) within 4.5 ulp, or
- * 4.5 x 2^-60 absolute where its ulp is smaller, near its zero at x = -1.2785; subnormal
+ * silu' (formed so that it keeps its relative accuracy in both tails) within 4 ulp, or
+ * 4 x 2^-60 absolute where its ulp is smaller, near its zero at x = -1.2785; subnormal
  * tails round once; silu(+inf) = +inf, silu'(+inf) = 1, silu(-inf) = silu'(-inf) = -0.
  * sin and cos (sin's phi') are edgesweep's own for |x| <= 2^20 (Cody-Waite reduction to
  * ~2^-106, fdlibm's kernels), within 1 ulp; beyond 2^20 they are libm's sin and cos, so
  * those bits follow the C library; sin(+-0) = +-0, sin and cos of +-inf are NaN.
  * erf and gelu = x Phi(x) are edgesweep's own (fdlibm's erf/erfc approximations, the e^y
  * kernel above, and |x|/sqrt(2) carried to twice double precision for gelu): erf within
- * 1 ulp, erf' within 3.5 ulp (subnormal tails round once), gelu within 4 ulp, gelu' within
+ * 1 ulp, erf' within 2.5 ulp (subnormal tails round once), gelu within 4 ulp, gelu' within
  * 4.5 ulp, or 4.5 x 2^-55 absolute where its ulp is smaller (|gelu'| < 1/8, around its zero
  * at x = -0.7518, where 0.5 erfc - |x| phi cancels); erf(+-inf) = +-1, erf'(+-inf) = 0,
  * gelu(+inf) = +inf, gelu'(+inf) = 1, gelu(-inf) = gelu'(-inf) = -0.

@@ -358,15 +358,15 @@ ES__INLINE void es__silu1(double x, double *f, double *df) {
   double y = -es__d(es__b(x) & ~ES__SIGN), e, el, s1, s2;
   if (y < ES__SYMIN) y = ES__SYMIN;
   es__exp1(y, &e, &el, &s1, &s2);
-  double m = (e * s1) * s2;
-  double den = 1.0 + m;
+  double m = (e * s1) * s2, s12 = s1 * s2; /* s12 = 2^k, 0 below 2^-1074 */
+  double den = fma(s12, e, 1.0);
   int neg = x < 0.0;
-  double q = (neg ? y * e : x) / den;
+  double q = (neg ? fma(y, el, y) : x) / den; /* y e, rounded once */
   *f = neg ? (q * s1) * s2 : q;
   if (df) {
-    double s12 = s1 * s2;
-    double dn = neg ? e * fma(s12, el, (1.0 + y) + s12) : fma(m, -y, den);
-    double dq = dn / (den * den);
+    double t = fma(s12, el, (1.0 + y) + s12);
+    double dn = neg ? fma(el, t, t) : fma(m, -y, den);
+    double dq = dn / fma(m, m + 2.0, 1.0); /* (1 + m)^2 without den's rounding */
     *df = neg ? (dq * s1) * s2 : dq;
   }
 }
@@ -462,10 +462,8 @@ ES__INLINE void es__sin1(double x, double *f, double *df) {
 #define ES__ERFB1 1.25
 #define ES__ERFB2 2.857142857142857 /* 1/0.35 */
 #define ES__ERFVMAX 28.0            /* erfc(28) and e^{-28^2} are 0 in double */
-#define ES__TWOOSQRTPI 1.1283791670955126 /* 2/sqrt(pi) */
 #define ES__ISQ2 0.7071067811865476       /* 1/sqrt(2) = ES__ISQ2 + ES__ISQ2LO */
 #define ES__ISQ2LO -4.833646656726457e-17
-#define ES__IS2PI 0.3989422804014327 /* 1/sqrt(2 pi) */
 
 /* Coefficients by power (P0..P7 of P, Q1..Q8 of Q = 1 + t Q1 + ...) and interval j; the
  * missing high powers are zeros, which Horner's rule passes through exactly. */
@@ -503,9 +501,17 @@ static const double es__erfq[8][4] __attribute__((aligned(32))) = {
 
 /* The interval-independent part for v in [0, ES__ERFVMAX], v + vl the argument:
  * y = P/Q; e^{-z^2-0.5625} = ea s1 s2 (unscaled); mb = e^{(z-v)(z+v) - 2 v vl + y} and, when
- * want_c, mc = e^{(z-v)(z+v) - 2 v vl + 0.5625}, so that e^{-(v+vl)^2} = ea mc s1 s2. */
-ES__INLINE void es__erf_core(double v, double vl, int want_c, int *j, double *y, double *ea,
-                             double *s1, double *s2, double *mb, double *mc) {
+ * want_c, mc = K e^{0.5625} e^{c}, c = (z-v)(z+v) - 2 v vl, so that K e^{-(v+vl)^2} =
+ * ea mc s1 s2: the caller's constant K e^{0.5625} = kh + kl rounds once with e^c - 1, a
+ * Taylor polynomial (|c| < 2^-19 v^2 < 2^-9.3: degree 5 leaves < 2^-65). */
+#define ES__ERFKH 1.9803671120279622 /* 2/sqrt(pi) e^{0.5625} = ES__ERFKH + ES__ERFKL */
+#define ES__ERFKL -2.9284763397892536e-18
+#define ES__GELUKH 0.7001655070768956 /* e^{0.5625}/sqrt(2 pi) = ES__GELUKH + ES__GELUKL */
+#define ES__GELUKL 4.5507637394236764e-17
+#define ES__SQRT8 2.8284271247461903
+ES__INLINE void es__erf_core(double v, double vl, int want_c, double kh, double kl, int *j,
+                             double *y, double *ea, double *s1, double *s2, double *mb,
+                             double *mc) {
   int jj = (v >= ES__ERFB0) + (v >= ES__ERFB1) + (v >= ES__ERFB2);
   double t = jj == 0 ? v * v : jj == 1 ? v - 1.0 : 1.0 / (v * v);
   double p = es__erfp[7][jj], q = es__erfq[7][jj];
@@ -522,8 +528,9 @@ ES__INLINE void es__erf_core(double v, double vl, int want_c, int *j, double *y,
   es__exp1(fma(w, vl, *y) + zz, &e, &el, &b1, &b2);
   *mb = (e * b1) * b2;
   if (want_c) {
-    es__exp1(fma(w, vl, 0.5625) + zz, &e, &el, &b1, &b2);
-    *mc = (e * b1) * b2;
+    double c = fma(w, vl, zz);
+    double p = fma(fma(fma(fma(1.0 / 120, c, 1.0 / 24), c, 1.0 / 6), c, 0.5), c, 1.0);
+    *mc = fma(kh, c * p, kl) + kh;
   }
 }
 
@@ -539,10 +546,10 @@ ES__INLINE void es__erf1(double x, double *f, double *df) {
   double a = es__d(es__b(x) & ~ES__SIGN);
   double v = a < ES__ERFVMAX ? a : ES__ERFVMAX, y, ea, s1, s2, mb, mc;
   int j;
-  es__erf_core(v, 0.0, df != NULL, &j, &y, &ea, &s1, &s2, &mb, &mc);
+  es__erf_core(v, 0.0, df != NULL, ES__ERFKH, ES__ERFKL, &j, &y, &ea, &s1, &s2, &mb, &mc);
   double r = j == 0 ? fma(v, y, v) : j == 1 ? ES__ERX + y : 1.0 - (((ea * mb) / v) * s1) * s2;
   *f = es__d(es__b(r) | sign);
-  if (df) *df = (((ES__TWOOSQRTPI * ea) * mc) * s1) * s2;
+  if (df) *df = ((ea * mc) * s1) * s2;
 }
 
 /* gelu(x) = x Phi(x), Phi(x) = 1 - h for x >= 0 and h for x < 0, h = erfc(v)/2,
@@ -563,9 +570,9 @@ ES__INLINE void es__gelu1(double x, double *f, double *df) {
   double v = ac * ES__ISQ2;
   double vl = fma(ac, ES__ISQ2, -v) + ac * ES__ISQ2LO;
   int j, neg = (es__b(x) & ES__SIGN) != 0; /* -0 too: gelu(-0) = -0 */
-  es__erf_core(v, vl, 1, &j, &y, &ea, &s1, &s2, &mb, &mc);
-  double ev2 = ((ea * mc) * s1) * s2;
-  double delta = vl * (ES__TWOOSQRTPI * ev2);
+  es__erf_core(v, vl, 1, ES__GELUKH, ES__GELUKL, &j, &y, &ea, &s1, &s2, &mb, &mc);
+  double phi = ((ea * mc) * s1) * s2;
+  double delta = vl * (ES__SQRT8 * phi); /* erf'(v) vl */
   double h;
   if (j == 0)
     h = 0.5 * (0.5 - (fma(v, y, v - 0.5) + delta));
@@ -580,13 +587,12 @@ ES__INLINE void es__gelu1(double x, double *f, double *df) {
     *f = neg ? -g : x - g;
   }
   if (df) {
-    double phi = ev2 * ES__IS2PI;
     if (!neg)
       *df = fma(ac, phi, 1.0 - h);
     else if (j < 2)
       *df = fma(-ac, phi, h);
     else
-      *df = ((ea * fma(-ac, ES__IS2PI * mc, (0.5 * mb) / v)) * s1) * s2;
+      *df = ((ea * fma(-ac, mc, (0.5 * mb) / v)) * s1) * s2;
   }
 }
 
@@ -703,20 +709,19 @@ ES__AVX2 void es__silu4(__m256d x, __m256d *f, __m256d *df, int want_d) {
   const __m256d sgn = _mm256_castsi256_pd(_mm256_set1_epi64x((long long)ES__SIGN));
   __m256d y = _mm256_max_pd(_mm256_or_pd(x, sgn), ES__C(ES__SYMIN)), e, el, s1, s2;
   es__exp4(y, &e, &el, &s1, &s2);
-  __m256d m = _mm256_mul_pd(_mm256_mul_pd(e, s1), s2);
-  __m256d den = _mm256_add_pd(ES__C(1.0), m);
+  __m256d m = _mm256_mul_pd(_mm256_mul_pd(e, s1), s2), s12 = _mm256_mul_pd(s1, s2);
+  __m256d den = _mm256_fmadd_pd(s12, e, ES__C(1.0));
   __m256d neg = _mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_LT_OQ);
   __m256d nan = _mm256_cmp_pd(x, x, _CMP_UNORD_Q);
-  __m256d q = _mm256_div_pd(_mm256_blendv_pd(x, _mm256_mul_pd(y, e), neg), den);
+  __m256d q = _mm256_div_pd(_mm256_blendv_pd(x, _mm256_fmadd_pd(y, el, y), neg), den);
   q = _mm256_blendv_pd(q, _mm256_mul_pd(_mm256_mul_pd(q, s1), s2), neg);
   *f = _mm256_blendv_pd(q, x, nan);
   if (want_d) {
-    __m256d s12 = _mm256_mul_pd(s1, s2);
+    __m256d t = _mm256_fmadd_pd(s12, el, _mm256_add_pd(_mm256_add_pd(ES__C(1.0), y), s12));
     __m256d dn = _mm256_blendv_pd(
         _mm256_fmadd_pd(m, _mm256_sub_pd(_mm256_setzero_pd(), y), den),
-        _mm256_mul_pd(e, _mm256_fmadd_pd(s12, el, _mm256_add_pd(_mm256_add_pd(ES__C(1.0), y), s12))),
-        neg);
-    __m256d dq = _mm256_div_pd(dn, _mm256_mul_pd(den, den));
+        _mm256_fmadd_pd(el, t, t), neg);
+    __m256d dq = _mm256_div_pd(dn, _mm256_fmadd_pd(m, _mm256_add_pd(m, ES__C(2.0)), ES__C(1.0)));
     dq = _mm256_blendv_pd(dq, _mm256_mul_pd(_mm256_mul_pd(dq, s1), s2), neg);
     *df = _mm256_blendv_pd(dq, x, nan);
   }
@@ -728,19 +733,19 @@ ES__AVX512 void es__silu8(__m512d x, __m512d *f, __m512d *df, int want_d) {
                             ES__C8(ES__SYMIN)),
           e, el, s1, s2;
   es__exp8(y, &e, &el, &s1, &s2);
-  __m512d m = _mm512_mul_pd(_mm512_mul_pd(e, s1), s2);
-  __m512d den = _mm512_add_pd(ES__C8(1.0), m);
+  __m512d m = _mm512_mul_pd(_mm512_mul_pd(e, s1), s2), s12 = _mm512_mul_pd(s1, s2);
+  __m512d den = _mm512_fmadd_pd(s12, e, ES__C8(1.0));
   __mmask8 neg = _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_LT_OQ);
   __mmask8 nan = _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
-  __m512d q = _mm512_div_pd(_mm512_mask_blend_pd(neg, x, _mm512_mul_pd(y, e)), den);
+  __m512d q = _mm512_div_pd(_mm512_mask_blend_pd(neg, x, _mm512_fmadd_pd(y, el, y)), den);
   q = _mm512_mask_blend_pd(neg, q, _mm512_mul_pd(_mm512_mul_pd(q, s1), s2));
   *f = _mm512_mask_blend_pd(nan, q, x);
   if (want_d) {
-    __m512d s12 = _mm512_mul_pd(s1, s2);
+    __m512d t = _mm512_fmadd_pd(s12, el, _mm512_add_pd(_mm512_add_pd(ES__C8(1.0), y), s12));
     __m512d dn = _mm512_mask_blend_pd(
         neg, _mm512_fmadd_pd(m, _mm512_sub_pd(_mm512_setzero_pd(), y), den),
-        _mm512_mul_pd(e, _mm512_fmadd_pd(s12, el, _mm512_add_pd(_mm512_add_pd(ES__C8(1.0), y), s12))));
-    __m512d dq = _mm512_div_pd(dn, _mm512_mul_pd(den, den));
+        _mm512_fmadd_pd(el, t, t));
+    __m512d dq = _mm512_div_pd(dn, _mm512_fmadd_pd(m, _mm512_add_pd(m, ES__C8(2.0)), ES__C8(1.0)));
     dq = _mm512_mask_blend_pd(neg, dq, _mm512_mul_pd(_mm512_mul_pd(dq, s1), s2));
     *df = _mm512_mask_blend_pd(nan, dq, x);
   }
@@ -867,8 +872,9 @@ ES__AVX512 void es__sin8(__m512d x, __m512d *f, __m512d *df, int want_d) {
 ES__DRIVERS_X86(sin)
 
 /* es__erf_core on 4 lanes: the coefficients of each lane's interval by blends. */
-ES__AVX2 void es__erf_core4(__m256d v, __m256d vl, int want_c, __m256d m[3], __m256d *y,
-                            __m256d *ea, __m256d *s1, __m256d *s2, __m256d *mb, __m256d *mc) {
+ES__AVX2 void es__erf_core4(__m256d v, __m256d vl, int want_c, double kh, double kl,
+                            __m256d m[3], __m256d *y, __m256d *ea, __m256d *s1, __m256d *s2,
+                            __m256d *mb, __m256d *mc) {
   m[0] = _mm256_cmp_pd(v, ES__C(ES__ERFB0), _CMP_GE_OQ);
   m[1] = _mm256_cmp_pd(v, ES__C(ES__ERFB1), _CMP_GE_OQ);
   m[2] = _mm256_cmp_pd(v, ES__C(ES__ERFB2), _CMP_GE_OQ);
@@ -894,15 +900,19 @@ ES__AVX2 void es__erf_core4(__m256d v, __m256d vl, int want_c, __m256d m[3], __m
   es__exp4(_mm256_add_pd(_mm256_fmadd_pd(w, vl, *y), zz), &e, &el, &b1, &b2);
   *mb = _mm256_mul_pd(_mm256_mul_pd(e, b1), b2);
   if (want_c) {
-    es__exp4(_mm256_add_pd(_mm256_fmadd_pd(w, vl, ES__C(0.5625)), zz), &e, &el, &b1, &b2);
-    *mc = _mm256_mul_pd(_mm256_mul_pd(e, b1), b2);
+    __m256d c = _mm256_fmadd_pd(w, vl, zz);
+    __m256d p = _mm256_fmadd_pd(ES__C(1.0 / 120), c, ES__C(1.0 / 24));
+    p = _mm256_fmadd_pd(p, c, ES__C(1.0 / 6));
+    p = _mm256_fmadd_pd(p, c, ES__C(0.5));
+    p = _mm256_fmadd_pd(p, c, ES__C(1.0));
+    *mc = _mm256_add_pd(_mm256_fmadd_pd(ES__C(kh), _mm256_mul_pd(c, p), ES__C(kl)), ES__C(kh));
   }
 }
 
 /* es__erf_core on 8 lanes: the coefficients of each lane's interval by one permute. */
-ES__AVX512 void es__erf_core8(__m512d v, __m512d vl, int want_c, __mmask8 m[3], __m512d *y,
-                              __m512d *ea, __m512d *s1, __m512d *s2, __m512d *mb,
-                              __m512d *mc) {
+ES__AVX512 void es__erf_core8(__m512d v, __m512d vl, int want_c, double kh, double kl,
+                              __mmask8 m[3], __m512d *y, __m512d *ea, __m512d *s1, __m512d *s2,
+                              __m512d *mb, __m512d *mc) {
   m[0] = _mm512_cmp_pd_mask(v, ES__C8(ES__ERFB0), _CMP_GE_OQ);
   m[1] = _mm512_cmp_pd_mask(v, ES__C8(ES__ERFB1), _CMP_GE_OQ);
   m[2] = _mm512_cmp_pd_mask(v, ES__C8(ES__ERFB2), _CMP_GE_OQ);
@@ -931,8 +941,12 @@ ES__AVX512 void es__erf_core8(__m512d v, __m512d vl, int want_c, __mmask8 m[3], 
   es__exp8(_mm512_add_pd(_mm512_fmadd_pd(w, vl, *y), zz), &e, &el, &b1, &b2);
   *mb = _mm512_mul_pd(_mm512_mul_pd(e, b1), b2);
   if (want_c) {
-    es__exp8(_mm512_add_pd(_mm512_fmadd_pd(w, vl, ES__C8(0.5625)), zz), &e, &el, &b1, &b2);
-    *mc = _mm512_mul_pd(_mm512_mul_pd(e, b1), b2);
+    __m512d c = _mm512_fmadd_pd(w, vl, zz);
+    __m512d p = _mm512_fmadd_pd(ES__C8(1.0 / 120), c, ES__C8(1.0 / 24));
+    p = _mm512_fmadd_pd(p, c, ES__C8(1.0 / 6));
+    p = _mm512_fmadd_pd(p, c, ES__C8(0.5));
+    p = _mm512_fmadd_pd(p, c, ES__C8(1.0));
+    *mc = _mm512_add_pd(_mm512_fmadd_pd(ES__C8(kh), _mm512_mul_pd(c, p), ES__C8(kl)), ES__C8(kh));
   }
 }
 
@@ -940,7 +954,7 @@ ES__AVX2 void es__erf4(__m256d x, __m256d *f, __m256d *df, int want_d) {
   const __m256d sgn = _mm256_castsi256_pd(_mm256_set1_epi64x((long long)ES__SIGN));
   __m256d a = _mm256_andnot_pd(sgn, x), sign = _mm256_and_pd(sgn, x);
   __m256d v = _mm256_min_pd(a, ES__C(ES__ERFVMAX)), m[3], y, ea, s1, s2, mb, mc;
-  es__erf_core4(v, _mm256_setzero_pd(), want_d, m, &y, &ea, &s1, &s2, &mb, &mc);
+  es__erf_core4(v, _mm256_setzero_pd(), want_d, ES__ERFKH, ES__ERFKL, m, &y, &ea, &s1, &s2, &mb, &mc);
   __m256d r = _mm256_sub_pd(
       ES__C(1.0), _mm256_mul_pd(_mm256_mul_pd(_mm256_div_pd(_mm256_mul_pd(ea, mb), v), s1), s2));
   r = _mm256_blendv_pd(_mm256_add_pd(ES__C(ES__ERX), y), r, m[1]);
@@ -948,8 +962,7 @@ ES__AVX2 void es__erf4(__m256d x, __m256d *f, __m256d *df, int want_d) {
   __m256d nan = _mm256_cmp_pd(x, x, _CMP_UNORD_Q);
   *f = _mm256_blendv_pd(_mm256_or_pd(r, sign), x, nan);
   if (want_d) {
-    __m256d d = _mm256_mul_pd(
-        _mm256_mul_pd(_mm256_mul_pd(_mm256_mul_pd(ES__C(ES__TWOOSQRTPI), ea), mc), s1), s2);
+    __m256d d = _mm256_mul_pd(_mm256_mul_pd(_mm256_mul_pd(ea, mc), s1), s2);
     *df = _mm256_blendv_pd(d, x, nan);
   }
 }
@@ -961,7 +974,7 @@ ES__AVX512 void es__erf8(__m512d x, __m512d *f, __m512d *df, int want_d) {
   __m512i sign = _mm512_and_si512(sgn, xi);
   __m512d v = _mm512_min_pd(a, ES__C8(ES__ERFVMAX)), y, ea, s1, s2, mb, mc;
   __mmask8 m[3];
-  es__erf_core8(v, _mm512_setzero_pd(), want_d, m, &y, &ea, &s1, &s2, &mb, &mc);
+  es__erf_core8(v, _mm512_setzero_pd(), want_d, ES__ERFKH, ES__ERFKL, m, &y, &ea, &s1, &s2, &mb, &mc);
   __m512d r = _mm512_sub_pd(
       ES__C8(1.0), _mm512_mul_pd(_mm512_mul_pd(_mm512_div_pd(_mm512_mul_pd(ea, mb), v), s1), s2));
   r = _mm512_mask_blend_pd(m[1], _mm512_add_pd(ES__C8(ES__ERX), y), r);
@@ -969,8 +982,7 @@ ES__AVX512 void es__erf8(__m512d x, __m512d *f, __m512d *df, int want_d) {
   __mmask8 nan = _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
   *f = _mm512_mask_blend_pd(nan, _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(r), sign)), x);
   if (want_d) {
-    __m512d d = _mm512_mul_pd(
-        _mm512_mul_pd(_mm512_mul_pd(_mm512_mul_pd(ES__C8(ES__TWOOSQRTPI), ea), mc), s1), s2);
+    __m512d d = _mm512_mul_pd(_mm512_mul_pd(_mm512_mul_pd(ea, mc), s1), s2);
     *df = _mm512_mask_blend_pd(nan, d, x);
   }
 }
@@ -983,9 +995,9 @@ ES__AVX2 void es__gelu4(__m256d x, __m256d *f, __m256d *df, int want_d) {
   __m256d v = _mm256_mul_pd(ac, ES__C(ES__ISQ2));
   __m256d vl = _mm256_add_pd(_mm256_fmsub_pd(ac, ES__C(ES__ISQ2), v),
                              _mm256_mul_pd(ac, ES__C(ES__ISQ2LO)));
-  es__erf_core4(v, vl, 1, m, &y, &ea, &s1, &s2, &mb, &mc);
-  __m256d ev2 = _mm256_mul_pd(_mm256_mul_pd(_mm256_mul_pd(ea, mc), s1), s2);
-  __m256d delta = _mm256_mul_pd(vl, _mm256_mul_pd(ES__C(ES__TWOOSQRTPI), ev2));
+  es__erf_core4(v, vl, 1, ES__GELUKH, ES__GELUKL, m, &y, &ea, &s1, &s2, &mb, &mc);
+  __m256d phi = _mm256_mul_pd(_mm256_mul_pd(_mm256_mul_pd(ea, mc), s1), s2);
+  __m256d delta = _mm256_mul_pd(vl, _mm256_mul_pd(ES__C(ES__SQRT8), phi));
   __m256d h0 = _mm256_mul_pd(
       ES__C(0.5), _mm256_sub_pd(ES__C(0.5), _mm256_add_pd(_mm256_fmadd_pd(v, y, _mm256_sub_pd(v, ES__C(0.5))), delta)));
   __m256d h1 = _mm256_mul_pd(
@@ -1000,11 +1012,10 @@ ES__AVX2 void es__gelu4(__m256d x, __m256d *f, __m256d *df, int want_d) {
   __m256d nan = _mm256_cmp_pd(x, x, _CMP_UNORD_Q);
   *f = _mm256_blendv_pd(_mm256_blendv_pd(fm, ft, m[1]), x, nan);
   if (want_d) {
-    __m256d phi = _mm256_mul_pd(ev2, ES__C(ES__IS2PI));
     __m256d dp = _mm256_fmadd_pd(ac, phi, _mm256_sub_pd(ES__C(1.0), h));
     __m256d dm = _mm256_fnmadd_pd(ac, phi, h);
     __m256d dt = _mm256_mul_pd(
-        _mm256_mul_pd(_mm256_mul_pd(ea, _mm256_fnmadd_pd(ac, _mm256_mul_pd(ES__C(ES__IS2PI), mc),
+        _mm256_mul_pd(_mm256_mul_pd(ea, _mm256_fnmadd_pd(ac, mc,
                                                          _mm256_div_pd(_mm256_mul_pd(ES__C(0.5), mb), v))),
                       s1),
         s2);
@@ -1023,9 +1034,9 @@ ES__AVX512 void es__gelu8(__m512d x, __m512d *f, __m512d *df, int want_d) {
   __m512d vl = _mm512_add_pd(_mm512_fmsub_pd(ac, ES__C8(ES__ISQ2), v),
                              _mm512_mul_pd(ac, ES__C8(ES__ISQ2LO)));
   __mmask8 m[3];
-  es__erf_core8(v, vl, 1, m, &y, &ea, &s1, &s2, &mb, &mc);
-  __m512d ev2 = _mm512_mul_pd(_mm512_mul_pd(_mm512_mul_pd(ea, mc), s1), s2);
-  __m512d delta = _mm512_mul_pd(vl, _mm512_mul_pd(ES__C8(ES__TWOOSQRTPI), ev2));
+  es__erf_core8(v, vl, 1, ES__GELUKH, ES__GELUKL, m, &y, &ea, &s1, &s2, &mb, &mc);
+  __m512d phi = _mm512_mul_pd(_mm512_mul_pd(_mm512_mul_pd(ea, mc), s1), s2);
+  __m512d delta = _mm512_mul_pd(vl, _mm512_mul_pd(ES__C8(ES__SQRT8), phi));
   __m512d h0 = _mm512_mul_pd(
       ES__C8(0.5), _mm512_sub_pd(ES__C8(0.5), _mm512_add_pd(_mm512_fmadd_pd(v, y, _mm512_sub_pd(v, ES__C8(0.5))), delta)));
   __m512d h1 = _mm512_mul_pd(
@@ -1041,11 +1052,10 @@ ES__AVX512 void es__gelu8(__m512d x, __m512d *f, __m512d *df, int want_d) {
   __mmask8 nan = _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
   *f = _mm512_mask_blend_pd(nan, _mm512_mask_blend_pd(m[1], fm, ft), x);
   if (want_d) {
-    __m512d phi = _mm512_mul_pd(ev2, ES__C8(ES__IS2PI));
     __m512d dp = _mm512_fmadd_pd(ac, phi, _mm512_sub_pd(ES__C8(1.0), h));
     __m512d dm = _mm512_fnmadd_pd(ac, phi, h);
     __m512d dt = _mm512_mul_pd(
-        _mm512_mul_pd(_mm512_mul_pd(ea, _mm512_fnmadd_pd(ac, _mm512_mul_pd(ES__C8(ES__IS2PI), mc),
+        _mm512_mul_pd(_mm512_mul_pd(ea, _mm512_fnmadd_pd(ac, mc,
                                                          _mm512_div_pd(_mm512_mul_pd(ES__C8(0.5), mb), v))),
                       s1),
         s2);

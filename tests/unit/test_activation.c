@@ -1,6 +1,6 @@
-/* activation: tanh and tanh', silu and silu', sin and cos against long-double libm (ulp bounds
- * stated in activation.h) over wide ranges, tiny and subnormal x, branch points and zeros, the
- * tails into underflow, +-0, +-inf and NaN; the same bits on every code path (scalar,
+/* activation: tanh, silu, sin, erf and gelu and their derivatives against long-double libm
+ * (ulp bounds stated in activation.h) over wide ranges, tiny and subnormal x, branch points and
+ * zeros, the tails into underflow, +-0, +-inf and NaN; the same bits on every code path (scalar,
  * scalar + FMA, AVX2, AVX-512), from eval and from the scalar entries, in place or not, at odd
  * lengths; relu and linear. ns per value of each tanh path to stderr. */
 #include "edgesweep/activation.h"
@@ -34,12 +34,13 @@ static double rnd(void) { /* uniform in [0, 1), splitmix64 */
 
 enum { N = 1 << 20 };
 
-/* The bounds stated in activation.h. */
+/* The bounds stated in activation.h: the worst errors seen over these sets and 3 x 8.4M points
+ * more (other seeds of rnd) were 2.49, 3.63, 0.78, 0.90, 1.96, 3.51 and 3.83 ulp. */
 #define SILU_ULP 3.0
-#define DSILU_ULP 4.5
+#define DSILU_ULP 4.0
 #define SIN_ULP 1.0
 #define ERF_ULP 1.0
-#define DERF_ULP 3.5
+#define DERF_ULP 2.5
 #define GELU_ULP 4.0
 #define DGELU_ULP 4.5
 
