@@ -310,8 +310,8 @@ __attribute__((target("avx512f,fma"))) static void es__tanh_avx512(size_t n, con
 }
 #endif
 
-/* ---- silu, sin/cos, erf and gelu, edgesweep's own, built like tanh: es__K1 is the algorithm on one
- * value (scalar; fma() where the vector code has FMA), es__K4 (AVX2) and es__K8 (AVX-512) the
+/* ---- silu, sin/cos, erf and gelu, edgesweep's own, built like tanh: es__K1 is the algorithm on
+ * one value (scalar; fma() where the vector code has FMA), es__K4 (AVX2) and es__K8 (AVX-512) the
  * same operations in the same order on 4 or 8 lanes; ES__DRIVERS_* make the array loops of
  * every path from them, so every path gives the same bits. ---- */
 
@@ -429,8 +429,8 @@ ES__INLINE void es__sin1(double x, double *f, double *df) {
   double z = r * r, w = z * z, v = z * r;
   double ps = fma(fma(fma(fma(ES__S6, z, ES__S5), z, ES__S4), z, ES__S3), z, ES__S2);
   double sn = r - ((z * (0.5 * y - v * ps) - y) - v * ES__S1);
-  double pc = fma(fma(fma(fma(fma(ES__C6, z, ES__C5), z, ES__C4), z, ES__C3), z, ES__C2), z,
-                  ES__C1);
+  double pc =
+      fma(fma(fma(fma(fma(ES__C6, z, ES__C5), z, ES__C4), z, ES__C3), z, ES__C2), z, ES__C1);
   double hz = 0.5 * z, wc = 1.0 - hz;
   double cs = wc + (((1.0 - wc) - hz) + (w * pc - r * y));
   uint64_t q = es__b(sh);
@@ -439,9 +439,9 @@ ES__INLINE void es__sin1(double x, double *f, double *df) {
   if (df) *df = es__d(es__b(swap ? sn : cs) ^ (((q + 1) & 2) << 62));
 }
 
-#define ES__DRIVERS_SCALAR(K)                                                       \
-  static void es__##K##_scalar(size_t n, const double *x, double *f, double *df) {  \
-    for (size_t i = 0; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);     \
+#define ES__DRIVERS_SCALAR(K)                                                      \
+  static void es__##K##_scalar(size_t n, const double *x, double *f, double *df) { \
+    for (size_t i = 0; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);    \
   }
 /* ---- erf and gelu, edgesweep's own: fdlibm's erf/erfc (s_erf.c, the notice below) on
  * v >= 0 in four intervals j: v < 0.84375 (t = v^2), < 1.25 (t = v - 1), < 1/0.35 and beyond
@@ -462,7 +462,7 @@ ES__INLINE void es__sin1(double x, double *f, double *df) {
 #define ES__ERFB1 1.25
 #define ES__ERFB2 2.857142857142857 /* 1/0.35 */
 #define ES__ERFVMAX 28.0            /* erfc(28) and e^{-28^2} are 0 in double */
-#define ES__ISQ2 0.7071067811865476       /* 1/sqrt(2) = ES__ISQ2 + ES__ISQ2LO */
+#define ES__ISQ2 0.7071067811865476 /* 1/sqrt(2) = ES__ISQ2 + ES__ISQ2LO */
 #define ES__ISQ2LO -4.833646656726457e-17
 
 /* Coefficients by power (P0..P7 of P, Q1..Q8 of Q = 1 + t Q1 + ...) and interval j; the
@@ -478,10 +478,8 @@ static const double es__erfp[8][4] __attribute__((aligned(32))) = {
      -1.60636384855821916062e+02},
     {-2.37630166566501626084e-05, -1.10894694282396677476e-01, -1.62396669462573470355e+02,
      -6.37566443368389627722e+02},
-    {0.0, 3.54783043256182359371e-02, -1.84605092906711035994e+02,
-     -1.02509513161107724954e+03},
-    {0.0, -2.16637559486879084300e-03, -8.12874355063065934246e+01,
-     -4.83519191608651397019e+02},
+    {0.0, 3.54783043256182359371e-02, -1.84605092906711035994e+02, -1.02509513161107724954e+03},
+    {0.0, -2.16637559486879084300e-03, -8.12874355063065934246e+01, -4.83519191608651397019e+02},
     {0.0, 0.0, -9.81432934416914548592e+00, 0.0}};
 static const double es__erfq[8][4] __attribute__((aligned(32))) = {
     {3.97917223959155352819e-01, 1.06420880400844228286e-01, 1.96512716674392571292e+01,
@@ -494,8 +492,7 @@ static const double es__erfq[8][4] __attribute__((aligned(32))) = {
      3.19985821950859553908e+03},
     {-3.96022827877536812320e-06, 1.36370839120290507362e-02, 4.29008140027567833386e+02,
      2.55305040643316442583e+03},
-    {0.0, 1.19844998467991074170e-02, 1.08635005541779435134e+02,
-     4.74528541206955367215e+02},
+    {0.0, 1.19844998467991074170e-02, 1.08635005541779435134e+02, 4.74528541206955367215e+02},
     {0.0, 0.0, 6.57024977031928170135e+00, -2.24409524465858183362e+01},
     {0.0, 0.0, -6.04244152148580987438e-02, 0.0}};
 
@@ -603,54 +600,54 @@ ES__DRIVERS_SCALAR(gelu)
 
 #if ES__X86
 /* The tails of the vector loops and the fma scalar entries: es__K1 compiled with FMA. */
-#define ES__DRIVERS_X86(K)                                                            \
-  __attribute__((target("fma"))) static void es__##K##_fma(size_t n, const double *x, \
-                                                           double *f, double *df) {   \
-    for (size_t i = 0; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);       \
-  }                                                                                   \
-  __attribute__((target("fma"))) static double es__##K##_fma1(double x) {             \
-    double v;                                                                         \
-    es__##K##1(x, &v, NULL);                                                          \
-    return v;                                                                         \
-  }                                                                                   \
-  __attribute__((target("fma"))) static double es__d##K##_fma1(double x) {            \
-    double v, d;                                                                      \
-    es__##K##1(x, &v, &d);                                                            \
-    return d;                                                                         \
-  }                                                                                   \
-  __attribute__((target("avx2,fma"))) static void es__##K##_avx2(                     \
-      size_t n, const double *x, double *f, double *df) {                             \
-    size_t i = 0;                                                                     \
-    __m256d v, d;                                                                     \
-    if (df)                                                                           \
-      for (; i + 4 <= n; i += 4) {                                                    \
-        es__##K##4(_mm256_loadu_pd(x + i), &v, &d, 1);                                \
-        _mm256_storeu_pd(f + i, v);                                                   \
-        _mm256_storeu_pd(df + i, d);                                                  \
-      }                                                                               \
-    else                                                                              \
-      for (; i + 4 <= n; i += 4) {                                                    \
-        es__##K##4(_mm256_loadu_pd(x + i), &v, &d, 0);                                \
-        _mm256_storeu_pd(f + i, v);                                                   \
-      }                                                                               \
-    for (; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);                   \
-  }                                                                                   \
-  __attribute__((target("avx512f,fma"))) static void es__##K##_avx512(                \
-      size_t n, const double *x, double *f, double *df) {                             \
-    size_t i = 0;                                                                     \
-    __m512d v, d;                                                                     \
-    if (df)                                                                           \
-      for (; i + 8 <= n; i += 8) {                                                    \
-        es__##K##8(_mm512_loadu_pd(x + i), &v, &d, 1);                                \
-        _mm512_storeu_pd(f + i, v);                                                   \
-        _mm512_storeu_pd(df + i, d);                                                  \
-      }                                                                               \
-    else                                                                              \
-      for (; i + 8 <= n; i += 8) {                                                    \
-        es__##K##8(_mm512_loadu_pd(x + i), &v, &d, 0);                                \
-        _mm512_storeu_pd(f + i, v);                                                   \
-      }                                                                               \
-    for (; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);                   \
+#define ES__DRIVERS_X86(K)                                                                       \
+  __attribute__((target("fma"))) static void es__##K##_fma(size_t n, const double *x, double *f, \
+                                                           double *df) {                         \
+    for (size_t i = 0; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);                  \
+  }                                                                                              \
+  __attribute__((target("fma"))) static double es__##K##_fma1(double x) {                        \
+    double v;                                                                                    \
+    es__##K##1(x, &v, NULL);                                                                     \
+    return v;                                                                                    \
+  }                                                                                              \
+  __attribute__((target("fma"))) static double es__d##K##_fma1(double x) {                       \
+    double v, d;                                                                                 \
+    es__##K##1(x, &v, &d);                                                                       \
+    return d;                                                                                    \
+  }                                                                                              \
+  __attribute__((target("avx2,fma"))) static void es__##K##_avx2(size_t n, const double *x,      \
+                                                                 double *f, double *df) {        \
+    size_t i = 0;                                                                                \
+    __m256d v, d;                                                                                \
+    if (df)                                                                                      \
+      for (; i + 4 <= n; i += 4) {                                                               \
+        es__##K##4(_mm256_loadu_pd(x + i), &v, &d, 1);                                           \
+        _mm256_storeu_pd(f + i, v);                                                              \
+        _mm256_storeu_pd(df + i, d);                                                             \
+      }                                                                                          \
+    else                                                                                         \
+      for (; i + 4 <= n; i += 4) {                                                               \
+        es__##K##4(_mm256_loadu_pd(x + i), &v, &d, 0);                                           \
+        _mm256_storeu_pd(f + i, v);                                                              \
+      }                                                                                          \
+    for (; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);                              \
+  }                                                                                              \
+  __attribute__((target("avx512f,fma"))) static void es__##K##_avx512(size_t n, const double *x, \
+                                                                      double *f, double *df) {   \
+    size_t i = 0;                                                                                \
+    __m512d v, d;                                                                                \
+    if (df)                                                                                      \
+      for (; i + 8 <= n; i += 8) {                                                               \
+        es__##K##8(_mm512_loadu_pd(x + i), &v, &d, 1);                                           \
+        _mm512_storeu_pd(f + i, v);                                                              \
+        _mm512_storeu_pd(df + i, d);                                                             \
+      }                                                                                          \
+    else                                                                                         \
+      for (; i + 8 <= n; i += 8) {                                                               \
+        es__##K##8(_mm512_loadu_pd(x + i), &v, &d, 0);                                           \
+        _mm512_storeu_pd(f + i, v);                                                              \
+      }                                                                                          \
+    for (; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);                              \
   }
 
 /* es__exp1 on 4 and 8 lanes. */
@@ -675,8 +672,8 @@ ES__AVX2 void es__exp4(__m256d y, __m256d *e, __m256d *el, __m256d *s1, __m256d 
       _mm256_set1_epi64x(2048));
   __m256i k1b = _mm256_srli_epi64(kb, 1);
   *s1 = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_sub_epi64(k1b, _mm256_set1_epi64x(1)), 52));
-  *s2 = _mm256_castsi256_pd(_mm256_slli_epi64(
-      _mm256_sub_epi64(_mm256_sub_epi64(kb, k1b), _mm256_set1_epi64x(1)), 52));
+  *s2 = _mm256_castsi256_pd(
+      _mm256_slli_epi64(_mm256_sub_epi64(_mm256_sub_epi64(kb, k1b), _mm256_set1_epi64x(1)), 52));
 }
 
 ES__AVX512 void es__exp8(__m512d y, __m512d *e, __m512d *el, __m512d *s1, __m512d *s2) {
@@ -700,8 +697,8 @@ ES__AVX512 void es__exp8(__m512d y, __m512d *e, __m512d *el, __m512d *s1, __m512
       _mm512_set1_epi64(2048));
   __m512i k1b = _mm512_srli_epi64(kb, 1);
   *s1 = _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_sub_epi64(k1b, _mm512_set1_epi64(1)), 52));
-  *s2 = _mm512_castsi512_pd(_mm512_slli_epi64(
-      _mm512_sub_epi64(_mm512_sub_epi64(kb, k1b), _mm512_set1_epi64(1)), 52));
+  *s2 = _mm512_castsi512_pd(
+      _mm512_slli_epi64(_mm512_sub_epi64(_mm512_sub_epi64(kb, k1b), _mm512_set1_epi64(1)), 52));
 }
 
 /* 4 lanes of es__silu1: both branches, then the select. */
@@ -718,9 +715,8 @@ ES__AVX2 void es__silu4(__m256d x, __m256d *f, __m256d *df, int want_d) {
   *f = _mm256_blendv_pd(q, x, nan);
   if (want_d) {
     __m256d t = _mm256_fmadd_pd(s12, el, _mm256_add_pd(_mm256_add_pd(ES__C(1.0), y), s12));
-    __m256d dn = _mm256_blendv_pd(
-        _mm256_fmadd_pd(m, _mm256_sub_pd(_mm256_setzero_pd(), y), den),
-        _mm256_fmadd_pd(el, t, t), neg);
+    __m256d dn = _mm256_blendv_pd(_mm256_fmadd_pd(m, _mm256_sub_pd(_mm256_setzero_pd(), y), den),
+                                  _mm256_fmadd_pd(el, t, t), neg);
     __m256d dq = _mm256_div_pd(dn, _mm256_fmadd_pd(m, _mm256_add_pd(m, ES__C(2.0)), ES__C(1.0)));
     dq = _mm256_blendv_pd(dq, _mm256_mul_pd(_mm256_mul_pd(dq, s1), s2), neg);
     *df = _mm256_blendv_pd(dq, x, nan);
@@ -742,9 +738,9 @@ ES__AVX512 void es__silu8(__m512d x, __m512d *f, __m512d *df, int want_d) {
   *f = _mm512_mask_blend_pd(nan, q, x);
   if (want_d) {
     __m512d t = _mm512_fmadd_pd(s12, el, _mm512_add_pd(_mm512_add_pd(ES__C8(1.0), y), s12));
-    __m512d dn = _mm512_mask_blend_pd(
-        neg, _mm512_fmadd_pd(m, _mm512_sub_pd(_mm512_setzero_pd(), y), den),
-        _mm512_fmadd_pd(el, t, t));
+    __m512d dn =
+        _mm512_mask_blend_pd(neg, _mm512_fmadd_pd(m, _mm512_sub_pd(_mm512_setzero_pd(), y), den),
+                             _mm512_fmadd_pd(el, t, t));
     __m512d dq = _mm512_div_pd(dn, _mm512_fmadd_pd(m, _mm512_add_pd(m, ES__C8(2.0)), ES__C8(1.0)));
     dq = _mm512_mask_blend_pd(neg, dq, _mm512_mul_pd(_mm512_mul_pd(dq, s1), s2));
     *df = _mm512_mask_blend_pd(nan, dq, x);
@@ -775,7 +771,7 @@ ES__AVX2 void es__sin4(__m256d x, __m256d *f, __m256d *df, int want_d) {
   ps = _mm256_fmadd_pd(ps, z, ES__C(ES__S2));
   __m256d sn = _mm256_sub_pd(
       r, _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(z, _mm256_sub_pd(_mm256_mul_pd(ES__C(0.5), y),
-                                                                     _mm256_mul_pd(v, ps))),
+                                                                    _mm256_mul_pd(v, ps))),
                                      y),
                        _mm256_mul_pd(v, ES__C(ES__S1))));
   __m256d pc = _mm256_fmadd_pd(ES__C(ES__C6), z, ES__C(ES__C5));
@@ -784,9 +780,9 @@ ES__AVX2 void es__sin4(__m256d x, __m256d *f, __m256d *df, int want_d) {
   pc = _mm256_fmadd_pd(pc, z, ES__C(ES__C2));
   pc = _mm256_fmadd_pd(pc, z, ES__C(ES__C1));
   __m256d hz = _mm256_mul_pd(ES__C(0.5), z), wc = _mm256_sub_pd(ES__C(1.0), hz);
-  __m256d cs = _mm256_add_pd(
-      wc, _mm256_add_pd(_mm256_sub_pd(_mm256_sub_pd(ES__C(1.0), wc), hz),
-                        _mm256_sub_pd(_mm256_mul_pd(w, pc), _mm256_mul_pd(r, y))));
+  __m256d cs =
+      _mm256_add_pd(wc, _mm256_add_pd(_mm256_sub_pd(_mm256_sub_pd(ES__C(1.0), wc), hz),
+                                      _mm256_sub_pd(_mm256_mul_pd(w, pc), _mm256_mul_pd(r, y))));
   __m256i q = _mm256_castpd_si256(sh);
   __m256d swap = _mm256_castsi256_pd(_mm256_slli_epi64(q, 63)); /* bit 0 to the sign bit */
   __m256i sflip = _mm256_slli_epi64(_mm256_and_si256(q, _mm256_set1_epi64x(2)), 62);
@@ -834,7 +830,7 @@ ES__AVX512 void es__sin8(__m512d x, __m512d *f, __m512d *df, int want_d) {
   ps = _mm512_fmadd_pd(ps, z, ES__C8(ES__S2));
   __m512d sn = _mm512_sub_pd(
       r, _mm512_sub_pd(_mm512_sub_pd(_mm512_mul_pd(z, _mm512_sub_pd(_mm512_mul_pd(ES__C8(0.5), y),
-                                                                     _mm512_mul_pd(v, ps))),
+                                                                    _mm512_mul_pd(v, ps))),
                                      y),
                        _mm512_mul_pd(v, ES__C8(ES__S1))));
   __m512d pc = _mm512_fmadd_pd(ES__C8(ES__C6), z, ES__C8(ES__C5));
@@ -843,9 +839,9 @@ ES__AVX512 void es__sin8(__m512d x, __m512d *f, __m512d *df, int want_d) {
   pc = _mm512_fmadd_pd(pc, z, ES__C8(ES__C2));
   pc = _mm512_fmadd_pd(pc, z, ES__C8(ES__C1));
   __m512d hz = _mm512_mul_pd(ES__C8(0.5), z), wc = _mm512_sub_pd(ES__C8(1.0), hz);
-  __m512d cs = _mm512_add_pd(
-      wc, _mm512_add_pd(_mm512_sub_pd(_mm512_sub_pd(ES__C8(1.0), wc), hz),
-                        _mm512_sub_pd(_mm512_mul_pd(w, pc), _mm512_mul_pd(r, y))));
+  __m512d cs =
+      _mm512_add_pd(wc, _mm512_add_pd(_mm512_sub_pd(_mm512_sub_pd(ES__C8(1.0), wc), hz),
+                                      _mm512_sub_pd(_mm512_mul_pd(w, pc), _mm512_mul_pd(r, y))));
   __m512i q = _mm512_castpd_si512(sh);
   __mmask8 swap = _mm512_test_epi64_mask(q, _mm512_set1_epi64(1));
   __m512i sflip = _mm512_slli_epi64(_mm512_and_si512(q, _mm512_set1_epi64(2)), 62);
@@ -872,9 +868,9 @@ ES__AVX512 void es__sin8(__m512d x, __m512d *f, __m512d *df, int want_d) {
 ES__DRIVERS_X86(sin)
 
 /* es__erf_core on 4 lanes: the coefficients of each lane's interval by blends. */
-ES__AVX2 void es__erf_core4(__m256d v, __m256d vl, int want_c, double kh, double kl,
-                            __m256d m[3], __m256d *y, __m256d *ea, __m256d *s1, __m256d *s2,
-                            __m256d *mb, __m256d *mc) {
+ES__AVX2 void es__erf_core4(__m256d v, __m256d vl, int want_c, double kh, double kl, __m256d m[3],
+                            __m256d *y, __m256d *ea, __m256d *s1, __m256d *s2, __m256d *mb,
+                            __m256d *mc) {
   m[0] = _mm256_cmp_pd(v, ES__C(ES__ERFB0), _CMP_GE_OQ);
   m[1] = _mm256_cmp_pd(v, ES__C(ES__ERFB1), _CMP_GE_OQ);
   m[2] = _mm256_cmp_pd(v, ES__C(ES__ERFB2), _CMP_GE_OQ);
@@ -893,7 +889,8 @@ ES__AVX2 void es__erf_core4(__m256d v, __m256d vl, int want_c, double kh, double
 #undef ES__PICK4
   q = _mm256_fmadd_pd(q, t, ES__C(1.0));
   *y = _mm256_div_pd(p, q);
-  __m256d z = _mm256_and_pd(v, _mm256_castsi256_pd(_mm256_set1_epi64x((long long)0xffffffff00000000ULL)));
+  __m256d z =
+      _mm256_and_pd(v, _mm256_castsi256_pd(_mm256_set1_epi64x((long long)0xffffffff00000000ULL)));
   __m256d zz = _mm256_mul_pd(_mm256_sub_pd(z, v), _mm256_add_pd(z, v));
   __m256d w = _mm256_mul_pd(ES__C(-2.0), v), el, e, b1, b2;
   es__exp4(_mm256_fnmadd_pd(z, z, ES__C(-0.5625)), ea, &el, s1, s2);
@@ -917,14 +914,13 @@ ES__AVX512 void es__erf_core8(__m512d v, __m512d vl, int want_c, double kh, doub
   m[1] = _mm512_cmp_pd_mask(v, ES__C8(ES__ERFB1), _CMP_GE_OQ);
   m[2] = _mm512_cmp_pd_mask(v, ES__C8(ES__ERFB2), _CMP_GE_OQ);
   const __m512i one = _mm512_set1_epi64(1);
-  __m512i jv = _mm512_add_epi64(_mm512_add_epi64(_mm512_maskz_mov_epi64(m[0], one),
-                                                 _mm512_maskz_mov_epi64(m[1], one)),
-                                _mm512_maskz_mov_epi64(m[2], one));
+  __m512i jv = _mm512_add_epi64(
+      _mm512_add_epi64(_mm512_maskz_mov_epi64(m[0], one), _mm512_maskz_mov_epi64(m[1], one)),
+      _mm512_maskz_mov_epi64(m[2], one));
   __m512d vv = _mm512_mul_pd(v, v);
   __m512d t = _mm512_mask_blend_pd(m[0], vv, _mm512_sub_pd(v, ES__C8(1.0)));
   t = _mm512_mask_blend_pd(m[1], t, _mm512_div_pd(ES__C8(1.0), vv));
-#define ES__PICK8(T, I) \
-  _mm512_permutexvar_pd(jv, _mm512_castpd256_pd512(_mm256_load_pd(T[I])))
+#define ES__PICK8(T, I) _mm512_permutexvar_pd(jv, _mm512_castpd256_pd512(_mm256_load_pd(T[I])))
   __m512d p = ES__PICK8(es__erfp, 7), q = ES__PICK8(es__erfq, 7);
   for (int i = 6; i >= 0; i--) {
     p = _mm512_fmadd_pd(p, t, ES__PICK8(es__erfp, i));
@@ -954,7 +950,8 @@ ES__AVX2 void es__erf4(__m256d x, __m256d *f, __m256d *df, int want_d) {
   const __m256d sgn = _mm256_castsi256_pd(_mm256_set1_epi64x((long long)ES__SIGN));
   __m256d a = _mm256_andnot_pd(sgn, x), sign = _mm256_and_pd(sgn, x);
   __m256d v = _mm256_min_pd(a, ES__C(ES__ERFVMAX)), m[3], y, ea, s1, s2, mb, mc;
-  es__erf_core4(v, _mm256_setzero_pd(), want_d, ES__ERFKH, ES__ERFKL, m, &y, &ea, &s1, &s2, &mb, &mc);
+  es__erf_core4(v, _mm256_setzero_pd(), want_d, ES__ERFKH, ES__ERFKL, m, &y, &ea, &s1, &s2, &mb,
+                &mc);
   __m256d r = _mm256_sub_pd(
       ES__C(1.0), _mm256_mul_pd(_mm256_mul_pd(_mm256_div_pd(_mm256_mul_pd(ea, mb), v), s1), s2));
   r = _mm256_blendv_pd(_mm256_add_pd(ES__C(ES__ERX), y), r, m[1]);
@@ -974,13 +971,15 @@ ES__AVX512 void es__erf8(__m512d x, __m512d *f, __m512d *df, int want_d) {
   __m512i sign = _mm512_and_si512(sgn, xi);
   __m512d v = _mm512_min_pd(a, ES__C8(ES__ERFVMAX)), y, ea, s1, s2, mb, mc;
   __mmask8 m[3];
-  es__erf_core8(v, _mm512_setzero_pd(), want_d, ES__ERFKH, ES__ERFKL, m, &y, &ea, &s1, &s2, &mb, &mc);
+  es__erf_core8(v, _mm512_setzero_pd(), want_d, ES__ERFKH, ES__ERFKL, m, &y, &ea, &s1, &s2, &mb,
+                &mc);
   __m512d r = _mm512_sub_pd(
       ES__C8(1.0), _mm512_mul_pd(_mm512_mul_pd(_mm512_div_pd(_mm512_mul_pd(ea, mb), v), s1), s2));
   r = _mm512_mask_blend_pd(m[1], _mm512_add_pd(ES__C8(ES__ERX), y), r);
   r = _mm512_mask_blend_pd(m[0], _mm512_fmadd_pd(v, y, v), r);
   __mmask8 nan = _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
-  *f = _mm512_mask_blend_pd(nan, _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(r), sign)), x);
+  *f = _mm512_mask_blend_pd(nan, _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(r), sign)),
+                            x);
   if (want_d) {
     __m512d d = _mm512_mul_pd(_mm512_mul_pd(_mm512_mul_pd(ea, mc), s1), s2);
     *df = _mm512_mask_blend_pd(nan, d, x);
@@ -993,18 +992,20 @@ ES__AVX2 void es__gelu4(__m256d x, __m256d *f, __m256d *df, int want_d) {
   __m256d a = _mm256_andnot_pd(sgn, x);
   __m256d ac = _mm256_min_pd(a, ES__C(ES__GAMAX)), m[3], y, ea, s1, s2, mb, mc;
   __m256d v = _mm256_mul_pd(ac, ES__C(ES__ISQ2));
-  __m256d vl = _mm256_add_pd(_mm256_fmsub_pd(ac, ES__C(ES__ISQ2), v),
-                             _mm256_mul_pd(ac, ES__C(ES__ISQ2LO)));
+  __m256d vl =
+      _mm256_add_pd(_mm256_fmsub_pd(ac, ES__C(ES__ISQ2), v), _mm256_mul_pd(ac, ES__C(ES__ISQ2LO)));
   es__erf_core4(v, vl, 1, ES__GELUKH, ES__GELUKL, m, &y, &ea, &s1, &s2, &mb, &mc);
   __m256d phi = _mm256_mul_pd(_mm256_mul_pd(_mm256_mul_pd(ea, mc), s1), s2);
   __m256d delta = _mm256_mul_pd(vl, _mm256_mul_pd(ES__C(ES__SQRT8), phi));
   __m256d h0 = _mm256_mul_pd(
-      ES__C(0.5), _mm256_sub_pd(ES__C(0.5), _mm256_add_pd(_mm256_fmadd_pd(v, y, _mm256_sub_pd(v, ES__C(0.5))), delta)));
-  __m256d h1 = _mm256_mul_pd(
-      ES__C(0.5), _mm256_sub_pd(_mm256_sub_pd(ES__C(1.0 - ES__ERX), y), delta));
+      ES__C(0.5),
+      _mm256_sub_pd(ES__C(0.5),
+                    _mm256_add_pd(_mm256_fmadd_pd(v, y, _mm256_sub_pd(v, ES__C(0.5))), delta)));
+  __m256d h1 =
+      _mm256_mul_pd(ES__C(0.5), _mm256_sub_pd(_mm256_sub_pd(ES__C(1.0 - ES__ERX), y), delta));
   __m256d eamb = _mm256_mul_pd(ea, mb);
-  __m256d h2 = _mm256_mul_pd(
-      _mm256_mul_pd(_mm256_mul_pd(ES__C(0.5), _mm256_div_pd(eamb, v)), s1), s2);
+  __m256d h2 =
+      _mm256_mul_pd(_mm256_mul_pd(_mm256_mul_pd(ES__C(0.5), _mm256_div_pd(eamb, v)), s1), s2);
   __m256d h = _mm256_blendv_pd(_mm256_blendv_pd(h0, h1, m[0]), h2, m[1]);
   __m256d fm = _mm256_blendv_pd(_mm256_fnmadd_pd(x, h, x), _mm256_mul_pd(x, h), x);
   __m256d g = _mm256_mul_pd(_mm256_mul_pd(_mm256_mul_pd(ES__C(ES__ISQ2), eamb), s1), s2);
@@ -1015,9 +1016,10 @@ ES__AVX2 void es__gelu4(__m256d x, __m256d *f, __m256d *df, int want_d) {
     __m256d dp = _mm256_fmadd_pd(ac, phi, _mm256_sub_pd(ES__C(1.0), h));
     __m256d dm = _mm256_fnmadd_pd(ac, phi, h);
     __m256d dt = _mm256_mul_pd(
-        _mm256_mul_pd(_mm256_mul_pd(ea, _mm256_fnmadd_pd(ac, mc,
-                                                         _mm256_div_pd(_mm256_mul_pd(ES__C(0.5), mb), v))),
-                      s1),
+        _mm256_mul_pd(
+            _mm256_mul_pd(
+                ea, _mm256_fnmadd_pd(ac, mc, _mm256_div_pd(_mm256_mul_pd(ES__C(0.5), mb), v))),
+            s1),
         s2);
     __m256d dn = _mm256_blendv_pd(dm, dt, m[1]);
     *df = _mm256_blendv_pd(_mm256_blendv_pd(dp, dn, x), x, nan);
@@ -1038,12 +1040,14 @@ ES__AVX512 void es__gelu8(__m512d x, __m512d *f, __m512d *df, int want_d) {
   __m512d phi = _mm512_mul_pd(_mm512_mul_pd(_mm512_mul_pd(ea, mc), s1), s2);
   __m512d delta = _mm512_mul_pd(vl, _mm512_mul_pd(ES__C8(ES__SQRT8), phi));
   __m512d h0 = _mm512_mul_pd(
-      ES__C8(0.5), _mm512_sub_pd(ES__C8(0.5), _mm512_add_pd(_mm512_fmadd_pd(v, y, _mm512_sub_pd(v, ES__C8(0.5))), delta)));
-  __m512d h1 = _mm512_mul_pd(
-      ES__C8(0.5), _mm512_sub_pd(_mm512_sub_pd(ES__C8(1.0 - ES__ERX), y), delta));
+      ES__C8(0.5),
+      _mm512_sub_pd(ES__C8(0.5),
+                    _mm512_add_pd(_mm512_fmadd_pd(v, y, _mm512_sub_pd(v, ES__C8(0.5))), delta)));
+  __m512d h1 =
+      _mm512_mul_pd(ES__C8(0.5), _mm512_sub_pd(_mm512_sub_pd(ES__C8(1.0 - ES__ERX), y), delta));
   __m512d eamb = _mm512_mul_pd(ea, mb);
-  __m512d h2 = _mm512_mul_pd(
-      _mm512_mul_pd(_mm512_mul_pd(ES__C8(0.5), _mm512_div_pd(eamb, v)), s1), s2);
+  __m512d h2 =
+      _mm512_mul_pd(_mm512_mul_pd(_mm512_mul_pd(ES__C8(0.5), _mm512_div_pd(eamb, v)), s1), s2);
   __m512d h = _mm512_mask_blend_pd(m[1], _mm512_mask_blend_pd(m[0], h0, h1), h2);
   __m512d fm = _mm512_mask_blend_pd(neg, _mm512_fnmadd_pd(x, h, x), _mm512_mul_pd(x, h));
   __m512d g = _mm512_mul_pd(_mm512_mul_pd(_mm512_mul_pd(ES__C8(ES__ISQ2), eamb), s1), s2);
@@ -1055,9 +1059,10 @@ ES__AVX512 void es__gelu8(__m512d x, __m512d *f, __m512d *df, int want_d) {
     __m512d dp = _mm512_fmadd_pd(ac, phi, _mm512_sub_pd(ES__C8(1.0), h));
     __m512d dm = _mm512_fnmadd_pd(ac, phi, h);
     __m512d dt = _mm512_mul_pd(
-        _mm512_mul_pd(_mm512_mul_pd(ea, _mm512_fnmadd_pd(ac, mc,
-                                                         _mm512_div_pd(_mm512_mul_pd(ES__C8(0.5), mb), v))),
-                      s1),
+        _mm512_mul_pd(
+            _mm512_mul_pd(
+                ea, _mm512_fnmadd_pd(ac, mc, _mm512_div_pd(_mm512_mul_pd(ES__C8(0.5), mb), v))),
+            s1),
         s2);
     __m512d dn = _mm512_mask_blend_pd(m[1], dm, dt);
     *df = _mm512_mask_blend_pd(nan, _mm512_mask_blend_pd(neg, dp, dn), x);
@@ -1119,15 +1124,15 @@ static double es__dtanh(double x) {
 /* The array kernel and the scalar entries of an activation built with ES__DRIVERS_*, as for
  * tanh above. */
 #if ES__X86
-#define ES__DISPATCH_X86(K)              \
-  case ES__SIMD_AVX512:                  \
-    es__##K##_avx512(n, x, f, df);       \
-    return;                              \
-  case ES__SIMD_AVX2:                    \
-    es__##K##_avx2(n, x, f, df);         \
-    return;                              \
-  case ES__SIMD_SCALAR_FMA:              \
-    es__##K##_fma(n, x, f, df);          \
+#define ES__DISPATCH_X86(K)        \
+  case ES__SIMD_AVX512:            \
+    es__##K##_avx512(n, x, f, df); \
+    return;                        \
+  case ES__SIMD_AVX2:              \
+    es__##K##_avx2(n, x, f, df);   \
+    return;                        \
+  case ES__SIMD_SCALAR_FMA:        \
+    es__##K##_fma(n, x, f, df);    \
     return;
 #define ES__ENTRY_X86(F) \
   if (es__activation_simd() != ES__SIMD_SCALAR) return F(x);
@@ -1135,25 +1140,25 @@ static double es__dtanh(double x) {
 #define ES__DISPATCH_X86(K)
 #define ES__ENTRY_X86(F)
 #endif
-#define ES__DISPATCH(K)                                                          \
-  static void es__eval_##K(size_t n, const double *x, double *f, double *df) {   \
-    switch (es__activation_simd()) {                                             \
-      ES__DISPATCH_X86(K)                                                        \
-      default:                                                                   \
-        es__##K##_scalar(n, x, f, df);                                           \
-    }                                                                            \
-  }                                                                              \
-  static double es__##K(double x) {                                              \
-    double v;                                                                    \
-    ES__ENTRY_X86(es__##K##_fma1)                                                \
-    es__##K##1(x, &v, NULL);                                                     \
-    return v;                                                                    \
-  }                                                                              \
-  static double es__d##K(double x) {                                             \
-    double v, d;                                                                 \
-    ES__ENTRY_X86(es__d##K##_fma1)                                               \
-    es__##K##1(x, &v, &d);                                                       \
-    return d;                                                                    \
+#define ES__DISPATCH(K)                                                        \
+  static void es__eval_##K(size_t n, const double *x, double *f, double *df) { \
+    switch (es__activation_simd()) {                                           \
+      ES__DISPATCH_X86(K)                                                      \
+      default:                                                                 \
+        es__##K##_scalar(n, x, f, df);                                         \
+    }                                                                          \
+  }                                                                            \
+  static double es__##K(double x) {                                            \
+    double v;                                                                  \
+    ES__ENTRY_X86(es__##K##_fma1)                                              \
+    es__##K##1(x, &v, NULL);                                                   \
+    return v;                                                                  \
+  }                                                                            \
+  static double es__d##K(double x) {                                           \
+    double v, d;                                                               \
+    ES__ENTRY_X86(es__d##K##_fma1)                                             \
+    es__##K##1(x, &v, &d);                                                     \
+    return d;                                                                  \
   }
 ES__DISPATCH(silu)
 ES__DISPATCH(sin)

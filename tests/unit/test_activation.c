@@ -164,10 +164,10 @@ static void test_sin(double *x, double *f, double *df, double *f0, double *d0) {
     x[n++] = xk;
   }
   for (int i = 0; i < 4000; i++) x[n++] = (rnd() < 0.5 ? -1 : 1) * exp2(20 + 100 * rnd());
-  static const double special[] = {0.0, -0.0, DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_MIN, 1e-300,
-                                   ES_PI / 4, ES_PI / 2, ES_PI, 0x1p20, -0x1p20,
-                                   nextafter(0x1p20, 1e300), 1e22, 1e300, DBL_MAX, -DBL_MAX,
-                                   INFINITY, -INFINITY, NAN, -NAN};
+  const double special[] = {0.0, -0.0, DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_MIN, 1e-300,
+                            ES_PI / 4, ES_PI / 2, ES_PI, 0x1p20, -0x1p20,
+                            nextafter(0x1p20, 1e300), 1e22, 1e300, DBL_MAX, -DBL_MAX,
+                            INFINITY, -INFINITY, NAN, -NAN};
   for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) x[n++] = special[i];
   while (n % 8 != 3) x[n++] = 0.7;
   ASSERT_EQ_INT(es__activation_set_simd(ES__SIMD_SCALAR), 0);
