@@ -521,9 +521,14 @@ ES__INLINE void es__erf_core(double v, double vl, int want_c, double kh, double 
   *y = p / q;
   double z = es__d(es__b(v) & 0xffffffff00000000ULL), el, e, b1, b2;
   double zz = (z - v) * (z + v), w = -2.0 * v;
-  es__exp1(fma(-z, z, -0.5625), ea, &el, s1, s2);
-  es__exp1(fma(w, vl, *y) + zz, &e, &el, &b1, &b2);
-  *mb = (e * b1) * b2;
+  /* One value at a time, skip what this interval does not use (the vector code computes all
+   * and selects: the bits of what is used are the same). */
+  *ea = *s1 = *s2 = *mb = *mc = 0.0;
+  if (jj >= 2 || want_c) es__exp1(fma(-z, z, -0.5625), ea, &el, s1, s2);
+  if (jj >= 2) {
+    es__exp1(fma(w, vl, *y) + zz, &e, &el, &b1, &b2);
+    *mb = (e * b1) * b2;
+  }
   if (want_c) {
     double c = fma(w, vl, zz);
     double p = fma(fma(fma(fma(1.0 / 120, c, 1.0 / 24), c, 1.0 / 6), c, 0.5), c, 1.0);
