@@ -374,9 +374,9 @@ ES__INLINE void es__silu1(double x, double *f, double *df) {
 /* sin and cos (phi = sin, phi' = cos) for |x| <= ES__SINBIG: k = round(|x| 2/pi) and
  * r + y = |x| - k pi/2 to ~2^-106 relative (pi/2 = P1 + P2 + P3, Cody-Waite; |x| - k P1 is
  * exact with FMA, the k P2 step is an exact two-sum and two-product), then fdlibm's kernels
- * (musl __sin, __cos: public domain coefficients) on [-pi/4, pi/4] with the tail y, and the
- * quadrant k mod 4 picks +-sin r or +-cos r. Beyond ES__SINBIG (never a pre-activation)
- * libm's sin and cos: those values' bits follow the C library. */
+ * (k_sin.c, k_cos.c in musl's __sin/__cos form; Sun's notice at erf below) on [-pi/4, pi/4]
+ * with the tail y, and the quadrant k mod 4 picks +-sin r or +-cos r. Beyond ES__SINBIG
+ * (never a pre-activation) libm's sin and cos: those values' bits follow the C library. */
 #define ES__SINBIG 0x1p20
 #define ES__TWOOPI 0.6366197723675814
 #define ES__P1 1.5707963267948966
@@ -399,7 +399,7 @@ static void es__sin_big(double x, double *s, double *c) {
   if (x != x) { /* NaN: itself */
     *s = *c = x;
   } else if (isinf(x)) {
-    *s = *c = x - x; /* the default NaN, as the vector units make it */
+    *s = *c = x - x; /* the default NaN of an invalid operation */
   } else {
     *s = sin(x);
     *c = cos(x);
