@@ -1,5 +1,7 @@
 /* edgesweep: command-line entry. A shim over the driver (STYLE A19): parse arguments, start
  * MPI for the commands that need it, map the status to the exit code of SPEC §4. */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <ftw.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,20 +95,47 @@ static int es__parse_run(int argc, char **argv, int is_run, es_run_opts *o, es_o
  * leaves Open MPI alone):
  * - Alone (no mpirun, no PMIx launcher), Open MPI starts a daemon for the one process
  *   (0.45 s here); an isolated singleton keeps MPI-1 and MPI-IO, all that edgesweep uses.
+ *   Every isolated singleton has job id 1, so two at once would share, and one remove, the
+ *   same session directory while the other creates it (seen: "Local abort before MPI_INIT"):
+ *   each gets a temporary directory of its own for it, removed after MPI_Finalize.
  * - Its default point-to-point layer first probes the fabric libraries (libfabric, PSM2) and
  *   on one node settles on ob1 with shared memory anyway (0.2 s). So when every rank is on one
  *   node (mpirun's OMPI_COMM_WORLD_SIZE equals its LOCAL_SIZE, the same answer on every rank;
  *   a one-node srun step; or alone), ask for ob1. Multi-node runs keep Open MPI's choice. */
+static char es__mpi_tmp[4096];
+
 static void es__mpi_local_defaults(void) {
   const char *off = getenv("EDGESWEEP_MPI_DEFAULTS");
   if (off && strcmp(off, "0") == 0) return;
   const char *size = getenv("OMPI_COMM_WORLD_SIZE"), *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
   const char *nodes = getenv("SLURM_STEP_NUM_NODES");
   const int alone = !size && !getenv("PMIX_RANK");
-  if (alone) setenv("OMPI_MCA_ess_singleton_isolated", "1", 0);
+  if (alone && !getenv("OMPI_MCA_ess_singleton_isolated") && !getenv("OMPI_MCA_orte_tmpdir_base")) {
+    const char *tmp = getenv("TMPDIR");
+    int n = snprintf(es__mpi_tmp, sizeof es__mpi_tmp, "%s/edgesweep-mpi.XXXXXX",
+                     tmp && *tmp ? tmp : "/tmp");
+    if (n > 0 && (size_t)n < sizeof es__mpi_tmp && mkdtemp(es__mpi_tmp)) {
+      setenv("OMPI_MCA_orte_tmpdir_base", es__mpi_tmp, 1);
+      setenv("OMPI_MCA_ess_singleton_isolated", "1", 1);
+      setenv("OMPI_MCA_btl", "self", 0); /* no peers: no shared-memory segment either */
+    } else {
+      es__mpi_tmp[0] = '\0'; /* no directory of its own: Open MPI's usual singleton */
+    }
+  }
   const int one_node = alone || (size ? local && strcmp(size, local) == 0
                                       : nodes && strcmp(nodes, "1") == 0);
   if (one_node) setenv("OMPI_MCA_pml", "ob1", 0);
+}
+
+static int es__rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st, (void)flag, (void)ftw;
+  remove(path);
+  return 0;
+}
+
+/* What Open MPI left in the singleton's own directory (normally nothing), and the directory. */
+static void es__mpi_local_cleanup(void) {
+  if (es__mpi_tmp[0]) nftw(es__mpi_tmp, es__rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int es__run_mpi(int argc, char **argv, int is_run) {
@@ -133,6 +162,7 @@ static int es__run_mpi(int argc, char **argv, int is_run) {
     fprintf(stderr, "edgesweep: %s: %s\n",
             st == ES_ERR_INPUT ? "error" : es_status_str(st), es_error_msg());
   MPI_Finalize();
+  es__mpi_local_cleanup();
   free(cl);
   free(sets);
   return es__exit_code(st);
