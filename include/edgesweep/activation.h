@@ -41,7 +41,8 @@ typedef struct es_activation {
 /* tanh and its derivative are edgesweep's own (src/activation/activation.c), identical bits
  * on every path and CPU: tanh within 1.5 ulp of the exact value and tanh' = 1 - tanh^2 (computed
  * as 4 e^{-2|x|} / (1 + e^{-2|x|})^2 for |x| >= 0.625, so that it keeps its relative accuracy
- * in the tails) within 3 ulp where it is a normal number, to the last subnormal beyond;
+ * in the tails) within 4 ulp where it is a normal number (the worst of 2.4e8 random points
+ * in |x| < 25: 3.50 ulp, at x = -3.4652039134524335), to the last subnormal beyond;
  * tanh(+-0) = +-0, tanh(+-inf) = +-1, tanh' (+-inf) = 0, NaN in gives the same NaN out.
  * silu and silu' are edgesweep's own too, from the same e^y kernel: silu within 3 ulp;
  * silu' (formed so that it keeps its relative accuracy in both tails) within 4 ulp, or

@@ -312,7 +312,10 @@ int main(void) {
   static const double special[] = {0.0, -0.0, DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_MIN, 1e-300,
                                    1e-8, 0.625, -0.625, 0.6249999999999999, 18.0, 19.1, 22.0,
                                    372.5, 373.0, 746.0, 1e300, DBL_MAX, -DBL_MAX, INFINITY,
-                                   -INFINITY, NAN, -NAN};
+                                   -INFINITY, NAN, -NAN,
+                                   /* tanh' worst three of 2.4e8 random points: 3.40-3.50 ulp */
+                                   -3.4652039134524335, -2.7700628855626945,
+                                   2.4189702819733965};
   const size_t nspecial = sizeof special / sizeof special[0];
   for (size_t i = 0; i < nspecial; i++) x[n++] = special[i];
   while (n % 4 != 3) x[n++] = 0.1; /* leave a tail for the vector loop */
@@ -331,7 +334,9 @@ int main(void) {
   fprintf(stderr, "  tanh: max error %.3f ulp (at %.17g); tanh' %.3f ulp (at %.17g)\n", worst_t,
           wx_t, worst_d, wx_d);
   ASSERT(worst_t <= 1.5);
-  ASSERT(worst_d <= 3.0);
+  /* 4, not 3: the 3 ulp that activation.h once stated held on this set's 1M points (2.77) but
+   * not on 2.4e8 (3.50, now among the specials above). */
+  ASSERT(worst_d <= 4.0);
   /* Specials, exactly. */
   for (size_t i = 0; i < n; i++) {
     double xi = x[i];
