@@ -20,4 +20,17 @@ int es__simd_supported(es__simd p);
 /* The CPU's best path, capped by EDGESWEEP_SIMD. */
 es__simd es__simd_best(void);
 
+/* A module's path in *SLOT: force P (AUTO: back to the CPU's best); -1 when this CPU or build
+ * cannot run it (*SLOT unchanged). */
+static inline int es__simd_force(es__simd *slot, es__simd p) {
+  if (!es__simd_supported(p)) return -1;
+  *slot = p == ES__SIMD_AUTO ? es__simd_best() : p;
+  return 0;
+}
+/* The path in *SLOT, resolved on first use (AUTO: not yet): one load per call after that. */
+static inline es__simd es__simd_resolve(es__simd *slot) {
+  if (*slot == ES__SIMD_AUTO) *slot = es__simd_best();
+  return *slot;
+}
+
 #endif

@@ -1076,19 +1076,12 @@ ES__AVX512 void es__gelu8(__m512d x, __m512d *f, __m512d *df, int want_d) {
 ES__DRIVERS_X86(gelu)
 #endif
 
-/* The path in use, resolved on first use (AUTO: not yet): one load per call after that. */
+/* The path in use (simd.h resolves AUTO on first use). */
 static es__simd es__act_path = ES__SIMD_AUTO;
 
-int es__activation_set_simd(es__simd path) {
-  if (!es__simd_supported(path)) return -1;
-  es__act_path = path == ES__SIMD_AUTO ? es__simd_best() : path;
-  return 0;
-}
+int es__activation_set_simd(es__simd path) { return es__simd_force(&es__act_path, path); }
 
-es__simd es__activation_simd(void) {
-  if (es__act_path == ES__SIMD_AUTO) es__act_path = es__simd_best();
-  return es__act_path;
-}
+es__simd es__activation_simd(void) { return es__simd_resolve(&es__act_path); }
 
 static void es__eval_tanh(size_t n, const double *x, double *f, double *df) {
   switch (es__activation_simd()) {

@@ -200,19 +200,12 @@ __attribute__((target("avx512f,avx2,fma"))) static void es__mv3_avx512(
 }
 #endif
 
-/* The path in use, resolved on first use (AUTO: not yet). */
+/* The path in use (simd.h resolves AUTO on first use). */
 static es__simd es__dense_path = ES__SIMD_AUTO;
 
-int es__dense_set_simd(es__simd path) {
-  if (!es__simd_supported(path)) return -1;
-  es__dense_path = path == ES__SIMD_AUTO ? es__simd_best() : path;
-  return 0;
-}
+int es__dense_set_simd(es__simd path) { return es__simd_force(&es__dense_path, path); }
 
-es__simd es__dense_simd(void) {
-  if (es__dense_path == ES__SIMD_AUTO) es__dense_path = es__simd_best();
-  return es__dense_path;
-}
+es__simd es__dense_simd(void) { return es__simd_resolve(&es__dense_path); }
 
 void es__dense_mv3(int64_t rows, int64_t n, const double *z, const double *x, double *y,
                    int64_t ldy) {

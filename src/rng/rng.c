@@ -419,19 +419,12 @@ __attribute__((target("avx512f"))) static void es__groups_avx512(const es_rng *r
 
 /* ---- Dispatch ---- */
 
-/* The path in use, resolved on first use (AUTO: not yet): one load per call after that. */
+/* The path in use (simd.h resolves AUTO on first use). */
 static es__simd es__rng_path = ES__SIMD_AUTO;
 
-int es__rng_set_simd(es__simd path) {
-  if (!es__simd_supported(path)) return -1;
-  es__rng_path = path == ES__SIMD_AUTO ? es__simd_best() : path;
-  return 0;
-}
+int es__rng_set_simd(es__simd path) { return es__simd_force(&es__rng_path, path); }
 
-es__simd es__rng_simd(void) {
-  if (es__rng_path == ES__SIMD_AUTO) es__rng_path = es__simd_best();
-  return es__rng_path;
-}
+es__simd es__rng_simd(void) { return es__simd_resolve(&es__rng_path); }
 
 
 static void es__groups(const es_rng *r, uint64_t g0, size_t ng, double *z) {
