@@ -66,6 +66,8 @@ typedef struct {
   const char *path;
   es__raw raw[ES__NKEYS];
   int line;       /* current line of the reader */
+  int indented;   /* the current line starts with a blank: inih reads it as a continuation */
+  int last_key;   /* the key the file set last (-1: none), which a continuation extends */
   int long_line;  /* first line longer than the parser's buffer */
   es_status st;   /* first error found by the handler */
   char err[1024]; /* its message */
@@ -93,6 +95,7 @@ static char *es__reader(char *str, int num, void *stream) {
   const char *nl = strchr(ps->pos, '\n');
   size_t len = nl ? (size_t)(nl - ps->pos) + 1 : strlen(ps->pos);
   ps->line++;
+  ps->indented = *ps->pos == ' ' || *ps->pos == '\t';
   if (len > (size_t)num - 1) {
     if (!ps->long_line) ps->long_line = ps->line;
     len = (size_t)num - 1;
@@ -148,9 +151,35 @@ static es_status es__store(es__parse *ps, const char *section, const char *key,
   return ES_OK;
 }
 
+/* A value may go on over indented lines (inih's continuation, as Python's configparser):
+ * the parts are joined with a space, so long lists need no long line. */
+static void es__continue(es__parse *ps, const char *section, const char *name,
+                         const char *value) {
+  if (ps->st != ES_OK) return;
+  if (strchr(value, '=')) { /* an indented key, not a continuation */
+    es__fail(ps, ps->line, "[%s] %s: an indented line continues the value above; start keys "
+             "at the beginning of the line", section, name);
+    return;
+  }
+  es__raw *r = &ps->raw[ps->last_key];
+  char *v = realloc(r->value, strlen(r->value) + strlen(value) + 2);
+  if (!v) {
+    ps->st = ES_ERR_NOMEM;
+    snprintf(ps->err, sizeof ps->err, "out of memory");
+    return;
+  }
+  strcat(strcat(v, " "), value);
+  r->value = v;
+}
+
 static int es__handler(void *user, const char *section, const char *name, const char *value) {
   es__parse *ps = user;
-  es__store(ps, section, name, value, ps->line, 0);
+  if (ps->indented && ps->last_key >= 0 && es__find_key(section, name) == ps->last_key) {
+    es__continue(ps, section, name, value);
+    return 1;
+  }
+  if (es__store(ps, section, name, value, ps->line, 0) == ES_OK)
+    ps->last_key = es__find_key(section, name);
   return 1; /* keep going: the first error is kept, later lines still count */
 }
 
@@ -396,10 +425,12 @@ es_status es_job_parse(const char *path, const char *text, const es_override *se
   }
   ps->path = path;
   ps->text = ps->pos = text;
+  ps->last_key = -1;
   int rc = ini_parse_stream(es__reader, ps, es__handler, ps);
   es_status st = ES_OK;
   if (ps->long_line) {
-    es_error_set("%s:%d: line longer than %d characters", path, ps->long_line, INI_MAX_LINE - 2);
+    es_error_set("%s:%d: line longer than %d characters (go on with the value on indented "
+                 "lines below it)", path, ps->long_line, INI_MAX_LINE - 2);
     st = ES_ERR_INPUT;
   } else if (ps->st != ES_OK) {
     es_error_set("%s", ps->err);

@@ -120,6 +120,38 @@ int main(void) {
   for (int i = 0; i < 100; i++) strcat(longline, ", 1");
   strcat(longline, "\n");
   expect_error(longline, NULL, "t.ini:2: line longer than");
+  /* ...and a long list goes on over indented lines: 300 values, the same job (same identity)
+   * as a one-line list; errors still name the key's first line. */
+  char cont[4096] = "[grid]\nsigma_w2 = 0.01", one[4096] = "[grid]\nsigma_w2 = 0.01";
+  for (int i = 2; i <= 300; i++) {
+    char v[16];
+    snprintf(v, sizeof v, ", %g", 0.01 * i);
+    if (i % 10 == 1) strcat(cont, "\n   ");
+    strcat(cont, v);
+    strcat(one, v);
+  }
+  strcat(cont, "\ndepth = 4\nwidth = 16\n");
+  strcat(one, "\ndepth = 4\nwidth = 16\n");
+  es_job *jc = parse(cont, NULL), *j1 = NULL;
+  ASSERT(jc != NULL);
+  if (jc) {
+    ASSERT_EQ_INT(jc->sigma_w2.n, 300);
+    ASSERT(jc->sigma_w2.v[299] == 0.01 * 300);
+  }
+  /* The one-line form is too long for the file; --set has no line limit. */
+  char setv[4096];
+  snprintf(setv, sizeof setv, "grid.sigma_w2=%s", one + strlen("[grid]\nsigma_w2 = "));
+  *strchr(setv, '\n') = '\0';
+  j1 = parse(base, setv);
+  ASSERT(j1 != NULL);
+  if (jc && j1) ASSERT(strcmp(jc->sha256, j1->sha256) == 0);
+  es_job_destroy(&jc);
+  es_job_destroy(&j1);
+  expect_error("[grid]\nsigma_w2 = 1,\n   2, x\ndepth = 4\nwidth = 16\n", NULL,
+               "t.ini:2: [grid] sigma_w2");
+  /* An indented key is a continuation to inih: say so instead of a puzzling value. */
+  expect_error("[grid]\nsigma_w2 = 1\n  depth = 4\nwidth = 16\n", NULL,
+               "t.ini:3: [grid] sigma_w2: an indented line continues");
   /* Every key is printable with its default for the docs. */
   FILE *f = tmpfile();
   es_job_print_keys(f);
