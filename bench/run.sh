@@ -55,14 +55,18 @@ for _ in range(reps):
         os.remove(cpuf)
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(["mpirun", "-n", ranks] + wrap + [exe, "run", "bench/wref.ini", "-o", out,
-                    "--force", "--quiet"], check=True)
+    # "alone": no mpirun at all, one process on one core (the per-core comparison).
+    launch = [] if ranks == "alone" else ["mpirun", "-n", ranks] + wrap
+    subprocess.run(launch + [exe, "run", "bench/wref.ini", "-o", out, "--force", "--quiet"],
+                   check=True)
     t = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     c = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     best = t if best is None else min(best, t)
     cpu = c if cpu is None else min(cpu, c)
-    if wrap:
+    if ranks == "alone":
+        rank_max = cpu
+    elif wrap:
         m = max(sum(map(float, l.split())) for l in open(cpuf) if l.strip())
         rank_max = m if rank_max is None else min(rank_max, m)
 print(json.dumps({"peer": f"edgesweep_{ranks}", "seconds": best, "cpu_seconds": cpu,
@@ -71,6 +75,7 @@ PYEOF
 }
 run_es 1
 run_es 2
+run_es alone
 
 for r in 1 2 3; do "$BUILD/bench/bench_floor" --json; done >"$OUT/floor.jsonl"
 $PY -c "
@@ -97,7 +102,7 @@ r = {}
 for line in open(sys.argv[1]):
     d = json.loads(line)
     r[d["peer"]] = d
-e1, e2, fl = r["edgesweep_1"], r["edgesweep_2"], r["floor"]
+e1, e2, fl, ea = r["edgesweep_1"], r["edgesweep_2"], r["floor"], r.get("edgesweep_alone")
 t1, t2, c1, c2 = e1["seconds"], e2["seconds"], e1["cpu_seconds"], e2["cpu_seconds"]
 print()
 print("Wall: best of the repetitions. CPU: user+sys of all processes (mpirun, ranks, threads);")
@@ -112,6 +117,9 @@ print(f"| edgesweep, mpirun -n 2, end to end | {t2:.3f} | {c2:.3f} | measured | 
 eff = f", busiest rank CPU {m1 / (2 * m2):.1%}" if m1 and m2 else ""
 print(f"| edgesweep, mpirun -n 1, end to end | {t1:.3f} | {c1:.3f} | measured | "
       f"parallel efficiency 1->2 ranks: wall {t1 / (2 * t2):.1%}, CPU {c1 / c2:.1%}{eff} |")
+if ea:
+    print(f"| edgesweep alone (no mpirun, one core), end to end | {ea['seconds']:.3f} | "
+          f"{ea['cpu_seconds']:.3f} | measured | |")
 print(f"| floor, 2 cores: 3 normals ({fl['ns_normal']:.2f} ns) + tanh&tanh' "
       f"({fl['ns_eval_deriv']:.2f} ns) + tanh ({fl['ns_eval']:.2f} ns) per neuron-layer-network"
       f" | {fl['seconds']:.3f} | | best-of ns x {fl['work']:.4g} / 2 | edgesweep -n 2 / floor:"
@@ -130,12 +138,16 @@ for name, how in (("numpy_gram", "1 thread"), ("numpy_explicit", "BLAS 2 threads
     if name == "numpy_gram":
         extra = (f"; per core (edgesweep -n 2 core-seconds): wall {t / (2 * t2):.2f}x, "
                  f"CPU {c / c2:.2f}x")
+        if ea:
+            extra += f"; one core each (alone): CPU {c / ea['cpu_seconds']:.2f}x"
     print(f"| {name} ({how}) | {t:.1f} | {c:.1f} | {lab} | peer / edgesweep -n 2: wall "
           f"{t / t2:.3g}x, CPU {c / c2:.3g}x{extra} |")
 print(f"\nfloor paths: normals {fl['rng_path']}, activation {fl['act_path']}. For scale: "
       f"scalar+fma path normal {fl['ns_normal_scalar']:.2f} ns, tanh&tanh' "
       f"{fl['ns_eval_deriv_scalar']:.2f} ns; glibc scalar tanh {fl['ns_glibc_tanh']:.2f} ns")
 PYEOF
+
+$PY bench/plot_wref.py "$RES" --out "$OUT/wref.png" && echo "figure: $OUT/wref.png"
 
 # Item 7: the manager's hand-out rate and the per-point write, tiny tasks, up to 8 ranks.
 echo
