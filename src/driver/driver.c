@@ -566,12 +566,16 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
     st = mode == 1 ? es__agree(comm, es_h5out_open(comm, partial, job, &pv.prov, &s.out))
                    : es__create_output(&s, &pv, partial);
   if (st == ES_OK) st = es__pending(&s);
+  /* Phase times for the closing line: where a short sweep's seconds go. */
+  const double t_setup = es_wtime() - s.t0;
+  double t_sweep = 0;
   if (st == ES_OK) {
     if (s.rank == 0 && log && !o->quiet)
       fprintf(log, "edgesweep: %s%lld of %lld points (%lld tasks) x %lld networks on %d rank%s -> %s\n",
               mode == 1 ? "resuming: " : "", (long long)s.npoints_pending, (long long)s.npoints,
               (long long)s.npending, (long long)job->networks, s.size, s.size > 1 ? "s" : "", out);
     st = es__agree(comm, es__sweep_run(&s, log, o->quiet));
+    t_sweep = es_wtime() - s.t0 - t_setup;
   }
   char done[32] = "";
   if (st == ES_OK) es_timestamp(done, sizeof done);
@@ -585,8 +589,12 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
       es_error_set("cannot rename %s to %s: %s", partial, out, strerror(errno));
       st = ES_ERR_IO;
     } else if (log && !o->quiet) {
-      fprintf(log, "edgesweep: wrote %s (%lld points, %lld flagged) in %.2f s\n", out,
-              (long long)s.npoints, (long long)s.flagged, es_wtime() - s.t0);
+      const double t = es_wtime() - s.t0;
+      fprintf(log,
+              "edgesweep: wrote %s (%lld points, %lld flagged) in %.2f s: set-up %.2f, sweep "
+              "%.2f, closing %.2f (MPI start-up and exit not included)\n",
+              out, (long long)s.npoints, (long long)s.flagged, t, t_setup, t_sweep,
+              t - t_setup - t_sweep);
     }
   }
   st = es__agree(comm, st);
