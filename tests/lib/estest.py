@@ -1,5 +1,6 @@
 """Shared helpers for edgesweep's Python tests: run the binary, write jobs, read outputs."""
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,8 +25,15 @@ def binary():
     return os.environ["EDGESWEEP"]
 
 
+TMPDIRS = []
+
+
 def tmpdir():
-    return tempfile.mkdtemp(prefix="estest-")
+    """A fresh directory, removed by finish() when every check passed (kept to look at when
+    one failed)."""
+    d = tempfile.mkdtemp(prefix="estest-")
+    TMPDIRS.append(d)
+    return d
 
 
 def write_job(path, sections):
@@ -70,8 +78,11 @@ def check_z(name, est, expected, se, bound=4.0):
 
 def finish():
     if FAILURES:
-        print(f"{len(FAILURES)} check(s) failed")
+        kept = f"; files kept in {', '.join(TMPDIRS)}" if TMPDIRS else ""
+        print(f"{len(FAILURES)} check(s) failed{kept}")
         sys.exit(1)
+    for d in TMPDIRS:
+        shutil.rmtree(d, ignore_errors=True)
     print("ok")
     sys.exit(0)
 

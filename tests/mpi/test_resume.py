@@ -31,7 +31,14 @@ t_ref = time.time() - t0
 print(f"uninterrupted run: {t_ref:.2f} s")
 
 out = os.path.join(d, "killed.h5")
-env = dict(os.environ, **estest.MPI_ENV)
+# What Open MPI leaves behind when killed (session directories, shared-memory segments) goes
+# under d, and so away with it, not into /tmp and /dev/shm for good. A lone edgesweep puts
+# its session files in a directory of its own under TMPDIR (src/main.c).
+mpi_tmp = os.path.join(d, "mpi")
+os.mkdir(mpi_tmp)
+env = dict(os.environ, **estest.MPI_ENV, TMPDIR=d)
+env_mpirun = dict(env, OMPI_MCA_orte_tmpdir_base=mpi_tmp,
+                  OMPI_MCA_btl_vader_backing_directory=mpi_tmp)
 
 
 def launch(ranks, path):
@@ -77,7 +84,8 @@ while rc != 0 and attempts < 40:
     ranks = 1 + attempts % 4
     # A session of its own, so that a kill can take every process of the launch at once.
     since = time.time_ns()
-    p = subprocess.Popen(launch(ranks, out), env=env, stdout=subprocess.DEVNULL,
+    p = subprocess.Popen(launch(ranks, out), env=env_mpirun if ranks > 1 else env,
+                         stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, start_new_session=True)
     attempts += 1
     if kills < 12:
