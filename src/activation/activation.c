@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "edgesweep/util.h"
+#include "edgesweep/kernel.h"
 
 /* Scalar definitions; tanh, erf, gelu = x Phi(x), silu and sin are further down. */
 static double es__lin(double x) { return x; }
@@ -51,16 +52,6 @@ ES__EVAL(es__eval_relu, es__relu, es__drelu)
  * One division serves both branches: P/Q or 2m/(1+m). e^y: y = k ln2 + r with |r| <= ln2/2,
  * a degree-11 polynomial (Chebyshev fit, error 1e-17), and 2^k applied in two halves so
  * that results in the subnormal range round once, correctly. ---- */
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#define ES__X86 1
-#include <immintrin.h>
-#else
-#define ES__X86 0
-#endif
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#endif
 
 #define ES__INLINE static inline __attribute__((always_inline))
 #define ES__TP0 -9.64399179425052238628E-1

@@ -16,21 +16,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "edgesweep/kernel.h"
 #include "edgesweep/simd.h"
 #include "ensemble_impl.h"
-
-/* Every path must round exactly alike: the fused multiply-adds below are explicit (meson.build
- * also passes -ffp-contract=off). */
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#endif
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#define ES__X86 1
-#include <immintrin.h>
-#else
-#define ES__X86 0
-#endif
 
 /* ---- The product kernel: y_c[i] = sum_j z[i][j] x_c[j], c = 0, 1, 2 ----
  * Order of every sum, fixed by n alone (n8 = n rounded down to a multiple of 8):

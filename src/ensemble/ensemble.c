@@ -5,14 +5,7 @@
 #include <string.h>
 
 #include "ensemble_impl.h"
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#endif
-/* The C and AVX2 kernels must round alike (meson.build passes -ffp-contract=off too). */
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#endif
+#include "edgesweep/kernel.h"
 
 /* The gram path makes one fused pass over the neurons per layer (es__pass): it draws the
  * layer's normals, updates (h_a, d, u), accumulates the observables of the new state and, in
@@ -283,7 +276,7 @@ static void es__gram_c(const double *fa, const double *fb, const double *dfa, co
     for (int L = 0; L < 4; L++) es__acc_gram(g, L, fa[j + L], fb[j + L], dfa[j + L], u[j + L]);
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if ES__X86
 #define ES__VEC 1
 #define ES__AVX2 __attribute__((target("avx2")))
 ES__AVX2 static void es__upd_avx2(const double l[6], double keep, double ku, int first,

@@ -6,19 +6,7 @@
 #include <Random123/philox.h>
 
 #include "edgesweep/util.h"
-
-/* Every path must round exactly alike: no contraction of a*b+c behind our back; the fused
- * multiply-adds below are explicit (meson.build also passes -ffp-contract=off). */
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#endif
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#define ES__X86 1
-#include <immintrin.h>
-#else
-#define ES__X86 0
-#endif
+#include "edgesweep/kernel.h"
 
 #define ES__INLINE static inline __attribute__((always_inline))
 
