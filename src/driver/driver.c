@@ -1,6 +1,7 @@
 #include "edgesweep/driver.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -461,10 +462,46 @@ static es_status es__check_fits(const es_job *j, const es__estimate *e) {
 /* Rank 0 decides between a fresh run (0), a resume of OUT.partial (1) and nothing to do
  * because OUT is complete (2); every rank learns it. A complete OUT whose points hold fewer
  * networks than the job asks is reopened as a partial file and grows. */
+/* Rank 0 holds a POSIX write lock on OUT.lock for the whole run, which the kernel drops when
+ * the process ends, kill -9 included. Parallel HDF5 takes no lock of its own, so this is what
+ * refuses a second edgesweep on the same output, or a resume started while a killed launch's
+ * ranks still run (they outlive a killed mpirun by about a second). Where the file system has
+ * no locks (ENOLCK), the run goes on without. */
+static es_status es__lock(es__sweep *s, const char *out) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s.lock", out);
+  s->lock_made = access(path, F_OK) != 0;
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return ES_OK; /* no such directory, not writable: the output checks say which */
+  struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+  if (fcntl(fd, F_SETLK, &fl) != 0 && errno != ENOLCK) {
+    struct flock q = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    long pid = fcntl(fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK ? (long)q.l_pid : 0;
+    close(fd); /* the file is the other run's */
+    es_error_set("%s is being written by another edgesweep (process %ld holds %s); wait for it "
+                 "to end or stop it, then run again", out, pid, path);
+    return ES_ERR_INPUT;
+  }
+  s->lock_fd = fd;
+  return ES_OK;
+}
+
+/* Rank 0, at the end: the lock goes with the run, and so does its file when this launch made
+ * it or finished the output (a killed launch's file is left; it holds no lock). */
+static void es__unlock(es__sweep *s, const char *out, int finished) {
+  if (s->lock_fd < 0) return;
+  char path[4200];
+  snprintf(path, sizeof path, "%s.lock", out);
+  if (s->lock_made || finished) unlink(path);
+  close(s->lock_fd);
+  s->lock_fd = -1;
+}
+
 static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, int *mode) {
   es_status st = ES_OK;
   *mode = 0;
-  if (s->rank == 0) {
+  if (s->rank == 0) st = es__lock(s, out);
+  if (s->rank == 0 && st == ES_OK) {
     char partial[4200];
     snprintf(partial, sizeof partial, "%s.partial", out);
     int64_t had = 0;
@@ -497,6 +534,7 @@ static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, i
     es__estimate e;
     es__estimate_job(s->job, out, &e);
     if (st == ES_OK) st = es__check_fits(s->job, &e);
+    if (st != ES_OK) es__unlock(s, out, 0);
   }
   MPI_Bcast(mode, 1, MPI_INT, 0, s->comm);
   return es__agree(s->comm, st);
@@ -543,6 +581,7 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   MPI_Comm_rank(comm, &s.rank);
   MPI_Comm_size(comm, &s.size);
   s.t0 = es_wtime();
+  s.lock_fd = -1;
   es_job *job = NULL;
   ES_CALL(es__load(comm, o, &job));
   s.job = job;
@@ -551,6 +590,7 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   es_status st = es__mode(&s, o, out, &mode);
   if (st == ES_OK && mode == 2) {
     if (s.rank == 0 && log) fprintf(log, "edgesweep: %s is complete; nothing to resume\n", out);
+    es__unlock(&s, out, 0);
     es_job_destroy(&job);
     return ES_OK;
   }
@@ -606,6 +646,7 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
                  (long long)done_here, (long long)s.npoints_pending, partial, o->job_path, out);
   }
   es__signals(0, old);
+  es__unlock(&s, out, st == ES_OK);
   es__sweep_free(&s);
   es_job_destroy(&job);
   return st;

@@ -2,7 +2,8 @@
 """SPEC §6 resumability: kill -9 (of a launch's every process, once of mpirun alone) in
 start-up and in the sweep, then
 --resume with 1, 2, 3 or 4 ranks, until the run completes: the numeric datasets are bitwise
-identical to an uninterrupted run. SIGTERM exits 3 with a resume hint; a resume with another
+identical to an uninterrupted run. SIGTERM exits 3 with a resume hint; a second run on an output
+being written is refused (exit 2); a resume with another
 job is refused (exit 2, saying what differs) and leaves the partial file untouched.
 Ranks: 1-4 (mpirun)."""
 import hashlib
@@ -115,6 +116,8 @@ while rc != 0 and attempts < 40:
     err = p.stderr.read().decode()
     estest.check(rc == 0, f"attempt {attempts} ({ranks} ranks) exited {rc}: {err}")
 print(f"{kills} kill -9, {attempts} launches")
+estest.check(not os.path.exists(out + ".lock") and not os.path.exists(ref + ".lock"),
+             "a finished run left its .lock file")
 estest.check(kills >= 10, f"only {kills} kills landed mid-run")
 a, b = estest.numeric_datasets(ref), estest.numeric_datasets(out)
 for k in a:
@@ -131,12 +134,18 @@ for _ in range(600):
     if os.path.exists(out2 + ".partial") or p.poll() is not None:
         break
     time.sleep(0.01)
+# While it runs, a second edgesweep on the same output is refused (rank 0's lock on
+# OUT.lock; parallel HDF5 has none) and touches nothing.
+q = estest.run(["run", job, "-o", out2, "--resume", "--quiet"], check=False)
+estest.check(q.returncode == 2 and "being written by another edgesweep" in q.stderr,
+             f"a second run on a running output: exit {q.returncode}: {q.stderr}")
 p.send_signal(signal.SIGTERM)
 rc = p.wait()
 err = p.stderr.read().decode()
 estest.check(rc == 3, f"SIGTERM: exit {rc}, expected 3: {err}")
 estest.check("--resume" in err, f"SIGTERM: no resume hint: {err}")
 estest.check(os.path.exists(out2 + ".partial") and not os.path.exists(out2), "SIGTERM: files")
+estest.check(not os.path.exists(out2 + ".lock"), "SIGTERM: a .lock file left behind")
 p = estest.run(["info", out2 + ".partial"])
 estest.check("pending" in p.stdout and "(not yet)" in p.stdout, f"info on a partial: {p.stdout}")
 p = estest.run(["info", job], check=False)
