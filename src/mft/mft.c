@@ -60,8 +60,8 @@ typedef struct {
 /* FINE: 16-point panels of width <= 0.5 on [-10, 10] (1-D expectations, ~1e-15); else
  * 8-point panels of width <= 1 on [-8.5, 8.5] (each axis of a 2-D one, ~1e-12 for tanh at
  * q <~ 4: the cost there is the square of the node count). */
-static void es__make_rule(es__rule *r, double q, int fine) {
-  const es__gl *g = es__gl_get(fine ? &es__gl16 : &es__gl8);
+int es__normal_rule_panels(double q, int fine) {
+  const int npt = fine ? 16 : 8;
   const double L = fine ? 10.0 : 8.5;
   double width = fine ? 0.5 : 1.0;
   double pole = 1.5 / sqrt(q > 1e-300 ? q : 1e-300); /* ~ pi/2 / sqrt(q) */
@@ -70,19 +70,30 @@ static void es__make_rule(es__rule *r, double q, int fine) {
    * so it stops at 512 nodes an axis, where tanh at q >~ 30 keeps ~1e-8. */
   const int cap = fine ? ES__MAXNODES : 512;
   double want = ceil(2 * L / width);
-  int panels = want * g->n > cap ? cap / g->n : (int)want;
-  panels += panels % 2; /* even: z = 0 is a panel edge, so relu's kink is integrated exactly */
+  int panels = want * npt > cap ? cap / npt : (int)want;
+  return panels + panels % 2; /* even: z = 0 is a panel edge, so relu's kink is exact */
+}
+
+int es__normal_rule(double q, int fine, double *z, double *w) {
+  const es__gl *g = es__gl_get(fine ? &es__gl16 : &es__gl8);
+  const double L = fine ? 10.0 : 8.5;
+  const int panels = es__normal_rule_panels(q, fine);
   double h = 2 * L / panels, c0 = 1.0 / sqrt(2 * ES_PI);
-  r->n = 0;
+  int n = 0;
   for (int p = 0; p < panels; p++) {
     double mid = -L + (p + 0.5) * h;
     for (int i = 0; i < g->n; i++) {
-      double z = mid + 0.5 * h * g->x[i];
-      r->z[r->n] = z;
-      r->w[r->n] = 0.5 * h * g->w[i] * c0 * exp(-0.5 * z * z);
-      r->n++;
+      double x = mid + 0.5 * h * g->x[i];
+      z[n] = x;
+      w[n] = 0.5 * h * g->w[i] * c0 * exp(-0.5 * x * x);
+      n++;
     }
   }
+  return n;
+}
+
+static void es__make_rule(es__rule *r, double q, int fine) {
+  r->n = es__normal_rule(q, fine, r->z, r->w);
 }
 
 double es_mft_expect(double (*f)(double x, void *ctx), void *ctx, double q) {

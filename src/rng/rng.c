@@ -414,7 +414,6 @@ int es__rng_set_simd(es__simd path) { return es__simd_force(&es__rng_path, path)
 
 es__simd es__rng_simd(void) { return es__simd_resolve(&es__rng_path); }
 
-
 static void es__groups(const es_rng *r, uint64_t g0, size_t ng, double *z) {
   switch (es__rng_simd()) {
 #if ES__X86

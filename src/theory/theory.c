@@ -10,11 +10,10 @@ typedef struct {
   double g, g1, g2, a, a1, a2, b, e, phi4, phi2dphi2, dphi4;
 } es__moments;
 
-/* The 1-D rule of es_mft_expect (mft.c, physics.md §3.4), rebuilt here so that all eleven
- * moments come from one vectorised act->eval over its nodes instead of 11 x 2 scalar phi
- * calls per node: 16-point Gauss-Legendre panels of width <= min(0.5, 1.5/sqrt(q)) on
- * [-10, 10], at most 2048 nodes. Same construction, same nodes and weights to the bit, summed
- * in the same order, so the moments are those of es_mft_expect. */
+/* The 1-D rule of es_mft_expect (mft.c's fine rule, physics.md §3.4), held here so that all
+ * eleven moments come from one vectorised act->eval over its nodes instead of 11 x 2 scalar
+ * phi calls per node: the same nodes and weights, summed in the same order, so the moments
+ * are those of es_mft_expect. */
 enum { ES__R1MAX = 2048 };
 typedef struct {
   int n, panels;
@@ -24,27 +23,11 @@ typedef struct {
 /* The rule for variance q; rebuilt only when its panel count changes (at q <= 9 never). */
 static const es__rule1 *es__rule1_get(double q) {
   static es__rule1 r;
-  static double gx[16], gw[16];
-  if (r.panels == 0) es__gauss_legendre(16, gx, gw);
-  const double L = 10.0;
-  double width = 0.5, pole = 1.5 / sqrt(q > 1e-300 ? q : 1e-300);
-  if (width > pole) width = pole;
-  double want = ceil(2 * L / width);
-  int panels = want * 16 > ES__R1MAX ? ES__R1MAX / 16 : (int)want;
-  panels += panels % 2;
-  if (panels == r.panels) return &r;
-  double h = 2 * L / panels, c0 = 1.0 / sqrt(2 * ES_PI);
-  r.n = 0;
-  for (int p = 0; p < panels; p++) {
-    double mid = -L + (p + 0.5) * h;
-    for (int i = 0; i < 16; i++) {
-      double z = mid + 0.5 * h * gx[i];
-      r.z[r.n] = z;
-      r.w[r.n] = 0.5 * h * gw[i] * c0 * exp(-0.5 * z * z);
-      r.n++;
-    }
+  const int panels = es__normal_rule_panels(q, 1);
+  if (panels != r.panels) {
+    r.n = es__normal_rule(q, 1, r.z, r.w);
+    r.panels = panels;
   }
-  r.panels = panels;
   return &r;
 }
 
@@ -125,9 +108,9 @@ void es_theory_predict(const es_theory_layer *l, double N, es_theory_pred *o) {
 
 /* ==================== two inputs (physics.md §5.5) ==================== */
 
-/* Normal rule for one axis of the 2-D tensor rule in whitened coordinates: 8-point panels on
- * [-8.5, 8.5], no wider than 1 nor than ~ the distance to tanh's complex pole, pi/(2 sqrt q)
- * (physics.md §3.4). One rule per layer, fixed across the finite-difference points so that
+/* Normal rule for one axis of the 2-D tensor rule in whitened coordinates: mft.c's coarse
+ * rule, 8-point panels on [-8.5, 8.5], no wider than 1 nor than ~ the distance to tanh's
+ * complex pole, pi/(2 sqrt q) (physics.md §3.4). One rule per layer, fixed across the finite-difference points so that
  * the Hessian differentiates a smooth function of the metric. */
 enum { ES__R2MAX = 512 };
 typedef struct {
@@ -139,27 +122,11 @@ typedef struct {
   int lo[ES__R2MAX], hi[ES__R2MAX];
 } es__rule2;
 
-/* Rebuilt only when the panel count changes. */
+/* mft.c's coarse rule; rebuilt only when its panel count changes. */
 static void es__rule2_make(es__rule2 *r, double qmax) {
-  double gx[8], gw[8];
-  const double L = 8.5;
-  double width = 1.0, pole = 1.5 / sqrt(qmax > 1e-300 ? qmax : 1e-300);
-  if (width > pole) width = pole;
-  double want = ceil(2 * L / width);
-  int panels = want * 8 > ES__R2MAX ? ES__R2MAX / 8 : (int)want;
-  panels += panels % 2;
+  const int panels = es__normal_rule_panels(qmax, 0);
   if (panels == r->panels) return;
-  es__gauss_legendre(8, gx, gw);
-  double h = 2 * L / panels, c0 = 1.0 / sqrt(2 * ES_PI);
-  r->n = 0;
-  for (int p = 0; p < panels; p++) {
-    double mid = -L + (p + 0.5) * h;
-    for (int i = 0; i < 8; i++) {
-      double z = mid + 0.5 * h * gx[i];
-      r->z[r->n] = z;
-      r->w[r->n++] = 0.5 * h * gw[i] * c0 * exp(-0.5 * z * z);
-    }
-  }
+  r->n = es__normal_rule(qmax, 0, r->z, r->w);
   double wmax = 0;
   for (int i = 0; i < r->n; i++) wmax = fmax(wmax, r->w[i]);
   const double wcut = 1e-17 * wmax * wmax;
