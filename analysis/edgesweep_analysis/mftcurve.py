@@ -87,7 +87,10 @@ class MftTool:
     def critical(self, sigma_b2):
         """Critical sigma_w2 (NaN where none) for each value of SIGMA_B2."""
         def one(sb):
-            v = self._json(["critical", "--sigma-b2", repr(sb)])["critical_sigma_w2"]
+            try:
+                v = self._json(["critical", "--sigma-b2", repr(sb)])["critical_sigma_w2"]
+            except RuntimeError:  # refused (e.g. out of range): no value there
+                return np.nan
             return np.nan if v is None else float(v)
         keys = [float(x) for x in np.atleast_1d(sigma_b2)]
         return np.array(self._map(one, keys, self._critical))
@@ -95,7 +98,10 @@ class MftTool:
     def points(self, sigma_w2, sigma_b2, key):
         """The `mft --json` value KEY at each SIGMA_W2 for one SIGMA_B2 (NaN where null)."""
         def one(sw):
-            return self._json(["mft", "--sigma-w2", repr(sw), "--sigma-b2", repr(sigma_b2)])
+            try:
+                return self._json(["mft", "--sigma-w2", repr(sw), "--sigma-b2", repr(sigma_b2)])
+            except RuntimeError:  # refused (e.g. out of range): no value there
+                return {}
         keys = [float(x) for x in np.atleast_1d(sigma_w2)]
         rows = self._map(one, keys, self._point.setdefault(float(sigma_b2), {}))
         return np.array([np.nan if r.get(key) is None else float(r[key]) for r in rows])
@@ -158,6 +164,7 @@ def critical_curve(run, explicit=None, span=None, n=121):
         return None
     sb = run.coord("sigma_b2").astype(float)
     lo, hi = span if span is not None else (sb.min(), sb.max())
+    lo = max(lo, 0.0)
     # Where the line turns (tanh: sigma_w2 rises steeply from sigma_b2 = 0) it needs
     # geometrically finer steps than the even ones.
     dense = np.linspace(lo, hi, n)
@@ -171,7 +178,7 @@ def critical_curve(run, explicit=None, span=None, n=121):
         f"sigma_b2 values: {how}")
 
 
-def mft_curve(run, ib, key, crit, explicit=None, n=81):
+def mft_curve(run, ib, key, crit, explicit=None, n=41):
     """(sigma_w2, MFT KEY, note) at sigma_b2 index IB from `mft --json` on a dense sigma_w2
     grid that closes in geometrically on the edge of chaos CRIT (where xi_c diverges and
     lambda has a kink), or the file's /mft/KEY at its grid points with a note."""
