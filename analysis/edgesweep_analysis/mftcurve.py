@@ -178,7 +178,7 @@ def critical_curve(run, explicit=None, span=None, n=121):
         f"sigma_b2 values: {how}")
 
 
-def mft_curve(run, ib, key, crit, explicit=None, n=41):
+def mft_curve(run, ib, key, crit, explicit=None, n=61):
     """(sigma_w2, MFT KEY, note) at sigma_b2 index IB from `mft --json` on a dense sigma_w2
     grid that closes in geometrically on the edge of chaos CRIT (where xi_c diverges and
     lambda has a kink), or the file's /mft/KEY at its grid points with a note."""
@@ -190,7 +190,7 @@ def mft_curve(run, ib, key, crit, explicit=None, n=41):
             f"MFT {key} drawn at the file's {len(sw)} sigma_w2 values only: {how}")
     grid = np.linspace(sw.min(), sw.max(), n)
     if np.isfinite(crit) and sw.min() < crit < sw.max():
-        near = crit * np.logspace(-4, -1, 13)
+        near = crit * np.logspace(-4, -0.3, 30)
         grid = np.concatenate([grid, crit - near, crit + near])
         grid = grid[(grid >= sw.min()) & (grid <= sw.max()) & (grid != crit)]
     grid = np.unique(grid)
