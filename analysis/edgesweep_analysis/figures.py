@@ -199,8 +199,12 @@ class Layout:
 
     def __init__(self, width, rows, cols, aspect, cbar=False, sharex=False, sharey=False):
         self.w = fig_width(width)
-        pw = (self.w - 0.55 - (0.85 if cbar else 0.0) - 0.45 * (cols - 1)) / cols
-        self.h = rows * (pw * aspect + (0.5 if rows == 1 or not sharex else 0.3)) + 0.15
+        # Room for tick labels and axis labels (once per column or row when they are shared),
+        # panel labels and the colour bar; constrained layout then fits the panels into it.
+        ylabels = 1 if sharey else cols
+        pw = (self.w - 0.55 * ylabels - (0.85 if cbar else 0.0) - 0.1 * (cols - 1)) / cols
+        xlabels = 1 if sharex else rows
+        self.h = rows * (pw * aspect + 0.22) + 0.42 * xlabels + 0.08 * (rows - 1) + 0.1
         self.fig = plt.figure(figsize=(self.w, self.h), layout="constrained")
         self.fig.get_layout_engine().set(w_pad=0.03, h_pad=0.03, hspace=0.02, wspace=0.02)
         gs = self.fig.add_gridspec(rows, cols)
@@ -377,6 +381,7 @@ def _critical_lines(run, ax, k, curve, lam):
         ax.plot(curve[1], curve[0], "-", color="k", lw=1.5, zorder=4)
         kinds.add("mft")
         if curve[2]:
+            kinds.add("mft points")
             crit = mft_critical(run)
             ax.plot(crit, run.coord("sigma_b2"), "o", color="k", ms=2.5, zorder=4)
     fin = run.optional("phase/critical_sigma_w2", ("sigma_b2", "width"))
@@ -407,7 +412,8 @@ def _phase_legend(kinds, lam):
     """Legend handles for what the phase diagram shows (LAM: the plotted lambda values)."""
     h = []
     if "mft" in kinds:
-        h.append(Line2D([], [], color="k", lw=1.5, label=r"MFT edge $\chi_1 = 1$ ($N = \infty$)"))
+        h.append(Line2D([], [], color="k", lw=1.5, marker="o" if "mft points" in kinds else "",
+                        ms=2.5, label=r"MFT edge $\chi_1 = 1$ ($N = \infty$)"))
     if "finite" in kinds:
         h.append(Line2D([], [], color="k", lw=0.9, ls="--", marker="o", ms=3.2, mfc="white",
                         label=r"measured $\lambda = 0$ (±1 SE)"))
