@@ -10,11 +10,17 @@
 #include "edgesweep/activation.h"
 #include "edgesweep/util.h"
 
+/* MFT phase codes (/mft/phase): X(ID, value, CF flag meaning). */
+#define ES_PHASE_MAP(X)                                                              \
+  X(ORDERED, 0, "ordered")   /* chi_1 < 1: c* = 1 */                                 \
+  X(CHAOTIC, 1, "chaotic")   /* chi_1 > 1: c* < 1 */                                 \
+  X(CRITICAL, 2, "critical") /* chi_1 = 1 within tolerance */                        \
+  X(NO_FIXED_POINT, 3, "no_fixed_point") /* q grows without bound from q0 (e.g. relu, sw2 > 2) */
+
 typedef enum {
-  ES_PHASE_ORDERED = 0,   /* chi_1 < 1: c* = 1 */
-  ES_PHASE_CHAOTIC = 1,   /* chi_1 > 1: c* < 1 */
-  ES_PHASE_CRITICAL = 2,  /* chi_1 = 1 within tolerance */
-  ES_PHASE_NO_FIXED_POINT = 3 /* q grows without bound from q0 (e.g. relu, sw2 > 2) */
+#define ES__PH(id, v, meaning) ES_PHASE_##id = v,
+  ES_PHASE_MAP(ES__PH)
+#undef ES__PH
 } es_phase;
 
 const char *es_phase_name(es_phase p);
@@ -33,7 +39,7 @@ typedef struct {
 typedef struct {
   es_phase phase;
   double q_star, c_star, chi1, chi_q, chi_c, xi_q, xi_c, lyapunov;
-  char reason[96]; /* empty when every value exists */
+  char reason[ES_REASON_LEN]; /* empty when every value exists */
 } es_mft_point;
 
 /* Gaussian expectations E_q[phi^2] and E_q[phi'^2] for x ~ N(0, q). */
@@ -75,7 +81,8 @@ double es_mft_chi1(const es_mft_params *p, double q);
 es_status es_mft_fixed_point(const es_mft_params *p, es_mft_point *out);
 
 /* Critical sigma_w2 at this sigma_b2 (chi_1(q*) = 1); NaN with a reason when none. */
-es_status es_mft_critical(const es_mft_params *p, double *sigma_w2_crit, char reason[96]);
+es_status es_mft_critical(const es_mft_params *p, double *sigma_w2_crit,
+                          char reason[ES_REASON_LEN]);
 
 /* MFT trajectory from the job's q0, c0: q[t-1], c[t-1] for t = 1..T (layer 1 is the first
  * pre-activation), and logr[t-1] = ln(r^t / r^0) of the tangent. Arrays of length T. */

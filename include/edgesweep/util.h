@@ -95,4 +95,8 @@ void es_strbuf_free(es_strbuf *b);
 
 #define ES_PI 3.14159265358979323846
 
+/* Room for a reason (why a value is NaN, why a point was flagged), the terminating NUL
+ * included: longer texts are cut. */
+#define ES_REASON_LEN 96
+
 #endif

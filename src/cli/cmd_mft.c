@@ -144,7 +144,7 @@ int es_cmd_critical(int argc, char **argv) {
   if (rc) return rc < 0 ? 0 : rc;
   es_mft_params p = {es_activation_find(a.activation), 1, a.sb2, a.leak, a.noise, a.q0, a.c0};
   double c;
-  char why[96];
+  char why[ES_REASON_LEN];
   if (es_mft_critical(&p, &c, why) != ES_OK) {
     fprintf(stderr, "edgesweep critical: %s\n", es_error_msg());
     return 1;

@@ -906,7 +906,7 @@ static double es__critres(double sw2, const void *ctx) {
   return es_mft_chi1(&p, q) - 1;
 }
 
-es_status es_mft_critical(const es_mft_params *p, double *sw2c, char reason[96]) {
+es_status es_mft_critical(const es_mft_params *p, double *sw2c, char reason[ES_REASON_LEN]) {
   reason[0] = '\0';
   *sw2c = NAN;
   const es_activation *a = p->act;
@@ -922,7 +922,7 @@ es_status es_mft_critical(const es_mft_params *p, double *sw2c, char reason[96])
     return ES_OK;
   }
   if (a->id == ES_ACT_GELU || a->id == ES_ACT_SILU) {
-    snprintf(reason, 96, "%s: several q fixed points, no single critical line (physics.md 8.1)",
+    snprintf(reason, ES_REASON_LEN, "%s: several q fixed points, no single critical line (physics.md 8.1)",
              a->name);
     return ES_OK;
   }
@@ -935,7 +935,7 @@ es_status es_mft_critical(const es_mft_params *p, double *sw2c, char reason[96])
     fhi = es__critres(hi, &cx);
   }
   if (!(flo < 0 && fhi >= 0) || !isfinite(fhi)) {
-    snprintf(reason, 96, "chi_1 = 1 not bracketed for sigma_w2 in [0.01, 1e4]");
+    snprintf(reason, ES_REASON_LEN, "chi_1 = 1 not bracketed for sigma_w2 in [0.01, 1e4]");
     return ES_OK;
   }
   *sw2c = es__brent(es__critres, &cx, lo, hi, flo, fhi, 1e-13);
