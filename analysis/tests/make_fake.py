@@ -151,8 +151,14 @@ def write(path, coords, groups, attrs):
                 d.attrs["units"], d.attrs["long_name"] = meta.get(name, ("1", name))
                 for i, a in enumerate(axes):
                     d.dims[i].attach_scale(f[a])
+                if f"{g}/{name}" in FLAGS:  # the codes' CF attributes, as edgesweep writes them
+                    values, meanings = FLAGS[f"{g}/{name}"]
+                    d.attrs["flag_values"] = np.array(values, np.int8)
+                    d.attrs["flag_meanings"] = meanings
 
 
+FLAGS = {"run/status": ((0, 1, 2), "pending done flagged"),
+         "mft/phase": ((0, 1, 2, 3), "ordered chaotic critical no_fixed_point")}
 UNITS = {"lyapunov": "1/layer", "lyapunov_stderr": "1/layer", "xi_q": "layers",
          "xi_c": "layers", "critical_sigma_w2_err": "1"}
 
