@@ -51,6 +51,12 @@ static es__dsdef es__def(es_dataset ds) {
   return es__layout[ds - ES_F_COUNT];
 }
 
+/* "group/name" of dataset DS. */
+static void es__path(es_dataset ds, char p[64]) {
+  const es__dsdef def = es__def(ds);
+  snprintf(p, 64, "%s/%s", def.group, def.name);
+}
+
 /* A code table: the values and the CF flag meanings (space-separated) of a code dataset. */
 typedef struct {
   const signed char *values;
@@ -274,7 +280,7 @@ static es_status es__dataset(es_h5out *h, es_dataset ds) {
   hid_t sp = H5Screate_simple(rank, dims, NULL);
   ES_H5(sp);
   char path[64];
-  snprintf(path, sizeof path, "%s/%s", def.group, def.name);
+  es__path(ds, path);
   hid_t d = H5Dcreate2(h->file, path, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   ES_H5(d);
   H5Sclose(sp);
@@ -452,7 +458,7 @@ static es_status es__open(es_h5out *h, const char *path, const es_job *j) {
   for (int i = 0; i < ES_DS_COUNT; i++) {
     const es__dsdef def = es__def((es_dataset)i);
     char p[64];
-    snprintf(p, sizeof p, "%s/%s", def.group, def.name);
+    es__path((es_dataset)i, p);
     hid_t d = H5Dopen2(h->file, p, H5P_DEFAULT);
     ES_CHECK(d >= 0, ES_ERR_INPUT, "%s: dataset %s is missing; cannot resume (use --force)",
              path, p);
@@ -744,9 +750,8 @@ static es_status es__write_texts(const char *path, hid_t vl, const es__text *t, 
   hid_t ms = H5Screate(H5S_SCALAR);
   es_status st = ms >= 0 ? ES_OK : ES_ERR_HDF5;
   for (size_t k = 0; st == ES_OK && k < n; k++) {
-    const es__dsdef def = es__def((es_dataset)t[k].ds);
     char p[64];
-    snprintf(p, sizeof p, "%s/%s", def.group, def.name);
+    es__path((es_dataset)t[k].ds, p);
     if (ids[t[k].ds] < 0) ids[t[k].ds] = H5Dopen2(f, p, H5P_DEFAULT);
     hsize_t st0[ES__NAXES], one[ES__NAXES] = {1, 1, 1, 1, 1, 1};
     for (int i = 0; i < ES__NAXES; i++) st0[i] = (hsize_t)t[k].start[i];
@@ -861,7 +866,10 @@ static es_status es__info(hid_t file, const char *path, FILE *f) {
   double *ax[3] = {es__read_coord(file, "sigma_w2", &n[0]), es__read_coord(file, "sigma_b2", &n[1]),
                    es__read_coord(file, "width", &n[2])};
   es_status st = ES_OK;
-  hid_t ds = H5Dopen2(file, "run/status", H5P_DEFAULT), dr = H5Dopen2(file, "run/reason", H5P_DEFAULT);
+  char ps[64], pr[64];
+  es__path(ES_DS_RUN_STATUS, ps);
+  es__path(ES_DS_RUN_REASON, pr);
+  hid_t ds = H5Dopen2(file, ps, H5P_DEFAULT), dr = H5Dopen2(file, pr, H5P_DEFAULT);
   int64_t np = (ax[0] && ax[1] && ax[2]) ? n[0] * n[1] * n[2] : 0;
   signed char *status = np ? malloc((size_t)np) : NULL;
   char **reason = np ? calloc((size_t)np, sizeof *reason) : NULL;

@@ -103,6 +103,14 @@ def numeric_datasets(path, groups=("ensemble", "mft", "theory", "phase")):
     return out
 
 
+def code(ds, meaning):
+    """The value of MEANING ("done", "flagged", ...) in code dataset DS (h5py), from its CF
+    flag attributes: the tests take the codes from the file, as readers should."""
+    meanings = ds.attrs["flag_meanings"]
+    meanings = (meanings.decode() if isinstance(meanings, bytes) else meanings).split()
+    return int(ds.attrs["flag_values"][meanings.index(meaning)])
+
+
 def bits(a):
     a = np.ascontiguousarray(a)
     return a.tobytes()

@@ -88,7 +88,8 @@ def run_job(tag, network, grid, networks, seed, method=None):
 def load(path, nexp):
     """{field: array (sigma_w2, depth)} at the single (sigma_b2, width); checks completeness."""
     with h5py.File(path, "r") as f:
-        estest.check(np.all(f["run/status"][()] == 1), f"{path}: a point is not done")
+        done = estest.code(f["run/status"], "done")
+        estest.check(np.all(f["run/status"][()] == done), f"{path}: a point is not done")
         nets = f["ensemble/networks"][:, 0, :, 0]
         estest.check(np.all(nets == nexp), f"{path}: networks {np.unique(nets)} != {nexp}")
         estest.check(list(f["depth"][()]) == DEPTHS, f"{path}: depths {f['depth'][()]}")
@@ -168,7 +169,8 @@ rc = run_job("rec_leak", {"activation": "tanh", "architecture": "recurrent", "le
                           "noise": 0.1, "q0": 1, "c0": 0.4},
              {"sigma_w2": 1.8, "sigma_b2": 0.05, "depth": "8", "width": 512}, 100, 79)
 with h5py.File(rc, "r") as f:
-    estest.check(np.all(f["run/status"][()] == 1) and f["ensemble/networks"][0, 0, 0, 0] == 100,
+    done = estest.code(f["run/status"], "done")
+    estest.check(np.all(f["run/status"][()] == done) and f["ensemble/networks"][0, 0, 0, 0] == 100,
                  "recurrent leak/noise run incomplete")
     q8 = f["ensemble/q_mean"][0, 0, 0, 0]
     q8se = np.sqrt(f["ensemble/q_var"][0, 0, 0, 0] / 100)
