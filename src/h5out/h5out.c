@@ -136,27 +136,22 @@ static es_status es__attr_str(hid_t obj, const char *name, const char *value) {
   return ES_OK;
 }
 
-static es_status es__attr_num(hid_t obj, const char *name, hid_t type, const void *v) {
-  hid_t sp = H5Screate(H5S_SCALAR);
+/* An attribute of N values (N = 0: a scalar) of file type FTYPE from memory type MTYPE. */
+static es_status es__attr_vals(hid_t obj, const char *name, hid_t ftype, hid_t mtype,
+                               const void *v, int n) {
+  hsize_t dim = (hsize_t)n;
+  hid_t sp = n ? H5Screate_simple(1, &dim, NULL) : H5Screate(H5S_SCALAR);
   ES_H5(sp);
-  hid_t a = H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t a = H5Acreate2(obj, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
   ES_H5(a);
-  ES_H5(H5Awrite(a, type, v));
+  ES_H5(H5Awrite(a, mtype, v));
   H5Aclose(a);
   H5Sclose(sp);
   return ES_OK;
 }
 
-static es_status es__attr_f64s(hid_t obj, const char *name, const double *v, int n) {
-  hsize_t dim = (hsize_t)n;
-  hid_t sp = H5Screate_simple(1, &dim, NULL);
-  ES_H5(sp);
-  hid_t a = H5Acreate2(obj, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-  ES_H5(a);
-  ES_H5(H5Awrite(a, H5T_NATIVE_DOUBLE, v));
-  H5Aclose(a);
-  H5Sclose(sp);
-  return ES_OK;
+static es_status es__attr_num(hid_t obj, const char *name, hid_t type, const void *v) {
+  return es__attr_vals(obj, name, type, type, v, 0);
 }
 
 static es_status es__describe(hid_t obj, const char *units, const char *long_name,
@@ -224,20 +219,13 @@ static es_status es__coords(es_h5out *h, const es_job *j, int64_t ntasks) {
 static es_status es__flags(hid_t d, es_codes codes) {
   const es__codetab *c = &es__codetabs[codes];
   if (!c->values) return ES_OK;
-  hsize_t n = (hsize_t)c->n;
-  hid_t sp = H5Screate_simple(1, &n, NULL);
-  ES_H5(sp);
-  hid_t a = H5Acreate2(d, "flag_values", H5T_STD_I8LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-  ES_H5(a);
-  ES_H5(H5Awrite(a, H5T_NATIVE_SCHAR, c->values));
-  H5Aclose(a);
-  H5Sclose(sp);
+  ES_CALL(es__attr_vals(d, "flag_values", H5T_STD_I8LE, H5T_NATIVE_SCHAR, c->values, c->n));
   ES_CALL(es__attr_str(d, "flag_meanings", c->meanings + 1));
   if (codes == ES_CODES_REGIME) { /* the class bounds, for plots and readers */
     const double k[2] = {ES_REGIME_GAUSSIAN_EPS_K, ES_REGIME_PERTURBATIVE_EPS_K},
                  jb[2] = {ES_REGIME_GAUSSIAN_EPS_J, ES_REGIME_PERTURBATIVE_EPS_J};
-    ES_CALL(es__attr_f64s(d, "eps_K_bounds", k, 2));
-    ES_CALL(es__attr_f64s(d, "eps_J_bounds", jb, 2));
+    ES_CALL(es__attr_vals(d, "eps_K_bounds", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, k, 2));
+    ES_CALL(es__attr_vals(d, "eps_J_bounds", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, jb, 2));
   }
   return ES_OK;
 }
