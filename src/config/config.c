@@ -520,9 +520,9 @@ void es_job_print_keys(FILE *f) {
     if (strcmp(sec, d->section) != 0) fprintf(f, "%s[%s]\n", i ? "\n" : "", sec = d->section);
     fprintf(f, "# %s\n", d->help);
     if (d->choices) fprintf(f, "# one of: %s\n", d->choices);
-    if (d->def)
-      fprintf(f, "%s = %s\n", d->key, d->def);
-    else
-      fprintf(f, "%s =    # required\n", d->key);
+    /* The parser takes no inline comments, so "required" stands on a line of its own: the
+     * printed file is a valid job once the required values are filled in. */
+    if (!d->def) fprintf(f, "# required: fill in a value\n");
+    fprintf(f, "%s = %s\n", d->key, d->def ? d->def : "");
   }
 }
