@@ -15,7 +15,10 @@ for opt in "$@"; do
     --with-slurm) pkgs+=(slurmctld slurmd slurm-client munge libpmix2 libpmix-dev) ;;
     # The PyTorch peer of the benchmark (bench/peers/torch_explicit.py, suite bench).
     --with-bench) pkgs+=(python3-torch) ;;
-    *) echo "install-deps: unknown option $opt (known: --with-slurm --with-bench)" >&2; exit 2 ;;
+    # Building the Debian package (tests/install/test_deb.sh) and pip-installing analysis/.
+    --with-packaging) pkgs+=(debhelper dpkg-dev python3-pip python3-setuptools groff-base) ;;
+    *) echo "install-deps: unknown option $opt (known: --with-slurm --with-bench --with-packaging)" >&2
+       exit 2 ;;
   esac
 done
 
@@ -25,8 +28,22 @@ for p in "${pkgs[@]}"; do
   [ "$status" = "install ok installed" ] || missing+=("$p")
 done
 
+# Without root (a cluster login node) or without apt, nothing is installed: say what the build
+# needs and where the guide for module or Spack builds is.
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+if [ ${#missing[@]} -gt 0 ] && { [ "${EDGESWEEP_NO_APT:-0}" = 1 ] || ! command -v apt-get >/dev/null ||
+     { [ -n "$SUDO" ] && ! sudo -n true 2>/dev/null; }; }; then
+  cat >&2 <<EOT
+install-deps: these Debian packages are missing and cannot be installed here (no root, no
+sudo, no apt-get, or EDGESWEEP_NO_APT=1): ${missing[*]}
+On a cluster, load the site's modules instead (a C11 compiler, MPI, parallel HDF5, Python 3
+with h5py, numpy, matplotlib), put Random123's headers and inih on the include/pkg-config
+paths (or use Spack), then build with: meson setup build && ninja -C build.
+doc/cluster.md says how, step by step.
+EOT
+  exit 1
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
