@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(gcc git libc6-dev meson ninja-build pkg-config clang libclang-rt-14-dev procps
-      libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libopenblas-dev
+      libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
       librandom123-dev libinih-dev
       python3-h5py python3-numpy python3-scipy python3-matplotlib python3-xarray
       python3-h5netcdf)
@@ -13,8 +13,9 @@ for opt in "$@"; do
     # A one-node cluster (scripts/slurm-local-start.sh). srun --mpi=pmix dlopens
     # pmix2/lib/libpmix.so, which only libpmix-dev ships.
     --with-slurm) pkgs+=(slurmctld slurmd slurm-client munge libpmix2 libpmix-dev) ;;
-    # The PyTorch peer of the benchmark (bench/peers/torch_explicit.py, suite bench).
-    --with-bench) pkgs+=(python3-torch) ;;
+    # The PyTorch peer of the benchmark (bench/peers/torch_explicit.py, suite bench), and
+    # OpenBLAS for the dense benchmark's DGEMM peak (bench/bench_dense.c); edgesweep uses neither.
+    --with-bench) pkgs+=(python3-torch libopenblas-dev) ;;
     # Building the Debian package (tests/install/test_deb.sh) and pip-installing analysis/.
     --with-packaging) pkgs+=(debhelper dpkg-dev python3-pip python3-setuptools groff-base) ;;
     *) echo "install-deps: unknown option $opt (known: --with-slurm --with-bench --with-packaging)" >&2
