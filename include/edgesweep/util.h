@@ -75,6 +75,12 @@ uint64_t es_mix64(uint64_t x);
 /* Bits of a double as an integer (for hashing exact values). */
 uint64_t es_double_bits(double x);
 
+/* The candidate closest to WORD by edit distance (insertions, deletions, substitutions and
+ * swaps of neighbours, case-insensitive), if it is close enough to be a likely typo (at most
+ * 1 edit for words up to 4 characters, 2 up to 8, 3 beyond); NULL otherwise. For "did you
+ * mean" hints. Not collective. */
+const char *es_suggest(const char *word, const char *const *candidates, size_t n);
+
 /* malloc/calloc that never return NULL silently: NULL plus an error message. */
 void *es_calloc(size_t n, size_t size);
 void es_free(void *p);

@@ -396,9 +396,9 @@ static es_status es__phase(es__sweep *s) {
   return st;
 }
 
-static es_status es__sweep_run(es__sweep *s, FILE *log, int quiet) {
+static es_status es__sweep_run(es__sweep *s, FILE *log, es_progress_mode mode) {
   es_status st = ES_OK;
-  if (s->rank == 0) es_progress_start(&s->prog, log, quiet, s->npoints_pending, "points");
+  if (s->rank == 0) es_progress_start(&s->prog, log, mode, s->npoints_pending, "points");
   /* The /mft and /theory pairs are tasks of the queue (es__pair), beside the simulation. */
   st = es__schedule(s);
   if (s->rank == 0) es_progress_finish(&s->prog);
@@ -615,7 +615,7 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
       fprintf(log, "edgesweep: %s%lld of %lld points (%lld tasks) x %lld networks on %d rank%s -> %s\n",
               mode == 1 ? "resuming: " : "", (long long)s.npoints_pending, (long long)s.npoints,
               (long long)s.npending, (long long)job->networks, s.size, s.size > 1 ? "s" : "", out);
-    st = es__agree(comm, es__sweep_run(&s, log, o->quiet));
+    st = es__agree(comm, es__sweep_run(&s, log, o->quiet ? ES_PROGRESS_NONE : o->progress));
     t_sweep = es_wtime() - s.t0 - t_setup;
   }
   char done[32] = "";
