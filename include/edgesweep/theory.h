@@ -40,7 +40,7 @@ typedef struct {
 } es_theory_xi;
 
 /* The coefficients at the fixed point PT of P (es_mft_fixed_point's). q* = 0: d_q = d_c = 0,
- * their limits (the fluctuations vanish with q*). No finite fixed point: all NaN. Leak 1
+ * their limits (the fluctuations vanish with q*); relu and linear: 0 exactly. No finite fixed point: all NaN. Leak 1
  * only (ES_ERR_INPUT otherwise, with the reason). */
 es_status es_theory_xi_coeffs(const es_mft_params *p, const es_mft_point *pt, es_theory_xi *out);
 

@@ -104,7 +104,9 @@ es_status es_theory_xi_coeffs(const es_mft_params *p, const es_mft_point *pt, es
   *o = (es_theory_xi){pt->xi_q, pt->xi_c, NAN, NAN};
   const double K = pt->q_star, sw = p->sigma_w2, sw2 = sw * sw;
   if (!isfinite(K)) return ES_OK;
-  if (K == 0) {
+  if (K == 0 || p->act->id == ES_ACT_RELU || p->act->id == ES_ACT_LINEAR) {
+    /* relu, linear: E phi^2 is linear in K (no Jordan term) and the mean tangent grows by
+     * exactly chi_1 per layer at any width (physics notes, exact finite-N laws). */
     o->d_q = 0;
     o->d_c = pt->phase == ES_PHASE_CHAOTIC ? NAN : 0;
     return ES_OK;
