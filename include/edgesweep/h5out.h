@@ -98,6 +98,15 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
     "measured regime (physics.md 7) from eps_K = kurtosis/3 and eps_J = logjac_var: "       \
     "1 Gaussian (eps_K < 0.02, eps_J < 0.1), 2 perturbative (eps_K < 0.2, eps_J < 0.6), "  \
     "3 non-perturbative, 0 unknown")                                                        \
+  X(THEORY_XI_Q, "theory", "xi_q", F64, "wbn", NONE, "layers",                              \
+    "1/N-corrected depth scale of E q^t - E q^inf (doc/physics.md): 1/xi_q,N = -ln chi_q - "  \
+    "beta/(chi_q N), xi_q,N = xi_q + xi_q^2 beta/(chi_q N) + O(1/N^2); both phases. q* = 0: " \
+    "xi_q (beta -> 0 with q*). NaN: no finite fixed point, leak != 1, or recurrent")          \
+  X(THEORY_XI_C, "theory", "xi_c", F64, "wbn", NONE, "layers",                              \
+    "1/N-corrected depth scale of E[1 - c^t] in the ordered phase (doc/physics.md): "         \
+    "1/xi_c,N = -ln chi_1 - c_mean/N, c_mean the per-layer 1/N growth of the mean tangent "   \
+    "norm; inf where that rate is <= 0. NaN: chaotic phase (c* < 1 has no single-input "      \
+    "description; not derived), no finite fixed point, leak != 1, or recurrent")              \
   X(PHASE_CRITICAL_SIGMA_W2, "phase", "critical_sigma_w2", F64, "bn", NONE, "1",           \
     "finite-N critical sigma_w2: first zero crossing of the measured lyapunov (deepest "    \
     "depth) along sigma_w2, linear interpolation (NaN: no crossing in the grid)")           \

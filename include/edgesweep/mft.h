@@ -77,7 +77,10 @@ double es_mft_expect(double (*f)(double x, void *ctx), void *ctx, double q);
 double es_mft_qmap(const es_mft_params *p, double q);
 double es_mft_chi1(const es_mft_params *p, double q);
 
-/* Fixed point, susceptibilities, depth scales, phase. */
+/* Fixed point, susceptibilities, depth scales, phase. At q* = 0 (sigma_b2 = noise = 0) the
+ * values are the sigma_b2 -> 0+ limits: chi_1 = chi_q = chi_c = (1-gamma)^2 + sigma_w2 L,
+ * L = lim_{q->0} E_q[phi'^2] (relu 1/2), c* = 1 (doc/physics.md §1; at sigma_b2 = 0 exactly
+ * c^t itself freezes instead of relaxing, see the trajectory). */
 es_status es_mft_fixed_point(const es_mft_params *p, es_mft_point *out);
 
 /* Critical sigma_w2 at this sigma_b2 (chi_1(q*) = 1); NaN with a reason when none. */

@@ -197,6 +197,31 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
   return st;
 }
 
+/* /theory/xi_q, xi_c: the finite-width depth scales of one pair at every width. Shared
+ * weights correlate the layers' fluctuations (no 1/N theory, as above): NaN. */
+static es_status es__theory_xi(es__sweep *s, const es_mft_params *mp, const es_mft_point *pt,
+                               int64_t iw, int64_t ib) {
+  const es_job *j = s->job;
+  const int64_t nn = j->width.n;
+  double *v = malloc((size_t)(2 * nn) * sizeof *v);
+  if (!v) {
+    es_error_set("out of memory");
+    return ES_ERR_NOMEM;
+  }
+  es_theory_xi x = {NAN, NAN, NAN, NAN};
+  if (j->arch != ES_ARCH_FEEDFORWARD || es_theory_xi_coeffs(mp, pt, &x) != ES_OK)
+    x = (es_theory_xi){NAN, NAN, NAN, NAN};
+  for (int64_t in = 0; in < nn; in++) {
+    v[in] = es_theory_xi_at(x.xi_q, x.d_q, j->width.v[in]);
+    v[nn + in] = es_theory_xi_at(x.xi_c, x.d_c, j->width.v[in]);
+  }
+  int64_t s3[3] = {iw, ib, 0}, c3[3] = {1, 1, nn};
+  es_status st = es_h5out_write_f64(s->out, ES_DS_THEORY_XI_Q, s3, c3, v);
+  if (st == ES_OK) st = es_h5out_write_f64(s->out, ES_DS_THEORY_XI_C, s3, c3, v + nn);
+  free(v);
+  return st;
+}
+
 /* The Gaussian-regime map (physics.md §7), rank 0 after the sweep, one (sigma_w2, sigma_b2)
  * slab at a time: the measured normalised kernel variance against the theory's leading
  * order, and the class from the measured eps_K = kurtosis/3 and eps_J = Var logjac. */
@@ -309,6 +334,7 @@ es_status es__pair(es__sweep *s, int64_t k) {
   for (int a = 0; st == ES_OK && a < 3; a++)
     st = es_h5out_write_f64(s->out, tn[a], s3, c3, rec + a * nd);
   if (st == ES_OK) st = es__theory(s, &mp, iw, ib, rec + nd);
+  if (st == ES_OK) st = es__theory_xi(s, &mp, &pt, iw, ib);
   if (st == ES_OK && iw == 0) { /* the critical line at this sigma_b2 */
     double crit;
     char why[ES_REASON_LEN] = "";

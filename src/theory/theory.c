@@ -96,6 +96,62 @@ es_status es_theory_layers(const es_mft_params *p, int T, es_theory_layer *out) 
   return ES_OK;
 }
 
+/* ---------- depth scales at finite width ---------- */
+
+es_status es_theory_xi_coeffs(const es_mft_params *p, const es_mft_point *pt, es_theory_xi *o) {
+  ES_CHECK(p->leak == 1.0, ES_ERR_INPUT,
+           "the 1/N depth scales are derived for leak = 1; leak = %g", p->leak);
+  *o = (es_theory_xi){pt->xi_q, pt->xi_c, NAN, NAN};
+  const double K = pt->q_star, sw = p->sigma_w2, sw2 = sw * sw;
+  if (!isfinite(K)) return ES_OK;
+  if (K == 0 || p->act->id == ES_ACT_RELU || p->act->id == ES_ACT_LINEAR) {
+    /* relu, linear: E phi^2 is linear in K (no Jordan term) and the mean tangent grows by
+     * exactly chi_1 per layer at any width (physics notes, exact finite-N laws). */
+    o->d_q = 0;
+    o->d_c = pt->phase == ES_PHASE_CHAOTIC ? NAN : 0;
+    return ES_OK;
+  }
+  es__moments m;
+  es__moments_at(p->act, K, &m);
+  /* Two more moments on the same rule: g3 = d^3 E phi^2/dK^3 = E[phi^2 He6]/(8 K^3) and
+   * d E phi^4/dK = E[phi^4 He2]/(2 K). */
+  const es__rule1 *r = es__rule1_get(K);
+  double x[ES__R1MAX], f[ES__R1MAX], g3 = 0, dphi4 = 0;
+  const double sq = sqrt(K);
+  for (int i = 0; i < r->n; i++) x[i] = sq * r->z[i];
+  p->act->eval((size_t)r->n, x, f, NULL);
+  for (int i = 0; i < r->n; i++) {
+    const double z2 = r->z[i] * r->z[i], f2 = f[i] * f[i];
+    g3 += r->w[i] * f2 * (((z2 - 15) * z2 + 45) * z2 - 15);
+    dphi4 += r->w[i] * f2 * f2 * (z2 - 1);
+  }
+  g3 /= 8 * K * K * K;
+  dphi4 /= 2 * K;
+  const double chi = sw * m.g1; /* chi_q at leak 1 */
+  /* Fixed point of the fluctuation recursions, then the linear response of K1 to a
+   * perturbation dK ~ chi^t (V follows it as y dK). */
+  const double V = sw2 * (m.phi4 - m.g * m.g) / (1 - chi * chi);
+  const double K1 = 0.5 * sw * m.g2 * V / (1 - chi);
+  const double y = (sw2 * (dphi4 - 2 * m.g * m.g1) + 2 * chi * sw * m.g2 * V) / (chi - chi * chi);
+  const double beta = sw * m.g2 * K1 + 0.5 * sw * g3 * V + 0.5 * sw * m.g2 * y;
+  o->d_q = beta / chi;
+  if (pt->phase == ES_PHASE_CHAOTIC) return ES_OK; /* c* < 1: no tangent description */
+  /* Tangent at the fixed point: u = Vzu/R and w = W/R are stationary, and R1/R grows by
+   * d_c per layer. */
+  const double u = sw * ((m.phi2dphi2 - m.g * m.a) + m.g1 * m.a1 * V) / (m.a * (1 - chi));
+  const double den = m.a - sw * (m.e / K) * (m.e / K);
+  if (!(den > 0)) return ES_OK; /* W/R grows without bound: no stationary rate */
+  const double w = sw * m.phi2dphi2 / den;
+  o->d_c = (m.a1 * K1 + m.a1 * u + 0.5 * m.a2 * V + w * (m.b / (K * K) - m.a / K)) / m.a;
+  return ES_OK;
+}
+
+double es_theory_xi_at(double xi, double d, double N) {
+  if (isnan(xi) || isnan(d)) return NAN;
+  const double rate = 1 / xi - d / N;
+  return rate > 0 ? 1 / rate : INFINITY;
+}
+
 void es_theory_predict(const es_theory_layer *l, double N, es_theory_pred *o) {
   double vq = l->Vzz + 2 * l->K * l->K, vr = l->Vuu + 2 * l->R * l->R;
   o->q_mean = l->K + l->K1 / N;

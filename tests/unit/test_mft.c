@@ -50,7 +50,91 @@ static double mean_g(double x, void *c) {
   return m->d ? m->act->dphi(x) : m->act->phi(x);
 }
 
+/* The fixed-point summary as an array, for limits taken field by field. */
+enum { NF0 = 8 };
+static void fields(const es_mft_point *o, double f[NF0]) {
+  const double v[NF0] = {o->q_star, o->c_star, o->chi1,  o->chi_q,
+                         o->chi_c,  o->xi_q,   o->xi_c, o->lyapunov};
+  for (int i = 0; i < NF0; i++) f[i] = v[i];
+}
+
+/* q* = 0 (sigma_b2 = 0): every value is the sigma_b2 -> 0+ limit. The limit is taken by
+ * linear extrapolation from sigma_b2 = 1e-10 and 1e-12 (every value is smooth in q* there:
+ * q* ~ sigma_b2/(1 - chi_1)), and chi_1 = chi_q = chi_c = (1-gamma)^2 + sigma_w2 lim E phi'^2
+ * is checked against its closed form. Chaotic points (q* > 0) must be continuous as well. */
+static void zero_bias_limits(void) {
+  static const struct {
+    const char *act;
+    double dphi2; /* lim_{q -> 0} E_q[phi'^2] */
+  } L[] = {{"linear", 1}, {"relu", 0.5}, {"tanh", 1}, {"erf", 4 / ES_PI},
+           {"gelu", 0.25}, {"silu", 0.25}, {"sin", 1}};
+  static const double sw2s[] = {0.5, 1.5, 3.0}, leaks[] = {1, 0.6};
+  int ordered = 0, chaotic = 0;
+  for (size_t a = 0; a < sizeof L / sizeof L[0]; a++)
+    for (int il = 0; il < 2; il++)
+      for (int iw = 0; iw < 3; iw++) {
+        es_mft_params p = P(L[a].act, sw2s[iw], 0);
+        p.leak = leaks[il];
+        es_mft_point o0, o1, o2;
+        ASSERT_EQ_INT(es_mft_fixed_point(&p, &o0), ES_OK);
+        p.sigma_b2 = 1e-10;
+        es_mft_fixed_point(&p, &o1);
+        p.sigma_b2 = 1e-12;
+        es_mft_fixed_point(&p, &o2);
+        ASSERT_EQ_INT(o0.phase, o2.phase);
+        if (o0.phase == ES_PHASE_NO_FIXED_POINT) continue;
+        const double k2 = (1 - p.leak) * (1 - p.leak), chi0 = k2 + sw2s[iw] * L[a].dphi2;
+        if (o0.q_star == 0) {
+          ordered++;
+          ASSERT(chi0 < 1 && o0.phase == ES_PHASE_ORDERED && o0.c_star == 1);
+          ASSERT_REL(o0.chi1, chi0, 1e-15);
+          ASSERT_REL(o0.chi_q, chi0, 1e-15);
+          ASSERT_REL(o0.chi_c, chi0, 1e-15);
+          ASSERT_REL(o0.lyapunov, 0.5 * log(chi0), 1e-15);
+          ASSERT_REL(o0.xi_c, -1 / log(chi0), 1e-15);
+        } else {
+          chaotic++;
+          ASSERT(o0.phase == ES_PHASE_CHAOTIC && o0.q_star > 0 && o0.chi1 > 1);
+        }
+        double f0[NF0], f1[NF0], f2[NF0];
+        fields(&o0, f0);
+        fields(&o1, f1);
+        fields(&o2, f2);
+        for (int i = 0; i < NF0; i++) {
+          double lim = f2[i] - (f1[i] - f2[i]) * 1e-12 / (1e-10 - 1e-12);
+          if (fabs(f0[i] - lim) > 1e-9 * fmax(1, fabs(lim)))
+            ES_FAIL_AT("%s sw2 %g leak %g field %d: sigma_b2 = 0 gives %.15g, the limit %.15g",
+                       L[a].act, sw2s[iw], p.leak, i, f0[i], lim);
+        }
+      }
+  /* Both phases were met (tanh, erf, sin at sigma_w2 = 1.5, 3 are chaotic). */
+  ASSERT(ordered >= 10 && chaotic >= 6);
+  /* critical agrees with the fixed point: ordered with q* = 0 just below, chaotic just above
+   * (relu, linear: no finite fixed point above). gelu and silu at sigma_b2 = 0 leave the
+   * ordered phase where q's unstable fixed point passes q^1, not at chi_1 = 1: NaN. */
+  for (size_t a = 0; a < sizeof L / sizeof L[0]; a++) {
+    es_mft_params p = P(L[a].act, 1, 0);
+    double c;
+    char why[96];
+    ASSERT_EQ_INT(es_mft_critical(&p, &c, why), ES_OK);
+    if (L[a].dphi2 == 0.25) {
+      ASSERT(isnan(c) && why[0]);
+      continue;
+    }
+    ASSERT_REL(c, 1 / L[a].dphi2, 1e-15);
+    es_mft_point o;
+    p.sigma_w2 = c * (1 - 1e-3);
+    es_mft_fixed_point(&p, &o);
+    ASSERT(o.phase == ES_PHASE_ORDERED && o.q_star == 0 && o.chi1 < 1);
+    p.sigma_w2 = c * (1 + 1e-3);
+    es_mft_fixed_point(&p, &o);
+    ASSERT(o.phase == ES_PHASE_CHAOTIC || o.phase == ES_PHASE_NO_FIXED_POINT);
+    ASSERT(o.chi1 > 1);
+  }
+}
+
 int main(void) {
+  zero_bias_limits();
   for (size_t i = 0; i < sizeof fp / sizeof fp[0]; i++) {
     es_mft_params p = P(fp[i].act, fp[i].sw2, fp[i].sb2);
     es_mft_point o;
