@@ -1,5 +1,5 @@
-/* edgesweep: command-line entry. A shim over the driver (STYLE A19): parse arguments, start
- * MPI for the commands that need it, map the status to the exit code of SPEC §4. */
+/* edgesweep: command-line entry. A shim over the driver: parse arguments, start
+ * MPI for the commands that need it, map the status to the exit code the README lists. */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <ftw.h>
 #include <mpi.h>

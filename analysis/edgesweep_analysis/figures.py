@@ -539,7 +539,7 @@ def _eps_contours(ax, sw, y, eps, levels):
 
 
 def _eps_legend(with_crit, levels):
-    """Legend handles for the class boundaries LEVELS (physics.md §7)."""
+    """Legend handles for the class boundaries LEVELS (doc/physics.md §7)."""
     labels = ("(smoothed): Gaussian | perturbative", ": perturbative | non-pert.")
     h = [Line2D([], [], color="#00a0a0", lw=1.8, ls=ls,
                 label=rf"$\varepsilon_K$ = {level:g} {label}")

@@ -1,4 +1,4 @@
-"""Reading an edgesweep output file (SPEC §5) through its layout and attributes only.
+"""Reading an edgesweep output file (doc/output.md) through its layout and attributes only.
 
 Every array comes back as a `Field`: values in the canonical axis order
 (sigma_w2, sigma_b2, depth, width) restricted to the axes the dataset has, with its

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""Write a synthetic edgesweep output file (SPEC §5 layout) for developing the figures.
+"""Write a synthetic edgesweep output file (doc/output.md layout) for developing the figures.
 
 usage: make_fake.py OUT.h5 [--grid W,B,D,N] [--minimal] [--seed S]
 
-The mean-field part is real tanh MFT (Gauss-Hermite quadrature, physics.md §3); the
+The mean-field part is real tanh MFT (Gauss-Hermite quadrature, doc/physics.md §3); the
 ensemble part is MFT plus plausible 1/N shifts and noise (NOT a simulation): lambda_N =
 lambda_MFT + c_lambda/N, Var q / q^2 ~ (2 + 2t/3)/N, eps_K ~ (2/3) t/N near the edge.
 --minimal leaves out /phase and /theory (like early files). One point is flagged in

@@ -1,4 +1,4 @@
-/* critical: finite-N estimates from measured curves (SPEC §2 derived quantities).
+/* critical: finite-N estimates from measured curves (doc/physics.md §10 derived quantities).
  *
  * The zero crossing of the Lyapunov exponent along sigma_w2 (the finite-N critical point)
  * and the empirical correlation length xi_c from the decay of |c^t - c*|. Pure functions;
@@ -21,7 +21,7 @@ void es_crit_crossing(const double *x, const double *y, const double *se, int64_
 void es_crit_xi(const int64_t *t, const double *c, const double *se, int64_t nd, double cstar,
                 double *xi, double *err, const char **why);
 
-/* Regime codes of a point (/theory/regime, physics.md 7): X(ID, value, CF flag meaning). */
+/* Regime codes of a point (/theory/regime, doc/physics.md 7): X(ID, value, CF flag meaning). */
 #define ES_REGIME_MAP(X)        \
   X(UNKNOWN, 0, "unknown")      \
   X(GAUSSIAN, 1, "gaussian")    \

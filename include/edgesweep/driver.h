@@ -1,4 +1,4 @@
-/* driver: `edgesweep run` as a library call (STYLE A19: main is a shim).
+/* driver: `edgesweep run` as a library call (main is a shim).
  *
  * Plans the sweep, divides the simulation points among the ranks (rank 0 hands them out,
  * largest first, and computes too), writes the one output file, reports progress, and

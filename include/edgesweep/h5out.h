@@ -1,4 +1,4 @@
-/* h5out: the one HDF5 output file of a sweep (SPEC §5). The only module that sees hdf5.h.
+/* h5out: the one HDF5 output file of a sweep (doc/output.md). The only module that sees hdf5.h.
  *
  * The layout is created collectively up front, every dataset early-allocated, contiguous
  * and filled (NaN for numbers), so later writes are independent hyperslab writes that go
@@ -62,7 +62,7 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
   X(MFT_CRITICAL_SIGMA_W2, "mft", "critical_sigma_w2", F64, "b", NONE, "1",                \
     "sigma_w2 where chi_1(q*) = 1 at this sigma_b2 (NaN: none)")                            \
   X(THEORY_Q_MEAN, "theory", "q_mean", F64, "wbdn", NONE, "1",                             \
-    "1/N theory (physics.md 5.1): E q = K + K1/N (NaN: leak != 1, recurrent, or q* = 0 "    \
+    "1/N theory (doc/physics.md 5.1): E q = K + K1/N (NaN: leak != 1, recurrent, or q* = 0 "    \
     "class / blow-up at t)")                                                                \
   X(THEORY_Q_VAR, "theory", "q_var", F64, "wbdn", NONE, "1",                               \
     "1/N theory: Var q = (Vzz + 2K^2)/N")                                                   \
@@ -76,26 +76,26 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
   X(THEORY_KURTOSIS, "theory", "kurtosis", F64, "wbdn", NONE, "1",                         \
     "1/N theory: excess kurtosis 3 Vzz/(N K^2)")                                            \
   X(THEORY_C_MEAN, "theory", "c_mean", F64, "wbdn", NONE, "1",                             \
-    "1/N theory (physics.md 5.5): E c = c + [grad c.K1 + tr(Hess c nCov q)/2]/N (NaN past " \
+    "1/N theory (doc/physics.md 5.5): E c = c + [grad c.K1 + tr(Hess c nCov q)/2]/N (NaN past " \
     "q = 50 for smooth activations, where the 2-D quadrature is not verified); where "      \
     "1 - |c| < 1e-4 (ordered phase, deep) the MFT c, the limit; leak != 1 or recurrent: the " \
     "MFT c")                                                                                \
   X(THEORY_C_VAR, "theory", "c_var", F64, "wbdn", NONE, "1",                               \
-    "1/N theory (physics.md 5.5): Var c = grad c' Cov q grad c (NaN where 1 - |c| < 1e-4: " \
+    "1/N theory (doc/physics.md 5.5): Var c = grad c' Cov q grad c (NaN where 1 - |c| < 1e-4: " \
     "O((1-c)^2 T/N), beyond the expansion's resolution)")                                   \
   X(THEORY_QAB_MEAN, "theory", "qab_mean", F64, "wbdn", NONE, "1",                         \
-    "1/N theory (physics.md 5.5): E q_ab = k_ab + K1_ab/N (NaN where 1 - |c| < 1e-4)")      \
+    "1/N theory (doc/physics.md 5.5): E q_ab = k_ab + K1_ab/N (NaN where 1 - |c| < 1e-4)")      \
   X(THEORY_QAB_VAR, "theory", "qab_var", F64, "wbdn", NONE, "1",                           \
     "1/N theory: Var q_ab = (V_ab,ab + k_aa k_bb + k_ab^2)/N (NaN where 1 - |c| < 1e-4)")   \
   X(THEORY_EPS_K, "theory", "eps_K", F64, "wbdn", NONE, "1",                               \
-    "Gaussianity (physics.md 7), theory: Var G/(E G)^2 = Vzz/(N K^2) = kurtosis/3")         \
+    "Gaussianity (doc/physics.md 7), theory: Var G/(E G)^2 = Vzz/(N K^2) = kurtosis/3")         \
   X(THEORY_KERNEL_VAR_DEV, "theory", "kernel_var_dev", F64, "wbdn", NONE, "1",             \
     "measured over leading-order theory normalised kernel variance minus 1: "               \
     "(Var q/(E q)^2)_ensemble / ((Vzz + 2K^2)/(N K^2)) - 1 (NaN: point not done)")          \
   X(THEORY_KERNEL_VAR_DEV_ERR, "theory", "kernel_var_dev_err", F64, "wbdn", NONE, "1",     \
     "standard error of kernel_var_dev (Gaussian-sample error of the variance and the mean)") \
   X(THEORY_REGIME, "theory", "regime", I8, "wbdn", REGIME, "1",                            \
-    "measured regime (physics.md 7) from eps_K = kurtosis/3 and eps_J = logjac_var: "       \
+    "measured regime (doc/physics.md 7) from eps_K = kurtosis/3 and eps_J = logjac_var: "       \
     "1 Gaussian (eps_K < 0.02, eps_J < 0.1), 2 perturbative (eps_K < 0.2, eps_J < 0.6), "  \
     "3 non-perturbative, 0 unknown")                                                        \
   X(THEORY_XI_Q, "theory", "xi_q", F64, "wbn", NONE, "layers",                              \

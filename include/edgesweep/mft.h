@@ -1,4 +1,4 @@
-/* mft: mean-field theory (N -> infinity) of the general model, shared/physics.md §3.
+/* mft: mean-field theory (N -> infinity) of the general model, doc/physics.md §3.
  *
  * Serial, pure: no MPI, no HDF5, no printing. Every function is "Not collective".
  * Quantities that do not exist come back as NaN or +inf together with a phase code and a
@@ -25,7 +25,7 @@ typedef enum {
 
 const char *es_phase_name(es_phase p);
 
-/* The model parameters the MFT needs (a plain value struct, STYLE A3). */
+/* The model parameters the MFT needs (a plain value struct). */
 typedef struct {
   const es_activation *act;
   double sigma_w2, sigma_b2;
@@ -51,7 +51,7 @@ double es_mft_e_dphidphi(const es_activation *act, double qa, double qb, double 
 
 /* The same expectations by quadrature only, never a closed form, for cross-checks: the fast
  * trapezoid rule the maps use for smooth activations (NaN for activations without one, e.g.
- * relu) or the reference composite Gauss-Legendre rule (physics.md §3.4). g = phi, or phi'
+ * relu) or the reference composite Gauss-Legendre rule (doc/physics.md §3.4). g = phi, or phi'
  * when deriv; e1 is E_q[g^2], e2 is E[g(u_a) g(u_b)]. */
 typedef enum { ES_MFT_RULE_FAST = 0, ES_MFT_RULE_REFERENCE = 1 } es_mft_rule;
 double es_mft_e1_quad(const es_activation *act, int deriv, double q, es_mft_rule rule);
@@ -79,7 +79,7 @@ double es_mft_chi1(const es_mft_params *p, double q);
 
 /* Fixed point, susceptibilities, depth scales, phase. At q* = 0 (sigma_b2 = noise = 0) the
  * values are the sigma_b2 -> 0+ limits: chi_1 = chi_q = chi_c = (1-gamma)^2 + sigma_w2 L,
- * L = lim_{q->0} E_q[phi'^2] (relu 1/2), c* = 1 (doc/physics.md §1; at sigma_b2 = 0 exactly
+ * L = lim_{q->0} E_q[phi'^2] (relu 1/2), c* = 1 (doc/physics.md §3.5; at sigma_b2 = 0 exactly
  * c^t itself freezes instead of relaxing, see the trajectory). */
 es_status es_mft_fixed_point(const es_mft_params *p, es_mft_point *out);
 
@@ -91,7 +91,7 @@ es_status es_mft_critical(const es_mft_params *p, double *sigma_w2_crit,
  * pre-activation), and logr[t-1] = ln(r^t / r^0) of the tangent. Arrays of length T. */
 es_status es_mft_trajectory(const es_mft_params *p, int T, double *q, double *c, double *logr);
 
-/* The general model's MFT (physics.md §3.1, two-time DMFT): q[t-1] = C_aa(t, t),
+/* The general model's MFT (doc/physics.md §3.1, two-time DMFT): q[t-1] = C_aa(t, t),
  * c[t-1] = C_ab(t, t) / C_aa(t, t) for the two inputs of the job (both |x|^2/N0 = q0, cosine
  * c0; noise g independent per input), and logr[t-1] = ln(r^t / r^0) of the tangent, t = 1..T.
  * shared = 1: one W and b reused at every step (architecture = recurrent); shared = 0:

@@ -51,7 +51,7 @@ void es_error_clear(void);
   } while (0)
 
 /* Fail with CODE and a formatted message when COND is false. The format is part of
- * the variadic arguments so no GNU extension is needed (STYLE V1). */
+ * the variadic arguments so no GNU extension is needed. */
 #define ES_CHECK(cond, code, ...)        \
   do {                                   \
     if (!(cond)) {                       \

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- the key table (STYLE A10): every job key is declared here once ---- */
+/* ---- the key table: every job key is declared here once ---- */
 
 typedef enum { ES__STR, ES__U64, ES__INT, ES__DBL, ES__ENUM, ES__AXIS, ES__IAXIS } es__type;
 

@@ -164,7 +164,7 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
    * the layers' fluctuations, so there is no 1/N theory for them: NaN. */
   int ok = st == ES_OK && j->arch == ES_ARCH_FEEDFORWARD &&
            es_theory_layers(mp, (int)tmax, L) == ES_OK;
-  /* Both inputs have |x|^2/N0 = q0 and cosine c0 (SPEC §1). */
+  /* Both inputs have |x|^2/N0 = q0 and cosine c0 (doc/physics.md §2). */
   int ok2 = ok && es_theory2_layers(mp, j->q0, j->q0, j->c0 * j->q0, (int)tmax, L2) == ES_OK;
   for (int64_t k = 0; st == ES_OK && k < nd; k++)
     for (int64_t in = 0; in < nn; in++) {
@@ -222,7 +222,7 @@ static es_status es__theory_xi(es__sweep *s, const es_mft_params *mp, const es_m
   return st;
 }
 
-/* The Gaussian-regime map (physics.md §7), rank 0 after the sweep, one (sigma_w2, sigma_b2)
+/* The Gaussian-regime map (doc/physics.md §7), rank 0 after the sweep, one (sigma_w2, sigma_b2)
  * slab at a time: the measured normalised kernel variance against the theory's leading
  * order, and the class from the measured eps_K = kurtosis/3 and eps_J = Var logjac. */
 static es_status es__gaussian(es__sweep *s) {
@@ -295,7 +295,7 @@ es_status es__pair(es__sweep *s, int64_t k) {
     snprintf(pt.reason, sizeof pt.reason, "%s", es_error_msg());
   }
   /* Shared weights: the equal-time kernel is the feedforward one only at leak 1, noise 0
-   * (physics.md §3.1); otherwise the fixed-point summary of the leaky feedforward map
+   * (doc/physics.md §3.1); otherwise the fixed-point summary of the leaky feedforward map
    * would describe another network, so it is NaN with the reason, and q, c, logjac
    * below come from the two-time DMFT. The phase stays (that of the feedforward map). */
   const int dmft = j->arch == ES_ARCH_RECURRENT && !(j->leak == 1 && j->noise == 0);

@@ -1,5 +1,5 @@
 /* schedule: tasks of networks, handed out by rank 0 (which computes too), and the merge of
- * every network into its point's statistics in network order (SPEC §6: the bits depend on
+ * every network into its point's statistics in network order (README.md, What is computed: the bits depend on
  * nothing but the job).
  *
  * Protocol (tags below). A worker sends a request header; when it carries a finished task

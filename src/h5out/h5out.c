@@ -11,7 +11,7 @@
 #include "edgesweep/mft.h"
 #include "edgesweep/observables.h"
 
-/* Fail with the HDF5 call named when it returns a negative value (STYLE A6, V7). */
+/* Fail with the HDF5 call named when it returns a negative value. */
 #define ES_H5(call)                                                                \
   do {                                                                             \
     if ((call) < 0) {                                                              \
@@ -162,7 +162,7 @@ static es_status es__describe(hid_t obj, const char *units, const char *long_nam
   return ES_OK;
 }
 
-/* Coordinate datasets, made dimension scales. The root holds one per axis (SPEC §5); each
+/* Coordinate datasets, made dimension scales. The root holds one per axis (doc/output.md); each
  * group holds its own copy as well, because xarray's open_dataset(group=G) reads coordinate
  * values only from inside G. Every dataset axis gets both scales attached. */
 static const char *const es__axis_names[ES__NAXES] = {"sigma_w2", "sigma_b2", "depth",

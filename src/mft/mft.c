@@ -1,5 +1,5 @@
 /* mft: mean-field maps, fixed points, susceptibilities, depth scales, critical line, and the
- * general model's two-time DMFT (shared/physics.md §3). Gaussian expectations use the closed
+ * general model's two-time DMFT (doc/physics.md §3). Gaussian expectations use the closed
  * forms where they exist (linear, relu, erf, sin: §3.3), the fast trapezoid/lattice rules
  * for tanh, gelu, silu (see "fast rules"), and composite Gauss-Legendre quadrature (§3.4)
  * as the reference and for activations without a fast rule. */
@@ -656,7 +656,7 @@ const char *es_phase_name(es_phase p) {
 
 static double es__keep2(const es_mft_params *p) { return (1 - p->leak) * (1 - p->leak); }
 
-/* The q-map F(q) (physics.md §3.1, with leak and noise). */
+/* The q-map F(q) (doc/physics.md §3.1, with leak and noise). */
 double es_mft_qmap(const es_mft_params *p, double q) {
   return es__keep2(p) * q + p->sigma_w2 * es_mft_e_phi2(p->act, q) + p->sigma_b2 + p->noise;
 }
@@ -930,7 +930,7 @@ es_status es_mft_critical(const es_mft_params *p, double *sw2c, char reason[ES_R
     return ES_OK;
   }
   if (a->id == ES_ACT_GELU || a->id == ES_ACT_SILU) {
-    snprintf(reason, ES_REASON_LEN, "%s: several q fixed points, no single critical line (physics.md 8.1)",
+    snprintf(reason, ES_REASON_LEN, "%s: several q fixed points, no single critical line (doc/physics.md 8.1)",
              a->name);
     return ES_OK;
   }
@@ -970,7 +970,7 @@ es_status es_mft_trajectory(const es_mft_params *p, int T, double *q, double *c,
   return ES_OK;
 }
 
-/* ---------- general model: two-time DMFT (physics.md §3.1) ---------- */
+/* ---------- general model: two-time DMFT (doc/physics.md §3.1) ---------- */
 
 /* One T x T matrix family per quantity X in {aa, ab, u}: C (covariance of h), Q (of the
  * increments Y), P(t, s) = Cov(h(t), Y(s)). Both inputs have the same q0, so C_bb = C_aa and,

@@ -3,14 +3,14 @@
 #include <math.h>
 #include <string.h>
 
-/* Gaussian expectations at variance K that the recursions need (physics.md §5.1), with
+/* Gaussian expectations at variance K that the recursions need (doc/physics.md §5.1), with
  * x = sqrt(K) z: g = E phi^2, g1 = E[phi^2 He2]/(2K), g2 = E[phi^2 He4]/(4K^2),
  * a = E phi'^2, a1, a2 alike, b = E[x^2 phi'^2], e = E[x phi phi'], and the fourth moments. */
 typedef struct {
   double g, g1, g2, a, a1, a2, b, e, phi4, phi2dphi2, dphi4;
 } es__moments;
 
-/* The 1-D rule of es_mft_expect (mft.c's fine rule, physics.md §3.4), held here so that all
+/* The 1-D rule of es_mft_expect (mft.c's fine rule, doc/physics.md §3.4), held here so that all
  * eleven moments come from one vectorised act->eval over its nodes instead of 11 x 2 scalar
  * phi calls per node: the same nodes and weights, summed in the same order, so the moments
  * are those of es_mft_expect. */
@@ -67,7 +67,7 @@ static void es__moments_at(const es_activation *act, double K, es__moments *m) {
 
 es_status es_theory_layers(const es_mft_params *p, int T, es_theory_layer *out) {
   ES_CHECK(p->leak == 1.0, ES_ERR_INPUT,
-           "the 1/N theory is implemented for leak = 1 (physics.md 5.1); leak = %g", p->leak);
+           "the 1/N theory is implemented for leak = 1 (doc/physics.md 5.1); leak = %g", p->leak);
   const double sw = p->sigma_w2, sw2 = sw * sw;
   es_theory_layer l = {sw * p->q0 + p->sigma_b2, 0, 0, sw, 0, 0, 0, 0};
   for (int t = 0; t < T; t++) {
@@ -162,11 +162,11 @@ void es_theory_predict(const es_theory_layer *l, double N, es_theory_pred *o) {
   o->logjac_var = vr / (N * l->R * l->R);
 }
 
-/* ==================== two inputs (physics.md §5.5) ==================== */
+/* ==================== two inputs (doc/physics.md §5.5) ==================== */
 
 /* Normal rule for one axis of the 2-D tensor rule in whitened coordinates: mft.c's coarse
  * rule, 8-point panels on [-8.5, 8.5], no wider than 1 nor than ~ the distance to tanh's
- * complex pole, pi/(2 sqrt q) (physics.md §3.4). One rule per layer, fixed across the finite-difference points so that
+ * complex pole, pi/(2 sqrt q) (doc/physics.md §3.4). One rule per layer, fixed across the finite-difference points so that
  * the Hessian differentiates a smooth function of the metric. */
 enum { ES__R2MAX = 512 };
 typedef struct {
@@ -322,7 +322,7 @@ static void es__mom2_quad(const es_activation *act, const es__rule2 *r, double A
   }
 }
 
-/* relu: E[relu_a^p relu_b^r] (p, r >= 1) by the exact angular integral of physics.md §3.3,
+/* relu: E[relu_a^p relu_b^r] (p, r >= 1) by the exact angular integral of doc/physics.md §3.3,
  * u_a = sqrt(A) rho cos t, u_b = sqrt(B) rho cos(t - beta), over the wedge where both are
  * positive, t in (beta - pi/2, pi/2); the integrand is a trigonometric polynomial, so two
  * 8-point Gauss-Legendre panels are exact to rounding. */
@@ -435,7 +435,7 @@ static void es__theory2_stop(es_theory2_layer *out, int from, int T, int edge) {
 es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, double qab0, int T,
                             es_theory2_layer *out) {
   ES_CHECK(p->leak == 1.0, ES_ERR_INPUT,
-           "the 1/N theory is implemented for leak = 1 (physics.md 5.5); leak = %g", p->leak);
+           "the 1/N theory is implemented for leak = 1 (doc/physics.md 5.5); leak = %g", p->leak);
   const double sw = p->sigma_w2, sw2 = sw * sw, sb = p->sigma_b2, g = p->noise;
   es_theory2_layer l;
   memset(&l, 0, sizeof l);

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""gram and dense agree in distribution for feedforward networks (SPEC §1, issue 6 item 1),
-and recurrent networks (dense, shared W) behave as physics.md §3.1 says.
+"""gram and dense agree in distribution for feedforward networks (doc/physics.md §2, issue 6 item 1),
+and recurrent networks (dense, shared W) behave as doc/physics.md §3.1 says.
 
 Ranks: 1 (no mpirun; every run is serial).
 
@@ -25,10 +25,10 @@ runs a sigma_w2 2% too large fails 11 comparisons.
 
 Part 2, recurrent. (a) architecture = recurrent with method = auto runs, every network alive,
 and is bitwise the explicit method = dense run (auto picks dense). (b) gamma = 1, g = 0: the
-equal-time kernels of shared and independent weights coincide at N -> inf (physics.md §3.1),
+equal-time kernels of shared and independent weights coincide at N -> inf (doc/physics.md §3.1),
 so the recurrent means of q_a, q_ab, c at N = 256 match gram feedforward ones (z, same bound;
 logjac printed for information only). (c) gamma = 0.5, g = 0.1, tanh (1.8, 0.05): the shared-
-weight DMFT gives q^8 = 3.6967 against 1.2456 for independent weights (physics.md §3.1): the
+weight DMFT gives q^8 = 3.6967 against 1.2456 for independent weights (doc/physics.md §3.1): the
 recurrent ensemble at N = 512 must match the first and be far from the second.
 """
 import os

@@ -1,4 +1,4 @@
-/* mft against the reference numbers of shared/physics.md §8 (independent Python quadrature),
+/* mft against the reference numbers of doc/physics.md §8 (independent Python quadrature),
  * closed forms against the quadrature, phases, and xi_c diverging at the edge of chaos. */
 #include "edgesweep/mft.h"
 
@@ -11,7 +11,7 @@ static es_mft_params P(const char *act, double sw2, double sb2) {
   return p;
 }
 
-/* physics.md §8.2: q*, chi_1, chi_q, c*, chi_c (8-digit table values: tolerance 2e-8). */
+/* doc/physics.md §8.2: q*, chi_1, chi_q, c*, chi_c (8-digit table values: tolerance 2e-8). */
 static const struct {
   const char *act;
   double sw2, sb2, q, chi1, chiq, c, chic, xic;
@@ -31,7 +31,7 @@ static const struct {
     {"silu", 2.0, 0.1, 0.2347252, 0.59558221, 0.63640491, 1, 0.59558221, 1.9296979},
 };
 
-/* physics.md §8.1: critical sigma_w2 (10 digits). */
+/* doc/physics.md §8.1: critical sigma_w2 (10 digits). */
 static const double sb2s[] = {0.01, 0.05, 0.1, 0.2, 0.5, 1.0};
 static const double crit_tanh[] = {1.4242052905, 1.7609546396, 1.9860726411,
                                    2.2851524737, 2.8431674597, 3.4432109123};
@@ -159,7 +159,7 @@ int main(void) {
     p = P("sin", 1, sb2s[i]);
     es_mft_critical(&p, &c, why);
     ASSERT_NEAR(c, crit_sin[i], 2e-10);
-    /* Closed forms (physics.md §3.3): erf sw2_c = (pi/4) sqrt(1 + 4 q*). */
+    /* Closed forms (doc/physics.md §3.3): erf sw2_c = (pi/4) sqrt(1 + 4 q*). */
     p = P("erf", crit_erf[i], sb2s[i]);
     es_mft_point o;
     es_mft_fixed_point(&p, &o);
@@ -321,7 +321,7 @@ int main(void) {
   }
   ASSERT(prev > 1e3);
 
-  /* Trajectory: physics.md §8.3 (q_a from q0 = 1 and ln r). */
+  /* Trajectory: doc/physics.md §8.3 (q_a from q0 = 1 and ln r). */
   double q[20], cc[20], lr[20];
   p = P("tanh", 1.7609546396, 0.05);
   ASSERT_EQ_INT(es_mft_trajectory(&p, 20, q, cc, lr), ES_OK);
@@ -333,9 +333,9 @@ int main(void) {
   ASSERT_NEAR(lr[2], -0.052169261776, 1e-11);
   ASSERT_NEAR(lr[19], -0.214622932651, 1e-11);
 
-  /* General-model DMFT (physics.md §3.1). Independent weights reproduce the feedforward
+  /* General-model DMFT (doc/physics.md §3.1). Independent weights reproduce the feedforward
    * trajectory (with leak and noise too); at leak 1, noise 0 shared weights coincide with
-   * them; physics.md's example (tanh (1.8, 0.05), leak 0.5, noise 0.1, q0 = 1) at t = 8. */
+   * them; doc/physics.md's example (tanh (1.8, 0.05), leak 0.5, noise 0.1, q0 = 1) at t = 8. */
   {
     enum { T = 12 };
     double qs[T], cs[T], ls[T], qi[T], ci[T], li[T], qf[T], cf[T], lf[T];

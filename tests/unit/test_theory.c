@@ -1,5 +1,5 @@
-/* theory: the two-input 1/N recursion (physics.md §5.5) against the reference numbers of
- * physics.md §8.3, its one-input part against §5.1's recursion, its N -> infinity limit
+/* theory: the two-input 1/N recursion (doc/physics.md §5.5) against the reference numbers of
+ * doc/physics.md §8.3, its one-input part against §5.1's recursion, its N -> infinity limit
  * against the MFT trajectory, the exact linear-network (Wishart) moments, closed forms for
  * the 2-D moments and their derivatives, and the |c| -> 1 edge. The module's statics are
  * tested directly, so it is compiled into this test. */
@@ -128,7 +128,7 @@ static void depth_scales(void) {
 
 int main(void) {
   depth_scales();
-  /* ---- physics.md §8.3: tanh at the MFT critical point, q0a = 1, q0b = 0.8, q0ab = 0.5,
+  /* ---- doc/physics.md §8.3: tanh at the MFT critical point, q0a = 1, q0b = 0.8, q0ab = 0.5,
    * layer 10, N = 64 (8-digit table values). */
   es_mft_params p = P("tanh", 1.7609546396, 0.05, 1, 0.5);
   es_theory2_layer L[64];
@@ -142,7 +142,7 @@ int main(void) {
   ASSERT_NEAR(L[19].k[1], 0.443504568532, 1e-11);
   ASSERT_EQ_INT(L[19].edge, 0);
 
-  /* ---- The aa block is the single-input recursion (physics.md §5.1), and N -> infinity is
+  /* ---- The aa block is the single-input recursion (doc/physics.md §5.1), and N -> infinity is
    * the MFT trajectory, for every activation. */
   const char *acts[] = {"tanh", "relu", "erf", "sin", "gelu", "silu", "linear"};
   for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++) {
@@ -172,7 +172,7 @@ int main(void) {
       for (int t = 0; t < 12; t++) ASSERT_NEAR(L[t].K1[1], 0, 1e-14);
   }
 
-  /* ---- Linear network, exact (physics.md §4.2): N q ~ Wishart_2(N, G), G' = sw2 q + sb2 11^T.
+  /* ---- Linear network, exact (doc/physics.md §4.2): N q ~ Wishart_2(N, G), G' = sw2 q + sb2 11^T.
    * E[q_ij q_kl] = E[G_ij G_kl] + (E[G_ik G_jl] + E[G_il G_jk])/N closes on second moments;
    * the theory's N Cov(q_A, q_B) must agree up to O(T/N) relative. */
   {
@@ -286,7 +286,7 @@ int main(void) {
     for (int i = 0; i < 9; i++) ASSERT_NEAR(o.hess[i / 3][i % 3], 0, 1e-7);
   }
 
-  /* ---- The |c| -> 1 edge. tanh ordered (1.5, 0.05) from c^1 = 0.9956 (physics.md §5.4):
+  /* ---- The |c| -> 1 edge. tanh ordered (1.5, 0.05) from c^1 = 0.9956 (doc/physics.md §5.4):
    * E[1-c] relaxes with rate chi_1 (1 + c_mean/N), so the l-slope of the ratio of its 1/N
    * part to its O(1) part rises towards c_mean = 0.248719 (§5.3) as 1 - c -> 0, smoothly,
    * down to 1 - c ~ 1.6e-4. */
