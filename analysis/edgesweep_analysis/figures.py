@@ -55,8 +55,6 @@ SYMBOLS = {
     "width": r"width $N$", "lyapunov": r"$\lambda$",
     "xi_c": r"correlation depth $\xi_c$",
 }
-PHASE_NAMES = {0: "ordered", 1: "chaotic", 2: "critical", 3: "no fixed point"}
-EPS_K_LEVELS = (0.02, 0.2)
 XI_MARKERS = "osD^v<>"
 PANEL = "abcdefghijklmnop"
 MISSING = Patch(fc="white", ec="0.55", hatch="////", lw=0.6, label="no value (pending / flagged)")
@@ -547,7 +545,7 @@ def _phase_note(run, phase, iw, ib):
     lam = run.optional("mft/lyapunov", WB)
     if phase is None or lam is None or not np.isfinite(lam.values[iw, ib]):
         return ""
-    return f", {PHASE_NAMES.get(int(phase.values[iw, ib]), '?')}"
+    return f", {run.code_names('mft/phase').get(int(phase.values[iw, ib]), '?')}"
 
 
 def trajectories(run, width="double", edgesweep=None):
@@ -677,25 +675,27 @@ def gaussianity(run, width="double", edgesweep=None):
     rows, ncols = grid_shape(len(cols), width)
     lay = Layout(width, rows, ncols, 0.8, cbar=True, sharex=True, sharey=True)
     crit = mft_critical(run)
+    levels = _eps_levels(run)
     for i, (ax, k) in enumerate(zip(lay.axes, cols)):
         y = t / widths[k]
         z = np.where(np.isfinite(eps[:, :, k]), np.maximum(eps[:, :, k], norm.vmin * 0.5),
                      np.nan)
         mesh = ax.pcolormesh(edges(sw, floor=0.0), edges(y, log=y.min() > 0), z.T, cmap=cmap,
                              norm=norm, shading="flat", rasterized=True)
-        _eps_contours(ax, sw, y, eps[:, :, k])
+        _eps_contours(ax, sw, y, eps[:, :, k], levels)
         _tn_panel(ax, run, y, crit, ib, i, widths[k], len(cols) > 1)
     lay.trim(len(cols))
     cb = lay.fig.colorbar(mesh, ax=lay.axes, extend="min", pad=0.02, aspect=25,
                           shrink=0.9 if rows > 1 else 1.0)
     cb.set_label(r"$\varepsilon_K$ = excess kurtosis / 3")
-    h = _eps_legend(crit is not None and np.isfinite(crit[ib]))
+    h = _eps_legend(crit is not None and np.isfinite(crit[ib]), levels)
     if np.any(np.isnan(eps[..., cols])):
         h.append(MISSING_GREY)
     lay.legend(h)
     return lay.done(f"Non-Gaussianity of pre-activations, {describe(run, widths[cols])}, "
                     f"sigma_b2 = {run.coord('sigma_b2')[ib]:g}: eps_K = Var G/(E G)^2 over "
-                    "(sigma_w2, t/N) with the class boundaries 0.02 and 0.2.")
+                    "(sigma_w2, t/N) with the file's class boundaries "
+                    f"({', '.join(f'{v:g}' for v in levels) or 'none recorded'}).")
 
 
 def smooth(z, sigma=(0.7, 1.2)):
@@ -707,25 +707,34 @@ def smooth(z, sigma=(0.7, 1.2)):
         return np.where(ok, num / den, np.nan)
 
 
-def _eps_contours(ax, sw, y, eps):
-    """Class boundaries eps_K = 0.02 (Gaussian) and 0.2 (perturbative) of the smoothed map
-    (the kurtosis of a modest ensemble is noisy; smoothing keeps the boundary readable)."""
+def _eps_levels(run):
+    """The eps_K class bounds (Gaussian, perturbative) the file's /theory/regime was
+    classified with (its attribute eps_K_bounds), or () when it does not say."""
+    if not run.has("theory/regime"):
+        return ()
+    return tuple(float(v) for v in run.h5["theory/regime"].attrs.get("eps_K_bounds", ()))
+
+
+def _eps_contours(ax, sw, y, eps, levels):
+    """Class boundaries eps_K = LEVELS (Gaussian | perturbative | non-perturbative) of the
+    smoothed map (the kurtosis of a modest ensemble is noisy; smoothing keeps the boundary
+    readable)."""
     if min(eps.shape) < 2 or not np.any(np.isfinite(eps)):
         return
     eps = smooth(eps)
     z = np.ma.masked_invalid(eps.T)
-    for level, style in zip(EPS_K_LEVELS, ("-", "--")):
+    for level, style in zip(levels, ("-", "--")):
         if np.nanmin(eps) < level < np.nanmax(eps):
             ax.contour(sw, y, z, levels=[level], colors=OKABE_ITO[2], linewidths=1.3,
                        linestyles=style)
 
 
-def _eps_legend(with_crit):
-    """Legend handles for the class boundaries (physics.md §7)."""
-    h = [Line2D([], [], color=OKABE_ITO[2], lw=1.3, ls="-",
-                label=r"$\varepsilon_K = 0.02$: Gaussian | perturbative"),
-         Line2D([], [], color=OKABE_ITO[2], lw=1.3, ls="--",
-                label=r"$\varepsilon_K = 0.2$: perturbative | non-pert.")]
+def _eps_legend(with_crit, levels):
+    """Legend handles for the class boundaries LEVELS (doc/physics.md §7)."""
+    labels = ("Gaussian | perturbative", "perturbative | non-pert.")
+    h = [Line2D([], [], color=OKABE_ITO[2], lw=1.3, ls=ls,
+                label=rf"$\varepsilon_K = {level:g}$: {text}")
+         for level, ls, text in zip(levels, ("-", "--"), labels)]
     if with_crit:
         h.append(Line2D([], [], color=OKABE_ITO[5], lw=1.2, ls="-.", label=r"MFT $\chi_1 = 1$"))
     return h
