@@ -545,7 +545,8 @@ def _phase_note(run, phase, iw, ib):
     lam = run.optional("mft/lyapunov", WB)
     if phase is None or lam is None or not np.isfinite(lam.values[iw, ib]):
         return ""
-    return f", {run.code_names('mft/phase').get(int(phase.values[iw, ib]), '?')}"
+    name = run.code_names('mft/phase').get(int(phase.values[iw, ib]), '?')
+    return f", {name.replace('_', ' ')}"
 
 
 def trajectories(run, width="double", edgesweep=None):
