@@ -6,8 +6,9 @@ usage: edgesweep-plot OUT.h5 --out DIR [--format png|pdf|svg] [--width single|do
 
 Prints the path of each figure written (one a line); a figure whose data is absent is
 skipped with "skipped NAME: reason" on stderr, and a note on how a figure was drawn (e.g. an
-MFT curve interpolated because no edgesweep binary was found) is "note: NAME: ..." on stderr. Exit 0 on success, 2 when OUT.h5 is not an
-edgesweep file or the arguments are bad, 1 when writing a figure fails.
+MFT curve interpolated because no edgesweep binary was found) is "note: NAME: ..." on stderr.
+Exit 0 on success, 2 when OUT.h5 is not an edgesweep file or the arguments are bad, 1 when
+writing a figure fails.
 """
 import argparse
 import os

@@ -12,9 +12,9 @@ Figures are sized for a paper: exactly the column width asked for, text at 8-9 p
 metadata); multi-panel figures label their panels (a), (b), ... in the left title slot.
 Legends sit below the panels, never over data. Colours are colour-blind safe: Okabe-Ito for
 lines, RdBu_r for signed maps (centred at 0, symmetric limits), magma_r for eps_K. Error bars
-on log axes are drawn only where the standard error is below the value. Notes on how a figure
-was drawn (e.g. an MFT curve interpolated because no edgesweep binary was found) are in
-`fig.es_notes`.
+on log axes are drawn only where the standard error is below half the value. Notes on how a
+figure was drawn (e.g. an MFT curve interpolated because no edgesweep binary was found) are
+in `fig.es_notes`.
 """
 import warnings
 
@@ -121,13 +121,20 @@ def edges(x, log=False, floor=None):
     return e
 
 
-def informative(y, err):
-    """ERR where it is finite and smaller than |Y| (a bar on a log axis that says something),
-    NaN elsewhere; and the mask of points whose error is as large as the value."""
+def padded(x, frac=0.03):
+    """(lo, hi) of X widened by FRAC of its span, so that markers at the ends show whole."""
+    pad = frac * (float(np.max(x)) - float(np.min(x)))
+    return float(np.min(x)) - pad, float(np.max(x)) + pad
+
+
+def informative(y, err, limit=0.5):
+    """ERR where it is finite and below LIMIT x |Y| (a bar on a log axis then spans at most
+    (1 + LIMIT)/(1 - LIMIT) = a factor 3, half a decade), NaN elsewhere; and the mask of the
+    points whose error is larger than that."""
     y, err = np.asarray(y, float), np.asarray(err, float)
     with np.errstate(invalid="ignore"):
-        good = np.isfinite(err) & np.isfinite(y) & (err < np.abs(y))
-        wide = np.isfinite(y) & np.isfinite(err) & (err >= np.abs(y))
+        good = np.isfinite(err) & np.isfinite(y) & (err < limit * np.abs(y))
+        wide = np.isfinite(y) & np.isfinite(err) & ~good
     return np.where(good, err, np.nan), wide
 
 
@@ -355,7 +362,8 @@ def _phase_diagram_2d(run, lam, depth, width, edgesweep):
                           shrink=0.9 if rows > 1 else 1.0, pad=0.02, aspect=25)
     cb.locator = MaxNLocator(nbins=5, symmetric=True)
     cb.update_ticks()
-    cb.set_label(rf"$\lambda$ at $t = {depth:g}$" + (f" [{units}]" if units not in ("", "1") else ""))
+    cb.set_label(rf"$\lambda$ at $t = {depth:g}$" + (f" [{units}]" if units not in ("", "1")
+                                                       else ""))
     high = 1.07 if cb.extend in ("max", "both") else 1.02
     cb.ax.text(0.5, high, "chaotic", transform=cb.ax.transAxes, ha="center", va="bottom",
                fontsize=STYLE["font.size"])
@@ -432,11 +440,11 @@ def _phase_diagram_1d(run, lam, se, depth, width, edgesweep):
         lay.fig.es_notes.append(note)
     crit = mft_critical(run)
     if crit is not None and np.isfinite(crit[0]):
-        ax.axvspan(sw[0], crit[0], color=OKABE_ITO[0], alpha=0.08, lw=0)
-        ax.axvspan(crit[0], sw[-1], color=OKABE_ITO[1], alpha=0.08, lw=0)
+        ax.axvspan(padded(sw)[0], crit[0], color=OKABE_ITO[0], alpha=0.08, lw=0)
+        ax.axvspan(crit[0], padded(sw)[1], color=OKABE_ITO[1], alpha=0.08, lw=0)
         ax.text(0.02, 0.03, "ordered", transform=ax.transAxes, ha="left", va="bottom")
         ax.text(0.98, 0.03, "chaotic", transform=ax.transAxes, ha="right", va="bottom")
-    ax.set_xlim(sw[0], sw[-1])
+    ax.set_xlim(*padded(sw))
     lay.legend(_dedupe(ax.get_legend_handles_labels()[0]))
     return lay.done(f"Order-to-chaos transition, {describe(run)}: Lyapunov exponent at depth "
                     f"t = {depth:g}, sigma_b2 = {run.coord('sigma_b2')[0]:g}.")
@@ -823,11 +831,12 @@ def _positive(values):
 
 def _xi_measured(run, ax, meas, ib, color):
     """Measured xi_c per width at sigma_b2 index IB: open markers, error bars where the error
-    is below the value, faded markers without a bar where it is not. Returns (the largest
-    value worth showing, whether a faded point was drawn)."""
+    is below half the value, faded markers without a bar where it is not (the decay was not
+    resolved). Returns (the largest value worth showing, the smallest, whether a faded point
+    was drawn)."""
     sw, widths = run.coord("sigma_w2"), run.coord("width")
     err = run.optional("phase/xi_c_err", ("sigma_w2", "sigma_b2", "width"))
-    top, faded = np.nan, False
+    top, low, faded = np.nan, np.nan, False
     for k in range(len(widths)):
         y = _positive(meas.values[:, ib, k])
         mk = XI_MARKERS[k % len(XI_MARKERS)]
@@ -842,7 +851,8 @@ def _xi_measured(run, ax, meas, ib, color):
             ax.plot(sw[wide], y[wide], mk, color=color, ms=3.5, mfc="none", mew=0.9, alpha=0.35)
             faded = True
         top = np.nanmax([top, np.nanmax(y + np.nan_to_num(e), initial=np.nan)])
-    return top, faded
+        low = np.nanmin([low, np.nanmin(y - np.nan_to_num(e), initial=np.nan)])
+    return top, low, faded
 
 
 def xi_c(run, width="double", edgesweep=None):
@@ -878,9 +888,9 @@ def xi_c(run, width="double", edgesweep=None):
             ax.axvline(c, color=color, ls=":", lw=0.9)
             edge = True
         if meas is not None:
-            t, f = _xi_measured(run, ax, meas, ib, color)
+            t, lw, f = _xi_measured(run, ax, meas, ib, color)
             top, faded = np.nanmax([top, t]), faded or f
-            lows.append(np.nanmin(_positive(meas.values[:, ib, :]), initial=np.nan))
+            lows.append(lw)
         handles.append(Line2D([], [], color=color, ls="none", marker="s", ms=5,
                               label=f"$\\sigma_b^2$ = {sb[ib]:g}"))
     if have_mft:
@@ -893,12 +903,12 @@ def xi_c(run, width="double", edgesweep=None):
                               color="0.3", mfc="none", label=f"measured, N = {int(widths[k])}"))
     if faded:
         handles.append(Line2D([], [], ls="none", marker="o", color="0.3", mfc="none",
-                              alpha=0.35, label="measured, SE ≥ value (no bar)"))
+                              alpha=0.35, label="measured, SE ≥ value/2 (no bar)"))
     ax.set_yscale("log")
     lo = np.nanmin(lows) if np.any(np.isfinite(lows)) else 1.0
     if np.isfinite(top):
         ax.set_ylim(lo / 1.6, top * 2.0)
-    ax.set_xlim(sw[0], sw[-1])
+    ax.set_xlim(*padded(sw))
     ax.set_xlabel(label(run, "sigma_w2"))
     ax.set_ylabel(label(run, "xi_c", (mft or meas).units))
     lay.legend(handles)
