@@ -196,7 +196,7 @@ check_phase(run, "single, no binary", fig, binary_used=False)
 run.close()
 
 plot = os.path.join(HERE, "..", "..", "analysis", "plot")
-for fmt, only in (("pdf", "phase_diagram,xi_c"), ("svg", "phase_diagram")):
+for fmt, only in (("pdf", "phase_diagram"), ("svg", "phase_diagram")):
     dest = os.path.join(d, fmt)
     cmd = [plot, out, "--out", dest, "--format", fmt, "--width", "single", "--edgesweep", BIN]
     p = subprocess.run(cmd + (["--only", only] if only else []), capture_output=True, text=True,
