@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "edgesweep/activation.h"
+#include "src/activation/activation_impl.h"
 #include "edgesweep/rng.h"
 #include "edgesweep/util.h"
 

@@ -16,6 +16,7 @@
 #include "edgesweep/mft.h"
 #include "edgesweep/simd.h"
 #include "es_test.h"
+#include "src/activation/activation_impl.h"
 
 /* Internals of src/ensemble/dense.c (ensemble_impl.h): rows per feedforward weight chunk
  * (0 = auto), the product kernel and its path. */

@@ -9,6 +9,7 @@
 
 #include "edgesweep/observables.h"
 #include "es_test.h"
+#include "src/activation/activation_impl.h"
 #include "src/ensemble/ensemble_impl.h"
 
 enum { N = 6, T = 3, M = 80000 };
