@@ -16,9 +16,10 @@
 #include <string.h>
 
 #include "edgesweep/activation.h"
-#include "src/activation/activation_impl.h"
+#include "activation_impl.h"
 #include "edgesweep/rng.h"
 #include "edgesweep/util.h"
+#include "rng_impl.h"
 
 /* Many short repetitions: on a shared machine the best one is the least disturbed. */
 enum { REPS = 21 };

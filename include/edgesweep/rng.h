@@ -25,7 +25,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "edgesweep/simd.h"
 
 /* What a stream is used for: one value per independent use in a layer (< 16). */
 typedef enum {
@@ -63,11 +62,5 @@ void es_rng_seek(es_rng *r, uint64_t index);
 
 /* Raw Philox4x32-10 block for counter c under key k (for tests of the generator). */
 void es_rng_philox4x32(const uint32_t key[2], const uint32_t ctr[4], uint32_t out[4]);
-
-/* Force a path for es_rng_normals (AUTO: back to the CPU's best). Returns 0, or -1 when this
- * CPU or build cannot run it (the path is then unchanged). */
-int es__rng_set_simd(es__simd path);
-/* The path es_rng_normals uses now. */
-es__simd es__rng_simd(void);
 
 #endif

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "edgesweep/activation.h"
-#include "edgesweep/simd.h"
+#include "simd.h"
 
 /* Force the path of the activation kernels (AUTO: the CPU's best). Returns 0, or -1 when this
  * CPU or build cannot run it (the path is then unchanged). */

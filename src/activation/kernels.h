@@ -11,7 +11,7 @@
 #ifndef EDGESWEEP_ACTIVATION_KERNELS_H
 #define EDGESWEEP_ACTIVATION_KERNELS_H
 
-#include "edgesweep/kernel.h"
+#include "kernel.h"
 
 #include <math.h>
 #include <stddef.h>

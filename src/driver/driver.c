@@ -15,7 +15,7 @@
 #include "edgesweep/mft.h"
 #include "edgesweep/theory.h"
 #include "edgesweep/observables.h"
-#include "edgesweep/simd.h"
+#include "simd.h"
 #include "es_config.h"
 #include "progress.h"
 #include "sweep.h"

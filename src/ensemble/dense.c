@@ -16,8 +16,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "edgesweep/kernel.h"
-#include "edgesweep/simd.h"
+#include "kernel.h"
+#include "simd.h"
 #include "ensemble_impl.h"
 
 /* ---- The product kernel: y_c[i] = sum_j z[i][j] x_c[j], c = 0, 1, 2 ----

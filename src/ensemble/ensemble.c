@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "ensemble_impl.h"
-#include "edgesweep/kernel.h"
+#include "kernel.h"
+#include "rng_impl.h"
 
 /* The gram path makes one fused pass over the neurons per layer (es__pass): it draws the
  * layer's normals, updates (h_a, d, u), accumulates the observables of the new state and, in

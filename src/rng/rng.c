@@ -6,7 +6,8 @@
 #include <Random123/philox.h>
 
 #include "edgesweep/util.h"
-#include "edgesweep/kernel.h"
+#include "kernel.h"
+#include "rng_impl.h"
 
 #define ES__INLINE static inline __attribute__((always_inline))
 

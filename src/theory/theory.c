@@ -3,6 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "quad.h"
+
 /* Gaussian expectations at variance K that the recursions need (physics.md §5.1), with
  * x = sqrt(K) z: g = E phi^2, g1 = E[phi^2 He2]/(2K), g2 = E[phi^2 He4]/(4K^2),
  * a = E phi'^2, a1, a2 alike, b = E[x^2 phi'^2], e = E[x phi phi'], and the fourth moments. */
@@ -10,35 +12,20 @@ typedef struct {
   double g, g1, g2, a, a1, a2, b, e, phi4, phi2dphi2, dphi4;
 } es__moments;
 
-/* The 1-D rule of es_mft_expect (mft.c's fine rule, physics.md §3.4), held here so that all
+/* The 1-D rule of es_mft_expect (mft's fine rule, physics.md §3.4), built here so that all
  * eleven moments come from one vectorised act->eval over its nodes instead of 11 x 2 scalar
  * phi calls per node: the same nodes and weights, summed in the same order, so the moments
  * are those of es_mft_expect. */
 enum { ES__R1MAX = 2048 };
-typedef struct {
-  int n, panels;
-  double z[ES__R1MAX], w[ES__R1MAX];
-} es__rule1;
-
-/* The rule for variance q; rebuilt only when its panel count changes (at q <= 9 never). */
-static const es__rule1 *es__rule1_get(double q) {
-  static es__rule1 r;
-  const int panels = es__normal_rule_panels(q, 1);
-  if (panels != r.panels) {
-    r.n = es__normal_rule(q, 1, r.z, r.w);
-    r.panels = panels;
-  }
-  return &r;
-}
 
 static void es__moments_at(const es_activation *act, double K, es__moments *m) {
-  const es__rule1 *r = es__rule1_get(K);
-  double x[ES__R1MAX], f[ES__R1MAX], d[ES__R1MAX], v[11] = {0};
+  double z[ES__R1MAX], wt[ES__R1MAX], x[ES__R1MAX], f[ES__R1MAX], d[ES__R1MAX], v[11] = {0};
+  const int n = es__normal_rule(K, 1, z, wt);
   const double sq = sqrt(K);
-  for (int i = 0; i < r->n; i++) x[i] = sq * r->z[i];
-  act->eval((size_t)r->n, x, f, d);
-  for (int i = 0; i < r->n; i++) {
-    const double p = f[i], dd = d[i], z2 = x[i] * x[i] / K, w = r->w[i];
+  for (int i = 0; i < n; i++) x[i] = sq * z[i];
+  act->eval((size_t)n, x, f, d);
+  for (int i = 0; i < n; i++) {
+    const double p = f[i], dd = d[i], z2 = x[i] * x[i] / K, w = wt[i];
     const double he2 = z2 - 1, he4 = z2 * z2 - 6 * z2 + 3;
     v[0] += w * (p * p);
     v[1] += w * (p * p * he2);
@@ -114,7 +101,7 @@ void es_theory_predict(const es_theory_layer *l, double N, es_theory_pred *o) {
  * the Hessian differentiates a smooth function of the metric. */
 enum { ES__R2MAX = 512 };
 typedef struct {
-  int n, panels;
+  int n;
   double z[ES__R2MAX], w[ES__R2MAX];
   /* Row i of the tensor rule keeps k in [lo[i], hi[i]): the nodes whose joint weight is
    * below 1e-17 of the largest add nothing at double precision (the corners of the square;
@@ -122,10 +109,8 @@ typedef struct {
   int lo[ES__R2MAX], hi[ES__R2MAX];
 } es__rule2;
 
-/* mft.c's coarse rule; rebuilt only when its panel count changes. */
+/* mft's coarse rule for variances up to qmax. */
 static void es__rule2_make(es__rule2 *r, double qmax) {
-  const int panels = es__normal_rule_panels(qmax, 0);
-  if (panels == r->panels) return;
   r->n = es__normal_rule(qmax, 0, r->z, r->w);
   double wmax = 0;
   for (int i = 0; i < r->n; i++) wmax = fmax(wmax, r->w[i]);
@@ -137,7 +122,6 @@ static void es__rule2_make(es__rule2 *r, double qmax) {
     r->lo[i] = lo;
     r->hi[i] = hi;
   }
-  r->panels = panels;
 }
 
 /* The 2-D moments of one metric (A = Kaa, B = Kbb, X = Kab) that the recursion needs:
@@ -322,7 +306,7 @@ static void es__ab_at(const es_activation *act, double A, double B, double X, es
   }
   /* Smooth activations: quadrature; the Hessian by Price's theorem (tanh) or by differences
    * of the exact gradient. */
-  static es__rule2 r; /* the module is serial (theory.h) */
+  es__rule2 r;
   const int price = act->id == ES_ACT_TANH; /* derivatives known in closed form */
   /* phi'''' has a fifth-order pole where phi has a simple one: panels 1/sqrt(2) as wide keep
    * the Price Hessian within ~1e-8 of a 4x finer rule up to q = 15, where the differences

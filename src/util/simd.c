@@ -1,5 +1,5 @@
 /* Which vectorised path this CPU can run: one answer for every module that has kernels. */
-#include "edgesweep/simd.h"
+#include "simd.h"
 
 #include <stdlib.h>
 #include <string.h>

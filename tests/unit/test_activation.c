@@ -4,7 +4,7 @@
  * scalar + FMA, AVX2, AVX-512), from eval and from the scalar entries, in place or not, at odd
  * lengths; relu and linear. ns per value of each tanh path to stderr. */
 #include "edgesweep/activation.h"
-#include "src/activation/activation_impl.h"
+#include "activation_impl.h"
 
 #include <float.h>
 #include <math.h>

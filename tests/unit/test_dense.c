@@ -14,9 +14,10 @@
 #include <string.h>
 
 #include "edgesweep/mft.h"
-#include "edgesweep/simd.h"
+#include "activation_impl.h"
 #include "es_test.h"
-#include "src/activation/activation_impl.h"
+#include "rng_impl.h"
+#include "simd.h"
 
 /* Internals of src/ensemble/dense.c (ensemble_impl.h): rows per feedforward weight chunk
  * (0 = auto), the product kernel and its path. */

@@ -9,8 +9,9 @@
 
 #include "edgesweep/observables.h"
 #include "es_test.h"
-#include "src/activation/activation_impl.h"
-#include "src/ensemble/ensemble_impl.h"
+#include "activation_impl.h"
+#include "ensemble_impl.h"
+#include "rng_impl.h"
 
 enum { N = 6, T = 3, M = 80000 };
 

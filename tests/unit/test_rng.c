@@ -12,6 +12,7 @@
 
 #include "edgesweep/util.h"
 #include "es_test.h"
+#include "rng_impl.h"
 
 static const char *const path_name[5] = {"auto", "scalar", "scalar+fma", "avx2", "avx512"};
 

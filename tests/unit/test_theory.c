@@ -146,7 +146,6 @@ int main(void) {
       const double A = kt[c][0], X = kt[c][1], B = kt[c][2];
       es__ab_at(th, A, B, X, &o);
       static es__rule2 fine;
-      fine.panels = 0;
       es__rule2_make(&fine, 16 * fmax(A, B));
       const double eta = 1e-5, h[3] = {eta * A, eta * sqrt(A * B), eta * B};
       double big = 0;

@@ -3,8 +3,8 @@
  * a*b+c behind our back: the fused multiply-adds are explicit (meson.build also passes
  * -ffp-contract=off; clang wants the pragma too). ES__X86 says whether the x86 intrinsics
  * (and so the AVX2 and AVX-512 paths) are compiled in. */
-#ifndef EDGESWEEP_KERNEL_H
-#define EDGESWEEP_KERNEL_H
+#ifndef EDGESWEEP_UTIL_KERNEL_H
+#define EDGESWEEP_UTIL_KERNEL_H
 
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
