@@ -1,4 +1,4 @@
-/* The dense (explicit-weight) path (issue 6 item 1, issue 9 item 4): per layer, the floor
+/* The dense (explicit-weight) path: per layer, the floor
  * (drawing the N^2 weight normals alone), the product (6 N^2 flops: W times the three columns,
  * by dense.c's own kernel), and a whole layer; "% of normal floor" = floor / layer time
  * (target >= 85%). Also the single-thread DGEMM peak for scale, and the memory of one network.

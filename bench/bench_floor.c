@@ -1,4 +1,4 @@
-/* The floor of the gram path (issue 9 item 2): ns per standard normal from the project's
+/* The floor of the gram path: ns per standard normal from the project's
  * generator (es_rng_normals), ns per activation with and without its derivative through the
  * activation module's array kernel (act->eval), and glibc's scalar tanh for scale. The floor
  * of a workload is (3 normals + 1 eval with phi' + 1 eval without) per neuron, layer and

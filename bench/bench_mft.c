@@ -1,4 +1,4 @@
-/* The whole /mft of a 100 x 100 (sigma_w2, sigma_b2) grid (issue 4): fixed point, chi's,
+/* The whole /mft of a 100 x 100 (sigma_w2, sigma_b2) grid: fixed point, chi's,
  * depth scales and phase per pair, a 20-layer trajectory per pair, and the critical sigma_w2
  * per sigma_b2. Prints the seconds. Usage: bench_mft [activation] [n] [layers] [leak]
  * [shared]: shared = 1 times the recurrent nets' trajectories (two-time DMFT, O(T^2)). */

@@ -41,7 +41,6 @@ void es_error_set(const char *fmt, ...)
 #endif
     ;
 const char *es_error_msg(void);
-void es_error_clear(void);
 
 /* Propagate a non-OK status to the caller. */
 #define ES_CALL(expr)                    \
@@ -75,9 +74,8 @@ uint64_t es_mix64(uint64_t x);
 /* Bits of a double as an integer (for hashing exact values). */
 uint64_t es_double_bits(double x);
 
-/* malloc/calloc that never return NULL silently: NULL plus an error message. */
+/* calloc that never returns NULL silently: NULL plus an error message. */
 void *es_calloc(size_t n, size_t size);
-void es_free(void *p);
 
 /* A growable string buffer, used to build canonical texts and messages. */
 typedef struct {

@@ -172,11 +172,3 @@ void es_axis_free(es_axis *axis) {
   axis->v = NULL;
   axis->n = 0;
 }
-
-es_status es_axis_copy(const es_axis *src, es_axis *dst) {
-  dst->v = es_calloc((size_t)src->n, sizeof(double));
-  if (!dst->v) return ES_ERR_NOMEM;
-  memcpy(dst->v, src->v, (size_t)src->n * sizeof(double));
-  dst->n = src->n;
-  return ES_OK;
-}

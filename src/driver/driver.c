@@ -139,8 +139,8 @@ static void es__libraries(char *buf, size_t n) {
   int len;
   MPI_Get_library_version(mpi, &len);
   mpi[strcspn(mpi, "\n,")] = '\0';
-  /* No BLAS any more: the dense products are edgesweep's own kernel (bits fixed by N alone).
-   * The kernels' path is recorded, though every path gives the same bits. */
+  /* No BLAS: the dense products are edgesweep's own kernel, so that their bits depend on N
+   * alone. The kernels' path is recorded, though every path gives the same bits. */
   static const char *const path[] = {"auto", "scalar", "scalar+fma", "avx2", "avx512"};
   snprintf(buf, n, "%s; HDF5 %s; Random123 Philox4x32-10; own kernels, %s path", mpi,
            es_h5out_hdf5_version(), path[es__simd_best()]);

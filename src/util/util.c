@@ -37,8 +37,6 @@ void es_error_set(const char *fmt, ...) {
 
 const char *es_error_msg(void) { return es__errbuf; }
 
-void es_error_clear(void) { es__errbuf[0] = '\0'; }
-
 double es_wtime(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -71,8 +69,6 @@ void *es_calloc(size_t n, size_t size) {
   if (!p) es_error_set("out of memory allocating %zu x %zu bytes", n, size);
   return p;
 }
-
-void es_free(void *p) { free(p); }
 
 void es_strbuf_printf(es_strbuf *b, const char *fmt, ...) {
   if (b->failed) return;

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""gram and dense agree in distribution for feedforward networks (SPEC §1, issue 6 item 1),
+"""gram and dense agree in distribution for feedforward networks (SPEC §1),
 and recurrent networks (dense, shared W) behave as physics.md §3.1 says.
 
 Ranks: 1 (no mpirun; every run is serial).

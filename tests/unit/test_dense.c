@@ -5,7 +5,7 @@
  * network is a pure function of its index, a shallower network is a prefix of a deeper one,
  * and neither the weight chunk size nor the vector path changes a bit; (4) the product
  * kernel sums in its documented order on every path, within a derived bound of the exact sum.
- * The agreement table goes to stderr (for the issue note). */
+ * The agreement table goes to stderr (for reports). */
 #include "edgesweep/ensemble.h"
 
 #include <float.h>
