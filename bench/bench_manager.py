@@ -21,7 +21,6 @@ import tempfile
 import time
 
 import h5py
-import numpy as np
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
 ap.add_argument("--edgesweep", default="build-bench/edgesweep")
