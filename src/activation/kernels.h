@@ -20,7 +20,6 @@
 
 #include "activation_impl.h"
 
-#define ES__INLINE static inline __attribute__((always_inline))
 #define ES__LOG2E 1.4426950408889634
 #define ES__LN2HI 0.6931471805599453
 #define ES__LN2LO 2.3190468138462996e-17
@@ -36,17 +35,6 @@
 #define ES__E8 2.7620075879983367e-07
 #define ES__E9 2.5100375832561234e-08
 #define ES__SIGN 0x8000000000000000ULL
-
-ES__INLINE double es__d(uint64_t b) {
-  double d;
-  memcpy(&d, &b, sizeof d);
-  return d;
-}
-ES__INLINE uint64_t es__b(double d) {
-  uint64_t b;
-  memcpy(&b, &d, sizeof b);
-  return b;
-}
 
 /* e^y for y in [-800, 1] as e 2^k with 2^k = s1 s2 (both normal) and e = 1 + el, left
  * unscaled so that callers scale a product once; el is e - 1 without the rounding of the

@@ -99,8 +99,6 @@ void es__chol3(const double s[6], double l[6]) {
  * for both methods and every code path, and one the compiler can vectorise. A lane never
  * holds -0, so the tail's lone element per lane can be added last, as t[L] = 0 + x. ---- */
 
-#define ES__INLINE static inline __attribute__((always_inline))
-
 enum { ES__AA, ES__AB, ES__BB, ES__DD, ES__A4, ES__UU, ES__NST }; /* state sums */
 enum { ES__G11, ES__G21, ES__G22, ES__G31, ES__G32, ES__G33, ES__NG }; /* Gram sums */
 

@@ -9,8 +9,6 @@
 #include "kernel.h"
 #include "rng_impl.h"
 
-#define ES__INLINE static inline __attribute__((always_inline))
-
 es_rng_key es_rng_point_key(uint64_t seed, double sigma_w2, double sigma_b2, int64_t width) {
   /* Chained mixing of the exact bit patterns: equal grid values give equal streams in any
    * job, whatever the grid around them. */
@@ -75,17 +73,6 @@ void es_rng_philox4x32(const uint32_t key[2], const uint32_t ctr[4], uint32_t ou
 #define ES__C6 4.710609726757823e-07
 #define ES__C7 -6.321256869628588e-09
 #define ES__SHIFT 6755399441055744.0 /* 1.5 * 2^52: adding it rounds to an integer */
-
-ES__INLINE double es__d(uint64_t b) {
-  double d;
-  memcpy(&d, &b, sizeof d);
-  return d;
-}
-ES__INLINE uint64_t es__b(double d) {
-  uint64_t b;
-  memcpy(&b, &d, sizeof b);
-  return b;
-}
 
 /* -2 ln u for u in [2^-52, 1] (fdlibm's reduction to [sqrt(1/2), sqrt(2)]). */
 ES__INLINE double es__m2log(double u) {
