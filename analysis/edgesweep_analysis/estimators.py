@@ -1,4 +1,4 @@
-"""Estimators shared by the figures and the studies (physics.md §5, §7): standard errors, the
+"""Estimators shared by the figures and the studies (doc/physics.md §5, §7): standard errors, the
 normalised kernel variance Var q/(E q)^2 with its leading-order 1/N theory and the deviation
 between them, and the Lyapunov exponent from logjac. Arrays are over
 (sigma_w2, sigma_b2, depth, width) unless said otherwise."""

@@ -50,7 +50,7 @@ const char *es_error_msg(void);
   } while (0)
 
 /* Fail with CODE and a formatted message when COND is false. The format is part of
- * the variadic arguments so no GNU extension is needed (STYLE V1). */
+ * the variadic arguments so no GNU extension is needed. */
 #define ES_CHECK(cond, code, ...)        \
   do {                                   \
     if (!(cond)) {                       \
@@ -74,6 +74,12 @@ uint64_t es_mix64(uint64_t x);
 /* Bits of a double as an integer (for hashing exact values). */
 uint64_t es_double_bits(double x);
 
+/* The candidate closest to WORD by edit distance (insertions, deletions, substitutions and
+ * swaps of neighbours, case-insensitive), if it is close enough to be a likely typo (at most
+ * 1 edit for words up to 4 characters, 2 up to 8, 3 beyond); NULL otherwise. For "did you
+ * mean" hints. Not collective. */
+const char *es_suggest(const char *word, const char *const *candidates, size_t n);
+
 /* calloc that never returns NULL silently: NULL plus an error message. */
 void *es_calloc(size_t n, size_t size);
 
@@ -92,5 +98,9 @@ void es_strbuf_printf(es_strbuf *b, const char *fmt, ...)
 void es_strbuf_free(es_strbuf *b);
 
 #define ES_PI 3.14159265358979323846
+
+/* Room for a reason (why a value is NaN, why a point was flagged), the terminating NUL
+ * included: longer texts are cut. */
+#define ES_REASON_LEN 96
 
 #endif

@@ -1,4 +1,4 @@
-/* mft's quadrature: the rules behind the Gaussian expectations of mft.h (shared/physics.md
+/* mft's quadrature: the rules behind the Gaussian expectations of mft.h (doc/physics.md
  * §3.4). Composite Gauss-Legendre as the reference; the fast trapezoid and lattice rules for
  * tanh, gelu, silu (and checks). Nothing persists between calls: a fast rule's scratch lives
  * in a workspace it creates and destroys, fixed tables are recomputed where used. */

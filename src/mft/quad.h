@@ -17,7 +17,7 @@ void es__gauss_legendre(int n, double *x, double *w);
 int es__normal_rule_panels(double q, int fine);
 int es__normal_rule(double q, int fine, double *z, double *w);
 
-/* The fast rules (trapezoid, lattice, Gauss-Hermite, closed-form parts; physics.md §3.4).
+/* The fast rules (trapezoid, lattice, Gauss-Hermite, closed-form parts; doc/physics.md §3.4).
  * es__e1_fast: E[phi^2], E[phi'^2] and the Stein form E[phi^2 (z^2 - 1)] at variance q into
  * out; es__e2_fast: E[g(u_a) g(u_b)] (g = phi, or phi' when deriv) into *out. Both return 0
  * when the activation has no fast rule (or the memory for one is not there): the caller then
