@@ -11,6 +11,9 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import estest  # noqa: E402
+
 
 def main():
     root = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
@@ -74,10 +77,10 @@ def main():
                                f"no such section")
 
     for b in bad:
-        print(b)
+        estest.check(False, b)
     print(f"{len(sections)} sections in doc/physics.md, {ncite} citations checked, "
           f"{len(bad)} problems")
-    sys.exit(1 if bad else 0)
+    estest.finish()
 
 
 if __name__ == "__main__":
