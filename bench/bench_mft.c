@@ -40,10 +40,11 @@ int main(int argc, char **argv) {
     es_mft_critical(&p, &c, why);
     tcr += es_wtime() - a;
   }
-  printf("%s%s %dx%d grid, %d layers: %.2f s (fixed points %.2f s, trajectories %.2f s, "
-         "critical line %.3f s); phases ordered %d chaotic %d critical %d none %d\n",
-         name, shared ? " shared-weight DMFT" : "", n, n, T, es_wtime() - t0, tfp, ttr, tcr, phases[0], phases[1], phases[2],
-         phases[3]);
+  printf(
+      "%s%s %dx%d grid, %d layers: %.2f s (fixed points %.2f s, trajectories %.2f s, "
+      "critical line %.3f s); phases ordered %d chaotic %d critical %d none %d\n",
+      name, shared ? " shared-weight DMFT" : "", n, n, T, es_wtime() - t0, tfp, ttr, tcr, phases[0],
+      phases[1], phases[2], phases[3]);
   free(q);
   return 0;
 }

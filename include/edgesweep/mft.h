@@ -11,10 +11,10 @@
 #include "edgesweep/util.h"
 
 /* MFT phase codes (/mft/phase): X(ID, value, CF flag meaning). */
-#define ES_PHASE_MAP(X)                                                              \
-  X(ORDERED, 0, "ordered")   /* chi_1 < 1: c* = 1 */                                 \
-  X(CHAOTIC, 1, "chaotic")   /* chi_1 > 1: c* < 1 */                                 \
-  X(CRITICAL, 2, "critical") /* chi_1 = 1 within tolerance */                        \
+#define ES_PHASE_MAP(X)                                                   \
+  X(ORDERED, 0, "ordered")               /* chi_1 < 1: c* = 1 */          \
+  X(CHAOTIC, 1, "chaotic")               /* chi_1 > 1: c* < 1 */          \
+  X(CRITICAL, 2, "critical")             /* chi_1 = 1 within tolerance */ \
   X(NO_FIXED_POINT, 3, "no_fixed_point") /* q grows without bound from q0 (e.g. relu, sw2 > 2) */
 
 typedef enum {

@@ -25,7 +25,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-
 /* What a stream is used for: one value per independent use in a layer (< 16). */
 typedef enum {
   ES_RNG_ROWS = 1,    /* the conditional-Gaussian rows of a layer (gram method) */
@@ -40,10 +39,10 @@ typedef struct {
 } es_rng_key;
 
 typedef struct {
-  uint32_t key[2];   /* Philox key */
-  uint32_t ctr[3];   /* counter words 1..3 without the block bits: purpose << 28, layer, network */
-  uint64_t group;    /* the next group of 16 variates to generate */
-  double buf[16];    /* the last group's variates not handed out yet: buf[16 - nbuf ..] */
+  uint32_t key[2]; /* Philox key */
+  uint32_t ctr[3]; /* counter words 1..3 without the block bits: purpose << 28, layer, network */
+  uint64_t group;  /* the next group of 16 variates to generate */
+  double buf[16];  /* the last group's variates not handed out yet: buf[16 - nbuf ..] */
   int nbuf;
 } es_rng;
 

@@ -14,9 +14,9 @@ int es__activation_set_simd(es__simd path);
 es__simd es__activation_simd(void);
 
 /* phi, phi' and the array kernel (es_activation's phi, dphi, eval) of activation K. */
-#define ES__ENTRIES(K)           \
-  double es__##K(double x);      \
-  double es__d##K(double x);     \
+#define ES__ENTRIES(K)       \
+  double es__##K(double x);  \
+  double es__d##K(double x); \
   void es__eval_##K(size_t n, const double *x, double *f, double *df);
 ES__ENTRIES(lin)  /* piecewise.c */
 ES__ENTRIES(relu) /* piecewise.c */

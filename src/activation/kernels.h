@@ -177,15 +177,11 @@ ES__AVX512 void es__exp8(__m512d y, __m512d *e, __m512d *el, __m512d *s1, __m512
       }                                                                                          \
     for (; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);                              \
   }
-#define ES__DISPATCH_X86(K)        \
-  case ES__SIMD_AVX512:            \
-    es__##K##_avx512(n, x, f, df); \
-    return;                        \
-  case ES__SIMD_AVX2:              \
-    es__##K##_avx2(n, x, f, df);   \
-    return;                        \
-  case ES__SIMD_SCALAR_FMA:        \
-    es__##K##_fma(n, x, f, df);    \
+#define ES__DISPATCH_X86(K)                                    \
+  case ES__SIMD_AVX512: es__##K##_avx512(n, x, f, df); return; \
+  case ES__SIMD_AVX2: es__##K##_avx2(n, x, f, df); return;     \
+  case ES__SIMD_SCALAR_FMA:                                    \
+    es__##K##_fma(n, x, f, df);                                \
     return;
 #define ES__ENTRY_X86(F) \
   if (es__activation_simd() != ES__SIMD_SCALAR) return F(x);
@@ -201,8 +197,7 @@ ES__AVX512 void es__exp8(__m512d y, __m512d *e, __m512d *el, __m512d *s1, __m512
   void es__eval_##K(size_t n, const double *x, double *f, double *df) { \
     switch (es__activation_simd()) {                                    \
       ES__DISPATCH_X86(K)                                               \
-      default:                                                          \
-        es__##K##_scalar(n, x, f, df);                                  \
+      default: es__##K##_scalar(n, x, f, df);                           \
     }                                                                   \
   }                                                                     \
   double es__##K(double x) {                                            \

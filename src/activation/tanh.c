@@ -51,10 +51,10 @@ ES__AVX2 void es__tanh4(__m256d x, __m256d *t, __m256d *dt, int want_d) {
   __m256d a = _mm256_andnot_pd(sgn, x), sign = _mm256_and_pd(sgn, x);
   __m256d small = _mm256_cmp_pd(a, ES__C(ES__SMALL), _CMP_LT_OQ);
   __m256d z = _mm256_mul_pd(a, a);
-  __m256d p = _mm256_fmadd_pd(_mm256_fmadd_pd(ES__C(ES__TP0), z, ES__C(ES__TP1)), z,
-                              ES__C(ES__TP2));
-  __m256d q = _mm256_fmadd_pd(_mm256_fmadd_pd(_mm256_add_pd(z, ES__C(ES__TQ0)), z,
-                                              ES__C(ES__TQ1)), z, ES__C(ES__TQ2));
+  __m256d p =
+      _mm256_fmadd_pd(_mm256_fmadd_pd(ES__C(ES__TP0), z, ES__C(ES__TP1)), z, ES__C(ES__TP2));
+  __m256d q = _mm256_fmadd_pd(_mm256_fmadd_pd(_mm256_add_pd(z, ES__C(ES__TQ0)), z, ES__C(ES__TQ1)),
+                              z, ES__C(ES__TQ2));
   __m256d y = _mm256_max_pd(_mm256_mul_pd(ES__C(-2.0), a), ES__C(ES__YMIN));
   __m256d e, el, s1, s2;
   es__exp4(y, &e, &el, &s1, &s2);
@@ -83,10 +83,10 @@ ES__AVX512 void es__tanh8(__m512d x, __m512d *t, __m512d *dt, int want_d) {
   __m512i sign = _mm512_and_si512(sgn, xi);
   __mmask8 small = _mm512_cmp_pd_mask(a, ES__C8(ES__SMALL), _CMP_LT_OQ);
   __m512d z = _mm512_mul_pd(a, a);
-  __m512d p = _mm512_fmadd_pd(_mm512_fmadd_pd(ES__C8(ES__TP0), z, ES__C8(ES__TP1)), z,
-                              ES__C8(ES__TP2));
-  __m512d q = _mm512_fmadd_pd(_mm512_fmadd_pd(_mm512_add_pd(z, ES__C8(ES__TQ0)), z,
-                                              ES__C8(ES__TQ1)), z, ES__C8(ES__TQ2));
+  __m512d p =
+      _mm512_fmadd_pd(_mm512_fmadd_pd(ES__C8(ES__TP0), z, ES__C8(ES__TP1)), z, ES__C8(ES__TP2));
+  __m512d q = _mm512_fmadd_pd(
+      _mm512_fmadd_pd(_mm512_add_pd(z, ES__C8(ES__TQ0)), z, ES__C8(ES__TQ1)), z, ES__C8(ES__TQ2));
   __m512d y = _mm512_max_pd(_mm512_mul_pd(ES__C8(-2.0), a), ES__C8(ES__YMIN));
   __m512d e, el, s1, s2;
   es__exp8(y, &e, &el, &s1, &s2);
@@ -99,7 +99,8 @@ ES__AVX512 void es__tanh8(__m512d x, __m512d *t, __m512d *dt, int want_d) {
   __m512d tl = _mm512_sub_pd(one, rq);
   __m512d tt = _mm512_mask_blend_pd(small, tl, ts);
   __mmask8 nan = _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
-  *t = _mm512_mask_blend_pd(nan, _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(tt), sign)), x);
+  *t = _mm512_mask_blend_pd(nan,
+                            _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(tt), sign)), x);
   if (want_d) {
     __m512d ds = _mm512_fnmadd_pd(tt, tt, one);
     __m512d dl = _mm512_fmadd_pd(rq, tl, rq);

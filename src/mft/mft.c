@@ -96,8 +96,7 @@ double es_mft_e_phiphi(const es_activation *act, double qa, double qb, double qa
       double th = acos(c);
       return sqrt(qa * qb) * (sin(th) + (ES_PI - th) * cos(th)) / (2 * ES_PI);
     }
-    case ES_ACT_ERF:
-      return 2.0 / ES_PI * asin(2 * qab / sqrt((1 + 2 * qa) * (1 + 2 * qb)));
+    case ES_ACT_ERF: return 2.0 / ES_PI * asin(2 * qab / sqrt((1 + 2 * qa) * (1 + 2 * qb)));
     case ES_ACT_SIN: return exp(-0.5 * (qa + qb)) * sinh(qab);
     default: {
       double e;
@@ -242,9 +241,7 @@ static double es__brent(double (*f)(double, const void *), const void *ctx, doub
   return b;
 }
 
-static double es__qres(double q, const void *ctx) {
-  return es_mft_qmap(ctx, q) - q;
-}
+static double es__qres(double q, const void *ctx) { return es_mft_qmap(ctx, q) - q; }
 
 /* The stable fixed point reached from q0 (0 and +inf allowed: *q = INFINITY). */
 static void es__qstar(const es_mft_params *p, double *qs) {
@@ -411,8 +408,8 @@ es_status es_mft_critical(const es_mft_params *p, double *sw2c, char reason[ES_R
     return ES_OK;
   }
   if (a->id == ES_ACT_GELU || a->id == ES_ACT_SILU) {
-    snprintf(reason, ES_REASON_LEN, "%s: several q fixed points, no single critical line (doc/physics.md 8.1)",
-             a->name);
+    snprintf(reason, ES_REASON_LEN,
+             "%s: several q fixed points, no single critical line (doc/physics.md 8.1)", a->name);
     return ES_OK;
   }
   es__critctx cx = {*p};
@@ -466,7 +463,7 @@ es_status es_mft_dmft(const es_mft_params *p, int shared, int T, double *q, doub
   ES_CHECK(m != NULL, ES_ERR_NOMEM, "mft dmft: out of memory for %d layers", T);
   double *C[3] = {m, m + n2, m + 2 * n2}, *Q[3] = {m + 3 * n2, m + 4 * n2, m + 5 * n2};
   double *P[3] = {m + 6 * n2, m + 7 * n2, m + 8 * n2};
-#define ES__AT(M, t, s) (M)[(size_t)(t) * n + (size_t)(s)]
+#define ES__AT(M, t, s) (M)[(size_t)(t)*n + (size_t)(s)]
   const double k1 = 1 - p->leak, sw2 = p->sigma_w2, sb2 = p->sigma_b2, g = p->noise;
   const es_activation *act = p->act;
   ES__AT(C[0], 1, 1) = sw2 * p->q0 + sb2;
@@ -498,13 +495,14 @@ es_status es_mft_dmft(const es_mft_params *p, int shared, int T, double *q, doub
        * P(u + 1, s) = (1 - gamma) P(u, s) + Q(u, s), P(1, s) = 0. */
       for (int s = 1; s < t; s++) {
         ES__AT(P[x], s + 1, t) = k1 * ES__AT(P[x], s, t) + ES__AT(Q[x], s, t);
-        if (t > 1 && s < t) ES__AT(P[x], t, s) = k1 * ES__AT(P[x], t - 1, s) + ES__AT(Q[x], t - 1, s);
+        if (t > 1 && s < t)
+          ES__AT(P[x], t, s) = k1 * ES__AT(P[x], t - 1, s) + ES__AT(Q[x], t - 1, s);
       }
       /* Row t + 1 of C; C(t + 1, 1) = (1 - gamma) C(t, 1) (h(1) is independent of every Y). */
       ES__AT(C[x], t + 1, 1) = ES__AT(C[x], 1, t + 1) = k1 * ES__AT(C[x], t, 1);
       for (int s = 1; s <= t; s++) {
-        double v = k1 * k1 * ES__AT(C[x], t, s) +
-                   k1 * (ES__AT(P[x], t, s) + ES__AT(P[x], s, t)) + ES__AT(Q[x], t, s);
+        double v = k1 * k1 * ES__AT(C[x], t, s) + k1 * (ES__AT(P[x], t, s) + ES__AT(P[x], s, t)) +
+                   ES__AT(Q[x], t, s);
         ES__AT(C[x], t + 1, s + 1) = ES__AT(C[x], s + 1, t + 1) = v;
       }
     }

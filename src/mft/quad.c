@@ -116,7 +116,7 @@ double es__e2_ref(double (*g)(double), double qa, double qb, double qab) {
  * Im x = pi/2, silu (sigmoid) at pi; gelu and erf are entire and grow like exp(rho (Im x)^2);
  * sin like exp(|Im x|). Steps are chosen for ~1e-16 (exponent 44 plus slack for the pole's
  * residue) and checked against the reference rule and the closed forms in test_mft.c. */
-#define ES__TL 9.0 /* N(9) ~ 1e-18: the truncation is below double rounding */
+#define ES__TL 9.0           /* N(9) ~ 1e-18: the truncation is below double rounding */
 enum { ES__TMAX = 1 << 15 }; /* nodes of one rule or lattice at most */
 
 /* The largest step (in z) for phi(sigma z) of this activation; 0 when there is no fast rule
@@ -178,17 +178,17 @@ static void es__gvals(const es_activation *act, int deriv, int n, const double *
  * asked for (a lattice at most ES__LMAX points), all released by es__ws_destroy. */
 enum { ES__LMAX = 1 << 19 };
 enum {
-  ES__WS_X,      /* points of a g evaluation */
-  ES__WS_F,      /* g at them */
-  ES__WS_SCR,    /* the other output of act->eval */
-  ES__WS_SYM_X,  /* es__gsym's points */
-  ES__WS_SYM_S,  /* es__gsym's other output */
-  ES__WS_W,      /* trapezoid weights */
-  ES__WS_F2,     /* a second array of g values (e1: phi') */
-  ES__WS_LAT,    /* g on a lattice */
-  ES__WS_PA,     /* psi of input a */
-  ES__WS_PB,     /* psi of input b */
-  ES__WS_OUTER,  /* the outer rule's weights */
+  ES__WS_X,     /* points of a g evaluation */
+  ES__WS_F,     /* g at them */
+  ES__WS_SCR,   /* the other output of act->eval */
+  ES__WS_SYM_X, /* es__gsym's points */
+  ES__WS_SYM_S, /* es__gsym's other output */
+  ES__WS_W,     /* trapezoid weights */
+  ES__WS_F2,    /* a second array of g values (e1: phi') */
+  ES__WS_LAT,   /* g on a lattice */
+  ES__WS_PA,    /* psi of input a */
+  ES__WS_PB,    /* psi of input b */
+  ES__WS_OUTER, /* the outer rule's weights */
   ES__WS_COUNT
 };
 typedef struct {
@@ -214,8 +214,7 @@ static void es__ws_destroy(es__ws *ws) {
 
 /* g at x_j = del j, j = -J..J (f[j + J]); an odd phi is evaluated on j >= 0 only (phi odd,
  * phi' even), which halves the cost for tanh. Returns 0 when out of memory. */
-static int es__gsym(es__ws *ws, const es_activation *act, int deriv, int J, double del,
-                    double *f) {
+static int es__gsym(es__ws *ws, const es_activation *act, int deriv, int J, double del, double *f) {
   size_t n = 2 * (size_t)J + 1;
   double *xs = es__ws_get(ws, ES__WS_SYM_X, n), *scr = es__ws_get(ws, ES__WS_SYM_S, n);
   if (!xs || !scr) return 0;

@@ -23,8 +23,7 @@ int es__normal_rule(double q, int fine, double *z, double *w);
  * when the activation has no fast rule (or the memory for one is not there): the caller then
  * takes the reference rule. */
 int es__e1_fast(const es_activation *act, double q, double out[3]);
-int es__e2_fast(const es_activation *act, int deriv, double qa, double qb, double qab,
-                double *out);
+int es__e2_fast(const es_activation *act, int deriv, double qa, double qb, double qab, double *out);
 
 /* The reference 2-D rule: a tensor of coarse normal rules in whitened coordinates. */
 double es__e2_ref(double (*g)(double), double qa, double qb, double qab);

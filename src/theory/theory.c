@@ -93,8 +93,8 @@ es_status es_theory_layers(const es_mft_params *p, int T, es_theory_layer *out) 
 /* ---------- depth scales at finite width ---------- */
 
 es_status es_theory_xi_coeffs(const es_mft_params *p, const es_mft_point *pt, es_theory_xi *o) {
-  ES_CHECK(p->leak == 1.0, ES_ERR_INPUT,
-           "the 1/N depth scales are derived for leak = 1; leak = %g", p->leak);
+  ES_CHECK(p->leak == 1.0, ES_ERR_INPUT, "the 1/N depth scales are derived for leak = 1; leak = %g",
+           p->leak);
   *o = (es_theory_xi){pt->xi_q, pt->xi_c, NAN, NAN};
   const double K = pt->q_star, sw = p->sigma_w2, sw2 = sw * sw;
   if (!isfinite(K)) return ES_OK;
@@ -161,8 +161,8 @@ void es_theory_predict(const es_theory_layer *l, double N, es_theory_pred *o) {
 
 /* Normal rule for one axis of the 2-D tensor rule in whitened coordinates: mft.c's coarse
  * rule, 8-point panels on [-8.5, 8.5], no wider than 1 nor than ~ the distance to tanh's
- * complex pole, pi/(2 sqrt q) (doc/physics.md §3.4). One rule per layer, fixed across the finite-difference points so that
- * the Hessian differentiates a smooth function of the metric. */
+ * complex pole, pi/(2 sqrt q) (doc/physics.md §3.4). One rule per layer, fixed across the
+ * finite-difference points so that the Hessian differentiates a smooth function of the metric. */
 enum { ES__R2MAX = 512 };
 typedef struct {
   int n;
@@ -221,8 +221,7 @@ static void es__mom2_quad(const es_activation *act, const es__rule2 *r, double A
   const double fold = act->odd ? 2 : 1;
   double m = 0, pp = 0, ua = 0, ub = 0, m31 = 0, m22 = 0, m13 = 0;
   double h40 = 0, h31 = 0, h22 = 0, h13 = 0, h04 = 0;
-  double xa[ES__R2MAX], fa[ES__R2MAX], da[ES__R2MAX], xb[ES__R2MAX], fb[ES__R2MAX],
-      db[ES__R2MAX];
+  double xa[ES__R2MAX], fa[ES__R2MAX], da[ES__R2MAX], xb[ES__R2MAX], fb[ES__R2MAX], db[ES__R2MAX];
   for (int i = 0; i < rows; i++) xa[i] = sa * r->z[i];
   if (rows > 0) act->eval((size_t)rows, xa, fa, da);
   const double sbs = sb * s;
@@ -307,8 +306,8 @@ static void es__mom2_quad(const es_activation *act, const es__rule2 *r, double A
   o->m22 = fold * m22;
   o->m13 = fold * m13;
   if (hess) {
-    const double H[3][3] = {{h40 / 4, h31 / 2, h22 / 4}, {h31 / 2, h22, h13 / 2},
-                            {h22 / 4, h13 / 2, h04 / 4}};
+    const double H[3][3] = {
+        {h40 / 4, h31 / 2, h22 / 4}, {h31 / 2, h22, h13 / 2}, {h22 / 4, h13 / 2, h04 / 4}};
     for (int a = 0; a < 3; a++)
       for (int b = 0; b < 3; b++) o->hess[a][b] = fold * H[a][b];
   }
@@ -406,7 +405,8 @@ static void es__ab_at(const es_activation *act, double A, double B, double X, es
   if (mirror)
     for (int i = 0; i < 3; i++) o->hess[i][2] = o->hess[2 - i][0];
   for (int i = 0; i < 3; i++)
-    for (int j = 0; j < i; j++) o->hess[i][j] = o->hess[j][i] = 0.5 * (o->hess[i][j] + o->hess[j][i]);
+    for (int j = 0; j < i; j++)
+      o->hess[i][j] = o->hess[j][i] = 0.5 * (o->hess[i][j] + o->hess[j][i]);
 }
 
 static int es__c_edge(const double k[3]) {
