@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 from matplotlib.lines import Line2D
 
+from .estimators import lyapunov_from_logjac, nearest_index
 from .figures import STYLE, Layout, fig_width, label, panel_label, plt, save, width_colors
 from .io import NotEdgesweep, Skip, open_run
 
@@ -51,11 +52,7 @@ def _mft_lyapunov(run, ib):
     d = run.coord("depth")
     if d[0] != 1 or d[-1] < 2:
         raise Skip("depth 1 and a deeper depth are needed for the Lyapunov exponent")
-    return (lj[:, -1] - lj[:, 0]) / (2 * (d[-1] - 1))
-
-
-def _near(values, target):
-    return int(np.argmin(np.abs(np.asarray(values) - target)))
+    return lyapunov_from_logjac(lj, d)
 
 
 def _lyapunov_panel(ax, pair, ib, colors, widths):
@@ -119,7 +116,7 @@ def recurrent_vs_feedforward(pairs, edge=1.9, chaos=2.8, width="double"):
         panel_label(axes[r][0], 3 * r, text)
         sw = rec.coord("sigma_w2")
         for col, target in ((1, edge), (2, chaos)):
-            text = _c_panel(axes[r][col], pair, 0, _near(sw, target), colors, widths)
+            text = _c_panel(axes[r][col], pair, 0, nearest_index(sw, target), colors, widths)
             panel_label(axes[r][col], 3 * r + col, text)
     # One legend: widths by colour, architectures by marker and line style.
     rec = pairs[0][1]

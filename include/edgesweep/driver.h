@@ -15,7 +15,12 @@
 
 /* How progress is shown on rank 0: AUTO draws a live bar when a person can see it (stderr is
  * a terminal, or a launcher such as mpirun runs in one) and periodic lines otherwise. */
-typedef enum { ES_PROGRESS_AUTO, ES_PROGRESS_BAR, ES_PROGRESS_LOG, ES_PROGRESS_NONE } es_progress_mode;
+typedef enum {
+  ES_PROGRESS_AUTO,
+  ES_PROGRESS_BAR,
+  ES_PROGRESS_LOG,
+  ES_PROGRESS_NONE
+} es_progress_mode;
 
 typedef struct {
   const char *job_path;
