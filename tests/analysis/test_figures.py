@@ -34,18 +34,7 @@ from matplotlib.text import Text  # noqa: E402
 from edgesweep_analysis import FIGURES, open_run  # noqa: E402
 from edgesweep_analysis import figures as F  # noqa: E402
 
-check = estest.check
-BIN = estest.binary()
-d = estest.tmpdir()
-job = estest.write_job(os.path.join(d, "fig.ini"), {
-    "run": {"name": "fig", "seed": 11},
-    "network": {"activation": "tanh"},
-    "grid": {"sigma_w2": "linspace(0.5, 3.5, 7)", "sigma_b2": "0, 0.1, 0.3",
-             "depth": "range(1, 25, 3)", "width": "16, 64"},
-    "ensemble": {"networks": 12},
-})
-out = os.path.join(d, "fig.h5")
-estest.run(["run", job, "-o", out, "--quiet"])
+PLOT = os.path.join(HERE, "..", "..", "analysis", "plot")
 
 
 def is_panel(fig, ax):
@@ -76,43 +65,44 @@ def check_common(name, size, fig):
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     w = fig.get_size_inches()[0]
-    check(abs(w - F.SIZES[size]) < 1e-9, f"{tag}: width {w} in, want {F.SIZES[size]}")
-    check(fig._suptitle is None or not fig._suptitle.get_text(), f"{tag}: a suptitle")
+    estest.check(abs(w - F.SIZES[size]) < 1e-9, f"{tag}: width {w} in, want {F.SIZES[size]}")
+    estest.check(fig._suptitle is None or not fig._suptitle.get_text(), f"{tag}: a suptitle")
     texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
     sizes = sorted({round(t.get_fontsize(), 2) for t in texts})
-    check(sizes and sizes[0] >= 7.99 and sizes[-1] <= 9.01, f"{tag}: font sizes {sizes} pt")
+    estest.check(sizes and sizes[0] >= 7.99 and sizes[-1] <= 9.01, f"{tag}: font sizes {sizes} pt")
     panels = [ax for ax in fig.axes if is_panel(fig, ax)]
     for ax in panels:
-        check(ax.get_title("center") == "" and ax.get_title("right") == "",
+        estest.check(ax.get_title("center") == "" and ax.get_title("right") == "",
               f"{tag}: an axes title {ax.get_title('center')!r}")
         left = ax.get_title("left")
-        check(left == "" or re.match(r"^\([a-z]\)", left), f"{tag}: title {left!r}")
+        estest.check(left == "" or re.match(r"^\([a-z]\)", left), f"{tag}: title {left!r}")
         for line in ax.get_lines():
-            check(palette_ok(line.get_color()), f"{tag}: line colour {line.get_color()}")
+            estest.check(palette_ok(line.get_color()), f"{tag}: line colour {line.get_color()}")
     for m in fig.findobj(QuadMesh):
         cmap = m.get_cmap().name
-        check(cmap in (F.DIVERGING, F.SEQUENTIAL), f"{tag}: colour map {cmap}")
+        estest.check(cmap in (F.DIVERGING, F.SEQUENTIAL), f"{tag}: colour map {cmap}")
         if cmap == F.DIVERGING:
             n = m.norm
-            check(n.vmin == -n.vmax, f"{tag}: diverging scale {n.vmin}..{n.vmax} not symmetric")
+            estest.check(n.vmin == -n.vmax,
+                         f"{tag}: diverging scale {n.vmin}..{n.vmax} not symmetric")
     legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
-    check(len(legends) <= 1, f"{tag}: {len(legends)} legends")
+    estest.check(len(legends) <= 1, f"{tag}: {len(legends)} legends")
     for leg in legends:
         labels = [t.get_text() for t in leg.get_texts()]
-        check(len(set(labels)) == len(labels), f"{tag}: repeated legend labels {labels}")
+        estest.check(len(set(labels)) == len(labels), f"{tag}: repeated legend labels {labels}")
         styles = [style_of(h) for h in getattr(leg, "legend_handles", None) or leg.legendHandles]
-        check(len(set(styles)) == len(styles), f"{tag}: two legend entries draw the same "
+        estest.check(len(set(styles)) == len(styles), f"{tag}: two legend entries draw the same "
                                                 f"thing: {labels}")
         box = leg.get_window_extent(renderer)
         for ax in fig.axes:
-            check(not box.overlaps(ax.get_window_extent(renderer)),
+            estest.check(not box.overlaps(ax.get_window_extent(renderer)),
                   f"{tag}: the legend overlaps an axes")
         fb = fig.bbox
-        check(box.x0 >= fb.x0 - 1 and box.x1 <= fb.x1 + 1 and box.y0 >= fb.y0 - 1,
+        estest.check(box.x0 >= fb.x0 - 1 and box.x1 <= fb.x1 + 1 and box.y0 >= fb.y0 - 1,
               f"{tag}: the legend leaves the figure")
     for ax in fig.axes:
         tb = ax.get_tightbbox(renderer)
-        check(tb.x0 >= -1 and tb.x1 <= fig.bbox.x1 + 1 and tb.y1 <= fig.bbox.y1 + 1 and
+        estest.check(tb.x0 >= -1 and tb.x1 <= fig.bbox.x1 + 1 and tb.y1 <= fig.bbox.y1 + 1 and
               tb.y0 >= -1, f"{tag}: an axes' labels leave the figure ({tb} vs {fig.bbox})")
         if ax.get_yscale() == "log" and is_panel(fig, ax):
             for coll in ax.collections:
@@ -120,9 +110,9 @@ def check_common(name, size, fig):
                     for seg in coll.get_segments():
                         if len(seg) == 2 and seg[0][0] == seg[1][0]:
                             lo, hi = sorted((seg[0][1], seg[1][1]))
-                            check(lo > 0 and hi / lo <= 3.0 + 1e-9,
+                            estest.check(lo > 0 and hi / lo <= 3.0 + 1e-9,
                                   f"{tag}: an error bar from {lo:g} to {hi:g} on a log axis")
-    check(getattr(fig, "es_caption", ""), f"{tag}: no caption")
+    estest.check(getattr(fig, "es_caption", ""), f"{tag}: no caption")
     return panels
 
 
@@ -132,17 +122,17 @@ def check_phase(run, size, fig, binary_used=True):
     sb = run.coord("sigma_b2")
     ref = run.field("mft/critical_sigma_w2", ("sigma_b2",)).values
     for ax in panels:
-        check(ax.get_ylim()[0] >= 0 and ax.get_xlim()[0] >= 0,
+        estest.check(ax.get_ylim()[0] >= 0 and ax.get_xlim()[0] >= 0,
               f"{tag}: variance axis below 0: {ax.get_xlim()}, {ax.get_ylim()}")
         mft = [ln for ln in ax.get_lines() if ln.get_linestyle() == "-" and
                to_hex(ln.get_color()) == "#000000"]
-        check(len(mft) == 1, f"{tag}: {len(mft)} solid black MFT lines")
+        estest.check(len(mft) == 1, f"{tag}: {len(mft)} solid black MFT lines")
         if not mft:
             continue
         x, y = (np.asarray(v, float) for v in mft[0].get_data())
-        check(len(x) >= 100, f"{tag}: MFT line of {len(x)} points is not smooth")
+        estest.check(len(x) >= 100, f"{tag}: MFT line of {len(x)} points is not smooth")
         at = np.interp(sb, y, x)
-        check(np.allclose(at, ref, rtol=1e-6 if binary_used else 1e-9),
+        estest.check(np.allclose(at, ref, rtol=1e-6 if binary_used else 1e-9),
               f"{tag}: MFT line {at} misses the file's critical sigma_w2 {ref}")
     return panels
 
@@ -153,63 +143,92 @@ def check_xi(run, size, fig):
     sw = run.coord("sigma_w2")
     crit = run.field("mft/critical_sigma_w2", ("sigma_b2",)).values
     top = ax.get_ylim()[1]
-    solid = [ln for ln in ax.get_lines() if ln.get_linestyle() == "-" and len(ln.get_xdata()) > 2]
-    check(solid and all(len(ln.get_xdata()) > 5 * len(sw) for ln in solid),
+    solid = [ln for ln in ax.get_lines()
+             if ln.get_linestyle() == "-" and len(ln.get_xdata()) > 2]
+    estest.check(solid and all(len(ln.get_xdata()) > 5 * len(sw) for ln in solid),
           f"{tag}: MFT curves not dense: {[len(ln.get_xdata()) for ln in solid]}")
     for ln, c in zip(solid, crit):
         x, y = (np.asarray(v, float) for v in ln.get_data())
         if sw[0] < c < sw[-1]:
             near = np.abs(x - c) < 1e-3 * c
-            check(np.any(near) and np.nanmax(y[near]) > top,
+            estest.check(np.any(near) and np.nanmax(y[near]) > top,
                   f"{tag}: MFT xi_c at sigma_w2 = {c:.4g} stays inside the axes (top {top:g})")
 
 
-run = open_run(out)
-for size in ("single", "double"):
-    for name in FIGURES:
-        fig = F.render(name, run, width=size, edgesweep=BIN)
-        check_common(name, size, fig)
-        check(not fig.es_notes, f"{name} [{size}]: notes with the binary given: {fig.es_notes}")
-        if name == "phase_diagram":
-            check_phase(run, size, fig)
-        if name == "xi_c":
-            check_xi(run, size, fig)
-        path = os.path.join(d, f"{name}-{size}")
-        if name == "phase_diagram":
-            F.save(fig, path + ".png")
-            img = mpimg.imread(path + ".png")
-            want = round(F.SIZES[size] * F.STYLE["savefig.dpi"])
-            check(abs(img.shape[1] - want) <= 1, f"{path}.png: {img.shape[1]} px, want {want}")
-            fig = F.render(name, run, width=size, edgesweep=BIN)
-        F.save(fig, path + ".pdf")
-        data = open(path + ".pdf", "rb").read()
-        box = re.search(rb"/MediaBox \[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
-        check(data.startswith(b"%PDF") and box and
-              abs(float(box.group(1)) - 72 * F.SIZES[size]) < 0.5,
-              f"{path}.pdf: page {box and box.groups()}, want {72 * F.SIZES[size]} pt wide")
-    print(f"{size}: {len(FIGURES)} figures checked")
+def check_sizes(run, d, binary):
+    """Every figure at both widths: common checks, the phase diagram's and xi_c's own, the
+    PNG pixels and the PDF page of each."""
+    for size in ("single", "double"):
+        for name in FIGURES:
+            fig = F.render(name, run, width=size, edgesweep=binary)
+            check_common(name, size, fig)
+            estest.check(not fig.es_notes,
+                  f"{name} [{size}]: notes with the binary given: {fig.es_notes}")
+            if name == "phase_diagram":
+                check_phase(run, size, fig)
+            if name == "xi_c":
+                check_xi(run, size, fig)
+            path = os.path.join(d, f"{name}-{size}")
+            if name == "phase_diagram":
+                F.save(fig, path + ".png")
+                img = mpimg.imread(path + ".png")
+                want = round(F.SIZES[size] * F.STYLE["savefig.dpi"])
+                estest.check(abs(img.shape[1] - want) <= 1,
+                      f"{path}.png: {img.shape[1]} px, want {want}")
+                fig = F.render(name, run, width=size, edgesweep=binary)
+            F.save(fig, path + ".pdf")
+            data = open(path + ".pdf", "rb").read()
+            box = re.search(rb"/MediaBox \[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
+            estest.check(data.startswith(b"%PDF") and box and
+                  abs(float(box.group(1)) - 72 * F.SIZES[size]) < 0.5,
+                  f"{path}.pdf: page {box and box.groups()}, want {72 * F.SIZES[size]} pt wide")
+        print(f"{size}: {len(FIGURES)} figures checked")
 
-# Without a usable binary: interpolated through the file's points, said in a note.
-fig = F.render("phase_diagram", run, width="single", edgesweep=os.path.join(d, "no-such"))
-check(any("interpolated" in n for n in fig.es_notes), f"fallback: notes {fig.es_notes}")
-check_phase(run, "single, no binary", fig, binary_used=False)
-run.close()
 
-plot = os.path.join(HERE, "..", "..", "analysis", "plot")
-for fmt, only in (("pdf", "phase_diagram"), ("svg", "phase_diagram")):
-    dest = os.path.join(d, fmt)
-    cmd = [plot, out, "--out", dest, "--format", fmt, "--width", "single", "--edgesweep", BIN]
-    p = subprocess.run(cmd + (["--only", only] if only else []), capture_output=True, text=True,
-                       timeout=600)
-    listed = p.stdout.split()
-    check(p.returncode == 0 and listed and all(x.endswith("." + fmt) for x in listed),
-          f"plot --format {fmt}: exit {p.returncode}, {listed}, {p.stderr}")
-    check("note:" not in p.stderr, f"plot --format {fmt}: {p.stderr}")
-    for x in listed:
-        head = open(x, "rb").read(4000)
-        if fmt == "svg":
-            check(b'width="244.8pt"' in head, f"{x}: not 3.4 in wide")
-p = subprocess.run([plot, out, "--out", os.path.join(d, "bad"), "--width", "wide"],
-                   capture_output=True, text=True)
-check(p.returncode == 2, f"--width wide: exit {p.returncode}")
-estest.finish()
+def check_fallback(run, d):
+    """Without a usable binary: interpolated through the file's points, said in a note."""
+    fig = F.render("phase_diagram", run, width="single", edgesweep=os.path.join(d, "no-such"))
+    estest.check(any("interpolated" in n for n in fig.es_notes), f"fallback: notes {fig.es_notes}")
+    check_phase(run, "single, no binary", fig, binary_used=False)
+
+
+def check_cli(out, d, binary):
+    """analysis/plot writes PDF and SVG at one-column width, and refuses a bad --width."""
+    for fmt in ("pdf", "svg"):
+        cmd = [PLOT, out, "--out", os.path.join(d, fmt), "--format", fmt, "--width", "single",
+               "--edgesweep", binary, "--only", "phase_diagram"]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        listed = p.stdout.split()
+        estest.check(p.returncode == 0 and listed and all(x.endswith("." + fmt) for x in listed),
+              f"plot --format {fmt}: exit {p.returncode}, {listed}, {p.stderr}")
+        estest.check("note:" not in p.stderr, f"plot --format {fmt}: {p.stderr}")
+        for x in listed:
+            head = open(x, "rb").read(4000)
+            if fmt == "svg":
+                estest.check(b'width="244.8pt"' in head, f"{x}: not 3.4 in wide")
+    p = subprocess.run([PLOT, out, "--out", os.path.join(d, "bad"), "--width", "wide"],
+                       capture_output=True, text=True)
+    estest.check(p.returncode == 2, f"--width wide: exit {p.returncode}")
+
+
+def main():
+    binary = estest.binary()
+    d = estest.tmpdir()
+    job = estest.write_job(os.path.join(d, "fig.ini"), {
+        "run": {"name": "fig", "seed": 11},
+        "network": {"activation": "tanh"},
+        "grid": {"sigma_w2": "linspace(0.5, 3.5, 7)", "sigma_b2": "0, 0.1, 0.3",
+                 "depth": "range(1, 25, 3)", "width": "16, 64"},
+        "ensemble": {"networks": 12},
+    })
+    out = os.path.join(d, "fig.h5")
+    estest.run(["run", job, "-o", out, "--quiet"])
+    with open_run(out) as run:
+        check_sizes(run, d, binary)
+        check_fallback(run, d)
+    check_cli(out, d, binary)
+    estest.finish()
+
+
+if __name__ == "__main__":
+    main()
