@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -81,6 +83,74 @@ static es_status es__load(MPI_Comm comm, const es_run_opts *o, es_job **job) {
 }
 
 /* ---------- output safety ---------- */
+
+/* The longest suffix edgesweep puts on the output's name (OUT.h5.partial.init). */
+#define ES__SUFFIX_MAX (sizeof ".partial.init" - 1)
+/* Open MPI 4.1's MPI-IO (OMPIO) formats the path it is given, plus ".locktest.RANK", into a
+ * 256-byte buffer (sharedfp/lockedfile: a longer path aborts the process), and names a file
+ * BASENAME_cid-C-PID.sm in its session directory (sharedfp/sm: NAME_MAX). Found by
+ * experiment: the layout file's path must stay within these, with room for 10-digit ranks,
+ * communicator ids and process ids. */
+#define ES__MPIIO_PATH_MAX (255 - sizeof ".locktest." - 10)
+#define ES__MPIIO_NAME_MAX (255 - sizeof "_cid--.sm" - 20)
+
+/* Not collective. Whatever about the output path would fail later: empty, a directory, a
+ * parent that is missing, not a directory or not writable, a name too long for the file
+ * system or for MPI-IO once the .partial.init suffix is added. Touches nothing. */
+static es_status es__check_path(const char *out) {
+  ES_CHECK(out[0], ES_ERR_INPUT, "the output path is empty: give -o OUT.h5 or [run] output");
+  const size_t len = strlen(out);
+  ES_CHECK(out[len - 1] != '/', ES_ERR_INPUT,
+           "%s: the output path names a directory; give a file name (e.g. %sout.h5)", out, out);
+  const char *base = strrchr(out, '/');
+  base = base ? base + 1 : out;
+  ES_CHECK(strcmp(base, ".") != 0 && strcmp(base, "..") != 0, ES_ERR_INPUT,
+           "%s: the output path names a directory; give a file name", out);
+  char dir[PATH_MAX];
+  ES_CHECK(len + ES__SUFFIX_MAX < sizeof dir, ES_ERR_INPUT,
+           "%s: the output path is %zu characters; with its .partial.init suffix it exceeds "
+           "the system's limit of %d (PATH_MAX)", out, len, PATH_MAX - 1);
+  snprintf(dir, sizeof dir, "%.*s", base == out ? 1 : (int)(base - out - (base - out > 1)),
+           base == out ? "." : out);
+  struct stat sb;
+  if (stat(dir, &sb) != 0) {
+    ES_CHECK(errno != ENOENT, ES_ERR_INPUT, "%s: the output directory %s does not exist", out,
+             dir);
+    ES_CHECK(errno != ENOTDIR, ES_ERR_INPUT,
+             "%s: the output directory %s is not a directory (a part of it is a file)", out, dir);
+    ES_CHECK(0, ES_ERR_INPUT, "%s: the output directory %s: %s", out, dir, strerror(errno));
+  }
+  ES_CHECK(S_ISDIR(sb.st_mode), ES_ERR_INPUT,
+           "%s: the output directory %s is not a directory", out, dir);
+  ES_CHECK(access(dir, W_OK | X_OK) == 0, ES_ERR_INPUT,
+           "%s: the output directory %s is not writable", out, dir);
+  long name_max = pathconf(dir, _PC_NAME_MAX);
+  if (name_max <= 0) name_max = NAME_MAX;
+  ES_CHECK(strlen(base) + ES__SUFFIX_MAX <= (size_t)name_max, ES_ERR_INPUT,
+           "%s: the file name is %zu characters; with its .partial.init suffix it exceeds this "
+           "file system's limit of %ld (NAME_MAX): choose a shorter name",
+           out, strlen(base), name_max);
+  ES_CHECK(len + ES__SUFFIX_MAX <= ES__MPIIO_PATH_MAX &&
+               strlen(base) + ES__SUFFIX_MAX <= ES__MPIIO_NAME_MAX,
+           ES_ERR_INPUT,
+           "%s: the output path is %zu characters; Open MPI's MPI-IO takes at most %zu (%zu for "
+           "the file name) with the .partial.init suffix: choose a shorter path (a relative "
+           "one counts only what you type)",
+           out, len, ES__MPIIO_PATH_MAX - ES__SUFFIX_MAX, ES__MPIIO_NAME_MAX - ES__SUFFIX_MAX);
+  /* The output, and each file edgesweep makes beside it, must be a regular file if it exists:
+   * --force replaces files, never a directory or a device. */
+  static const char *const sfx[] = {"", ".partial", ".partial.init", ".lock"};
+  for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s%s", out, sfx[i]);
+    if (stat(p, &sb) == 0)
+      ES_CHECK(S_ISREG(sb.st_mode), ES_ERR_INPUT,
+               "%s is a %s, not a file: edgesweep writes only regular files there (remove it "
+               "or choose another output)",
+               p, S_ISDIR(sb.st_mode) ? "directory" : "special file");
+  }
+  return ES_OK;
+}
 
 static es_status es__check_output(const char *out, int force) {
   ES_CHECK(strlen(out) < 4000, ES_ERR_INPUT, "output path too long");
@@ -500,7 +570,8 @@ static void es__unlock(es__sweep *s, const char *out, int finished) {
 static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, int *mode) {
   es_status st = ES_OK;
   *mode = 0;
-  if (s->rank == 0) st = es__lock(s, out);
+  if (s->rank == 0) st = es__check_path(out);
+  if (s->rank == 0 && st == ES_OK) st = es__lock(s, out);
   if (s->rank == 0 && st == ES_OK) {
     char partial[4200];
     snprintf(partial, sizeof partial, "%s.partial", out);
