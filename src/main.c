@@ -151,6 +151,7 @@ static int es__run_mpi(int argc, char **argv, int is_run) {
   char *cl = es__command_line(argc, argv);
   o.command_line = cl ? cl : "";
   int provided;
+  if (is_run) es_run_signals(); /* before MPI_Init: a signal in start-up is exit 3 too */
   es__mpi_local_defaults();
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   /* Return codes instead of aborts, so that checks on MPI calls mean something (A6). */
@@ -163,6 +164,13 @@ static int es__run_mpi(int argc, char **argv, int is_run) {
             st == ES_ERR_INPUT ? "error" : es_status_str(st), es_error_msg());
   MPI_Finalize();
   es__mpi_local_cleanup();
+  /* A signal after the last point of agreement (closing, MPI_Finalize) still ends in 3: the
+   * output is complete then, and --resume finds nothing left to do. */
+  if (is_run && st == ES_OK && es_run_stopped()) {
+    fprintf(stderr, "edgesweep: stopped by signal %d after the output was complete; "
+            "--resume has nothing left to do\n", es_run_stopped());
+    st = ES_ERR_STOPPED;
+  }
   free(cl);
   free(sets);
   return es__exit_code(st);

@@ -28,19 +28,33 @@ volatile sig_atomic_t es__stop = 0;
 
 static void es__on_signal(int sig) { es__stop = sig; }
 
-static void es__signals(int install, struct sigaction old[3]) {
+/* Installed once, before MPI starts, and kept until the process ends: a signal in start-up,
+ * in MPI_Init or MPI_Finalize, or while the file is closed is noted, never fatal, and the
+ * run ends with exit 3 at its next safe point. */
+void es_run_signals(void) {
+  static int installed = 0;
   static const int sigs[3] = {SIGTERM, SIGUSR1, SIGINT};
+  if (installed) return;
+  installed = 1;
   for (int i = 0; i < 3; i++) {
-    if (install) {
-      struct sigaction sa;
-      memset(&sa, 0, sizeof sa);
-      sa.sa_handler = es__on_signal;
-      sigemptyset(&sa.sa_mask);
-      sigaction(sigs[i], &sa, &old[i]);
-    } else {
-      sigaction(sigs[i], &old[i], NULL);
-    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = es__on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sigs[i], &sa, NULL);
   }
+}
+
+int es_run_stopped(void) { return (int)es__stop; }
+
+/* Collective. ES_ERR_STOPPED on every rank when any rank has been signalled. */
+static es_status es__stopped(MPI_Comm comm, const char *when) {
+  es_status st = ES_OK;
+  if (es__stop) {
+    es_error_set("signal %d came %s", (int)es__stop, when);
+    st = ES_ERR_STOPPED;
+  }
+  return es__agree(comm, st);
 }
 
 /* ---------- status agreement ---------- */
@@ -474,6 +488,7 @@ static es_status es__sweep_run(es__sweep *s, FILE *log, int quiet) {
   if (s->rank == 0) es_progress_finish(&s->prog);
   /* Every point is in the file: then derive /phase from it. */
   st = es__agree(s->comm, st);
+  if (st == ES_OK) st = es__stopped(s->comm, "after the sweep");
   if (st == ES_OK) st = es__agree(s->comm, es_h5out_flush(s->out));
   if (st == ES_OK) st = es__agree(s->comm, s->rank == 0 ? es__phase(s) : ES_OK);
   if (st == ES_OK) st = es__agree(s->comm, s->rank == 0 ? es__gaussian(s) : ES_OK);
@@ -668,14 +683,15 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   if (st == ES_OK) st = es__agree(comm, es__plan(&s));
   char partial[4200];
   snprintf(partial, sizeof partial, "%s.partial", out);
-  struct sigaction old[3];
-  es__stop = 0;
-  es__signals(1, old);
+  es_run_signals();
+  /* The last moment a signal leaves nothing behind. */
+  if (st == ES_OK) st = es__stopped(comm, "before the output was created; nothing was written");
   es__prov pv;
   es__provenance(&s, o, &pv);
   if (st == ES_OK)
     st = mode == 1 ? es__agree(comm, es_h5out_open(comm, partial, job, &pv.prov, &s.out))
                    : es__create_output(&s, &pv, partial);
+  const int opened = s.out != NULL;
   if (st == ES_OK) st = es__pending(&s);
   /* Phase times for the closing line: where a short sweep's seconds go. */
   const double t_setup = es_wtime() - s.t0;
@@ -709,14 +725,15 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
     }
   }
   st = es__agree(comm, st);
-  if (st == ES_ERR_STOPPED) {
+  if (st == ES_ERR_STOPPED && !opened) {
+    /* Stopped before the file existed: the message says so already. */
+  } else if (st == ES_ERR_STOPPED) {
     int64_t done_here = 0;
     MPI_Allreduce(&s.done, &done_here, 1, MPI_INT64_T, MPI_SUM, comm);
     es_error_set("%lld of %lld pending points finished before the signal; %s keeps them. "
                  "Continue with: edgesweep run %s -o %s --resume",
                  (long long)done_here, (long long)s.npoints_pending, partial, o->job_path, out);
   }
-  es__signals(0, old);
   es__unlock(&s, out, st == ES_OK);
   es__sweep_free(&s);
   es_job_destroy(&job);

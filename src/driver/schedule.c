@@ -461,8 +461,9 @@ static void es__serve(es__sweep *s, int block) {
         s->next = s->nqueue; /* hand out nothing more */
       }
     }
-    if (h[ES_H_QUIT]) {
+    if (h[ES_H_QUIT]) { /* stopped or failed: the others stop too, at their next task */
       s->active--;
+      s->next = s->nqueue;
       continue;
     }
     int64_t task = s->next < s->nqueue ? s->queue[s->next++] : -1;

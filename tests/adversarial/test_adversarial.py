@@ -211,8 +211,147 @@ def job_input():
             estest.check(len(p.stderr) < 2000, f"{name}: message of {len(p.stderr)} characters")
 
 
+# ---------------------------------------------------------------- signals and kills
+SIG_JOB = {
+    "run": {"name": "sig", "seed": 11},
+    "grid": {"sigma_w2": "linspace(0.5, 3, 6)", "sigma_b2": "0, 0.1", "depth": "range(1, 25, 4)",
+             "width": "32, 96"},
+    "ensemble": {"networks": 350},
+}
+REF = {}
+
+
+def reference():
+    """The uninterrupted run every interrupted one must reproduce, and its duration."""
+    if not REF:
+        j = job("sig.ini", SIG_JOB)
+        out = os.path.join(D, "sigref.h5")
+        t0 = time.time()
+        p = run(["run", j, "-o", out, "--quiet"])
+        assert p.returncode == 0, p.stderr
+        REF.update(job=j, out=out, t=time.time() - t0)
+        print(f"reference run: {REF['t']:.2f} s")
+    return REF
+
+
+LAUNCH = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "launch.sh")
+
+
+def resume_and_compare(cls, name, out):
+    """Resume OUT to the end (alone) and compare it bitwise with the reference."""
+    ref = reference()
+    p = run(["run", ref["job"], "-o", out, "--resume", "--quiet"])
+    ok = estest.check(p.returncode == 0, f"[{cls}] {name}: resume exited {p.returncode}\n{p.stderr}")
+    ok = ok and estest.check(os.path.exists(out) and not os.path.exists(out + ".partial"),
+                             f"[{cls}] {name}: resume left {listing(os.path.dirname(out))}")
+    ok = ok and estest.check(same_numbers(out, ref["out"]),
+                             f"[{cls}] {name}: resumed file differs from the uninterrupted run")
+    return ok
+
+
+def stopped_state(cls, name, p, out):
+    """After exit 3: nothing at all, or a resumable OUT.partial (or, stopped after the end, a
+    complete OUT); never a lock or a layout file."""
+    d = os.path.dirname(out)
+    base = os.path.basename(out)
+    left = [f for f in listing(d) if f.startswith(base)]
+    ok = estest.check(base + ".lock" not in left and base + ".partial.init" not in left,
+                      f"[{cls}] {name}: left {left}")
+    if not left:
+        ok &= estest.check("nothing was written" in p.stderr,
+                           f"[{cls}] {name}: no file but the message says\n{p.stderr[-600:]}")
+    elif base + ".partial" in left:
+        ok &= estest.check("--resume" in p.stderr, f"[{cls}] {name}: no resume hint\n{p.stderr[-600:]}")
+    else:
+        ok &= estest.check(base in left and "nothing left to do" in p.stderr,
+                           f"[{cls}] {name}: left {left}, message\n{p.stderr[-600:]}")
+    return ok, left
+
+
+def signal_case(cls, name, launcher, sig, delay, expect=3, target="launcher"):
+    ref = reference()
+    sub = os.path.join(D, f"{cls}-{COUNTS[cls]}")
+    os.mkdir(sub)
+    out = os.path.join(sub, "o.h5")
+    c = launcher + [estest.binary(), "run", ref["job"], "-o", out, "--quiet"]
+    env = ENV_MPIRUN if "mpirun" in launcher else ENV
+    p = subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(delay)
+    if p.poll() is not None:  # ended before the signal: it must be complete and right
+        COUNTS[cls] += 1
+        estest.check(p.returncode == 0 and same_numbers(out, ref["out"]),
+                     f"[{cls}] {name}: ended with {p.returncode} before the signal")
+        print(f"ok   [{cls}] {name} (ended before the signal)")
+        p.communicate()
+        return
+    if target == "ranks":
+        kids = subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True, text=True).stdout.split()
+        for k in kids:
+            try:
+                os.kill(int(k), sig)
+            except ProcessLookupError:
+                pass
+    else:
+        p.send_signal(sig)
+    try:
+        _, err = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+        COUNTS[cls] += 1
+        estest.check(False, f"[{cls}] {name}: hung for 60 s after the signal")
+        return
+    r = subprocess.CompletedProcess(c, p.returncode, "", err)
+    finished_first = p.returncode == 0 and os.path.exists(out)
+    if finished_first and target == "ranks":
+        COUNTS[cls] += 1  # the run ended before the signal: complete, nothing to check more
+        estest.check(same_numbers(out, ref["out"]), f"[{cls}] {name}: finished file differs")
+        print(f"ok   [{cls}] {name} (ended before the signal)")
+        return
+    # Under launch.sh a rank may be hit while mpirun spawns it (mpirun then ends with 138, and
+    # launch.sh says so); otherwise edgesweep speaks.
+    said = "launch.sh:" if "launch.sh:" in err else "edgesweep"
+    if case(cls, f"{name} at {delay:.2f} s", r, expect, [said]):
+        ok, left = stopped_state(cls, name, r, out)
+        if ok and left:
+            resume_and_compare(cls, name, out)
+
+
+def signals():
+    ref = reference()
+    T = ref["t"]
+    alone, two, launch2 = [], ["mpirun", "-n", "2"], [LAUNCH, "mpirun", "-n", "2"]
+    sigs = [signal.SIGTERM, signal.SIGUSR1, signal.SIGINT]
+    # Alone: any moment from exec to exit, the three signals.
+    for i in range(15):
+        sig = sigs[i % 3]
+        signal_case("signal-alone", f"{sig.name} alone", alone, sig, RNG.uniform(0.02, 1.1 * T))
+    # The very start (MPI_Init) and the very end (closing, MPI_Finalize), alone.
+    for i in range(6):
+        sig = sigs[i % 3]
+        signal_case("signal-alone", f"{sig.name} alone, start-up", alone, sig, RNG.uniform(0.02, 0.08))
+    for i in range(4):
+        sig = sigs[i % 3]
+        signal_case("signal-alone", f"{sig.name} alone, closing", alone, sig,
+                    RNG.uniform(0.9 * T, 1.05 * T))
+    # mpirun: the ranks signalled (as Slurm and a Ctrl-C on the terminal do), both at once.
+    for i in range(10):
+        sig = sigs[i % 3]
+        signal_case("signal-mpirun", f"{sig.name} to both ranks", two, sig,
+                    RNG.uniform(0.05, 1.3 * T + 0.5), target="ranks")
+    # mpirun itself given SIGUSR1 (forwarded): 3.
+    for i in range(4):
+        signal_case("signal-mpirun", "SIGUSR1 to mpirun", two, signal.SIGUSR1,
+                    RNG.uniform(0.3, 1.2 * T + 0.3))
+    # scripts/launch.sh around mpirun: TERM, INT, USR1 at any moment give 3.
+    for i in range(9):
+        sig = sigs[i % 3]
+        signal_case("signal-launch", f"{sig.name} to launch.sh mpirun", launch2, sig,
+                    RNG.uniform(0.02, 1.2 * T + 0.5))
+
+
 def main():
-    sections = [output_paths, job_input]
+    sections = [output_paths, job_input, signals]
     only = os.environ.get("ADVERSARIAL_ONLY")
     for fn in sections:
         if only and fn.__name__ not in only.split(","):
