@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "edgesweep/driver.h"
@@ -162,6 +163,13 @@ static int es__run_mpi(int argc, char **argv, int is_run) {
   if (st != ES_OK && rank == 0)
     fprintf(stderr, "edgesweep: %s: %s\n",
             st == ES_ERR_INPUT ? "error" : es_status_str(st), es_error_msg());
+  if (es_h5out_finalize() != 0) {
+    /* HDF5 holds a file it could not close, and its shutdown inside MPI_Finalize would crash
+     * on it: the message is out, the partial file was flushed after its last point. */
+    fflush(NULL);
+    es__mpi_local_cleanup();
+    _exit(es__exit_code(st));
+  }
   MPI_Finalize();
   es__mpi_local_cleanup();
   /* A signal after the last point of agreement (closing, MPI_Finalize) still ends in 3: the

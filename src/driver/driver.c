@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* fallocate */
 #include "edgesweep/driver.h"
 
 #include <errno.h>
@@ -499,28 +500,77 @@ static es_status es__sweep_run(es__sweep *s, FILE *log, int quiet) {
 
 typedef struct {
   int64_t points;
-  double core_seconds, mem_bytes, out_bytes, ram_bytes, free_bytes;
+  /* long double: no product of job sizes can overflow (a recurrent W at N = 2^24 is 2^51
+   * bytes; the largest grid times the largest depth list is far beyond int64 too). */
+  long double core_seconds, mem_bytes, out_bytes, ram_bytes, free_bytes;
+  long double w_bytes, dmft_bytes, task_bytes; /* the parts that usually dominate */
+  int local_ranks;
 } es__estimate;
 
-static void es__estimate_job(const es_job *j, const char *out, es__estimate *e) {
-  double work = 0, maxn = 0;
+/* The memory limit this process lives under: physical memory, or a smaller cgroup (v2 or v1)
+ * limit (Slurm's and containers' way to cap a job). */
+static long double es__mem_limit(void) {
+  long double lim = (long double)sysconf(_SC_PHYS_PAGES) * (long double)sysconf(_SC_PAGESIZE);
+  static const char *const files[] = {"/sys/fs/cgroup/memory.max",
+                                      "/sys/fs/cgroup/memory/memory.limit_in_bytes"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    FILE *f = fopen(files[i], "r");
+    if (!f) continue;
+    char buf[64] = "";
+    if (fgets(buf, sizeof buf, f)) {
+      char *end;
+      long double v = strtold(buf, &end);
+      if (end != buf && v > 0 && v < lim) lim = v;
+    }
+    fclose(f);
+  }
+  return lim;
+}
+
+static void es__estimate_job(const es_job *j, const char *out, int ranks, int local_ranks,
+                             es__estimate *e) {
+  long double work = 0, maxn = 0;
   for (int64_t i = 0; i < j->width.n; i++) {
     work += j->width.v[i];
-    maxn = fmax(maxn, j->width.v[i]);
+    maxn = fmaxl(maxn, j->width.v[i]);
   }
-  double tmax = j->depth.v[j->depth.n - 1], nwb = (double)(j->sigma_w2.n * j->sigma_b2.n);
+  const long double nw = j->sigma_w2.n, nb = j->sigma_b2.n, nd = j->depth.n, nn = j->width.n;
+  const long double tmax = j->depth.v[j->depth.n - 1], nwb = nw * nb, M = j->networks;
+  const long double points = nwb * nn;
   e->points = j->sigma_w2.n * j->sigma_b2.n * j->width.n;
+  e->local_ranks = local_ranks > 0 ? local_ranks : 1;
   /* ~100 ns per neuron, layer and network on one core (tanh, gram), measured on the dev
-   * machine (bench/README.md). */
-  e->core_seconds = 100e-9 * work * nwb * tmax * (double)j->networks;
-  /* One point's working set: the ensemble workspace and every network's measurements. */
-  e->mem_bytes = 10 * maxn * 8 + (double)j->networks * (double)j->depth.n * ES_NOBS_COUNT * 8 +
-                 (double)ES_F_COUNT * (double)j->depth.n * 8;
-  double cells = (double)e->points * (double)j->depth.n;
-  e->out_bytes = cells * (ES_F_COUNT + 1) * 8 + nwb * (double)j->depth.n * 3 * 8 +
-                 (double)e->points * (8 * 8 + 100);
-  e->ram_bytes = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-  e->free_bytes = HUGE_VAL;
+   * machine (bench/README.md); dense is O(N^2) per layer. */
+  const long double per_neuron = j->method == ES_METHOD_DENSE ? 100e-9L * maxn / 64 : 100e-9L;
+  e->core_seconds = per_neuron * work * nwb * tmax * M;
+  /* Networks per task as es__plan cuts them (whole points unless there are few points). */
+  long double T = j->networks_per_task > 0 ? (long double)j->networks_per_task : M;
+  if (j->networks_per_task <= 0 && points < 4.0L * ranks)
+    T = ceill(M * points / (4.0L * ranks));
+  if (T < 1) T = 1;
+  if (T > M) T = M;
+  const long double ntasks = points * ceill(M / T), npairs = nwb;
+  /* Per rank: one network's workspace (a recurrent W is N^2 doubles, held per network; dense
+   * feedforward draws W a chunk of rows at a time), a task's measurements (rank 0 also
+   * receives one per worker and holds the state of every point in flight), the pair tasks'
+   * theory (per depth up to the deepest; the two-time DMFT of a leaky or noisy recurrent
+   * network is 9 (T+1)^2 doubles), rank 0's plan and post-processing slices. */
+  e->w_bytes = j->arch == ES_ARCH_RECURRENT ? maxn * maxn * 8 : 0;
+  const long double ws = e->w_bytes + (j->method == ES_METHOD_DENSE ? 13 * maxn * 8 + 32768.0L * 8
+                                                                    : 4 * maxn * 8 + 65536.0L * 8);
+  e->task_bytes = T * nd * ES_NOBS_COUNT * 8;
+  const long double inflight = (long double)ranks * (e->task_bytes + ES_STATE_COUNT * nd * 8);
+  const int dmft = j->arch == ES_ARCH_RECURRENT && !(j->leak == 1 && j->noise == 0);
+  e->dmft_bytes = dmft ? 9 * (tmax + 1) * (tmax + 1) * 8 : 0;
+  const long double theory = tmax * (2 * 8 * 16 + 3 * 8) + 12 * nd * nn * 8 + e->dmft_bytes;
+  const long double plan = points * 64 + ntasks * 40 + npairs * 8 + 4096 * 64;
+  const long double post = fminl(4 * nw * nd * nn, 1 << 23) * 8 + nw * nd * 4 * 8 +
+                           nd * nn * (7 * 8 + 10) + nw * nb * 8;
+  e->mem_bytes = ws + e->task_bytes + theory + inflight + plan + post + (16 << 20);
+  es_job tmp = *j;
+  e->out_bytes = es_h5out_layout_bytes(&tmp, (int64_t)fminl(ntasks, 9e18L));
+  e->ram_bytes = es__mem_limit();
+  e->free_bytes = HUGE_VALL;
   char dir[4100];
   snprintf(dir, sizeof dir, "%s", out);
   char *slash = strrchr(dir, '/');
@@ -529,19 +579,39 @@ static void es__estimate_job(const es_job *j, const char *out, es__estimate *e) 
   else
     snprintf(dir, sizeof dir, ".");
   struct statvfs fs;
-  if (statvfs(dir, &fs) == 0) e->free_bytes = (double)fs.f_bavail * (double)fs.f_frsize;
+  if (statvfs(dir, &fs) == 0)
+    e->free_bytes = (long double)fs.f_bavail * (long double)fs.f_frsize;
 }
 
-/* Refuse, before anything is written, a job that cannot fit this machine. */
-static es_status es__check_fits(const es_job *j, const es__estimate *e) {
-  ES_CHECK(e->mem_bytes <= 0.5 * e->ram_bytes, ES_ERR_INPUT,
-           "%s: one point needs ~%.3g GiB per rank (networks x depths x %d doubles), more than "
-           "half of this machine's %.3g GiB: lower [ensemble] networks or the number of depths",
-           j->path, e->mem_bytes / 1073741824.0, ES_NOBS_COUNT, e->ram_bytes / 1073741824.0);
-  ES_CHECK(e->out_bytes <= e->free_bytes, ES_ERR_INPUT,
-           "%s: the output would take ~%.3g GiB but only %.3g GiB are free there: shrink [grid]",
-           j->path, e->out_bytes / 1073741824.0, e->free_bytes / 1073741824.0);
+/* Refuse, before anything is written, a job that cannot fit this machine: every rank on this
+ * node within the memory limit, and (for a new file) the output within the free disk. */
+static es_status es__check_fits(const es_job *j, const es__estimate *e, int new_file) {
+  const long double gib = 1073741824.0L, need = e->mem_bytes * e->local_ranks;
+  const char *big = e->w_bytes >= 0.5L * e->mem_bytes ? "the recurrent W (N^2 doubles): lower [grid] width"
+                    : e->dmft_bytes >= 0.5L * e->mem_bytes
+                        ? "the two-time DMFT (9 (T+1)^2 doubles): lower the deepest [grid] depth"
+                        : "networks x depths x observables doubles per task: lower [ensemble] "
+                          "networks (or networks_per_task) or the number of depths";
+  ES_CHECK(need <= 0.9L * e->ram_bytes, ES_ERR_INPUT,
+           "%s: one point needs ~%.3Lg GiB per rank (%d rank%s here: %.3Lg GiB), more than this "
+           "machine's memory limit of %.3Lg GiB; mostly %s",
+           j->path, e->mem_bytes / gib, e->local_ranks, e->local_ranks > 1 ? "s" : "", need / gib,
+           e->ram_bytes / gib, big);
+  ES_CHECK(!new_file || e->out_bytes <= e->free_bytes, ES_ERR_INPUT,
+           "%s: the output would take ~%.3Lg GiB but only %.3Lg GiB are free there: shrink [grid]",
+           j->path, e->out_bytes / gib, e->free_bytes / gib);
   return ES_OK;
+}
+
+/* Collective. Ranks of COMM on this node (shared memory). */
+static int es__local_ranks(MPI_Comm comm) {
+  MPI_Comm node;
+  int n = 1;
+  if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+    MPI_Comm_size(node, &n);
+    MPI_Comm_free(&node);
+  }
+  return n;
 }
 
 /* Rank 0 decides between a fresh run (0), a resume of OUT.partial (1) and nothing to do
@@ -618,8 +688,9 @@ static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, i
       st = es__check_output(out, o->force);
     }
     es__estimate e;
-    es__estimate_job(s->job, out, &e);
-    if (st == ES_OK) st = es__check_fits(s->job, &e);
+    es__estimate_job(s->job, out, s->size, s->local_ranks, &e);
+    if (st == ES_OK) st = es__check_fits(s->job, &e, *mode == 0);
+    s->out_bytes = e.out_bytes;
     if (st != ES_OK) es__unlock(s, out, 0);
   }
   MPI_Bcast(mode, 1, MPI_INT, 0, s->comm);
@@ -645,15 +716,34 @@ static void es__provenance(es__sweep *s, const es_run_opts *o, es__prov *p) {
 static es_status es__create_output(es__sweep *s, const es__prov *pv, const char *partial) {
   char init[4300];
   snprintf(init, sizeof init, "%s.init", partial);
+  es_status st = ES_OK;
   if (s->rank == 0) {
     unlink(partial); /* only reached with --force or when it is absent */
     unlink(init);
+    /* The layout is allocated whole at creation, and parallel HDF5 cannot back out of a
+     * write that fails half-way (a rank would wait for ever in its barrier): so the room is
+     * taken first, where quotas count too, and given back just before HDF5 takes it. */
+    int fd = open(init, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      int rc = s->out_bytes > 0 && s->out_bytes < 9e18L ? fallocate(fd, 0, 0, (off_t)s->out_bytes) : 0;
+      int err = errno;
+      close(fd);
+      unlink(init);
+      if (rc != 0 && (err == ENOSPC || err == EDQUOT || err == EFBIG)) {
+        es_error_set("%s: no room for the output (~%.3Lg GiB): %s", init,
+                     s->out_bytes / 1073741824.0L, strerror(err));
+        st = ES_ERR_IO;
+      }
+    }
+  }
+  ES_CALL(es__agree(s->comm, st));
+  es_status cs = es__agree(s->comm, es_h5out_create(s->comm, init, s->job, &pv->prov, s->ntasks,
+                                                    &s->out));
+  if (cs != ES_OK) {
+    if (s->rank == 0) unlink(init); /* a failed layout holds no data: give the room back */
+    return cs;
   }
   MPI_Barrier(s->comm);
-  ES_CALL(es__agree(s->comm,
-                    es_h5out_create(s->comm, init, s->job, &pv->prov, s->ntasks, &s->out)));
-  MPI_Barrier(s->comm);
-  es_status st = ES_OK;
   if (s->rank == 0 && rename(init, partial) != 0) {
     es_error_set("cannot rename %s to %s: %s", init, partial, strerror(errno));
     st = ES_ERR_IO;
@@ -673,6 +763,7 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   s.job = job;
   const char *out = o->output ? o->output : job->output;
   int mode = 0;
+  s.local_ranks = es__local_ranks(comm);
   es_status st = es__mode(&s, o, out, &mode);
   if (st == ES_OK && mode == 2) {
     if (s.rank == 0 && log) fprintf(log, "edgesweep: %s is complete; nothing to resume\n", out);
@@ -743,14 +834,16 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
 es_status es_check(MPI_Comm comm, const es_run_opts *o, FILE *f) {
   es_job *job = NULL;
   ES_CALL(es__load(comm, o, &job));
-  int rank;
+  int rank, size;
   MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  const int local = es__local_ranks(comm);
   es_status st = ES_OK;
   if (rank == 0) {
     const es_job *j = job;
     const char *out = o->output ? o->output : j->output;
     es__estimate e;
-    es__estimate_job(j, out, &e);
+    es__estimate_job(j, out, size, local, &e);
     fprintf(f, "job        %s (sha256 %.16s...)\n", j->path, j->sha256);
     fprintf(f, "model      %s %s, leak %g, noise %g, q0 %g, c0 %g, method %s\n",
             es_arch_name(j->arch), j->act->name, j->leak, j->noise, j->q0, j->c0,
@@ -762,12 +855,12 @@ es_status es_check(MPI_Comm comm, const es_run_opts *o, FILE *f) {
             (long long)e.points, j->depth.v[j->depth.n - 1]);
     fprintf(f, "tasks      %lld (one point of %lld networks each), largest first\n",
             (long long)e.points, (long long)j->networks);
-    fprintf(f, "time       ~%.3g core-seconds (rough; divide by the ranks)\n", e.core_seconds);
-    fprintf(f, "memory     ~%.3g MiB per rank (of %.3g GiB)\n", e.mem_bytes / 1048576.0,
-            e.ram_bytes / 1073741824.0);
-    fprintf(f, "output     %s, ~%.3g MiB (%.3g GiB free there)\n", out, e.out_bytes / 1048576.0,
-            e.free_bytes / 1073741824.0);
-    st = es__check_fits(j, &e);
+    fprintf(f, "time       ~%.3Lg core-seconds (rough; divide by the ranks)\n", e.core_seconds);
+    fprintf(f, "memory     ~%.3Lg MiB per rank (of %.3Lg GiB)\n", e.mem_bytes / 1048576.0L,
+            e.ram_bytes / 1073741824.0L);
+    fprintf(f, "output     %s, ~%.3Lg MiB (%.3Lg GiB free there)\n", out, e.out_bytes / 1048576.0L,
+            e.free_bytes / 1073741824.0L);
+    st = es__check_fits(j, &e, access(out, F_OK) != 0);
   }
   es_job_destroy(&job);
   return es__agree(comm, st);

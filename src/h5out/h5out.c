@@ -6,8 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "edgesweep/observables.h"
+
+/* Set when HDF5 could not close a file (its final flush failed): the library then holds a
+ * half-closed file that crashes its own shutdown (HDF5 1.10 at MPI_Finalize). */
+static int es__unclosed = 0;
 
 /* Fail with the HDF5 call named when it returns a negative value (STYLE A6, V7). */
 #define ES_H5(call)                                                                \
@@ -509,7 +514,15 @@ es_status es_h5out_create(MPI_Comm comm, const char *path, const es_job *job,
   es_h5out *h = es__alloc_handle(comm);
   ES_CHECK(h, ES_ERR_NOMEM, "out of memory");
   es_status st = es__create(h, path, job, prov, ntasks);
-  if (st != ES_OK) return es__fail_cleanup(&h, st);
+  if (st != ES_OK) {
+    /* The half-built layout is garbage: emptied first, so that closing it (which flushes
+     * metadata) finds room on a full disk instead of failing. The caller removes it. */
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0 && truncate(path, 0) != 0) { /* nothing more to do: close reports */
+    }
+    return es__fail_cleanup(&h, st);
+  }
   *out = h;
   return ES_OK;
 }
@@ -631,13 +644,45 @@ es_status es_h5out_close(es_h5out **hp, const char *completed) {
   }
   if (h->str_type >= 0) H5Tclose(h->str_type);
   if (h->xfer >= 0) H5Pclose(h->xfer);
-  if (h->file >= 0 && H5Fclose(h->file) < 0 && st == ES_OK) {
-    es_error_set("HDF5: closing the output file failed");
-    st = ES_ERR_HDF5;
+  if (h->file >= 0 && H5Fclose(h->file) < 0) {
+    es__unclosed = 1;
+    if (st == ES_OK) {
+      es_error_set("HDF5: closing the output file failed (its last flush could not be "
+                   "written: disk full or an I/O error?)");
+      st = ES_ERR_IO;
+    }
   }
   free(h);
   *hp = NULL;
   return st;
+}
+
+int es_h5out_finalize(void) {
+  if (es__unclosed) return -1;
+  H5close();
+  return 0;
+}
+
+long double es_h5out_layout_bytes(const es_job *j, int64_t ntasks) {
+  const long double n[ES__NAXES] = {(long double)j->sigma_w2.n, (long double)j->sigma_b2.n,
+                                    (long double)j->depth.n,    (long double)j->width.n,
+                                    (long double)(ntasks > 0 ? ntasks : 1), ES_STATE_COUNT};
+  /* Object headers, attributes (descriptions, dimension-scale references) and B-trees: an
+   * upper bound per dataset measured on HDF5 1.10 files of this layout. */
+  const long double per_ds = 6144;
+  long double total = 65536 + (long double)strlen(j->text) * 2 + 8192; /* root, provenance */
+  for (int a = 0; a < 4; a++) total += (1 + ES__NGROUPS) * (n[a] * 8 + per_ds); /* scales */
+  total += 2 * (n[4] * 8 + n[5] * 8 + 2 * per_ds);
+  const long double cell = n[0] * n[1] * n[2] * n[3];
+  total += (long double)ES_F_COUNT * (cell * 8 + per_ds);
+  for (int i = 0; i < ES__NLAYOUT; i++) {
+    const es__dsdef *d = &es__layout[i];
+    long double e = 1;
+    for (const char *c = d->axes; *c; c++) e *= n[strchr(es__axis_letters, *c) - es__axis_letters];
+    const long double size = d->type == ES__I8 ? 1 : d->type == ES__STR ? ES__STRLEN : 8;
+    total += e * size + per_ds;
+  }
+  return total * 1.05L; /* chunk and heap rounding */
 }
 
 const char *es_h5out_hdf5_version(void) {

@@ -350,8 +350,194 @@ def signals():
                     RNG.uniform(0.02, 1.2 * T + 0.5))
 
 
+# ---------------------------------------------------------------- disk full, I/O limits
+class Tmpfs:
+    """A small tmpfs of its own (root), unmounted at the end."""
+
+    def __init__(self, size):
+        self.dir = os.path.join(D, f"tmpfs{RNG.randrange(10**9)}")
+        os.mkdir(self.dir)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", self.dir],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit(f"FAIL: cannot mount a tmpfs (the disk cases need root): {r.stderr}")
+
+    def fill(self):
+        """Take every free byte."""
+        try:
+            f = open(os.path.join(self.dir, "filler"), "wb", buffering=0)
+        except OSError:
+            return  # full already
+        with f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+            try:
+                while True:
+                    f.write(b"\0" * 512)
+                    f.flush()
+            except OSError:
+                pass
+
+    def free(self):
+        try:
+            os.remove(os.path.join(self.dir, "filler"))
+        except FileNotFoundError:
+            pass
+
+    def close(self):
+        subprocess.run(["umount", "-l", self.dir], capture_output=True)
+
+
+def no_crash(cls, name, p):
+    return estest.check(p.returncode in (0, 1, 2, 3) and "Segmentation" not in p.stderr
+                        and "Signal:" not in p.stderr,
+                        f"[{cls}] {name}: crashed (exit {p.returncode})\n{p.stderr[-1500:]}")
+
+
+def disk():
+    ref = reference()
+    # Too small from the start: refused up front, nothing written (also under mpirun).
+    for size, ranks in (("16k", 1), ("64k", 1), ("128k", 2), ("160k", 1), ("200k", 2)):
+        t = Tmpfs(size)
+        try:
+            out = os.path.join(t.dir, "o.h5")
+            p = run(["run", ref["job"], "-o", out, "--quiet"], ranks=ranks)
+            case("disk", f"{size} disk, {ranks} rank(s)", p, 2, ["free there"], t.dir, [])
+            p = run(["check", ref["job"], "--set", f"run.output={out}"])
+            case("disk", f"{size} disk, check", p, 2, ["free there"], t.dir, [])
+        finally:
+            t.close()
+    # A file size limit (as a quota would) below the layout: exit 1, nothing left behind.
+    for lim in (4096, 65536, 150000):
+        sub = os.path.join(D, f"fsize{lim}")
+        os.mkdir(sub)
+        out = os.path.join(sub, "o.h5")
+
+        def limit(lim=lim):
+            import resource
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (lim, lim))
+        p = subprocess.run(cmd(["run", ref["job"], "-o", out, "--quiet"]), capture_output=True,
+                           text=True, env=ENV, preexec_fn=limit, timeout=120)
+        COUNTS["disk"] += 1
+        ok = estest.check(p.returncode == 1 and "no room" in p.stderr,
+                          f"[disk] file size limit {lim}: exit {p.returncode}\n{p.stderr[-800:]}")
+        ok &= estest.check(listing(sub) == [], f"[disk] file size limit {lim}: left {listing(sub)}")
+        if ok:
+            print(f"ok   [disk] file size limit {lim}")
+    # The disk fills up at a random moment of the run (layout, sweep, closing): exit 0 or 1,
+    # never a crash, no layout file left; once space is freed, --resume completes the same bits.
+    for i in range(8):
+        ranks = 1 + i % 2
+        t = Tmpfs("3m")
+        try:
+            out = os.path.join(t.dir, "o.h5")
+            c = cmd(["run", ref["job"], "-o", out, "--quiet"], ranks)
+            p = subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env=ENV_MPIRUN if ranks > 1 else ENV)
+            delay = RNG.uniform(0.0, 1.2 * ref["t"])
+            time.sleep(delay)
+            t.fill()
+            try:
+                _, err = p.communicate(timeout=90)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                _, err = p.communicate()
+            r = subprocess.CompletedProcess(c, p.returncode, "", err)
+            name = f"disk fills at {delay:.2f} s, {ranks} rank(s)"
+            COUNTS["disk"] += 1
+            ok = no_crash("disk", name, r)
+            ok &= estest.check(r.returncode == 0 or "edgesweep:" in err,
+                               f"[disk] {name}: exit {r.returncode} without a message")
+            left = listing(t.dir)
+            ok &= estest.check(not any(f.endswith(".partial.init") for f in left),
+                               f"[disk] {name}: left {left}")
+            t.free()
+            if ok and (os.path.exists(out) or os.path.exists(out + ".partial")):
+                ok &= resume_and_compare("disk", name, out)
+            elif ok:  # nothing was written: a fresh run now works
+                q = run(["run", ref["job"], "-o", out, "--quiet"])
+                ok &= estest.check(q.returncode == 0 and same_numbers(out, ref["out"]),
+                                   f"[disk] {name}: the fresh run after it failed")
+            if ok:
+                print(f"ok   [disk] {name} (exit {r.returncode})")
+        finally:
+            t.close()
+    # Killed, then resumed on a full disk (the file's room is already taken): it completes, or
+    # fails with a message; after freeing space the resume completes with the same bits.
+    for i in range(4):
+        t = Tmpfs("3m")
+        try:
+            out = os.path.join(t.dir, "o.h5")
+            p = subprocess.Popen(cmd(["run", ref["job"], "-o", out, "--quiet"]), env=ENV,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(RNG.uniform(0.3, 0.8) * ref["t"])
+            p.kill()
+            p.wait()
+            t.fill()
+            r = run(["run", ref["job"], "-o", out, "--quiet", "--resume"])
+            name = f"resume on a full disk #{i}"
+            COUNTS["disk"] += 1
+            ok = no_crash("disk", name, r)
+            t.free()
+            if ok and (os.path.exists(out) or os.path.exists(out + ".partial")):
+                ok &= resume_and_compare("disk", name, out)
+            if ok:
+                print(f"ok   [disk] {name} (exit {r.returncode})")
+        finally:
+            t.close()
+
+
+# ---------------------------------------------------------------- estimates
+def estimates():
+    od = os.path.join(D, "estimates")
+    os.mkdir(od)
+    base = {"run": {"name": "est", "seed": 1}, "grid": {"sigma_w2": "1", "sigma_b2": "0",
+                                                         "depth": "3", "width": "8"},
+            "ensemble": {"networks": 2}}
+    rec = {**base, "network": {"architecture": "recurrent"}}
+    dm = {**base, "network": {"architecture": "recurrent", "leak": "0.5"}}
+    cases = [
+        ("recurrent N=2^24", rec, ["--set", "grid.width=16777216"], ["recurrent W"]),
+        ("recurrent N=2^20", rec, ["--set", "grid.width=1048576"], ["recurrent W"]),
+        ("recurrent N=2^24 with small widths", rec, ["--set", "grid.width=8, 16777216"], ["recurrent W"]),
+        ("DMFT depth 10^6", dm, ["--set", "grid.depth=1000000"], ["two-time DMFT"]),
+        ("DMFT depth 10^5", dm, ["--set", "grid.depth=1, 100000"], ["two-time DMFT"]),
+        ("networks x depths", base, ["--set", "ensemble.networks=900000000",
+                                     "--set", "grid.depth=range(1, 2000)"], ["networks"]),
+        ("networks x depths, per task", base, ["--set", "ensemble.networks=900000000",
+                                               "--set", "ensemble.networks_per_task=800000000",
+                                               "--set", "grid.depth=range(1, 2000)"], ["networks"]),
+        ("a billion points", base, ["--set", "grid.sigma_w2=linspace(1, 2, 100000)",
+                                    "--set", "grid.sigma_b2=linspace(0, 1, 10000)"], ["GiB"]),
+        ("output of petabytes", base, ["--set", "grid.sigma_w2=linspace(1, 2, 1000)",
+                                       "--set", "grid.sigma_b2=linspace(0, 1, 1000)",
+                                       "--set", "grid.depth=range(1, 100000)"], ["GiB"]),
+    ]
+    for name, sec, extra, needles in cases:
+        j = job(f"est{COUNTS['estimates']}.ini", sec)
+        before = listing(od)
+        p = run(["check", j] + extra, cwd=od)
+        case("estimates", name + " (check)", p, 2, needles + ["GiB"], od, before)
+        p = run(["run", j, "--quiet"] + extra, cwd=od)
+        case("estimates", name + " (run)", p, 2, needles + ["GiB"], od, before)
+        p = run(["run", j, "--quiet"] + extra, ranks=2, cwd=od)
+        case("estimates", name + " (run, 2 ranks)", p, 2, needles + ["GiB"], od, before)
+    # What fits is not refused: the check says so and the numbers are finite.
+    for name, sec, extra in (("recurrent N=512", rec, ["--set", "grid.width=512"]),
+                             ("DMFT depth 200", dm, ["--set", "grid.depth=200"])):
+        j = job(f"est{COUNTS['estimates']}.ini", sec)
+        p = run(["check", j] + extra, cwd=od)
+        case("estimates", name + " fits", p, 0)
+        estest.check("inf" not in p.stdout and "nan" not in p.stdout, f"{name}: {p.stdout}")
+
+
 def main():
-    sections = [output_paths, job_input, signals]
+    sections = [output_paths, job_input, estimates, signals, disk]
     only = os.environ.get("ADVERSARIAL_ONLY")
     for fn in sections:
         if only and fn.__name__ not in only.split(","):
