@@ -154,11 +154,20 @@ static int es__run_mpi(int argc, char **argv, int is_run) {
   int provided;
   if (is_run) es_run_signals(); /* before MPI_Init: a signal in start-up is exit 3 too */
   es__mpi_local_defaults();
-  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+    fprintf(stderr, "edgesweep: MPI error: MPI_Init_thread failed\n");
+    es__mpi_local_cleanup();
+    free(cl);
+    free(sets);
+    return ES_EXIT_FAIL;
+  }
   /* Return codes instead of aborts, so that checks on MPI calls mean something (A6). */
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  int rank;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  int rank = 0;
+  if (MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN) != MPI_SUCCESS ||
+      MPI_Comm_rank(MPI_COMM_WORLD, &rank) != MPI_SUCCESS) {
+    fprintf(stderr, "edgesweep: MPI error: cannot set up MPI_COMM_WORLD\n");
+    MPI_Abort(MPI_COMM_WORLD, ES_EXIT_FAIL);
+  }
   es_status st = is_run ? es_run(MPI_COMM_WORLD, &o, stderr) : es_check(MPI_COMM_WORLD, &o, stdout);
   if (st != ES_OK && rank == 0)
     fprintf(stderr, "edgesweep: %s: %s\n",
@@ -170,7 +179,10 @@ static int es__run_mpi(int argc, char **argv, int is_run) {
     es__mpi_local_cleanup();
     _exit(es__exit_code(st));
   }
-  MPI_Finalize();
+  if (MPI_Finalize() != MPI_SUCCESS && st == ES_OK) {
+    fprintf(stderr, "edgesweep: MPI error: MPI_Finalize failed on rank %d\n", rank);
+    st = ES_ERR_MPI;
+  }
   es__mpi_local_cleanup();
   /* A signal after the last point of agreement (closing, MPI_Finalize) still ends in 3: the
    * output is complete then, and --resume finds nothing left to do. */

@@ -60,17 +60,29 @@ static es_status es__stopped(MPI_Comm comm, const char *when) {
 
 /* ---------- status agreement ---------- */
 
+es_status es__mpi_status(int code, const char *call, const char *file, int line) {
+  if (code == MPI_SUCCESS) return ES_OK;
+  char msg[MPI_MAX_ERROR_STRING] = "";
+  int len = 0, rank = -1;
+  if (MPI_Error_string(code, msg, &len) != MPI_SUCCESS) snprintf(msg, sizeof msg, "code %d", code);
+  int world_rank_ok = MPI_Comm_rank(MPI_COMM_WORLD, &rank) == MPI_SUCCESS;
+  char where[48] = "";
+  snprintf(where, sizeof where, world_rank_ok ? " on rank %d" : "", rank);
+  es_error_set("MPI failed%s in %s (%s:%d): %s", where, call, file, line, msg);
+  return ES_ERR_MPI;
+}
+
 es_status es__agree(MPI_Comm comm, es_status st) {
   int rank, mine = (int)st, worst;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, comm);
+  ES_MPI(MPI_Comm_rank(comm, &rank));
+  ES_MPI(MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, comm));
   if (worst == ES_OK) return ES_OK;
   /* The lowest rank holding the worst status speaks. */
   int who = mine == worst ? rank : INT32_MAX, speaker;
-  MPI_Allreduce(&who, &speaker, 1, MPI_INT, MPI_MIN, comm);
+  ES_MPI(MPI_Allreduce(&who, &speaker, 1, MPI_INT, MPI_MIN, comm));
   char msg[4096];
   snprintf(msg, sizeof msg, "%s", es_error_msg());
-  MPI_Bcast(msg, sizeof msg, MPI_CHAR, speaker, comm);
+  ES_MPI(MPI_Bcast(msg, sizeof msg, MPI_CHAR, speaker, comm));
   es_error_set("%s", msg);
   return (es_status)worst;
 }
@@ -79,19 +91,19 @@ es_status es__agree(MPI_Comm comm, es_status st) {
 
 static es_status es__load(MPI_Comm comm, const es_run_opts *o, es_job **job) {
   int rank;
-  MPI_Comm_rank(comm, &rank);
   *job = NULL;
+  ES_MPI(MPI_Comm_rank(comm, &rank));
   es_status st = ES_OK;
   if (rank == 0) st = es_job_load(o->job_path, o->sets, o->nsets, job);
   ES_CALL(es__agree(comm, st));
   long long len = rank == 0 ? (long long)strlen((*job)->text) : 0;
-  MPI_Bcast(&len, 1, MPI_LONG_LONG, 0, comm);
+  ES_MPI(MPI_Bcast(&len, 1, MPI_LONG_LONG, 0, comm));
   char *text = rank == 0 ? (*job)->text : malloc((size_t)len + 1);
   st = text ? ES_OK : ES_ERR_NOMEM;
   ES_CALL(es__agree(comm, st));
-  MPI_Bcast(text, (int)len + 1, MPI_CHAR, 0, comm);
+  st = ES_MPI_ST(MPI_Bcast(text, (int)len + 1, MPI_CHAR, 0, comm));
   if (rank != 0) {
-    st = es_job_parse(o->job_path, text, o->sets, o->nsets, job);
+    if (st == ES_OK) st = es_job_parse(o->job_path, text, o->sets, o->nsets, job);
     free(text);
   }
   return es__agree(comm, st);
@@ -222,7 +234,7 @@ static void es__host(char *buf, size_t n) {
 static void es__libraries(char *buf, size_t n) {
   char mpi[MPI_MAX_LIBRARY_VERSION_STRING];
   int len;
-  MPI_Get_library_version(mpi, &len);
+  if (MPI_Get_library_version(mpi, &len) != MPI_SUCCESS) snprintf(mpi, sizeof mpi, "MPI");
   mpi[strcspn(mpi, "\n,")] = '\0';
   /* No BLAS any more: the dense products are edgesweep's own kernel (bits fixed by N alone).
    * The kernels' path is recorded, though every path gives the same bits. */
@@ -608,8 +620,8 @@ static int es__local_ranks(MPI_Comm comm) {
   MPI_Comm node;
   int n = 1;
   if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
-    MPI_Comm_size(node, &n);
-    MPI_Comm_free(&node);
+    if (MPI_Comm_size(node, &n) != MPI_SUCCESS) n = 1; /* only an estimate's factor */
+    if (MPI_Comm_free(&node) != MPI_SUCCESS) n = n > 0 ? n : 1;
   }
   return n;
 }
@@ -693,8 +705,8 @@ static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, i
     s->out_bytes = e.out_bytes;
     if (st != ES_OK) es__unlock(s, out, 0);
   }
-  MPI_Bcast(mode, 1, MPI_INT, 0, s->comm);
-  return es__agree(s->comm, st);
+  es_status bs = ES_MPI_ST(MPI_Bcast(mode, 1, MPI_INT, 0, s->comm));
+  return es__agree(s->comm, st != ES_OK ? st : bs);
 }
 
 /* Collective. Provenance of this launch; every rank holds the same (rank 0's) values. */
@@ -703,14 +715,15 @@ typedef struct {
   es_h5_prov prov;
 } es__prov;
 
-static void es__provenance(es__sweep *s, const es_run_opts *o, es__prov *p) {
+static es_status es__provenance(es__sweep *s, const es_run_opts *o, es__prov *p) {
   es__host(p->host, sizeof p->host);
   es__libraries(p->libs, sizeof p->libs);
   es_timestamp(p->created, sizeof p->created);
-  MPI_Bcast(p->created, sizeof p->created, MPI_CHAR, 0, s->comm);
-  MPI_Bcast(p->host, sizeof p->host, MPI_CHAR, 0, s->comm);
   p->prov = (es_h5_prov){ES_VERSION, ES_GIT_COMMIT, o->command_line, p->libs,
                          p->host,    p->created,    s->size};
+  ES_MPI(MPI_Bcast(p->created, sizeof p->created, MPI_CHAR, 0, s->comm));
+  ES_MPI(MPI_Bcast(p->host, sizeof p->host, MPI_CHAR, 0, s->comm));
+  return ES_OK;
 }
 
 static es_status es__create_output(es__sweep *s, const es__prov *pv, const char *partial) {
@@ -743,7 +756,7 @@ static es_status es__create_output(es__sweep *s, const es__prov *pv, const char 
     if (s->rank == 0) unlink(init); /* a failed layout holds no data: give the room back */
     return cs;
   }
-  MPI_Barrier(s->comm);
+  ES_CALL(es__agree(s->comm, ES_MPI_ST(MPI_Barrier(s->comm))));
   if (s->rank == 0 && rename(init, partial) != 0) {
     es_error_set("cannot rename %s to %s: %s", init, partial, strerror(errno));
     st = ES_ERR_IO;
@@ -754,8 +767,8 @@ static es_status es__create_output(es__sweep *s, const es__prov *pv, const char 
 es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   es__sweep s = {0};
   s.comm = comm;
-  MPI_Comm_rank(comm, &s.rank);
-  MPI_Comm_size(comm, &s.size);
+  ES_MPI(MPI_Comm_rank(comm, &s.rank));
+  ES_MPI(MPI_Comm_size(comm, &s.size));
   s.t0 = es_wtime();
   s.lock_fd = -1;
   es_job *job = NULL;
@@ -778,7 +791,7 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   /* The last moment a signal leaves nothing behind. */
   if (st == ES_OK) st = es__stopped(comm, "before the output was created; nothing was written");
   es__prov pv;
-  es__provenance(&s, o, &pv);
+  if (st == ES_OK) st = es__agree(comm, es__provenance(&s, o, &pv));
   if (st == ES_OK)
     st = mode == 1 ? es__agree(comm, es_h5out_open(comm, partial, job, &pv.prov, &s.out))
                    : es__create_output(&s, &pv, partial);
@@ -797,7 +810,8 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   }
   char done[32] = "";
   if (st == ES_OK) es_timestamp(done, sizeof done);
-  MPI_Bcast(done, sizeof done, MPI_CHAR, 0, comm);
+  es_status ds = ES_MPI_ST(MPI_Bcast(done, sizeof done, MPI_CHAR, 0, comm));
+  if (st == ES_OK) st = ds;
   if (s.out) {
     es_status cs = es__agree(comm, es_h5out_close(&s.out, st == ES_OK ? done : NULL));
     if (st == ES_OK) st = cs;
@@ -820,7 +834,8 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
     /* Stopped before the file existed: the message says so already. */
   } else if (st == ES_ERR_STOPPED) {
     int64_t done_here = 0;
-    MPI_Allreduce(&s.done, &done_here, 1, MPI_INT64_T, MPI_SUM, comm);
+    if (MPI_Allreduce(&s.done, &done_here, 1, MPI_INT64_T, MPI_SUM, comm) != MPI_SUCCESS)
+      done_here = s.done; /* rank 0 counts every point it wrote */
     es_error_set("%lld of %lld pending points finished before the signal; %s keeps them. "
                  "Continue with: edgesweep run %s -o %s --resume",
                  (long long)done_here, (long long)s.npoints_pending, partial, o->job_path, out);
@@ -835,8 +850,8 @@ es_status es_check(MPI_Comm comm, const es_run_opts *o, FILE *f) {
   es_job *job = NULL;
   ES_CALL(es__load(comm, o, &job));
   int rank, size;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
+  ES_MPI(MPI_Comm_rank(comm, &rank));
+  ES_MPI(MPI_Comm_size(comm, &size));
   const int local = es__local_ranks(comm);
   es_status st = ES_OK;
   if (rank == 0) {

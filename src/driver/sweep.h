@@ -61,6 +61,12 @@ typedef struct {
 /* Set by SIGTERM, SIGUSR1, SIGINT: stop handing out work and drop the tasks in flight. */
 extern volatile sig_atomic_t es__stop;
 
+/* Not collective. ES_OK when CODE is MPI_SUCCESS; otherwise ES_ERR_MPI with MPI's own message,
+ * the call and the rank (MPI_ERRORS_RETURN is set, so MPI returns its failures). */
+es_status es__mpi_status(int code, const char *call, const char *file, int line);
+#define ES_MPI_ST(call) es__mpi_status((call), #call, __FILE__, __LINE__)
+#define ES_MPI(call) ES_CALL(ES_MPI_ST(call))
+
 /* Collective. Every rank learns the worst status and the message of a rank that has it. */
 es_status es__agree(MPI_Comm comm, es_status st);
 
