@@ -404,7 +404,8 @@ static es_status es__open(es_h5out *h, const char *path, const es_job *j) {
   char *fmt = es__attr_get_str(h->file, "format");
   int ok = fmt && strcmp(fmt, "edgesweep/1") == 0;
   free(fmt);
-  ES_CHECK(ok, ES_ERR_INPUT, "%s: not an edgesweep/1 file; refusing to resume it", path);
+  ES_CHECK(ok, ES_ERR_INPUT,
+           "%s: not an edgesweep/1 file; refusing to resume it (use --force to start over)", path);
   char *sha = es__attr_get_str(h->file, "job_sha256");
   char *canon = es__attr_get_str(h->file, "job_canonical");
   ok = sha && strcmp(sha, j->sha256) == 0;
@@ -501,6 +502,17 @@ es_status es_h5out_open(MPI_Comm comm, const char *path, const es_job *job,
   *out = NULL;
   es_h5out *h = es__alloc_handle(comm);
   ES_CHECK(h, ES_ERR_NOMEM, "out of memory");
+  /* Read-only first: HDF5 opening a file that is not HDF5 (an empty one) for writing would
+   * write to it before it fails. */
+  int rank = 0, hdf5 = 0;
+  if (MPI_Comm_rank(comm, &rank) == MPI_SUCCESS && rank == 0) hdf5 = H5Fis_hdf5(path) > 0;
+  if (MPI_Bcast(&hdf5, 1, MPI_INT, 0, comm) != MPI_SUCCESS) hdf5 = 0;
+  if (!hdf5) {
+    free(h);
+    es_error_set("%s: cannot open it as HDF5 to resume (corrupt or not an edgesweep file); use "
+                 "--force to start over", path);
+    return ES_ERR_INPUT;
+  }
   es_status st = es__open(h, path, job);
   if (st == ES_OK) st = es__note_resume(h, prov);
   if (st != ES_OK) return es__fail_cleanup(&h, st);

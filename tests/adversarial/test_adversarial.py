@@ -536,8 +536,188 @@ def estimates():
         estest.check("inf" not in p.stdout and "nan" not in p.stdout, f"{name}: {p.stdout}")
 
 
+# ---------------------------------------------------------------- kills
+def resume_through_lock(out):
+    """Resume OUT; a killed mpirun's ranks may still hold the lock for a moment (exit 2)."""
+    ref = reference()
+    for _ in range(40):
+        p = run(["run", ref["job"], "-o", out, "--resume", "--quiet"])
+        if not (p.returncode == 2 and "being written" in p.stderr):
+            return p
+        time.sleep(0.25)
+    return p
+
+
+def kill_case(cls, name, launcher, delay, target):
+    ref = reference()
+    sub = os.path.join(D, f"{cls}-{COUNTS[cls]}")
+    os.mkdir(sub)
+    out = os.path.join(sub, "o.h5")
+    c = launcher + [estest.binary(), "run", ref["job"], "-o", out, "--quiet"]
+    p = subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                         env=ENV_MPIRUN if launcher else ENV)
+    time.sleep(delay)
+    COUNTS[cls] += 1
+    if target == "all":
+        p.kill()
+    else:
+        kids = subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True, text=True).stdout.split()
+        if target == "rank0" and kids:
+            kids = kids[:1]
+        elif target == "rank1" and kids:
+            kids = kids[1:]
+        for k in kids:
+            try:
+                os.kill(int(k), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    try:
+        _, err = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        estest.check(False, f"[{cls}] {name}: hung after the kill")
+        return
+    ok = estest.check(p.returncode != 0 or os.path.exists(out),
+                      f"[{cls}] {name}: exit 0 without the output")
+    r = resume_through_lock(out)
+    ok &= estest.check(r.returncode == 0, f"[{cls}] {name}: resume exited {r.returncode}\n{r.stderr[-800:]}")
+    ok &= estest.check(os.path.exists(out) and same_numbers(out, ref["out"]),
+                       f"[{cls}] {name}: resumed file differs")
+    ok &= estest.check(listing(sub) == ["o.h5"], f"[{cls}] {name}: left {listing(sub)}")
+    if ok:
+        print(f"ok   [{cls}] {name} at {delay:.2f} s (exit {p.returncode})")
+
+
+def kills():
+    T = reference()["t"]
+    for i in range(8):
+        kill_case("kill", "kill -9 alone", [], RNG.uniform(0.02, 1.1 * T), "all")
+    two = ["mpirun", "-n", "2"]
+    for i in range(4):
+        kill_case("kill", "kill -9 rank 1 of 2", two, RNG.uniform(0.1, 1.1 * T + 0.3), "rank1")
+    for i in range(3):
+        kill_case("kill", "kill -9 rank 0 of 2", two, RNG.uniform(0.1, 1.1 * T + 0.3), "rank0")
+    for i in range(3):
+        kill_case("kill", "kill -9 mpirun", two, RNG.uniform(0.1, 1.1 * T + 0.3), "all")
+
+
+# ---------------------------------------------------------------- damaged files
+def damaged():
+    ref = reference()
+    with open(ref["out"], "rb") as f:
+        whole = f.read()
+    other = job("other.ini", {**SIG_JOB, "run": {"name": "sig", "seed": 12}})
+    od = os.path.join(D, "damaged")
+    os.mkdir(od)
+    out = os.path.join(od, "o.h5")
+    part = out + ".partial"
+    variants = [("empty .partial", b""), ("text .partial", b"not an HDF5 file\n" * 100),
+                ("random bytes", bytes(RNG.randrange(256) for _ in range(5000)))]
+    for frac in (0.001, 0.01, 0.1, 0.5, 0.9):
+        variants.append((f".partial truncated to {frac:g}", whole[:int(len(whole) * frac)]))
+    variants.append(("HDF5 signature only", whole[:8] + b"\0" * 4000))
+    for name, data in variants:
+        with open(part, "wb") as f:
+            f.write(data)
+        h = sha(part)
+        before = listing(od)
+        p = run(["run", ref["job"], "-o", out, "--resume", "--quiet"])
+        case("damaged", name + " --resume", p, 2, [part, "--force"], od, before)
+        estest.check(sha(part) == h, f"[damaged] {name}: the partial file was changed")
+        p = run(["info", part])
+        COUNTS["damaged"] += 1
+        no_crash("damaged", name + " info", p)
+        estest.check(p.returncode in (1, 2), f"[damaged] {name} info: exit {p.returncode}")
+        os.remove(part)
+    # Another job's files: refused with the difference named, untouched.
+    p = run(["run", other, "-o", out, "--quiet"])
+    assert p.returncode == 0, p.stderr
+    h = sha(out)
+    before = listing(od)
+    p = run(["run", ref["job"], "-o", out, "--resume", "--quiet"])
+    case("damaged", "another job's complete file --resume", p, 2, ["different job"], od, before)
+    estest.check(sha(out) == h, "[damaged] another job's file changed")
+    p = run(["run", ref["job"], "-o", out, "--quiet"])
+    case("damaged", "existing output without --force", p, 2, ["exists", "--force"], od, before)
+    estest.check(sha(out) == h, "[damaged] the existing output changed")
+    p = run(["run", ref["job"], "-o", out, "--quiet", "--force"])
+    case("damaged", "existing output with --force", p, 0)
+    estest.check(same_numbers(out, ref["out"]), "[damaged] --force result differs")
+    os.remove(out)
+    # Another job's interrupted file.
+    q = subprocess.Popen(cmd(["run", other, "-o", out, "--quiet"]), env=ENV,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5 * ref["t"])
+    q.kill()
+    q.wait()
+    if os.path.exists(part):
+        h = sha(part)
+        before = listing(od)
+        p = run(["run", ref["job"], "-o", out, "--resume", "--quiet"])
+        case("damaged", "another job's partial --resume", p, 2, ["job"], od, before)
+        estest.check(sha(part) == h, "[damaged] another job's partial changed")
+        p = run(["run", ref["job"], "-o", out, "--quiet"])
+        case("damaged", "a partial without --resume", p, 2, ["--resume", "--force"], od, before)
+    for f in listing(od):
+        os.remove(os.path.join(od, f))
+    # A stale lock file (its process gone) does not block a run; a leftover layout file of a
+    # killed start-up is replaced.
+    for name, fname in (("stale lock", "o.h5.lock"), ("leftover .partial.init", "o.h5.partial.init")):
+        with open(os.path.join(od, fname), "wb") as f:
+            f.write(b"x" * 1000)
+        p = run(["run", ref["job"], "-o", out, "--quiet"])
+        case("damaged", name, p, 0)
+        estest.check(listing(od) == ["o.h5"] and same_numbers(out, ref["out"]),
+                     f"[damaged] {name}: left {listing(od)}")
+        os.remove(out)
+
+
+# ---------------------------------------------------------------- concurrency
+def concurrency():
+    ref = reference()
+    for i, (l1, l2) in enumerate([([], []), (["mpirun", "-n", "2"], []), ([], ["mpirun", "-n", "2"]),
+                                  ([], [])]):
+        sub = os.path.join(D, f"conc{i}")
+        os.mkdir(sub)
+        out = os.path.join(sub, "o.h5")
+        a = subprocess.Popen(l1 + [estest.binary(), "run", ref["job"], "-o", out, "--quiet"]
+                             + (["--resume"] if i == 3 else []),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=ENV_MPIRUN if l1 else ENV)
+        time.sleep(RNG.uniform(0.2, 0.5) * ref["t"] + (0.3 if l1 else 0))
+        b = subprocess.run(l2 + [estest.binary(), "run", ref["job"], "-o", out, "--quiet", "--resume"],
+                           capture_output=True, text=True, env=ENV_MPIRUN if l2 else ENV, timeout=120)
+        _, aerr = a.communicate(timeout=120)
+        name = f"two runs on one output #{i}"
+        COUNTS["concurrency"] += 1
+        # Either the second was refused while the first ran, or the first had finished.
+        ok = estest.check(a.returncode == 0, f"[concurrency] {name}: first exited {a.returncode}\n{aerr}")
+        ok &= estest.check(b.returncode == 0 and "complete" in b.stderr or
+                           b.returncode == 2 and "being written by another" in b.stderr,
+                           f"[concurrency] {name}: second exited {b.returncode}\n{b.stderr[-800:]}")
+        ok &= estest.check(same_numbers(out, ref["out"]) and listing(sub) == ["o.h5"],
+                           f"[concurrency] {name}: result or leftovers {listing(sub)}")
+        if ok:
+            print(f"ok   [concurrency] {name} (second: exit {b.returncode})")
+    # Several runs to different outputs in one directory at once, and a check beside them.
+    sub = os.path.join(D, "conc-many")
+    os.mkdir(sub)
+    ps = [subprocess.Popen(cmd(["run", ref["job"], "-o", os.path.join(sub, f"o{k}.h5"), "--quiet"]),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
+          for k in range(3)]
+    c = run(["check", ref["job"]], cwd=sub)
+    case("concurrency", "check beside running sweeps", c, 0)
+    for k, p in enumerate(ps):
+        p.communicate(timeout=120)
+        COUNTS["concurrency"] += 1
+        estest.check(p.returncode == 0 and same_numbers(os.path.join(sub, f"o{k}.h5"), ref["out"]),
+                     f"[concurrency] parallel run {k}: exit {p.returncode}")
+    estest.check(listing(sub) == ["o0.h5", "o1.h5", "o2.h5"], f"[concurrency] left {listing(sub)}")
+
+
 def main():
-    sections = [output_paths, job_input, estimates, signals, disk]
+    sections = [output_paths, job_input, estimates, signals, disk, kills, damaged, concurrency]
     only = os.environ.get("ADVERSARIAL_ONLY")
     for fn in sections:
         if only and fn.__name__ not in only.split(","):
