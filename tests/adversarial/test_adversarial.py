@@ -323,7 +323,7 @@ def signals():
     alone, two, launch2 = [], ["mpirun", "-n", "2"], [LAUNCH, "mpirun", "-n", "2"]
     sigs = [signal.SIGTERM, signal.SIGUSR1, signal.SIGINT]
     # Alone: any moment from exec to exit, the three signals.
-    for i in range(15):
+    for i in range(12):
         sig = sigs[i % 3]
         signal_case("signal-alone", f"{sig.name} alone", alone, sig, RNG.uniform(0.02, 1.1 * T))
     # The very start (MPI_Init) and the very end (closing, MPI_Finalize), alone.
@@ -335,7 +335,7 @@ def signals():
         signal_case("signal-alone", f"{sig.name} alone, closing", alone, sig,
                     RNG.uniform(0.9 * T, 1.05 * T))
     # mpirun: the ranks signalled (as Slurm and a Ctrl-C on the terminal do), both at once.
-    for i in range(10):
+    for i in range(8):
         sig = sigs[i % 3]
         signal_case("signal-mpirun", f"{sig.name} to both ranks", two, sig,
                     RNG.uniform(0.05, 1.3 * T + 0.5), target="ranks")
@@ -344,7 +344,7 @@ def signals():
         signal_case("signal-mpirun", "SIGUSR1 to mpirun", two, signal.SIGUSR1,
                     RNG.uniform(0.3, 1.2 * T + 0.3))
     # scripts/launch.sh around mpirun: TERM, INT, USR1 at any moment give 3.
-    for i in range(9):
+    for i in range(6):
         sig = sigs[i % 3]
         signal_case("signal-launch", f"{sig.name} to launch.sh mpirun", launch2, sig,
                     RNG.uniform(0.02, 1.2 * T + 0.5))
@@ -591,7 +591,7 @@ def kill_case(cls, name, launcher, delay, target):
 
 def kills():
     T = reference()["t"]
-    for i in range(8):
+    for i in range(6):
         kill_case("kill", "kill -9 alone", [], RNG.uniform(0.02, 1.1 * T), "all")
     two = ["mpirun", "-n", "2"]
     for i in range(4):
