@@ -716,8 +716,105 @@ def concurrency():
     estest.check(listing(sub) == ["o0.h5", "o1.h5", "o2.h5"], f"[concurrency] left {listing(sub)}")
 
 
+# ---------------------------------------------------------------- Slurm (ADVERSARIAL_SLURM=1)
+def slurm():
+    """srun and slurm/sweep.sbatch on a private one-node Slurm (scripts/slurm-local-start.sh):
+    the status after a signal is 3 and the resumed file has the uninterrupted bits. Slow (the
+    daemons, allocations): only with ADVERSARIAL_SLURM=1."""
+    ref = reference()
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    os.chmod(D, 0o755)  # munged (user munge) must reach its directory
+    sd = os.path.join(D, "slurm")
+    env = {k: v for k, v in ENV.items() if not k.startswith("SLURM_")}
+    env["PATH"] = env.get("PATH", "") + ":/usr/sbin:/sbin"
+    r = subprocess.run(["bash", os.path.join(root, "scripts", "slurm-local-start.sh"), sd],
+                       capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        raise SystemExit(f"FAIL: cannot start the local Slurm: {r.stderr[-1500:]}")
+    env["SLURM_CONF"] = os.path.join(sd, "slurm.conf")
+
+    def idle():
+        for _ in range(120):
+            q = subprocess.run(["squeue", "-h"], capture_output=True, text=True, env=env)
+            if not q.stdout.strip():
+                return
+            time.sleep(0.5)
+
+    try:
+        srun = ["srun", "--mpi=pmix", "-n", "2"]
+        for i, (pre, sig) in enumerate([([], signal.SIGUSR1), ([LAUNCH], signal.SIGTERM),
+                                        ([LAUNCH], signal.SIGINT), ([LAUNCH], signal.SIGUSR1),
+                                        ([], signal.SIGUSR1), ([LAUNCH], signal.SIGTERM)]):
+            idle()
+            sub = os.path.join(D, f"srun{i}")
+            os.mkdir(sub)
+            out = os.path.join(sub, "o.h5")
+            p = subprocess.Popen(pre + srun + [estest.binary(), "run", ref["job"], "-o", out, "--quiet"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            # after the allocation (a signal while srun allocates cancels it, exit 1)
+            for _ in range(200):
+                if os.path.exists(out + ".lock") or p.poll() is not None:
+                    break
+                time.sleep(0.02)
+            delay = RNG.uniform(0, 0.8 * ref["t"])
+            time.sleep(delay)
+            name = f"{'launch.sh ' if pre else ''}srun, {sig.name} {delay:.2f} s after start-up"
+            if p.poll() is not None:
+                COUNTS["slurm"] += 1
+                estest.check(p.returncode == 0, f"[slurm] {name}: exit {p.returncode} before the signal")
+                continue
+            p.send_signal(sig)
+            _, err = p.communicate(timeout=120)
+            rr = subprocess.CompletedProcess([], p.returncode, "", err)
+            if case("slurm", name, rr, 3):
+                ok, left = stopped_state("slurm", name, rr, out)
+                if ok and left:
+                    resume_and_compare("slurm", name, out)
+        # The template: warned with USR1 (as --signal=B:USR1@MARGIN does), it stops the step
+        # with exit 3 and requeues itself; the requeued job resumes and completes.
+        idle()
+        sub = os.path.join(D, "sbatch")
+        os.mkdir(sub)
+        out = os.path.join(sub, "o.h5")
+        big = job("sbatch.ini", {**SIG_JOB, "ensemble": {"networks": 3000}})
+        ref_big = os.path.join(sub, "ref.h5")
+        assert run(["run", big, "-o", ref_big, "--quiet"]).returncode == 0
+        jid = subprocess.run(["sbatch", "--parsable", "--ntasks=2", f"--output={sub}/log-%j.txt",
+                              os.path.join(root, "slurm", "sweep.sbatch")], capture_output=True,
+                             text=True, env=dict(env, JOB=big, OUTPUT=out, EDGESWEEP=estest.binary()),
+                             cwd=sub).stdout.strip().split(";")[0]
+        for _ in range(400):
+            if os.path.exists(out + ".partial") and os.path.getsize(out + ".partial") > 0:
+                break
+            time.sleep(0.05)
+        time.sleep(0.5)
+        subprocess.run(["scancel", "--signal=USR1", "--batch", jid], env=env)
+        state = ""
+        for _ in range(600):
+            state = subprocess.run(["scontrol", "show", "job", jid], capture_output=True, text=True,
+                                   env=env).stdout
+            if "JobState=COMPLETED" in state or "JobState=FAILED" in state or "JobState=CANCELLED" in state:
+                break
+            time.sleep(0.5)
+        logs = "".join(open(os.path.join(sub, f)).read() for f in listing(sub) if f.startswith("log-"))
+        COUNTS["slurm"] += 1
+        ok = estest.check("JobState=COMPLETED" in state and "Restarts=1" in state,
+                          f"[slurm] sbatch USR1 requeue: {state[:600]}\n{logs}")
+        ok &= estest.check("edgesweep exited 3" in logs and "requeueing" in logs and "resuming" in logs,
+                           f"[slurm] sbatch USR1 requeue: log\n{logs}")
+        ok &= estest.check(os.path.exists(out) and same_numbers(out, ref_big),
+                           "[slurm] sbatch USR1 requeue: result differs")
+        if ok:
+            print("ok   [slurm] sweep.sbatch warned with USR1: exit 3, requeued, resumed, same bits")
+    finally:
+        subprocess.run(["bash", os.path.join(root, "scripts", "slurm-local-stop.sh"), sd],
+                       capture_output=True, env=env)
+
+
 def main():
     sections = [output_paths, job_input, estimates, signals, disk, kills, damaged, concurrency]
+    if os.environ.get("ADVERSARIAL_SLURM") == "1":
+        sections.append(slurm)
     only = os.environ.get("ADVERSARIAL_ONLY")
     for fn in sections:
         if only and fn.__name__ not in only.split(","):
