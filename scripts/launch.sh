@@ -35,8 +35,11 @@ if [ -z "$rc" ]; then
   wait "$pid"
   rc=$?
 fi
-if [ -n "$got" ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 138 ]; }; then
-  echo "launch.sh: SIG$got came as $1 ended with $rc; exit 3 (--resume continues or finds the output complete)" >&2
+if [ -n "$got" ] && [ "$rc" -eq 0 ]; then
+  echo "launch.sh: SIG$got came as $1 finished: the output is complete, --resume has nothing left to do; exit 3" >&2
+  rc=3
+elif [ -n "$got" ] && [ "$rc" -eq 138 ]; then
+  echo "launch.sh: SIG$got stopped $1 as it started the ranks; exit 3 (--resume continues)" >&2
   rc=3
 fi
 exit "$rc"

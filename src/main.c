@@ -178,8 +178,8 @@ static int es__run_mpi(int argc, char **argv, int is_run) {
   }
   es_status st = is_run ? es_run(MPI_COMM_WORLD, &o, stderr) : es_check(MPI_COMM_WORLD, &o, stdout);
   if (st != ES_OK && rank == 0)
-    fprintf(stderr, "edgesweep: %s: %s\n",
-            st == ES_ERR_INPUT ? "error" : es_status_str(st), es_error_msg());
+    fprintf(stderr, "edgesweep: %s: %s\n", st == ES_ERR_INPUT ? "error" : es_status_str(st),
+            es_error_msg());
   if (es_h5out_finalize() != 0) {
     /* HDF5 holds a file it could not close, and its shutdown inside MPI_Finalize would crash
      * on it: the message is out, the partial file was flushed after its last point. */
@@ -195,8 +195,10 @@ static int es__run_mpi(int argc, char **argv, int is_run) {
   /* A signal after the last point of agreement (closing, MPI_Finalize) still ends in 3: the
    * output is complete then, and --resume finds nothing left to do. */
   if (is_run && st == ES_OK && es_run_stopped()) {
-    fprintf(stderr, "edgesweep: stopped by signal %d after the output was complete; "
-            "--resume has nothing left to do\n", es_run_stopped());
+    fprintf(stderr,
+            "edgesweep: stopped by signal %d after the output was complete; "
+            "--resume has nothing left to do\n",
+            es_run_stopped());
     st = ES_ERR_STOPPED;
   }
   free(cl);

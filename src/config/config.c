@@ -244,8 +244,7 @@ static es_status es__keyerr(const es__parse *ps, int k, const char *msg) {
   if (!r->value)
     es_error_set("%s: [%s] %s: %s", ps->path, d->section, d->key, m);
   else if (r->from_set)
-    es_error_set("--set %s.%s=%s: %s", d->section, d->key, (es_elide(v, sizeof v, r->value), v),
-                 m);
+    es_error_set("--set %s.%s=%s: %s", d->section, d->key, (es_elide(v, sizeof v, r->value), v), m);
   else
     es_error_set("%s:%d: [%s] %s: %s", ps->path, r->line, d->section, d->key, m);
   return ES_ERR_INPUT;

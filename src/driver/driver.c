@@ -3,11 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <limits.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -137,19 +137,19 @@ static es_status es__check_path(const char *out) {
   char dir[PATH_MAX];
   ES_CHECK(len + ES__SUFFIX_MAX < sizeof dir, ES_ERR_INPUT,
            "%s: the output path is %zu characters; with its .partial.init suffix it exceeds "
-           "the system's limit of %d (PATH_MAX)", out, len, PATH_MAX - 1);
+           "the system's limit of %d (PATH_MAX)",
+           out, len, PATH_MAX - 1);
   snprintf(dir, sizeof dir, "%.*s", base == out ? 1 : (int)(base - out - (base - out > 1)),
            base == out ? "." : out);
   struct stat sb;
   if (stat(dir, &sb) != 0) {
-    ES_CHECK(errno != ENOENT, ES_ERR_INPUT, "%s: the output directory %s does not exist", out,
-             dir);
+    ES_CHECK(errno != ENOENT, ES_ERR_INPUT, "%s: the output directory %s does not exist", out, dir);
     ES_CHECK(errno != ENOTDIR, ES_ERR_INPUT,
              "%s: the output directory %s is not a directory (a part of it is a file)", out, dir);
     ES_CHECK(0, ES_ERR_INPUT, "%s: the output directory %s: %s", out, dir, strerror(errno));
   }
-  ES_CHECK(S_ISDIR(sb.st_mode), ES_ERR_INPUT,
-           "%s: the output directory %s is not a directory", out, dir);
+  ES_CHECK(S_ISDIR(sb.st_mode), ES_ERR_INPUT, "%s: the output directory %s is not a directory", out,
+           dir);
   ES_CHECK(access(dir, W_OK | X_OK) == 0, ES_ERR_INPUT,
            "%s: the output directory %s is not writable", out, dir);
   long name_max = pathconf(dir, _PC_NAME_MAX);
@@ -585,8 +585,7 @@ static void es__estimate_job(const es_job *j, const char *out, int ranks, int lo
   e->core_seconds = per_neuron * work * nwb * tmax * M;
   /* Networks per task as es__plan cuts them (whole points unless there are few points). */
   long double T = j->networks_per_task > 0 ? (long double)j->networks_per_task : M;
-  if (j->networks_per_task <= 0 && points < 4.0L * ranks)
-    T = ceill(M * points / (4.0L * ranks));
+  if (j->networks_per_task <= 0 && points < 4.0L * ranks) T = ceill(M * points / (4.0L * ranks));
   if (T < 1) T = 1;
   if (T > M) T = M;
   const long double ntasks = points * ceill(M / T), npairs = nwb;
@@ -604,8 +603,8 @@ static void es__estimate_job(const es_job *j, const char *out, int ranks, int lo
   e->dmft_bytes = dmft ? 9 * (tmax + 1) * (tmax + 1) * 8 : 0;
   const long double theory = tmax * (2 * 8 * 16 + 3 * 8) + 12 * nd * nn * 8 + e->dmft_bytes;
   const long double plan = points * 64 + ntasks * 40 + npairs * 8 + 4096 * 64;
-  const long double post = fminl(4 * nw * nd * nn, 1 << 23) * 8 + nw * nd * 4 * 8 +
-                           nd * nn * (7 * 8 + 10) + nw * nb * 8;
+  const long double post =
+      fminl(4 * nw * nd * nn, 1 << 23) * 8 + nw * nd * 4 * 8 + nd * nn * (7 * 8 + 10) + nw * nb * 8;
   e->mem_bytes = ws + e->task_bytes + theory + inflight + plan + post + (16 << 20);
   es_job tmp = *j;
   e->out_bytes = es_h5out_layout_bytes(&tmp, (int64_t)fminl(ntasks, 9e18L));
@@ -619,15 +618,15 @@ static void es__estimate_job(const es_job *j, const char *out, int ranks, int lo
   else
     snprintf(dir, sizeof dir, ".");
   struct statvfs fs;
-  if (statvfs(dir, &fs) == 0)
-    e->free_bytes = (long double)fs.f_bavail * (long double)fs.f_frsize;
+  if (statvfs(dir, &fs) == 0) e->free_bytes = (long double)fs.f_bavail * (long double)fs.f_frsize;
 }
 
 /* Refuse, before anything is written, a job that cannot fit this machine: every rank on this
  * node within the memory limit, and (for a new file) the output within the free disk. */
 static es_status es__check_fits(const es_job *j, const es__estimate *e, int new_file) {
   const long double gib = 1073741824.0L, need = e->mem_bytes * e->local_ranks;
-  const char *big = e->w_bytes >= 0.5L * e->mem_bytes ? "the recurrent W (N^2 doubles): lower [grid] width"
+  const char *big = e->w_bytes >= 0.5L * e->mem_bytes
+                        ? "the recurrent W (N^2 doubles): lower [grid] width"
                     : e->dmft_bytes >= 0.5L * e->mem_bytes
                         ? "the two-time DMFT (9 (T+1)^2 doubles): lower the deepest [grid] depth"
                         : "networks x depths x observables doubles per task: lower [ensemble] "
@@ -768,8 +767,10 @@ static es_status es__reserve(const char *path, long double bytes, int create) {
   struct rlimit rl;
   if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
       (long double)rl.rlim_cur < bytes) {
-    es_error_set("%s: no room for the output (~%.3Lg GiB): the file size limit (ulimit -f) is "
-                 "%.3Lg GiB", path, bytes / 1073741824.0L, (long double)rl.rlim_cur / 1073741824.0L);
+    es_error_set(
+        "%s: no room for the output (~%.3Lg GiB): the file size limit (ulimit -f) is "
+        "%.3Lg GiB",
+        path, bytes / 1073741824.0L, (long double)rl.rlim_cur / 1073741824.0L);
     return ES_ERR_IO;
   }
   int fd = open(path, O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0644);
@@ -796,8 +797,8 @@ static es_status es__create_output(es__sweep *s, const es__prov *pv, const char 
     st = es__reserve(init, s->out_bytes, 1);
   }
   ES_CALL(es__agree(s->comm, st));
-  es_status cs = es__agree(s->comm, es_h5out_create(s->comm, init, s->job, &pv->prov, s->ntasks,
-                                                    &s->out));
+  es_status cs =
+      es__agree(s->comm, es_h5out_create(s->comm, init, s->job, &pv->prov, s->ntasks, &s->out));
   if (cs != ES_OK) {
     if (s->rank == 0) unlink(init); /* a failed layout holds no data: give the room back */
     return cs;
@@ -889,9 +890,10 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
     int64_t done_here = 0;
     if (MPI_Allreduce(&s.done, &done_here, 1, MPI_INT64_T, MPI_SUM, comm) != MPI_SUCCESS)
       done_here = s.done; /* rank 0 counts every point it wrote */
-    es_error_set("%lld of %lld pending points finished before the signal; %s keeps them. "
-                 "Continue with: edgesweep run %s -o %s --resume",
-                 (long long)done_here, (long long)s.npoints_pending, partial, o->job_path, out);
+    es_error_set(
+        "%lld of %lld pending points finished before the signal; %s keeps them. "
+        "Continue with: edgesweep run %s -o %s --resume",
+        (long long)done_here, (long long)s.npoints_pending, partial, o->job_path, out);
   }
   es__unlock(&s, out, st == ES_OK);
   es__sweep_free(&s);

@@ -6,8 +6,8 @@
  * the per-network measurements follow (and a reason when the point was flagged). Rank 0
  * replies with the next task id or -1. A quitting worker (signal, error) gets no reply.
  * Rank 0 writes every point: fields, counts, streaming state, then the status last. */
-#include <math.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -474,7 +474,8 @@ static void es__serve(es__sweep *s, int block) {
     if (!flag) return;
     int src = ms.MPI_SOURCE;
     int64_t h[ES_H_COUNT];
-    ms_st = ES_MPI_ST(MPI_Recv(h, ES_H_COUNT, MPI_INT64_T, src, ES_TAG_REQ, s->comm, MPI_STATUS_IGNORE));
+    ms_st = ES_MPI_ST(
+        MPI_Recv(h, ES_H_COUNT, MPI_INT64_T, src, ES_TAG_REQ, s->comm, MPI_STATUS_IGNORE));
     if (ms_st != ES_OK) {
       es__serve_fail(s, ms_st);
       return;
@@ -484,8 +485,8 @@ static void es__serve(es__sweep *s, int block) {
       char reason[ES_REASON_LEN] = "";
       double *rec = NULL;
       if (h[ES_H_FLAGGED]) {
-        ms_st = ES_MPI_ST(
-            MPI_Recv(reason, ES_REASON_LEN, MPI_CHAR, src, ES_TAG_REASON, s->comm, MPI_STATUS_IGNORE));
+        ms_st = ES_MPI_ST(MPI_Recv(reason, ES_REASON_LEN, MPI_CHAR, src, ES_TAG_REASON, s->comm,
+                                   MPI_STATUS_IGNORE));
       } else {
         int64_t n = (t->end - t->begin) * stride;
         rec = malloc((size_t)n * sizeof *rec);

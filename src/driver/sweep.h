@@ -52,10 +52,10 @@ typedef struct {
   int64_t *start_nets; /* per point: networks already in the file (a resume raising M) */
   signed char *was_done;
   es_progress prog;
-  int lock_fd;   /* rank 0: OUT.lock, write-locked for the whole run (-1: none) */
-  int lock_made; /* rank 0: this launch created OUT.lock */
-  int local_ranks;        /* ranks on this node */
-  long double out_bytes;  /* rank 0: the layout's size, reserved before it is built */
+  int lock_fd;           /* rank 0: OUT.lock, write-locked for the whole run (-1: none) */
+  int lock_made;         /* rank 0: this launch created OUT.lock */
+  int local_ranks;       /* ranks on this node */
+  long double out_bytes; /* rank 0: the layout's size, reserved before it is built */
 } es__sweep;
 
 /* Set by SIGTERM, SIGUSR1, SIGINT: stop handing out work and drop the tasks in flight. */

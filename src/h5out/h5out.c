@@ -543,8 +543,10 @@ es_status es_h5out_open(MPI_Comm comm, const char *path, const es_job *job, cons
   if (MPI_Comm_rank(comm, &rank) == MPI_SUCCESS && rank == 0) hdf5 = H5Fis_hdf5(path) > 0;
   if (MPI_Bcast(&hdf5, 1, MPI_INT, 0, comm) != MPI_SUCCESS) hdf5 = 0;
   if (!hdf5) {
-    es_error_set("%s: cannot open it as HDF5 to resume (corrupt or not an edgesweep file); use "
-                 "--force to start over", path);
+    es_error_set(
+        "%s: cannot open it as HDF5 to resume (corrupt or not an edgesweep file); use "
+        "--force to start over",
+        path);
     return es__fail_cleanup(&h, ES_ERR_INPUT);
   }
   h->path = strdup(path);
@@ -785,8 +787,10 @@ static es_status es__write_texts(const char *path, hid_t vl, const es__text *t, 
   if (H5Fclose(f) < 0) {
     es__unclosed = 1;
     if (st == ES_OK) {
-      es_error_set("HDF5: closing %s after writing the texts failed (disk full or an I/O "
-                   "error?)", path);
+      es_error_set(
+          "HDF5: closing %s after writing the texts failed (disk full or an I/O "
+          "error?)",
+          path);
       st = ES_ERR_IO;
     }
   }
@@ -809,8 +813,9 @@ es_status es_h5out_close(es_h5out **hp, const char *completed) {
   if (opened && H5Fclose(h->file) < 0) {
     es__unclosed = 1;
     if (st == ES_OK) {
-      es_error_set("HDF5: closing the output file failed (its last flush could not be "
-                   "written: disk full or an I/O error?)");
+      es_error_set(
+          "HDF5: closing the output file failed (its last flush could not be "
+          "written: disk full or an I/O error?)");
       st = ES_ERR_IO;
     }
   }
@@ -840,9 +845,12 @@ int es_h5out_finalize(void) {
 }
 
 long double es_h5out_layout_bytes(const es_job *j, int64_t ntasks) {
-  const long double n[ES__NAXES] = {(long double)j->sigma_w2.n, (long double)j->sigma_b2.n,
-                                    (long double)j->depth.n,    (long double)j->width.n,
-                                    (long double)(ntasks > 0 ? ntasks : 1), ES_STATE_COUNT};
+  const long double n[ES__NAXES] = {(long double)j->sigma_w2.n,
+                                    (long double)j->sigma_b2.n,
+                                    (long double)j->depth.n,
+                                    (long double)j->width.n,
+                                    (long double)(ntasks > 0 ? ntasks : 1),
+                                    ES_STATE_COUNT};
   /* Object headers, attributes (descriptions, dimension-scale references) and B-trees: an
    * upper bound per dataset measured on HDF5 1.10 files of this layout. */
   const long double per_ds = 6144;

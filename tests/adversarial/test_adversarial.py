@@ -17,30 +17,40 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import estest  # noqa: E402
 
-RNG = random.Random(20261204)
-COUNTS = collections.Counter()
-D = estest.tmpdir()
-ENV = dict(os.environ, **estest.MPI_ENV, TMPDIR=D)
-MPI_TMP = os.path.join(D, "mpi")
-os.mkdir(MPI_TMP)
-ENV_MPIRUN = dict(ENV, OMPI_MCA_orte_tmpdir_base=MPI_TMP,
-                  OMPI_MCA_btl_vader_backing_directory=MPI_TMP)
+class S:
+    """The run's shared state, set by setup(): the random moments' generator (fixed seed), the
+    case counts per class, the scratch directory and the environments."""
+    rng = counts = d = env = env_mpirun = ref = None
 
-GOOD = {
-    "run": {"name": "adv", "seed": 7},
-    "network": {"activation": "tanh"},
-    "grid": {"sigma_w2": "1, 2", "sigma_b2": "0", "depth": "1, 3", "width": "8"},
-    "ensemble": {"networks": 4},
-}
+
+def setup():
+    S.rng = random.Random(20261204)
+    S.counts = collections.Counter()
+    S.d = estest.tmpdir()
+    S.env = dict(os.environ, **estest.MPI_ENV, TMPDIR=S.d)
+    mpi_tmp = os.path.join(S.d, "mpi")
+    os.mkdir(mpi_tmp)
+    S.env_mpirun = dict(S.env, OMPI_MCA_orte_tmpdir_base=mpi_tmp,
+                        OMPI_MCA_btl_vader_backing_directory=mpi_tmp)
+    S.ref = {}
+
+
+def good():
+    return {
+        "run": {"name": "adv", "seed": 7},
+        "network": {"activation": "tanh"},
+        "grid": {"sigma_w2": "1, 2", "sigma_b2": "0", "depth": "1, 3", "width": "8"},
+        "ensemble": {"networks": 4},
+    }
 
 
 def job(name, sections=None, text=None):
-    path = os.path.join(D, name)
+    path = os.path.join(S.d, name)
     if text is not None:
         with open(path, "w") as f:
             f.write(text)
         return path
-    return estest.write_job(path, sections or GOOD)
+    return estest.write_job(path, sections or good())
 
 
 def cmd(args, ranks=1):
@@ -50,7 +60,7 @@ def cmd(args, ranks=1):
 
 def run(args, ranks=1, timeout=120, cwd=None):
     return subprocess.run(cmd(args, ranks), capture_output=True, text=True, cwd=cwd,
-                          env=ENV_MPIRUN if ranks > 1 else ENV, timeout=timeout)
+                          env=S.env_mpirun if ranks > 1 else S.env, timeout=timeout)
 
 
 def listing(d):
@@ -60,7 +70,7 @@ def listing(d):
 def case(cls, name, p, code, needles=(), where=None, before=None):
     """Count one case of CLS; check the exit code, that every needle is in stderr, and (when
     WHERE and BEFORE are given) that the directory WHERE holds what it held before."""
-    COUNTS[cls] += 1
+    S.counts[cls] += 1
     ok = estest.check(p.returncode == code,
                       f"[{cls}] {name}: exit {p.returncode}, expected {code}\n{p.stderr[-1500:]}")
     for n in needles:
@@ -89,7 +99,7 @@ def same_numbers(a, b):
 # ---------------------------------------------------------------- output paths
 def output_paths():
     j = job("paths.ini")
-    od = os.path.join(D, "paths")
+    od = os.path.join(S.d, "paths")
     os.mkdir(od)
     with open(os.path.join(od, "f"), "w") as f:
         f.write("x")
@@ -151,7 +161,7 @@ def output_paths():
 def job_input():
     base = "[run]\nname = m\nseed = 1\n[grid]\nsigma_w2 = 1, 2\nsigma_b2 = 0\ndepth = 1, 3\n" \
            "width = 8\n[ensemble]\nnetworks = 4\n"
-    od = os.path.join(D, "input")
+    od = os.path.join(S.d, "input")
     os.mkdir(od)
     texts = [
         ("unclosed [grid", base.replace("[grid]", "[grid"), ["in.ini:4:", "'[grid'", "no closing"]),
@@ -212,26 +222,27 @@ def job_input():
 
 
 # ---------------------------------------------------------------- signals and kills
-SIG_JOB = {
-    "run": {"name": "sig", "seed": 11},
-    "grid": {"sigma_w2": "linspace(0.5, 3, 6)", "sigma_b2": "0, 0.1", "depth": "range(1, 25, 4)",
-             "width": "32, 96"},
-    "ensemble": {"networks": 350},
-}
-REF = {}
+def sig_job():
+    """The job of the signal, disk and kill cases: ~0.5 s alone."""
+    return {
+        "run": {"name": "sig", "seed": 11},
+        "grid": {"sigma_w2": "linspace(0.5, 3, 6)", "sigma_b2": "0, 0.1",
+                 "depth": "range(1, 25, 4)", "width": "32, 96"},
+        "ensemble": {"networks": 350},
+    }
 
 
 def reference():
     """The uninterrupted run every interrupted one must reproduce, and its duration."""
-    if not REF:
-        j = job("sig.ini", SIG_JOB)
-        out = os.path.join(D, "sigref.h5")
+    if not S.ref:
+        j = job("sig.ini", sig_job())
+        out = os.path.join(S.d, "sigref.h5")
         t0 = time.time()
         p = run(["run", j, "-o", out, "--quiet"])
         assert p.returncode == 0, p.stderr
-        REF.update(job=j, out=out, t=time.time() - t0)
-        print(f"reference run: {REF['t']:.2f} s")
-    return REF
+        S.ref.update(job=j, out=out, t=time.time() - t0)
+        print(f"reference run: {S.ref['t']:.2f} s")
+    return S.ref
 
 
 LAUNCH = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "launch.sh")
@@ -268,24 +279,54 @@ def stopped_state(cls, name, p, out):
     return ok, left
 
 
+def catches(pid, sigs=(signal.SIGTERM, signal.SIGINT, signal.SIGUSR1)):
+    """PID has its own handlers for SIGS (/proc SigCgt)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    mask = int(line.split()[1], 16)
+                    return all(mask >> (int(s) - 1) & 1 for s in sigs)
+    except OSError:
+        pass
+    return False
+
+
+def wait_handlers(p):
+    """Until P handles the signals: before its main runs (the loader mapping MPI and HDF5, a
+    few ms), any process dies of them, which no program can change."""
+    for _ in range(5000):
+        if p.poll() is not None or catches(p.pid):
+            return
+        time.sleep(0.002)
+
+
 def signal_case(cls, name, launcher, sig, delay, expect=3, target="launcher"):
     ref = reference()
-    sub = os.path.join(D, f"{cls}-{COUNTS[cls]}")
+    sub = os.path.join(S.d, f"{cls}-{S.counts[cls]}")
     os.mkdir(sub)
     out = os.path.join(sub, "o.h5")
     c = launcher + [estest.binary(), "run", ref["job"], "-o", out, "--quiet"]
-    env = ENV_MPIRUN if "mpirun" in launcher else ENV
+    env = S.env_mpirun if "mpirun" in launcher else S.env
     p = subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    if target == "launcher":
+        wait_handlers(p)
     time.sleep(delay)
     if p.poll() is not None:  # ended before the signal: it must be complete and right
-        COUNTS[cls] += 1
+        S.counts[cls] += 1
         estest.check(p.returncode == 0 and same_numbers(out, ref["out"]),
                      f"[{cls}] {name}: ended with {p.returncode} before the signal")
         print(f"ok   [{cls}] {name} (ended before the signal)")
         p.communicate()
         return
     if target == "ranks":
-        kids = subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True, text=True).stdout.split()
+        kids = []
+        for _ in range(5000):  # both ranks started and past their loader (see wait_handlers)
+            kids = subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True,
+                                  text=True).stdout.split()
+            if p.poll() is not None or len(kids) == 2 and all(catches(k) for k in kids):
+                break
+            time.sleep(0.002)
         for k in kids:
             try:
                 os.kill(int(k), sig)
@@ -298,13 +339,13 @@ def signal_case(cls, name, launcher, sig, delay, expect=3, target="launcher"):
     except subprocess.TimeoutExpired:
         p.kill()
         _, err = p.communicate()
-        COUNTS[cls] += 1
+        S.counts[cls] += 1
         estest.check(False, f"[{cls}] {name}: hung for 60 s after the signal")
         return
     r = subprocess.CompletedProcess(c, p.returncode, "", err)
     finished_first = p.returncode == 0 and os.path.exists(out)
     if finished_first and target == "ranks":
-        COUNTS[cls] += 1  # the run ended before the signal: complete, nothing to check more
+        S.counts[cls] += 1  # the run ended before the signal: complete, nothing to check more
         estest.check(same_numbers(out, ref["out"]), f"[{cls}] {name}: finished file differs")
         print(f"ok   [{cls}] {name} (ended before the signal)")
         return
@@ -325,29 +366,29 @@ def signals():
     # Alone: any moment from exec to exit, the three signals.
     for i in range(12):
         sig = sigs[i % 3]
-        signal_case("signal-alone", f"{sig.name} alone", alone, sig, RNG.uniform(0.02, 1.1 * T))
+        signal_case("signal-alone", f"{sig.name} alone", alone, sig, S.rng.uniform(0.02, 1.1 * T))
     # The very start (MPI_Init) and the very end (closing, MPI_Finalize), alone.
     for i in range(6):
         sig = sigs[i % 3]
-        signal_case("signal-alone", f"{sig.name} alone, start-up", alone, sig, RNG.uniform(0.02, 0.08))
+        signal_case("signal-alone", f"{sig.name} alone, start-up", alone, sig, S.rng.uniform(0, 0.06))
     for i in range(4):
         sig = sigs[i % 3]
         signal_case("signal-alone", f"{sig.name} alone, closing", alone, sig,
-                    RNG.uniform(0.9 * T, 1.05 * T))
+                    S.rng.uniform(0.9 * T, 1.05 * T))
     # mpirun: the ranks signalled (as Slurm and a Ctrl-C on the terminal do), both at once.
     for i in range(8):
         sig = sigs[i % 3]
         signal_case("signal-mpirun", f"{sig.name} to both ranks", two, sig,
-                    RNG.uniform(0.05, 1.3 * T + 0.5), target="ranks")
+                    S.rng.uniform(0.05, 1.3 * T + 0.5), target="ranks")
     # mpirun itself given SIGUSR1 (forwarded): 3.
     for i in range(4):
         signal_case("signal-mpirun", "SIGUSR1 to mpirun", two, signal.SIGUSR1,
-                    RNG.uniform(0.3, 1.2 * T + 0.3))
+                    S.rng.uniform(0.3, 1.2 * T + 0.3))
     # scripts/launch.sh around mpirun: TERM, INT, USR1 at any moment give 3.
     for i in range(6):
         sig = sigs[i % 3]
         signal_case("signal-launch", f"{sig.name} to launch.sh mpirun", launch2, sig,
-                    RNG.uniform(0.02, 1.2 * T + 0.5))
+                    S.rng.uniform(0.02, 1.2 * T + 0.5))
 
 
 # ---------------------------------------------------------------- disk full, I/O limits
@@ -355,7 +396,7 @@ class Tmpfs:
     """A small tmpfs of its own (root), unmounted at the end."""
 
     def __init__(self, size):
-        self.dir = os.path.join(D, f"tmpfs{RNG.randrange(10**9)}")
+        self.dir = os.path.join(S.d, f"tmpfs{S.rng.randrange(10**9)}")
         os.mkdir(self.dir)
         r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", self.dir],
                            capture_output=True, text=True)
@@ -413,7 +454,7 @@ def disk():
             t.close()
     # A file size limit (as a quota would) below the layout: exit 1, nothing left behind.
     for lim in (4096, 65536, 150000):
-        sub = os.path.join(D, f"fsize{lim}")
+        sub = os.path.join(S.d, f"fsize{lim}")
         os.mkdir(sub)
         out = os.path.join(sub, "o.h5")
 
@@ -422,8 +463,8 @@ def disk():
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             resource.setrlimit(resource.RLIMIT_FSIZE, (lim, lim))
         p = subprocess.run(cmd(["run", ref["job"], "-o", out, "--quiet"]), capture_output=True,
-                           text=True, env=ENV, preexec_fn=limit, timeout=120)
-        COUNTS["disk"] += 1
+                           text=True, env=S.env, preexec_fn=limit, timeout=120)
+        S.counts["disk"] += 1
         ok = estest.check(p.returncode == 1 and "no room" in p.stderr,
                           f"[disk] file size limit {lim}: exit {p.returncode}\n{p.stderr[-800:]}")
         ok &= estest.check(listing(sub) == [], f"[disk] file size limit {lim}: left {listing(sub)}")
@@ -438,8 +479,8 @@ def disk():
             out = os.path.join(t.dir, "o.h5")
             c = cmd(["run", ref["job"], "-o", out, "--quiet"], ranks)
             p = subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                 env=ENV_MPIRUN if ranks > 1 else ENV)
-            delay = RNG.uniform(0.0, 1.2 * ref["t"])
+                                 env=S.env_mpirun if ranks > 1 else S.env)
+            delay = S.rng.uniform(0.0, 1.2 * ref["t"])
             time.sleep(delay)
             t.fill()
             try:
@@ -449,7 +490,7 @@ def disk():
                 _, err = p.communicate()
             r = subprocess.CompletedProcess(c, p.returncode, "", err)
             name = f"disk fills at {delay:.2f} s, {ranks} rank(s)"
-            COUNTS["disk"] += 1
+            S.counts["disk"] += 1
             ok = no_crash("disk", name, r)
             ok &= estest.check(r.returncode == 0 or "edgesweep:" in err,
                                f"[disk] {name}: exit {r.returncode} without a message")
@@ -473,15 +514,15 @@ def disk():
         t = Tmpfs("3m")
         try:
             out = os.path.join(t.dir, "o.h5")
-            p = subprocess.Popen(cmd(["run", ref["job"], "-o", out, "--quiet"]), env=ENV,
+            p = subprocess.Popen(cmd(["run", ref["job"], "-o", out, "--quiet"]), env=S.env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(RNG.uniform(0.3, 0.8) * ref["t"])
+            time.sleep(S.rng.uniform(0.3, 0.8) * ref["t"])
             p.kill()
             p.wait()
             t.fill()
             r = run(["run", ref["job"], "-o", out, "--quiet", "--resume"])
             name = f"resume on a full disk #{i}"
-            COUNTS["disk"] += 1
+            S.counts["disk"] += 1
             ok = no_crash("disk", name, r)
             t.free()
             if ok and (os.path.exists(out) or os.path.exists(out + ".partial")):
@@ -494,7 +535,7 @@ def disk():
 
 # ---------------------------------------------------------------- estimates
 def estimates():
-    od = os.path.join(D, "estimates")
+    od = os.path.join(S.d, "estimates")
     os.mkdir(od)
     base = {"run": {"name": "est", "seed": 1}, "grid": {"sigma_w2": "1", "sigma_b2": "0",
                                                          "depth": "3", "width": "8"},
@@ -519,7 +560,7 @@ def estimates():
                                        "--set", "grid.depth=range(1, 100000)"], ["GiB"]),
     ]
     for name, sec, extra, needles in cases:
-        j = job(f"est{COUNTS['estimates']}.ini", sec)
+        j = job(f"est{S.counts['estimates']}.ini", sec)
         before = listing(od)
         p = run(["check", j] + extra, cwd=od)
         case("estimates", name + " (check)", p, 2, needles + ["GiB"], od, before)
@@ -530,7 +571,7 @@ def estimates():
     # What fits is not refused: the check says so and the numbers are finite.
     for name, sec, extra in (("recurrent N=512", rec, ["--set", "grid.width=512"]),
                              ("DMFT depth 200", dm, ["--set", "grid.depth=200"])):
-        j = job(f"est{COUNTS['estimates']}.ini", sec)
+        j = job(f"est{S.counts['estimates']}.ini", sec)
         p = run(["check", j] + extra, cwd=od)
         case("estimates", name + " fits", p, 0)
         estest.check("inf" not in p.stdout and "nan" not in p.stdout, f"{name}: {p.stdout}")
@@ -550,14 +591,14 @@ def resume_through_lock(out):
 
 def kill_case(cls, name, launcher, delay, target):
     ref = reference()
-    sub = os.path.join(D, f"{cls}-{COUNTS[cls]}")
+    sub = os.path.join(S.d, f"{cls}-{S.counts[cls]}")
     os.mkdir(sub)
     out = os.path.join(sub, "o.h5")
     c = launcher + [estest.binary(), "run", ref["job"], "-o", out, "--quiet"]
     p = subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                         env=ENV_MPIRUN if launcher else ENV)
+                         env=S.env_mpirun if launcher else S.env)
     time.sleep(delay)
-    COUNTS[cls] += 1
+    S.counts[cls] += 1
     if target == "all":
         p.kill()
     else:
@@ -592,14 +633,14 @@ def kill_case(cls, name, launcher, delay, target):
 def kills():
     T = reference()["t"]
     for i in range(6):
-        kill_case("kill", "kill -9 alone", [], RNG.uniform(0.02, 1.1 * T), "all")
+        kill_case("kill", "kill -9 alone", [], S.rng.uniform(0.02, 1.1 * T), "all")
     two = ["mpirun", "-n", "2"]
     for i in range(4):
-        kill_case("kill", "kill -9 rank 1 of 2", two, RNG.uniform(0.1, 1.1 * T + 0.3), "rank1")
+        kill_case("kill", "kill -9 rank 1 of 2", two, S.rng.uniform(0.1, 1.1 * T + 0.3), "rank1")
     for i in range(3):
-        kill_case("kill", "kill -9 rank 0 of 2", two, RNG.uniform(0.1, 1.1 * T + 0.3), "rank0")
+        kill_case("kill", "kill -9 rank 0 of 2", two, S.rng.uniform(0.1, 1.1 * T + 0.3), "rank0")
     for i in range(3):
-        kill_case("kill", "kill -9 mpirun", two, RNG.uniform(0.1, 1.1 * T + 0.3), "all")
+        kill_case("kill", "kill -9 mpirun", two, S.rng.uniform(0.1, 1.1 * T + 0.3), "all")
 
 
 # ---------------------------------------------------------------- damaged files
@@ -607,13 +648,13 @@ def damaged():
     ref = reference()
     with open(ref["out"], "rb") as f:
         whole = f.read()
-    other = job("other.ini", {**SIG_JOB, "run": {"name": "sig", "seed": 12}})
-    od = os.path.join(D, "damaged")
+    other = job("other.ini", {**sig_job(), "run": {"name": "sig", "seed": 12}})
+    od = os.path.join(S.d, "damaged")
     os.mkdir(od)
     out = os.path.join(od, "o.h5")
     part = out + ".partial"
     variants = [("empty .partial", b""), ("text .partial", b"not an HDF5 file\n" * 100),
-                ("random bytes", bytes(RNG.randrange(256) for _ in range(5000)))]
+                ("random bytes", bytes(S.rng.randrange(256) for _ in range(5000)))]
     for frac in (0.001, 0.01, 0.1, 0.5, 0.9):
         variants.append((f".partial truncated to {frac:g}", whole[:int(len(whole) * frac)]))
     variants.append(("HDF5 signature only", whole[:8] + b"\0" * 4000))
@@ -626,7 +667,7 @@ def damaged():
         case("damaged", name + " --resume", p, 2, [part, "--force"], od, before)
         estest.check(sha(part) == h, f"[damaged] {name}: the partial file was changed")
         p = run(["info", part])
-        COUNTS["damaged"] += 1
+        S.counts["damaged"] += 1
         no_crash("damaged", name + " info", p)
         estest.check(p.returncode in (1, 2), f"[damaged] {name} info: exit {p.returncode}")
         os.remove(part)
@@ -646,7 +687,7 @@ def damaged():
     estest.check(same_numbers(out, ref["out"]), "[damaged] --force result differs")
     os.remove(out)
     # Another job's interrupted file.
-    q = subprocess.Popen(cmd(["run", other, "-o", out, "--quiet"]), env=ENV,
+    q = subprocess.Popen(cmd(["run", other, "-o", out, "--quiet"]), env=S.env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5 * ref["t"])
     q.kill()
@@ -678,19 +719,19 @@ def concurrency():
     ref = reference()
     for i, (l1, l2) in enumerate([([], []), (["mpirun", "-n", "2"], []), ([], ["mpirun", "-n", "2"]),
                                   ([], [])]):
-        sub = os.path.join(D, f"conc{i}")
+        sub = os.path.join(S.d, f"conc{i}")
         os.mkdir(sub)
         out = os.path.join(sub, "o.h5")
         a = subprocess.Popen(l1 + [estest.binary(), "run", ref["job"], "-o", out, "--quiet"]
                              + (["--resume"] if i == 3 else []),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             env=ENV_MPIRUN if l1 else ENV)
-        time.sleep(RNG.uniform(0.2, 0.5) * ref["t"] + (0.3 if l1 else 0))
+                             env=S.env_mpirun if l1 else S.env)
+        time.sleep(S.rng.uniform(0.2, 0.5) * ref["t"] + (0.3 if l1 else 0))
         b = subprocess.run(l2 + [estest.binary(), "run", ref["job"], "-o", out, "--quiet", "--resume"],
-                           capture_output=True, text=True, env=ENV_MPIRUN if l2 else ENV, timeout=120)
+                           capture_output=True, text=True, env=S.env_mpirun if l2 else S.env, timeout=120)
         _, aerr = a.communicate(timeout=120)
         name = f"two runs on one output #{i}"
-        COUNTS["concurrency"] += 1
+        S.counts["concurrency"] += 1
         # Either the second was refused while the first ran, or the first had finished.
         ok = estest.check(a.returncode == 0, f"[concurrency] {name}: first exited {a.returncode}\n{aerr}")
         ok &= estest.check(b.returncode == 0 and "complete" in b.stderr or
@@ -701,16 +742,16 @@ def concurrency():
         if ok:
             print(f"ok   [concurrency] {name} (second: exit {b.returncode})")
     # Several runs to different outputs in one directory at once, and a check beside them.
-    sub = os.path.join(D, "conc-many")
+    sub = os.path.join(S.d, "conc-many")
     os.mkdir(sub)
     ps = [subprocess.Popen(cmd(["run", ref["job"], "-o", os.path.join(sub, f"o{k}.h5"), "--quiet"]),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=S.env)
           for k in range(3)]
     c = run(["check", ref["job"]], cwd=sub)
     case("concurrency", "check beside running sweeps", c, 0)
     for k, p in enumerate(ps):
         p.communicate(timeout=120)
-        COUNTS["concurrency"] += 1
+        S.counts["concurrency"] += 1
         estest.check(p.returncode == 0 and same_numbers(os.path.join(sub, f"o{k}.h5"), ref["out"]),
                      f"[concurrency] parallel run {k}: exit {p.returncode}")
     estest.check(listing(sub) == ["o0.h5", "o1.h5", "o2.h5"], f"[concurrency] left {listing(sub)}")
@@ -723,9 +764,9 @@ def slurm():
     daemons, allocations): only with ADVERSARIAL_SLURM=1."""
     ref = reference()
     root = os.path.join(os.path.dirname(__file__), "..", "..")
-    os.chmod(D, 0o755)  # munged (user munge) must reach its directory
-    sd = os.path.join(D, "slurm")
-    env = {k: v for k, v in ENV.items() if not k.startswith("SLURM_")}
+    os.chmod(S.d, 0o755)  # munged (user munge) must reach its directory
+    sd = os.path.join(S.d, "slurm")
+    env = {k: v for k, v in S.env.items() if not k.startswith("SLURM_")}
     env["PATH"] = env.get("PATH", "") + ":/usr/sbin:/sbin"
     r = subprocess.run(["bash", os.path.join(root, "scripts", "slurm-local-start.sh"), sd],
                        capture_output=True, text=True, env=env)
@@ -746,7 +787,7 @@ def slurm():
                                         ([LAUNCH], signal.SIGINT), ([LAUNCH], signal.SIGUSR1),
                                         ([], signal.SIGUSR1), ([LAUNCH], signal.SIGTERM)]):
             idle()
-            sub = os.path.join(D, f"srun{i}")
+            sub = os.path.join(S.d, f"srun{i}")
             os.mkdir(sub)
             out = os.path.join(sub, "o.h5")
             p = subprocess.Popen(pre + srun + [estest.binary(), "run", ref["job"], "-o", out, "--quiet"],
@@ -756,11 +797,11 @@ def slurm():
                 if os.path.exists(out + ".lock") or p.poll() is not None:
                     break
                 time.sleep(0.02)
-            delay = RNG.uniform(0, 0.8 * ref["t"])
+            delay = S.rng.uniform(0, 0.8 * ref["t"])
             time.sleep(delay)
             name = f"{'launch.sh ' if pre else ''}srun, {sig.name} {delay:.2f} s after start-up"
             if p.poll() is not None:
-                COUNTS["slurm"] += 1
+                S.counts["slurm"] += 1
                 estest.check(p.returncode == 0, f"[slurm] {name}: exit {p.returncode} before the signal")
                 continue
             p.send_signal(sig)
@@ -773,10 +814,10 @@ def slurm():
         # The template: warned with USR1 (as --signal=B:USR1@MARGIN does), it stops the step
         # with exit 3 and requeues itself; the requeued job resumes and completes.
         idle()
-        sub = os.path.join(D, "sbatch")
+        sub = os.path.join(S.d, "sbatch")
         os.mkdir(sub)
         out = os.path.join(sub, "o.h5")
-        big = job("sbatch.ini", {**SIG_JOB, "ensemble": {"networks": 3000}})
+        big = job("sbatch.ini", {**sig_job(), "ensemble": {"networks": 3000}})
         ref_big = os.path.join(sub, "ref.h5")
         assert run(["run", big, "-o", ref_big, "--quiet"]).returncode == 0
         jid = subprocess.run(["sbatch", "--parsable", "--ntasks=2", f"--output={sub}/log-%j.txt",
@@ -797,7 +838,7 @@ def slurm():
                 break
             time.sleep(0.5)
         logs = "".join(open(os.path.join(sub, f)).read() for f in listing(sub) if f.startswith("log-"))
-        COUNTS["slurm"] += 1
+        S.counts["slurm"] += 1
         ok = estest.check("JobState=COMPLETED" in state and "Restarts=1" in state,
                           f"[slurm] sbatch USR1 requeue: {state[:600]}\n{logs}")
         ok &= estest.check("edgesweep exited 3" in logs and "requeueing" in logs and "resuming" in logs,
@@ -812,6 +853,7 @@ def slurm():
 
 
 def main():
+    setup()
     sections = [output_paths, job_input, estimates, signals, disk, kills, damaged, concurrency]
     if os.environ.get("ADVERSARIAL_SLURM") == "1":
         sections.append(slurm)
@@ -823,9 +865,9 @@ def main():
         fn()
         print(f"--- {fn.__name__}: {time.time() - t0:.1f} s")
     print("\nclass           cases")
-    for k, v in sorted(COUNTS.items()):
+    for k, v in sorted(S.counts.items()):
         print(f"{k:15s} {v:5d}")
-    print(f"{'total':15s} {sum(COUNTS.values()):5d}")
+    print(f"{'total':15s} {sum(S.counts.values()):5d}")
     estest.finish()
 
 
