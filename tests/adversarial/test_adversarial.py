@@ -671,17 +671,17 @@ def damaged():
         no_crash("damaged", name + " info", p)
         estest.check(p.returncode in (1, 2), f"[damaged] {name} info: exit {p.returncode}")
         os.remove(part)
+    def refused_untouched(name, extra, needles, path):
+        h, before = sha(path), listing(od)
+        p = run(["run", ref["job"], "-o", out, "--quiet"] + extra)
+        case("damaged", name, p, 2, needles, od, before)
+        estest.check(sha(path) == h, f"[damaged] {name}: {path} changed")
+
     # Another job's files: refused with the difference named, untouched.
     p = run(["run", other, "-o", out, "--quiet"])
     assert p.returncode == 0, p.stderr
-    h = sha(out)
-    before = listing(od)
-    p = run(["run", ref["job"], "-o", out, "--resume", "--quiet"])
-    case("damaged", "another job's complete file --resume", p, 2, ["different job"], od, before)
-    estest.check(sha(out) == h, "[damaged] another job's file changed")
-    p = run(["run", ref["job"], "-o", out, "--quiet"])
-    case("damaged", "existing output without --force", p, 2, ["exists", "--force"], od, before)
-    estest.check(sha(out) == h, "[damaged] the existing output changed")
+    refused_untouched("another job's complete file --resume", ["--resume"], ["different job"], out)
+    refused_untouched("existing output without --force", [], ["exists", "--force"], out)
     p = run(["run", ref["job"], "-o", out, "--quiet", "--force"])
     case("damaged", "existing output with --force", p, 0)
     estest.check(same_numbers(out, ref["out"]), "[damaged] --force result differs")
@@ -693,13 +693,8 @@ def damaged():
     q.kill()
     q.wait()
     if os.path.exists(part):
-        h = sha(part)
-        before = listing(od)
-        p = run(["run", ref["job"], "-o", out, "--resume", "--quiet"])
-        case("damaged", "another job's partial --resume", p, 2, ["job"], od, before)
-        estest.check(sha(part) == h, "[damaged] another job's partial changed")
-        p = run(["run", ref["job"], "-o", out, "--quiet"])
-        case("damaged", "a partial without --resume", p, 2, ["--resume", "--force"], od, before)
+        refused_untouched("another job's partial --resume", ["--resume"], ["job"], part)
+        refused_untouched("a partial without --resume", [], ["--resume", "--force"], part)
     for f in listing(od):
         os.remove(os.path.join(od, f))
     # A stale lock file (its process gone) does not block a run; a leftover layout file of a
