@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "edgesweep/driver.h"
@@ -159,18 +160,47 @@ static int es__run_mpi(int argc, char **argv, int is_run) {
   o.sets = sets;
   o.command_line = cl;
   int provided;
+  if (is_run) es_run_signals(); /* before MPI_Init: a signal in start-up is exit 3 too */
   es__mpi_local_defaults();
-  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+    fprintf(stderr, "edgesweep: MPI error: MPI_Init_thread failed\n");
+    es__mpi_local_cleanup();
+    free(cl);
+    free(sets);
+    return ES_EXIT_FAIL;
+  }
   /* Return codes instead of aborts, so that checks on MPI calls mean something (A6). */
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  int rank;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  int rank = 0;
+  if (MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN) != MPI_SUCCESS ||
+      MPI_Comm_rank(MPI_COMM_WORLD, &rank) != MPI_SUCCESS) {
+    fprintf(stderr, "edgesweep: MPI error: cannot set up MPI_COMM_WORLD\n");
+    MPI_Abort(MPI_COMM_WORLD, ES_EXIT_FAIL);
+  }
   es_status st = is_run ? es_run(MPI_COMM_WORLD, &o, stderr) : es_check(MPI_COMM_WORLD, &o, stdout);
   if (st != ES_OK && rank == 0)
     fprintf(stderr, "edgesweep: %s: %s\n", st == ES_ERR_INPUT ? "error" : es_status_str(st),
             es_error_msg());
-  MPI_Finalize();
+  if (es_h5out_finalize() != 0) {
+    /* HDF5 holds a file it could not close, and its shutdown inside MPI_Finalize would crash
+     * on it: the message is out, the partial file was flushed after its last point. */
+    fflush(NULL);
+    es__mpi_local_cleanup();
+    _exit(es__exit_code(st));
+  }
+  if (MPI_Finalize() != MPI_SUCCESS && st == ES_OK) {
+    fprintf(stderr, "edgesweep: MPI error: MPI_Finalize failed on rank %d\n", rank);
+    st = ES_ERR_MPI;
+  }
   es__mpi_local_cleanup();
+  /* A signal after the last point of agreement (closing, MPI_Finalize) still ends in 3: the
+   * output is complete then, and --resume finds nothing left to do. */
+  if (is_run && st == ES_OK && es_run_stopped()) {
+    fprintf(stderr,
+            "edgesweep: stopped by signal %d after the output was complete; "
+            "--resume has nothing left to do\n",
+            es_run_stopped());
+    st = ES_ERR_STOPPED;
+  }
   free(cl);
   free(sets);
   return es__exit_code(st);

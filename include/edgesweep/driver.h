@@ -38,6 +38,14 @@ typedef struct {
  * status with a message (es_error_msg) on rank 0. LOG receives progress on rank 0. */
 es_status es_run(MPI_Comm comm, const es_run_opts *opts, FILE *log);
 
+/* Not collective. Note SIGTERM, SIGUSR1 and SIGINT from now to the end of the process
+ * instead of dying of them; es_run stops at its next safe point (exit 3). Call it before
+ * MPI_Init so that start-up is covered too; es_run calls it as well. */
+void es_run_signals(void);
+
+/* The signal noted since es_run_signals (0: none). */
+int es_run_stopped(void);
+
 /* Collective. Validate the job and print the plan (points, tasks, estimates) on rank 0. */
 es_status es_check(MPI_Comm comm, const es_run_opts *opts, FILE *out);
 

@@ -225,4 +225,13 @@ es_status es_h5out_networks(const char *path, int64_t *networks, char sha256[65]
 /* Version string of the HDF5 library ("1.10.8"). */
 const char *es_h5out_hdf5_version(void);
 
+/* Not collective. Shut HDF5 down before MPI_Finalize; -1 (and nothing done) when a file could
+ * not be closed, whose half-closed state would crash HDF5's shutdown: then the caller must end
+ * the process without MPI_Finalize. */
+int es_h5out_finalize(void);
+
+/* Not collective. An upper bound of the bytes of the file es_h5out_create makes for JOB
+ * (storage is allocated at creation, so this is also its size when complete). */
+long double es_h5out_layout_bytes(const es_job *j, int64_t ntasks);
+
 #endif

@@ -42,6 +42,10 @@ void es_error_set(const char *fmt, ...)
     ;
 const char *es_error_msg(void);
 
+/* Copy S into DST (N bytes), dropping its middle when it does not fit: "head [... L
+ * characters ...] tail", so that a long value keeps its start and the message its end. */
+void es_elide(char *dst, size_t n, const char *s);
+
 /* Propagate a non-OK status to the caller. */
 #define ES_CALL(expr)                 \
   do {                                \

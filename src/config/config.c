@@ -86,6 +86,8 @@ static int es__known_section(const char *section) {
 
 /* The reader counts lines so the handler knows where each key is, and notices lines the
  * parser would split (V13: never truncate silently). */
+static void es__fail(es__parse *ps, int line, const char *fmt, const char *a, const char *b);
+
 static char *es__reader(char *str, int num, void *stream) {
   es__parse *ps = stream;
   if (!*ps->pos) return NULL;
@@ -93,6 +95,16 @@ static char *es__reader(char *str, int num, void *stream) {
   size_t len = nl ? (size_t)(nl - ps->pos) + 1 : strlen(ps->pos);
   ps->line++;
   ps->indented = *ps->pos == ' ' || *ps->pos == '\t';
+  /* A section header without its ']' is reported on its own line (the parser would go on
+   * and blame the next key for being in the wrong section). */
+  const char *c = ps->pos;
+  while (c < ps->pos + len && (*c == ' ' || *c == '\t')) c++;
+  if (c < ps->pos + len && *c == '[' && !memchr(c, ']', (size_t)(ps->pos + len - c))) {
+    char head[64];
+    size_t hl = strcspn(c, "\r\n");
+    snprintf(head, sizeof head, "%.*s", (int)(hl < 40 ? hl : 40), c);
+    es__fail(ps, ps->line, "section header '%s%s' has no closing ']'", head, hl > 40 ? "..." : "");
+  }
   if (len > (size_t)num - 1) {
     if (!ps->long_line) ps->long_line = ps->line;
     len = (size_t)num - 1;
@@ -111,8 +123,10 @@ static char *es__reader(char *str, int num, void *stream) {
 static void es__fail(es__parse *ps, int line, const char *fmt, const char *a, const char *b) {
   if (ps->st != ES_OK) return;
   ps->st = ES_ERR_INPUT;
-  char msg[512];
-  snprintf(msg, sizeof msg, fmt, a, b);
+  char msg[512], ea[128], eb[128];
+  es_elide(ea, sizeof ea, a);
+  es_elide(eb, sizeof eb, b);
+  snprintf(msg, sizeof msg, fmt, ea, eb);
   snprintf(ps->err, sizeof ps->err, "%s:%d: %s", ps->path, line, msg);
 }
 
@@ -225,12 +239,12 @@ static int es__handler(void *user, const char *section, const char *name, const 
 static es_status es__keyerr(const es__parse *ps, int k, const char *msg) {
   const es__keydef *d = &es__keys[k];
   const es__raw *r = &ps->raw[k];
-  char m[900];
+  char m[900], v[160];
   snprintf(m, sizeof m, "%s", msg);
   if (!r->value)
     es_error_set("%s: [%s] %s: %s", ps->path, d->section, d->key, m);
   else if (r->from_set)
-    es_error_set("--set %s.%s=%s: %s", d->section, d->key, r->value, m);
+    es_error_set("--set %s.%s=%s: %s", d->section, d->key, (es_elide(v, sizeof v, r->value), v), m);
   else
     es_error_set("%s:%d: [%s] %s: %s", ps->path, r->line, d->section, d->key, m);
   return ES_ERR_INPUT;
@@ -369,20 +383,22 @@ static es_status es__canonical(es_job *j) {
   return ES_OK;
 }
 
-static es_status es__apply_set(es__parse *ps, const char *text) {
-  const char *dot = strchr(text, '.');
-  const char *eq = strchr(text, '=');
+static es_status es__apply_set(es__parse *ps, const char *whole) {
+  char text[200]; /* for messages: a long value loses its middle */
+  es_elide(text, sizeof text, whole);
+  const char *dot = strchr(whole, '.');
+  const char *eq = strchr(whole, '=');
   if (!dot || !eq || dot > eq) {
     es_error_set("--set %s: expected section.key=value", text);
     return ES_ERR_INPUT;
   }
   char section[64], key[64];
-  size_t ls = (size_t)(dot - text), lk = (size_t)(eq - dot - 1);
+  size_t ls = (size_t)(dot - whole), lk = (size_t)(eq - dot - 1);
   if (ls == 0 || ls >= sizeof section || lk == 0 || lk >= sizeof key) {
     es_error_set("--set %s: expected section.key=value", text);
     return ES_ERR_INPUT;
   }
-  memcpy(section, text, ls);
+  memcpy(section, whole, ls);
   section[ls] = '\0';
   memcpy(key, dot + 1, lk);
   key[lk] = '\0';

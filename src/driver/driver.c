@@ -1,11 +1,15 @@
+#define _GNU_SOURCE /* fallocate */
 #include "edgesweep/driver.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -26,34 +30,60 @@ volatile sig_atomic_t es__stop = 0;
 
 static void es__on_signal(int sig) { es__stop = sig; }
 
-static void es__signals(int install, struct sigaction old[3]) {
+/* Installed once, before MPI starts, and kept until the process ends: a signal in start-up,
+ * in MPI_Init or MPI_Finalize, or while the file is closed is noted, never fatal, and the
+ * run ends with exit 3 at its next safe point. */
+void es_run_signals(void) {
+  static int installed = 0;
   static const int sigs[3] = {SIGTERM, SIGUSR1, SIGINT};
+  if (installed) return;
+  installed = 1;
   for (int i = 0; i < 3; i++) {
-    if (install) {
-      struct sigaction sa;
-      memset(&sa, 0, sizeof sa);
-      sa.sa_handler = es__on_signal;
-      sigemptyset(&sa.sa_mask);
-      sigaction(sigs[i], &sa, &old[i]);
-    } else {
-      sigaction(sigs[i], &old[i], NULL);
-    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = es__on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sigs[i], &sa, NULL);
   }
+}
+
+int es_run_stopped(void) { return (int)es__stop; }
+
+/* Collective. ES_ERR_STOPPED on every rank when any rank has been signalled. */
+static es_status es__stopped(MPI_Comm comm, const char *when) {
+  es_status st = ES_OK;
+  if (es__stop) {
+    es_error_set("signal %d came %s", (int)es__stop, when);
+    st = ES_ERR_STOPPED;
+  }
+  return es__agree(comm, st);
 }
 
 /* ---------- status agreement ---------- */
 
+es_status es__mpi_status(int code, const char *call, const char *file, int line) {
+  if (code == MPI_SUCCESS) return ES_OK;
+  char msg[MPI_MAX_ERROR_STRING] = "";
+  int len = 0, rank = -1;
+  if (MPI_Error_string(code, msg, &len) != MPI_SUCCESS) snprintf(msg, sizeof msg, "code %d", code);
+  int world_rank_ok = MPI_Comm_rank(MPI_COMM_WORLD, &rank) == MPI_SUCCESS;
+  char where[48] = "";
+  snprintf(where, sizeof where, world_rank_ok ? " on rank %d" : "", rank);
+  es_error_set("MPI failed%s in %s (%s:%d): %s", where, call, file, line, msg);
+  return ES_ERR_MPI;
+}
+
 es_status es__agree(MPI_Comm comm, es_status st) {
   int rank, mine = (int)st, worst;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, comm);
+  ES_MPI(MPI_Comm_rank(comm, &rank));
+  ES_MPI(MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, comm));
   if (worst == ES_OK) return ES_OK;
   /* The lowest rank holding the worst status speaks. */
   int who = mine == worst ? rank : INT32_MAX, speaker;
-  MPI_Allreduce(&who, &speaker, 1, MPI_INT, MPI_MIN, comm);
+  ES_MPI(MPI_Allreduce(&who, &speaker, 1, MPI_INT, MPI_MIN, comm));
   char msg[4096];
   snprintf(msg, sizeof msg, "%s", es_error_msg());
-  MPI_Bcast(msg, sizeof msg, MPI_CHAR, speaker, comm);
+  ES_MPI(MPI_Bcast(msg, sizeof msg, MPI_CHAR, speaker, comm));
   es_error_set("%s", msg);
   return (es_status)worst;
 }
@@ -62,25 +92,93 @@ es_status es__agree(MPI_Comm comm, es_status st) {
 
 static es_status es__load(MPI_Comm comm, const es_run_opts *o, es_job **job) {
   int rank;
-  MPI_Comm_rank(comm, &rank);
   *job = NULL;
+  ES_MPI(MPI_Comm_rank(comm, &rank));
   es_status st = ES_OK;
   if (rank == 0) st = es_job_load(o->job_path, o->sets, o->nsets, job);
   ES_CALL(es__agree(comm, st));
   long long len = rank == 0 ? (long long)strlen((*job)->text) : 0;
-  MPI_Bcast(&len, 1, MPI_LONG_LONG, 0, comm);
+  ES_MPI(MPI_Bcast(&len, 1, MPI_LONG_LONG, 0, comm));
   char *text = rank == 0 ? (*job)->text : malloc((size_t)len + 1);
   st = text ? ES_OK : ES_ERR_NOMEM;
   ES_CALL(es__agree(comm, st));
-  MPI_Bcast(text, (int)len + 1, MPI_CHAR, 0, comm);
+  st = ES_MPI_ST(MPI_Bcast(text, (int)len + 1, MPI_CHAR, 0, comm));
   if (rank != 0) {
-    st = es_job_parse(o->job_path, text, o->sets, o->nsets, job);
+    if (st == ES_OK) st = es_job_parse(o->job_path, text, o->sets, o->nsets, job);
     free(text);
   }
   return es__agree(comm, st);
 }
 
 /* ---------- output safety ---------- */
+
+/* The longest suffix edgesweep puts on the output's name (OUT.h5.partial.init). */
+#define ES__SUFFIX_MAX (sizeof ".partial.init" - 1)
+/* Open MPI 4.1's MPI-IO (OMPIO) formats the path it is given, plus ".locktest.RANK", into a
+ * 256-byte buffer (sharedfp/lockedfile: a longer path aborts the process), and names a file
+ * BASENAME_cid-C-PID.sm in its session directory (sharedfp/sm: NAME_MAX). Found by
+ * experiment: the layout file's path must stay within these, with room for 10-digit ranks,
+ * communicator ids and process ids. */
+#define ES__MPIIO_PATH_MAX (255 - sizeof ".locktest." - 10)
+#define ES__MPIIO_NAME_MAX (255 - sizeof "_cid--.sm" - 20)
+
+/* Not collective. Whatever about the output path would fail later: empty, a directory, a
+ * parent that is missing, not a directory or not writable, a name too long for the file
+ * system or for MPI-IO once the .partial.init suffix is added. Touches nothing. */
+static es_status es__check_path(const char *out) {
+  ES_CHECK(out[0], ES_ERR_INPUT, "the output path is empty: give -o OUT.h5 or [run] output");
+  const size_t len = strlen(out);
+  ES_CHECK(out[len - 1] != '/', ES_ERR_INPUT,
+           "%s: the output path names a directory; give a file name (e.g. %sout.h5)", out, out);
+  const char *base = strrchr(out, '/');
+  base = base ? base + 1 : out;
+  ES_CHECK(strcmp(base, ".") != 0 && strcmp(base, "..") != 0, ES_ERR_INPUT,
+           "%s: the output path names a directory; give a file name", out);
+  char dir[PATH_MAX];
+  ES_CHECK(len + ES__SUFFIX_MAX < sizeof dir, ES_ERR_INPUT,
+           "%s: the output path is %zu characters; with its .partial.init suffix it exceeds "
+           "the system's limit of %d (PATH_MAX)",
+           out, len, PATH_MAX - 1);
+  snprintf(dir, sizeof dir, "%.*s", base == out ? 1 : (int)(base - out - (base - out > 1)),
+           base == out ? "." : out);
+  struct stat sb;
+  if (stat(dir, &sb) != 0) {
+    ES_CHECK(errno != ENOENT, ES_ERR_INPUT, "%s: the output directory %s does not exist", out, dir);
+    ES_CHECK(errno != ENOTDIR, ES_ERR_INPUT,
+             "%s: the output directory %s is not a directory (a part of it is a file)", out, dir);
+    ES_CHECK(0, ES_ERR_INPUT, "%s: the output directory %s: %s", out, dir, strerror(errno));
+  }
+  ES_CHECK(S_ISDIR(sb.st_mode), ES_ERR_INPUT, "%s: the output directory %s is not a directory", out,
+           dir);
+  ES_CHECK(access(dir, W_OK | X_OK) == 0, ES_ERR_INPUT,
+           "%s: the output directory %s is not writable", out, dir);
+  long name_max = pathconf(dir, _PC_NAME_MAX);
+  if (name_max <= 0) name_max = NAME_MAX;
+  ES_CHECK(strlen(base) + ES__SUFFIX_MAX <= (size_t)name_max, ES_ERR_INPUT,
+           "%s: the file name is %zu characters; with its .partial.init suffix it exceeds this "
+           "file system's limit of %ld (NAME_MAX): choose a shorter name",
+           out, strlen(base), name_max);
+  ES_CHECK(len + ES__SUFFIX_MAX <= ES__MPIIO_PATH_MAX &&
+               strlen(base) + ES__SUFFIX_MAX <= ES__MPIIO_NAME_MAX,
+           ES_ERR_INPUT,
+           "%s: the output path is %zu characters; Open MPI's MPI-IO takes at most %zu (%zu for "
+           "the file name) with the .partial.init suffix: choose a shorter path (a relative "
+           "one counts only what you type)",
+           out, len, ES__MPIIO_PATH_MAX - ES__SUFFIX_MAX, ES__MPIIO_NAME_MAX - ES__SUFFIX_MAX);
+  /* The output, and each file edgesweep makes beside it, must be a regular file if it exists:
+   * --force replaces files, never a directory or a device. */
+  static const char *const sfx[] = {"", ".partial", ".partial.init", ".lock"};
+  for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s%s", out, sfx[i]);
+    if (stat(p, &sb) == 0)
+      ES_CHECK(S_ISREG(sb.st_mode), ES_ERR_INPUT,
+               "%s is a %s, not a file: edgesweep writes only regular files there (remove it "
+               "or choose another output)",
+               p, S_ISDIR(sb.st_mode) ? "directory" : "special file");
+  }
+  return ES_OK;
+}
 
 static es_status es__check_output(const char *out, int force) {
   ES_CHECK(strlen(out) < 4000, ES_ERR_INPUT, "output path too long");
@@ -138,7 +236,7 @@ static void es__host(char *buf, size_t n) {
 static void es__libraries(char *buf, size_t n) {
   char mpi[MPI_MAX_LIBRARY_VERSION_STRING];
   int len;
-  MPI_Get_library_version(mpi, &len);
+  if (MPI_Get_library_version(mpi, &len) != MPI_SUCCESS) snprintf(mpi, sizeof mpi, "MPI");
   mpi[strcspn(mpi, "\n,")] = '\0';
   /* No BLAS: the dense products are edgesweep's own kernel, so that their bits depend on N
    * alone. The kernels' path is recorded, though every path gives the same bits. */
@@ -431,6 +529,7 @@ static es_status es__sweep_run(es__sweep *s, FILE *log, es_progress_mode mode) {
   if (s->rank == 0) es_progress_finish(&s->prog);
   /* Every point is in the file: then derive /phase from it. */
   st = es__agree(s->comm, st);
+  if (st == ES_OK) st = es__stopped(s->comm, "after the sweep");
   if (st == ES_OK) st = es__agree(s->comm, es_h5out_flush(s->out));
   if (st == ES_OK) st = es__agree(s->comm, s->rank == 0 ? es__phase(s) : ES_OK);
   if (st == ES_OK) st = es__agree(s->comm, s->rank == 0 ? es__gaussian(s) : ES_OK);
@@ -441,28 +540,76 @@ static es_status es__sweep_run(es__sweep *s, FILE *log, es_progress_mode mode) {
 
 typedef struct {
   int64_t points;
-  double core_seconds, mem_bytes, out_bytes, ram_bytes, free_bytes;
+  /* long double: no product of job sizes can overflow (a recurrent W at N = 2^24 is 2^51
+   * bytes; the largest grid times the largest depth list is far beyond int64 too). */
+  long double core_seconds, mem_bytes, out_bytes, ram_bytes, free_bytes;
+  long double w_bytes, dmft_bytes, task_bytes; /* the parts that usually dominate */
+  int local_ranks;
 } es__estimate;
 
-static void es__estimate_job(const es_job *j, const char *out, es__estimate *e) {
-  double work = 0, maxn = 0;
+/* The memory limit this process lives under: physical memory, or a smaller cgroup (v2 or v1)
+ * limit (Slurm's and containers' way to cap a job). */
+static long double es__mem_limit(void) {
+  long double lim = (long double)sysconf(_SC_PHYS_PAGES) * (long double)sysconf(_SC_PAGESIZE);
+  static const char *const files[] = {"/sys/fs/cgroup/memory.max",
+                                      "/sys/fs/cgroup/memory/memory.limit_in_bytes"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    FILE *f = fopen(files[i], "r");
+    if (!f) continue;
+    char buf[64] = "";
+    if (fgets(buf, sizeof buf, f)) {
+      char *end;
+      long double v = strtold(buf, &end);
+      if (end != buf && v > 0 && v < lim) lim = v;
+    }
+    fclose(f);
+  }
+  return lim;
+}
+
+static void es__estimate_job(const es_job *j, const char *out, int ranks, int local_ranks,
+                             es__estimate *e) {
+  long double work = 0, maxn = 0;
   for (int64_t i = 0; i < j->width.n; i++) {
     work += j->width.v[i];
-    maxn = fmax(maxn, j->width.v[i]);
+    maxn = fmaxl(maxn, j->width.v[i]);
   }
-  double tmax = j->depth.v[j->depth.n - 1], nwb = (double)(j->sigma_w2.n * j->sigma_b2.n);
+  const long double nw = j->sigma_w2.n, nb = j->sigma_b2.n, nd = j->depth.n, nn = j->width.n;
+  const long double tmax = j->depth.v[j->depth.n - 1], nwb = nw * nb, M = j->networks;
+  const long double points = nwb * nn;
   e->points = j->sigma_w2.n * j->sigma_b2.n * j->width.n;
+  e->local_ranks = local_ranks > 0 ? local_ranks : 1;
   /* ~100 ns per neuron, layer and network on one core (tanh, gram), measured on the dev
-   * machine (bench/README.md). */
-  e->core_seconds = 100e-9 * work * nwb * tmax * (double)j->networks;
-  /* One point's working set: the ensemble workspace and every network's measurements. */
-  e->mem_bytes = 10 * maxn * 8 + (double)j->networks * (double)j->depth.n * ES_NOBS_COUNT * 8 +
-                 (double)ES_F_COUNT * (double)j->depth.n * 8;
-  double cells = (double)e->points * (double)j->depth.n;
-  e->out_bytes = cells * (ES_F_COUNT + 1) * 8 + nwb * (double)j->depth.n * 3 * 8 +
-                 (double)e->points * (8 * 8 + 100);
-  e->ram_bytes = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-  e->free_bytes = HUGE_VAL;
+   * machine (bench/README.md); dense is O(N^2) per layer. */
+  const long double per_neuron = j->method == ES_METHOD_DENSE ? 100e-9L * maxn / 64 : 100e-9L;
+  e->core_seconds = per_neuron * work * nwb * tmax * M;
+  /* Networks per task as es__plan cuts them (whole points unless there are few points). */
+  long double T = j->networks_per_task > 0 ? (long double)j->networks_per_task : M;
+  if (j->networks_per_task <= 0 && points < 4.0L * ranks) T = ceill(M * points / (4.0L * ranks));
+  if (T < 1) T = 1;
+  if (T > M) T = M;
+  const long double ntasks = points * ceill(M / T), npairs = nwb;
+  /* Per rank: one network's workspace (a recurrent W is N^2 doubles, held per network; dense
+   * feedforward draws W a chunk of rows at a time), a task's measurements (rank 0 also
+   * receives one per worker and holds the state of every point in flight), the pair tasks'
+   * theory (per depth up to the deepest; the two-time DMFT of a leaky or noisy recurrent
+   * network is 9 (T+1)^2 doubles), rank 0's plan and post-processing slices. */
+  e->w_bytes = j->arch == ES_ARCH_RECURRENT ? maxn * maxn * 8 : 0;
+  const long double ws = e->w_bytes + (j->method == ES_METHOD_DENSE ? 13 * maxn * 8 + 32768.0L * 8
+                                                                    : 4 * maxn * 8 + 65536.0L * 8);
+  e->task_bytes = T * nd * ES_NOBS_COUNT * 8;
+  const long double inflight = (long double)ranks * (e->task_bytes + ES_STATE_COUNT * nd * 8);
+  const int dmft = j->arch == ES_ARCH_RECURRENT && !(j->leak == 1 && j->noise == 0);
+  e->dmft_bytes = dmft ? 9 * (tmax + 1) * (tmax + 1) * 8 : 0;
+  const long double theory = tmax * (2 * 8 * 16 + 3 * 8) + 12 * nd * nn * 8 + e->dmft_bytes;
+  const long double plan = points * 64 + ntasks * 40 + npairs * 8 + 4096 * 64;
+  const long double post =
+      fminl(4 * nw * nd * nn, 1 << 23) * 8 + nw * nd * 4 * 8 + nd * nn * (7 * 8 + 10) + nw * nb * 8;
+  e->mem_bytes = ws + e->task_bytes + theory + inflight + plan + post + (16 << 20);
+  es_job tmp = *j;
+  e->out_bytes = es_h5out_layout_bytes(&tmp, (int64_t)fminl(ntasks, 9e18L));
+  e->ram_bytes = es__mem_limit();
+  e->free_bytes = HUGE_VALL;
   char dir[4100];
   snprintf(dir, sizeof dir, "%s", out);
   char *slash = strrchr(dir, '/');
@@ -471,19 +618,39 @@ static void es__estimate_job(const es_job *j, const char *out, es__estimate *e) 
   else
     snprintf(dir, sizeof dir, ".");
   struct statvfs fs;
-  if (statvfs(dir, &fs) == 0) e->free_bytes = (double)fs.f_bavail * (double)fs.f_frsize;
+  if (statvfs(dir, &fs) == 0) e->free_bytes = (long double)fs.f_bavail * (long double)fs.f_frsize;
 }
 
-/* Refuse, before anything is written, a job that cannot fit this machine. */
-static es_status es__check_fits(const es_job *j, const es__estimate *e) {
-  ES_CHECK(e->mem_bytes <= 0.5 * e->ram_bytes, ES_ERR_INPUT,
-           "%s: one point needs ~%.3g GiB per rank (networks x depths x %d doubles), more than "
-           "half of this machine's %.3g GiB: lower [ensemble] networks or the number of depths",
-           j->path, e->mem_bytes / 1073741824.0, ES_NOBS_COUNT, e->ram_bytes / 1073741824.0);
-  ES_CHECK(e->out_bytes <= e->free_bytes, ES_ERR_INPUT,
-           "%s: the output would take ~%.3g GiB but only %.3g GiB are free there: shrink [grid]",
-           j->path, e->out_bytes / 1073741824.0, e->free_bytes / 1073741824.0);
+/* Refuse, before anything is written, a job that cannot fit this machine: every rank on this
+ * node within the memory limit, and (for a new file) the output within the free disk. */
+static es_status es__check_fits(const es_job *j, const es__estimate *e, int new_file) {
+  const long double gib = 1073741824.0L, need = e->mem_bytes * e->local_ranks;
+  const char *big = e->w_bytes >= 0.5L * e->mem_bytes
+                        ? "the recurrent W (N^2 doubles): lower [grid] width"
+                    : e->dmft_bytes >= 0.5L * e->mem_bytes
+                        ? "the two-time DMFT (9 (T+1)^2 doubles): lower the deepest [grid] depth"
+                        : "networks x depths x observables doubles per task: lower [ensemble] "
+                          "networks (or networks_per_task) or the number of depths";
+  ES_CHECK(need <= 0.9L * e->ram_bytes, ES_ERR_INPUT,
+           "%s: one point needs ~%.3Lg GiB per rank (%d rank%s here: %.3Lg GiB), more than this "
+           "machine's memory limit of %.3Lg GiB; mostly %s",
+           j->path, e->mem_bytes / gib, e->local_ranks, e->local_ranks > 1 ? "s" : "", need / gib,
+           e->ram_bytes / gib, big);
+  ES_CHECK(!new_file || e->out_bytes <= e->free_bytes, ES_ERR_INPUT,
+           "%s: the output would take ~%.3Lg GiB but only %.3Lg GiB are free there: shrink [grid]",
+           j->path, e->out_bytes / gib, e->free_bytes / gib);
   return ES_OK;
+}
+
+/* Collective. Ranks of COMM on this node (shared memory). */
+static int es__local_ranks(MPI_Comm comm) {
+  MPI_Comm node;
+  int n = 1;
+  if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+    if (MPI_Comm_size(node, &n) != MPI_SUCCESS) n = 1; /* only an estimate's factor */
+    if (MPI_Comm_free(&node) != MPI_SUCCESS) n = n > 0 ? n : 1;
+  }
+  return n;
 }
 
 /* Rank 0 decides between a fresh run (0), a resume of OUT.partial (1) and nothing to do
@@ -529,7 +696,8 @@ static void es__unlock(es__sweep *s, const char *out, int finished) {
 static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, int *mode) {
   es_status st = ES_OK;
   *mode = 0;
-  if (s->rank == 0) st = es__lock(s, out);
+  if (s->rank == 0) st = es__check_path(out);
+  if (s->rank == 0 && st == ES_OK) st = es__lock(s, out);
   if (s->rank == 0 && st == ES_OK) {
     char partial[4200];
     snprintf(partial, sizeof partial, "%s.partial", out);
@@ -562,12 +730,13 @@ static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, i
       st = es__check_output(out, o->force);
     }
     es__estimate e;
-    es__estimate_job(s->job, out, &e);
-    if (st == ES_OK) st = es__check_fits(s->job, &e);
+    es__estimate_job(s->job, out, s->size, s->local_ranks, &e);
+    if (st == ES_OK) st = es__check_fits(s->job, &e, *mode == 0);
+    s->out_bytes = e.out_bytes;
     if (st != ES_OK) es__unlock(s, out, 0);
   }
-  MPI_Bcast(mode, 1, MPI_INT, 0, s->comm);
-  return es__agree(s->comm, st);
+  es_status bs = ES_MPI_ST(MPI_Bcast(mode, 1, MPI_INT, 0, s->comm));
+  return es__agree(s->comm, st != ES_OK ? st : bs);
 }
 
 /* Collective. Provenance of this launch; every rank holds the same (rank 0's) values. */
@@ -576,32 +745,70 @@ typedef struct {
   es_h5_prov prov;
 } es__prov;
 
-static void es__provenance(es__sweep *s, const es_run_opts *o, es__prov *p) {
+static es_status es__provenance(es__sweep *s, const es_run_opts *o, es__prov *p) {
   es__host(p->host, sizeof p->host);
   es__libraries(p->libs, sizeof p->libs);
   es_timestamp(p->created, sizeof p->created);
-  MPI_Bcast(p->created, sizeof p->created, MPI_CHAR, 0, s->comm);
-  MPI_Bcast(p->host, sizeof p->host, MPI_CHAR, 0, s->comm);
   p->prov = (es_h5_prov){ES_VERSION, ES_GIT_COMMIT, o->command_line, p->libs,
                          p->host,    p->created,    s->size};
+  ES_MPI(MPI_Bcast(p->created, sizeof p->created, MPI_CHAR, 0, s->comm));
+  ES_MPI(MPI_Bcast(p->host, sizeof p->host, MPI_CHAR, 0, s->comm));
+  return ES_OK;
+}
+
+/* Rank 0. Take the room the output will ever need (es_h5out_layout_bytes, an upper bound)
+ * beyond the end of PATH (made when CREATE) before HDF5 writes: the layout is allocated whole
+ * at creation, and parallel HDF5 cannot back out of a write that fails half-way (a rank waits
+ * for ever in its barrier; a vlen heap written in part leaves a file HDF5 cannot read). HDF5
+ * truncates only a non-empty file, so the layout lands in the blocks taken; they are given
+ * back when the file is complete. Quotas and the file size limit count; a file system
+ * without fallocate goes on without. */
+static es_status es__reserve(const char *path, long double bytes, int create) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+      (long double)rl.rlim_cur < bytes) {
+    es_error_set(
+        "%s: no room for the output (~%.3Lg GiB): the file size limit (ulimit -f) is "
+        "%.3Lg GiB",
+        path, bytes / 1073741824.0L, (long double)rl.rlim_cur / 1073741824.0L);
+    return ES_ERR_IO;
+  }
+  int fd = open(path, O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0644);
+  if (fd < 0) return ES_OK; /* the open that follows says why */
+  int rc = bytes > 0 && bytes < 9e18L ? fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)bytes) : 0;
+  int err = errno;
+  close(fd);
+  if (rc != 0 && (err == ENOSPC || err == EDQUOT || err == EFBIG)) {
+    if (create) unlink(path);
+    es_error_set("%s: no room for the output (~%.3Lg GiB%s): %s", path, bytes / 1073741824.0L,
+                 create ? "" : " with what it holds; free space and resume", strerror(err));
+    return ES_ERR_IO;
+  }
+  return ES_OK;
 }
 
 static es_status es__create_output(es__sweep *s, const es__prov *pv, const char *partial) {
   char init[4300];
   snprintf(init, sizeof init, "%s.init", partial);
+  es_status st = ES_OK;
   if (s->rank == 0) {
     unlink(partial); /* only reached with --force or when it is absent */
     unlink(init);
+    st = es__reserve(init, s->out_bytes, 1);
   }
-  MPI_Barrier(s->comm);
-  ES_CALL(
-      es__agree(s->comm, es_h5out_create(s->comm, init, s->job, &pv->prov, s->ntasks, &s->out)));
-  MPI_Barrier(s->comm);
-  es_status st = ES_OK;
+  ES_CALL(es__agree(s->comm, st));
+  es_status cs =
+      es__agree(s->comm, es_h5out_create(s->comm, init, s->job, &pv->prov, s->ntasks, &s->out));
+  if (cs != ES_OK) {
+    if (s->rank == 0) unlink(init); /* a failed layout holds no data: give the room back */
+    return cs;
+  }
+  ES_CALL(es__agree(s->comm, ES_MPI_ST(MPI_Barrier(s->comm))));
   if (s->rank == 0 && rename(init, partial) != 0) {
     es_error_set("cannot rename %s to %s: %s", init, partial, strerror(errno));
     st = ES_ERR_IO;
   }
+
   if (st == ES_OK) st = es_h5out_renamed(s->out, partial);
   return es__agree(s->comm, st);
 }
@@ -609,8 +816,8 @@ static es_status es__create_output(es__sweep *s, const es__prov *pv, const char 
 es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   es__sweep s = {0};
   s.comm = comm;
-  MPI_Comm_rank(comm, &s.rank);
-  MPI_Comm_size(comm, &s.size);
+  ES_MPI(MPI_Comm_rank(comm, &s.rank));
+  ES_MPI(MPI_Comm_size(comm, &s.size));
   s.t0 = es_wtime();
   s.lock_fd = -1;
   es_job *job = NULL;
@@ -618,6 +825,7 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   s.job = job;
   const char *out = o->output ? o->output : job->output;
   int mode = 0;
+  s.local_ranks = es__local_ranks(comm);
   es_status st = es__mode(&s, o, out, &mode);
   if (st == ES_OK && mode == 2) {
     if (s.rank == 0 && log) fprintf(log, "edgesweep: %s is complete; nothing to resume\n", out);
@@ -628,14 +836,17 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   if (st == ES_OK) st = es__agree(comm, es__plan(&s));
   char partial[4200];
   snprintf(partial, sizeof partial, "%s.partial", out);
-  struct sigaction old[3];
-  es__stop = 0;
-  es__signals(1, old);
+  es_run_signals();
+  /* The last moment a signal leaves nothing behind. */
+  if (st == ES_OK) st = es__stopped(comm, "before the output was created; nothing was written");
   es__prov pv;
-  es__provenance(&s, o, &pv);
+  if (st == ES_OK) st = es__agree(comm, es__provenance(&s, o, &pv));
+  if (st == ES_OK && mode == 1)
+    st = es__agree(comm, s.rank == 0 ? es__reserve(partial, s.out_bytes, 0) : ES_OK);
   if (st == ES_OK)
     st = mode == 1 ? es__agree(comm, es_h5out_open(comm, partial, job, &pv.prov, &s.out))
                    : es__create_output(&s, &pv, partial);
+  const int opened = s.out != NULL;
   if (st == ES_OK) st = es__pending(&s);
   /* Phase times for the closing line: where a short sweep's seconds go. */
   const double t_setup = es_wtime() - s.t0;
@@ -651,12 +862,15 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   }
   char done[32] = "";
   if (st == ES_OK) es_timestamp(done, sizeof done);
-  MPI_Bcast(done, sizeof done, MPI_CHAR, 0, comm);
+  es_status ds = ES_MPI_ST(MPI_Bcast(done, sizeof done, MPI_CHAR, 0, comm));
+  if (st == ES_OK) st = ds;
   if (s.out) {
     es_status cs = es__agree(comm, es_h5out_close(&s.out, st == ES_OK ? done : NULL));
     if (st == ES_OK) st = cs;
   }
   if (st == ES_OK && s.rank == 0) {
+    struct stat sb; /* the room taken beyond the end is not needed any more */
+    if (stat(partial, &sb) == 0 && truncate(partial, sb.st_size) != 0) sb.st_size = 0;
     if (rename(partial, out) != 0) {
       es_error_set("cannot rename %s to %s: %s", partial, out, strerror(errno));
       st = ES_ERR_IO;
@@ -670,15 +884,17 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
     }
   }
   st = es__agree(comm, st);
-  if (st == ES_ERR_STOPPED) {
+  if (st == ES_ERR_STOPPED && !opened) {
+    /* Stopped before the file existed: the message says so already. */
+  } else if (st == ES_ERR_STOPPED) {
     int64_t done_here = 0;
-    MPI_Allreduce(&s.done, &done_here, 1, MPI_INT64_T, MPI_SUM, comm);
+    if (MPI_Allreduce(&s.done, &done_here, 1, MPI_INT64_T, MPI_SUM, comm) != MPI_SUCCESS)
+      done_here = s.done; /* rank 0 counts every point it wrote */
     es_error_set(
         "%lld of %lld pending points finished before the signal; %s keeps them. "
         "Continue with: edgesweep run %s -o %s --resume",
         (long long)done_here, (long long)s.npoints_pending, partial, o->job_path, out);
   }
-  es__signals(0, old);
   es__unlock(&s, out, st == ES_OK);
   es__sweep_free(&s);
   es_job_destroy(&job);
@@ -688,14 +904,16 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
 es_status es_check(MPI_Comm comm, const es_run_opts *o, FILE *f) {
   es_job *job = NULL;
   ES_CALL(es__load(comm, o, &job));
-  int rank;
-  MPI_Comm_rank(comm, &rank);
+  int rank, size;
+  ES_MPI(MPI_Comm_rank(comm, &rank));
+  ES_MPI(MPI_Comm_size(comm, &size));
+  const int local = es__local_ranks(comm);
   es_status st = ES_OK;
   if (rank == 0) {
     const es_job *j = job;
     const char *out = o->output ? o->output : j->output;
     es__estimate e;
-    es__estimate_job(j, out, &e);
+    es__estimate_job(j, out, size, local, &e);
     fprintf(f, "job        %s (sha256 %.16s...)\n", j->path, j->sha256);
     fprintf(f, "model      %s %s, leak %g, noise %g, q0 %g, c0 %g, method %s\n",
             es_arch_name(j->arch), j->act->name, j->leak, j->noise, j->q0, j->c0,
@@ -707,12 +925,12 @@ es_status es_check(MPI_Comm comm, const es_run_opts *o, FILE *f) {
             (long long)e.points, j->depth.v[j->depth.n - 1]);
     fprintf(f, "tasks      %lld (one point of %lld networks each), largest first\n",
             (long long)e.points, (long long)j->networks);
-    fprintf(f, "time       ~%.3g core-seconds (rough; divide by the ranks)\n", e.core_seconds);
-    fprintf(f, "memory     ~%.3g MiB per rank (of %.3g GiB)\n", e.mem_bytes / 1048576.0,
-            e.ram_bytes / 1073741824.0);
-    fprintf(f, "output     %s, ~%.3g MiB (%.3g GiB free there)\n", out, e.out_bytes / 1048576.0,
-            e.free_bytes / 1073741824.0);
-    st = es__check_fits(j, &e);
+    fprintf(f, "time       ~%.3Lg core-seconds (rough; divide by the ranks)\n", e.core_seconds);
+    fprintf(f, "memory     ~%.3Lg MiB per rank (of %.3Lg GiB)\n", e.mem_bytes / 1048576.0L,
+            e.ram_bytes / 1073741824.0L);
+    fprintf(f, "output     %s, ~%.3Lg MiB (%.3Lg GiB free there)\n", out, e.out_bytes / 1048576.0L,
+            e.free_bytes / 1073741824.0L);
+    st = es__check_fits(j, &e, access(out, F_OK) != 0);
   }
   es_job_destroy(&job);
   return es__agree(comm, st);

@@ -6,6 +6,7 @@
  * the per-network measurements follow (and a reason when the point was flagged). Rank 0
  * replies with the next task id or -1. A quitting worker (signal, error) gets no reply.
  * Rank 0 writes every point: fields, counts, streaming state, then the status last. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,9 @@ es_status es__plan(es__sweep *s) {
     T = j->networks;
     if (s->npoints < 4 * s->size) T = (j->networks * s->npoints + 4 * s->size - 1) / (4 * s->size);
   }
+  /* A task's measurements travel in one message, whose count is an int. */
+  const int64_t row = j->depth.n * ES_NOBS_COUNT;
+  if (T > INT_MAX / row) T = INT_MAX / row;
   if (T < 1) T = 1;
   int64_t per = (j->networks + T - 1) / T;
   s->order = malloc((size_t)s->npoints * sizeof *s->order);
@@ -110,8 +114,8 @@ es_status es__pending(es__sweep *s) {
   }
   st = es__agree(s->comm, st);
   if (st == ES_OK) {
-    MPI_Bcast(status, (int)np, MPI_SIGNED_CHAR, 0, s->comm);
-    MPI_Bcast(done, (int)np, MPI_INT64_T, 0, s->comm);
+    st = ES_MPI_ST(MPI_Bcast(status, (int)np, MPI_SIGNED_CHAR, 0, s->comm));
+    if (st == ES_OK) st = ES_MPI_ST(MPI_Bcast(done, (int)np, MPI_INT64_T, 0, s->comm));
     s->npending = s->npoints_pending = 0;
     for (int64_t p = 0; p < np; p++) {
       /* Done points with fewer networks than the job asks grow; a pending point starts
@@ -441,36 +445,60 @@ static es_status es__deliver(es__sweep *s, int64_t id, double *rec, int flagged,
 
 static es_status es__serve_status = ES_OK;
 
+/* An MPI failure while serving: stop handing out and waiting for workers (they fail too, or
+ * the launcher ends them), keep the message. */
+static void es__serve_fail(es__sweep *s, es_status st) {
+  if (es__serve_status == ES_OK || es__serve_status == ES_ERR_STOPPED) es__serve_status = st;
+  s->next = s->nqueue;
+  s->active = 0;
+}
+
 /* Answer every pending request (waiting for one when BLOCK). */
 static void es__serve(es__sweep *s, int block) {
   const int64_t stride = s->job->depth.n * ES_NOBS_COUNT;
   for (;;) {
     int flag = 0;
     MPI_Status ms;
+    es_status ms_st;
     if (block) {
-      MPI_Probe(MPI_ANY_SOURCE, ES_TAG_REQ, s->comm, &ms);
+      ms_st = ES_MPI_ST(MPI_Probe(MPI_ANY_SOURCE, ES_TAG_REQ, s->comm, &ms));
       flag = 1;
       block = 0;
     } else {
-      MPI_Iprobe(MPI_ANY_SOURCE, ES_TAG_REQ, s->comm, &flag, &ms);
+      ms_st = ES_MPI_ST(MPI_Iprobe(MPI_ANY_SOURCE, ES_TAG_REQ, s->comm, &flag, &ms));
+    }
+    if (ms_st != ES_OK) {
+      es__serve_fail(s, ms_st);
+      return;
     }
     if (!flag) return;
     int src = ms.MPI_SOURCE;
     int64_t h[ES_H_COUNT];
-    MPI_Recv(h, ES_H_COUNT, MPI_INT64_T, src, ES_TAG_REQ, s->comm, MPI_STATUS_IGNORE);
+    ms_st = ES_MPI_ST(
+        MPI_Recv(h, ES_H_COUNT, MPI_INT64_T, src, ES_TAG_REQ, s->comm, MPI_STATUS_IGNORE));
+    if (ms_st != ES_OK) {
+      es__serve_fail(s, ms_st);
+      return;
+    }
     if (h[ES_H_TASK] >= 0) { /* a simulation task (finished pairs are not reported) */
       const es__task *t = &s->tasks[h[ES_H_TASK]];
       char reason[ES_REASON_LEN] = "";
       double *rec = NULL;
       if (h[ES_H_FLAGGED]) {
-        MPI_Recv(reason, ES_REASON_LEN, MPI_CHAR, src, ES_TAG_REASON, s->comm, MPI_STATUS_IGNORE);
+        ms_st = ES_MPI_ST(MPI_Recv(reason, ES_REASON_LEN, MPI_CHAR, src, ES_TAG_REASON, s->comm,
+                                   MPI_STATUS_IGNORE));
       } else {
         int64_t n = (t->end - t->begin) * stride;
         rec = malloc((size_t)n * sizeof *rec);
         /* Receive even when out of memory, so the protocol stays in step. */
         double dummy;
-        MPI_Recv(rec ? rec : &dummy, rec ? (int)n : 0, MPI_DOUBLE, src, ES_TAG_DATA, s->comm,
-                 MPI_STATUS_IGNORE);
+        ms_st = ES_MPI_ST(MPI_Recv(rec ? rec : &dummy, rec ? (int)n : 0, MPI_DOUBLE, src,
+                                   ES_TAG_DATA, s->comm, MPI_STATUS_IGNORE));
+      }
+      if (ms_st != ES_OK) {
+        free(rec);
+        es__serve_fail(s, ms_st);
+        return;
       }
       es_status st = es__deliver(s, h[ES_H_TASK], rec, (int)h[ES_H_FLAGGED], reason, src,
                                  1e-6 * (double)h[ES_H_START_US], 1e-6 * (double)h[ES_H_END_US]);
@@ -479,13 +507,18 @@ static void es__serve(es__sweep *s, int block) {
         s->next = s->nqueue; /* hand out nothing more */
       }
     }
-    if (h[ES_H_QUIT]) {
+    if (h[ES_H_QUIT]) { /* stopped or failed: the others stop too, at their next task */
       s->active--;
+      s->next = s->nqueue;
       continue;
     }
     int64_t task = s->next < s->nqueue ? s->queue[s->next++] : -1;
     if (task < 0) s->active--;
-    MPI_Send(&task, 1, MPI_INT64_T, src, ES_TAG_TASK, s->comm);
+    ms_st = ES_MPI_ST(MPI_Send(&task, 1, MPI_INT64_T, src, ES_TAG_TASK, s->comm));
+    if (ms_st != ES_OK) {
+      es__serve_fail(s, ms_st);
+      return;
+    }
   }
 }
 
@@ -543,18 +576,20 @@ static es_status es__worker(es__sweep *s) {
       st = ES_ERR_STOPPED;
     }
     h[ES_H_QUIT] = st != ES_OK;
-    MPI_Send(h, ES_H_COUNT, MPI_INT64_T, 0, ES_TAG_REQ, s->comm);
-    if (h[ES_H_TASK] >= 0) {
+    es_status ms = ES_MPI_ST(MPI_Send(h, ES_H_COUNT, MPI_INT64_T, 0, ES_TAG_REQ, s->comm));
+    if (ms == ES_OK && h[ES_H_TASK] >= 0) {
       const es__task *t = &s->tasks[h[ES_H_TASK]];
       if (h[ES_H_FLAGGED])
-        MPI_Send(reason, ES_REASON_LEN, MPI_CHAR, 0, ES_TAG_REASON, s->comm);
+        ms = ES_MPI_ST(MPI_Send(reason, ES_REASON_LEN, MPI_CHAR, 0, ES_TAG_REASON, s->comm));
       else
-        MPI_Send(rec, (int)((t->end - t->begin) * stride), MPI_DOUBLE, 0, ES_TAG_DATA, s->comm);
+        ms = ES_MPI_ST(MPI_Send(rec, (int)((t->end - t->begin) * stride), MPI_DOUBLE, 0,
+                                ES_TAG_DATA, s->comm));
     }
     free(rec);
     rec = NULL;
+    if (ms != ES_OK) return ms;
     if (st != ES_OK) return st;
-    MPI_Recv(&id, 1, MPI_INT64_T, 0, ES_TAG_TASK, s->comm, MPI_STATUS_IGNORE);
+    ES_MPI(MPI_Recv(&id, 1, MPI_INT64_T, 0, ES_TAG_TASK, s->comm, MPI_STATUS_IGNORE));
     if (id < 0) return ES_OK;
     if (id >= s->ntasks) { /* a pair: written here, nothing to send back */
       st = es__pair(s, id - s->ntasks);

@@ -52,12 +52,20 @@ typedef struct {
   int64_t *start_nets; /* per point: networks already in the file (a resume raising M) */
   signed char *was_done;
   es_progress prog;
-  int lock_fd;   /* rank 0: OUT.lock, write-locked for the whole run (-1: none) */
-  int lock_made; /* rank 0: this launch created OUT.lock */
+  int lock_fd;           /* rank 0: OUT.lock, write-locked for the whole run (-1: none) */
+  int lock_made;         /* rank 0: this launch created OUT.lock */
+  int local_ranks;       /* ranks on this node */
+  long double out_bytes; /* rank 0: the layout's size, reserved before it is built */
 } es__sweep;
 
 /* Set by SIGTERM, SIGUSR1, SIGINT: stop handing out work and drop the tasks in flight. */
 extern volatile sig_atomic_t es__stop;
+
+/* Not collective. ES_OK when CODE is MPI_SUCCESS; otherwise ES_ERR_MPI with MPI's own message,
+ * the call and the rank (MPI_ERRORS_RETURN is set, so MPI returns its failures). */
+es_status es__mpi_status(int code, const char *call, const char *file, int line);
+#define ES_MPI_ST(call) es__mpi_status((call), #call, __FILE__, __LINE__)
+#define ES_MPI(call) ES_CALL(ES_MPI_ST(call))
 
 /* Collective. Every rank learns the worst status and the message of a rank that has it. */
 es_status es__agree(MPI_Comm comm, es_status st);

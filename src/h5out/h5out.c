@@ -6,10 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "edgesweep/critical.h"
 #include "edgesweep/mft.h"
 #include "edgesweep/observables.h"
+
+/* Set when HDF5 could not close a file (its final flush failed): the library then holds a
+ * half-closed file that crashes its own shutdown (HDF5 1.10 at MPI_Finalize). */
+static int es__unclosed = 0;
 
 /* Fail with the HDF5 call named when it returns a negative value. */
 #define ES_H5(call)                                                            \
@@ -418,7 +423,8 @@ static es_status es__open(es_h5out *h, const char *path, const es_job *j) {
   char *fmt = es__attr_get_str(h->file, "format");
   int ok = fmt && strcmp(fmt, "edgesweep/1") == 0;
   free(fmt);
-  ES_CHECK(ok, ES_ERR_INPUT, "%s: not an edgesweep/1 file; refusing to resume it", path);
+  ES_CHECK(ok, ES_ERR_INPUT,
+           "%s: not an edgesweep/1 file; refusing to resume it (use --force to start over)", path);
   char *sha = es__attr_get_str(h->file, "job_sha256");
   char *canon = es__attr_get_str(h->file, "job_canonical");
   ok = sha && strcmp(sha, j->sha256) == 0;
@@ -531,6 +537,18 @@ es_status es_h5out_open(MPI_Comm comm, const char *path, const es_job *job, cons
   *out = NULL;
   es_h5out *h = es__alloc_handle(comm);
   ES_CHECK(h, ES_ERR_NOMEM, "out of memory");
+  /* Read-only first: HDF5 opening a file that is not HDF5 (an empty one) for writing would
+   * write to it before it fails. */
+  int rank = 0, hdf5 = 0;
+  if (MPI_Comm_rank(comm, &rank) == MPI_SUCCESS && rank == 0) hdf5 = H5Fis_hdf5(path) > 0;
+  if (MPI_Bcast(&hdf5, 1, MPI_INT, 0, comm) != MPI_SUCCESS) hdf5 = 0;
+  if (!hdf5) {
+    es_error_set(
+        "%s: cannot open it as HDF5 to resume (corrupt or not an edgesweep file); use "
+        "--force to start over",
+        path);
+    return es__fail_cleanup(&h, ES_ERR_INPUT);
+  }
   h->path = strdup(path);
   es_status st = h->path ? es__open(h, path, job) : ES_ERR_NOMEM;
   if (st == ES_OK) st = es__note_resume(h, prov);
@@ -547,7 +565,15 @@ es_status es_h5out_create(MPI_Comm comm, const char *path, const es_job *job,
   ES_CHECK(h, ES_ERR_NOMEM, "out of memory");
   h->path = strdup(path);
   es_status st = h->path ? es__create(h, path, job, prov, ntasks) : ES_ERR_NOMEM;
-  if (st != ES_OK) return es__fail_cleanup(&h, st);
+  if (st != ES_OK) {
+    /* The half-built layout is garbage: emptied first, so that closing it (which flushes
+     * metadata) finds room on a full disk instead of failing. The caller removes it. */
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0 && truncate(path, 0) != 0) { /* nothing more to do: close reports */
+    }
+    return es__fail_cleanup(&h, st);
+  }
   *out = h;
   return ES_OK;
 }
@@ -758,9 +784,15 @@ static es_status es__write_texts(const char *path, hid_t vl, const es__text *t, 
   for (int i = 0; i < ES_DS_COUNT; i++)
     if (ids[i] >= 0) H5Dclose(ids[i]);
   if (ms >= 0) H5Sclose(ms);
-  if (H5Fclose(f) < 0 && st == ES_OK) {
-    es_error_set("HDF5: closing %s after writing the texts failed", path);
-    st = ES_ERR_HDF5;
+  if (H5Fclose(f) < 0) {
+    es__unclosed = 1;
+    if (st == ES_OK) {
+      es_error_set(
+          "HDF5: closing %s after writing the texts failed (disk full or an I/O "
+          "error?)",
+          path);
+      st = ES_ERR_IO;
+    }
   }
   return st;
 }
@@ -778,9 +810,14 @@ es_status es_h5out_close(es_h5out **hp, const char *completed) {
   }
   if (h->xfer >= 0) H5Pclose(h->xfer);
   const int opened = h->file >= 0;
-  if (opened && H5Fclose(h->file) < 0 && st == ES_OK) {
-    es_error_set("HDF5: closing the output file failed");
-    st = ES_ERR_HDF5;
+  if (opened && H5Fclose(h->file) < 0) {
+    es__unclosed = 1;
+    if (st == ES_OK) {
+      es_error_set(
+          "HDF5: closing the output file failed (its last flush could not be "
+          "written: disk full or an I/O error?)");
+      st = ES_ERR_IO;
+    }
   }
   /* Parallel HDF5 1.10 cannot write variable-length strings (not even independently), which
    * netCDF-C needs for text. The texts are few (reasons), so each rank keeps its own and
@@ -799,6 +836,38 @@ es_status es_h5out_close(es_h5out **hp, const char *completed) {
   free(h);
   *hp = NULL;
   return st;
+}
+
+int es_h5out_finalize(void) {
+  if (es__unclosed) return -1;
+  H5close();
+  return 0;
+}
+
+long double es_h5out_layout_bytes(const es_job *j, int64_t ntasks) {
+  const long double n[ES__NAXES] = {(long double)j->sigma_w2.n,
+                                    (long double)j->sigma_b2.n,
+                                    (long double)j->depth.n,
+                                    (long double)j->width.n,
+                                    (long double)(ntasks > 0 ? ntasks : 1),
+                                    ES_STATE_COUNT};
+  /* Object headers, attributes (descriptions, dimension-scale references) and B-trees: an
+   * upper bound per dataset measured on HDF5 1.10 files of this layout. */
+  const long double per_ds = 6144;
+  long double total = 65536 + (long double)strlen(j->text) * 2 + 8192; /* root, provenance */
+  for (int a = 0; a < 4; a++) total += (1 + ES__NGROUPS) * (n[a] * 8 + per_ds); /* scales */
+  total += 2 * (n[4] * 8 + n[5] * 8 + 2 * per_ds);
+  const long double cell = n[0] * n[1] * n[2] * n[3];
+  total += (long double)ES_F_COUNT * (cell * 8 + per_ds);
+  for (int i = 0; i < ES__NLAYOUT; i++) {
+    const es__dsdef *d = &es__layout[i];
+    long double e = 1;
+    for (const char *c = d->axes; *c; c++) e *= n[strchr(es__axis_letters, *c) - es__axis_letters];
+    /* Texts are variable-length strings, written at the close: a heap entry each. */
+    const long double size = d->type == ES__I8 ? 1 : d->type == ES__TEXT ? 64 : 8;
+    total += e * size + per_ds;
+  }
+  return total * 1.05L; /* chunk and heap rounding */
 }
 
 const char *es_h5out_hdf5_version(void) {

@@ -29,11 +29,57 @@ const char *es_status_str(es_status s) {
 
 static char es__errbuf[4096];
 
+/* A message longer than the buffer loses its middle, not its end: the reason comes last. The
+ * arguments may point into the buffer itself (es_error_set("%s", es_error_msg())). */
 void es_error_set(const char *fmt, ...) {
-  va_list ap;
+  va_list ap, aq;
   va_start(ap, fmt);
-  vsnprintf(es__errbuf, sizeof es__errbuf, fmt, ap);
+  va_copy(aq, ap);
+  char small[sizeof es__errbuf];
+  int n = vsnprintf(small, sizeof small, fmt, ap);
   va_end(ap);
+  if (n < 0) n = 0;
+  if ((size_t)n < sizeof small) {
+    memcpy(es__errbuf, small, (size_t)n + 1);
+  } else {
+    char *big = malloc((size_t)n + 1);
+    if (big) {
+      vsnprintf(big, (size_t)n + 1, fmt, aq);
+      es_elide(es__errbuf, sizeof es__errbuf, big);
+      free(big);
+    } else {
+      memcpy(es__errbuf, small, sizeof small);
+    }
+  }
+  va_end(aq);
+}
+
+void es_elide(char *dst, size_t n, const char *s) {
+  const size_t len = strlen(s);
+  if (n == 0) return;
+  if (len < n) {
+    memmove(dst, s, len + 1);
+    return;
+  }
+  char mid[48];
+  int m = snprintf(mid, sizeof mid, " [... %zu characters ...] ", len);
+  if (m < 0 || (size_t)m + 2 >= n) {
+    snprintf(dst, n, "%s", s + len - (n - 1));
+    return;
+  }
+  const size_t room = n - 1 - (size_t)m, head = room / 3, tail = room - head;
+  char *t = malloc(n);
+  if (!t) {
+    memmove(dst, s, n - 1);
+    dst[n - 1] = '\0';
+    return;
+  }
+  memcpy(t, s, head);
+  memcpy(t + head, mid, (size_t)m);
+  memcpy(t + head + m, s + len - tail, tail);
+  t[n - 1] = '\0';
+  memcpy(dst, t, n);
+  free(t);
 }
 
 const char *es_error_msg(void) { return es__errbuf; }

@@ -83,7 +83,7 @@ networks = 4
         ("--set empty value", GOOD, ["--set", "grid.width="], ["--set grid.width=", "width"]),
         ("--set unknown section", GOOD, ["--set", "model.width=3"], ["model.width", "unknown section"]),
         ("memory would not fit", GOOD, ["--set", "ensemble.networks=900000000", "--set", "grid.depth=range(1, 200)"], ["GiB", "networks"]),
-        ("disk would not fit", GOOD, ["--set", "grid.sigma_w2=linspace(1, 2, 100000)", "--set", "grid.sigma_b2=linspace(0, 1, 10000)"], ["free", "grid"]),
+        ("disk would not fit", GOOD, ["--set", "grid.sigma_w2=linspace(1, 2, 1000)", "--set", "grid.sigma_b2=linspace(0, 1, 1000)", "--set", "grid.depth=range(1, 5000)"], ["free", "grid"]),
         ("job is a directory", ".", [], ["cannot"]),
         ("two job files", GOOD, ["other.ini"], ["unexpected argument"]),
         ("corrupt partial resume", GOOD, ["--resume"], ["out.h5.partial", "--force"]),
