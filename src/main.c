@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "edgesweep/buildinfo.h"
 #include "edgesweep/driver.h"
 #include "edgesweep/h5out.h"
 #include "es_config.h"
@@ -22,6 +23,8 @@ static const char es__usage[] =
     "  edgesweep mft --activation A --sigma-w2 X --sigma-b2 Y [--leak G] [--json]\n"
     "  edgesweep critical --activation A --sigma-b2 Y [--json]\n"
     "  edgesweep info OUT.h5     provenance, progress and the points not done\n"
+    "  edgesweep verify OUT.h5 [--recompute K] [--seed S] [--point P]...\n"
+    "                            layout and checksums; re-simulate K points (or P) too\n"
     "  edgesweep keys            print every job key with its default and meaning\n"
     "  edgesweep --help | --version\n"
     "\n"
@@ -168,6 +171,53 @@ static int es__run_mpi(int argc, char **argv, int is_run) {
   return es__exit_code(st);
 }
 
+/* `verify FILE [--recompute K] [--seed S] [--point P]...` under MPI (any rank count). */
+static int es__verify_mpi(int argc, char **argv) {
+  es_verify_opts o = {0};
+  int64_t *pts = calloc((size_t)argc, sizeof *pts);
+  if (!pts) return ES_EXIT_FAIL;
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    char *end = NULL;
+    if (i + 1 < argc && (strcmp(a, "--recompute") == 0 || strcmp(a, "--seed") == 0 ||
+                         strcmp(a, "--point") == 0)) {
+      const char *v = argv[++i];
+      long long x = strtoll(v, &end, 10);
+      if (end == v || *end || x < 0) {
+        fprintf(stderr, "edgesweep verify: %s wants a whole number >= 0, not '%s'\n", a, v);
+        free(pts);
+        return ES_EXIT_INPUT;
+      }
+      if (a[2] == 'r') o.recompute = x;
+      else if (a[2] == 's') o.seed = (uint64_t)x;
+      else pts[o.npoints++] = x;
+    } else if (a[0] == '-' || o.path) {
+      fprintf(stderr, "edgesweep verify: unexpected argument '%s'\n%s", a, es__usage);
+      free(pts);
+      return ES_EXIT_INPUT;
+    } else {
+      o.path = a;
+    }
+  }
+  if (!o.path) {
+    fprintf(stderr, "edgesweep verify: missing OUT.h5\n%s", es__usage);
+    free(pts);
+    return ES_EXIT_INPUT;
+  }
+  o.points = pts;
+  int provided, rank;
+  es__mpi_local_defaults();
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  es_status st = es_verify(MPI_COMM_WORLD, &o, stdout);
+  if (st != ES_OK && rank == 0) fprintf(stderr, "edgesweep verify: %s\n", es_error_msg());
+  MPI_Finalize();
+  es__mpi_local_cleanup();
+  free(pts);
+  return es__exit_code(st);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fputs(es__usage, stderr);
@@ -179,13 +229,18 @@ int main(int argc, char **argv) {
     return ES_EXIT_OK;
   }
   if (strcmp(cmd, "--version") == 0) {
-    printf("edgesweep %s (git %s)\n", ES_VERSION, ES_GIT_COMMIT);
+    char libs[1024], host[512];
+    es_libraries(libs, sizeof libs);
+    es_host(host, sizeof host);
+    printf("edgesweep %s (git %s)\ncompiler  %s\nflags     %s\nlibraries %s\nhost      %s\n",
+           ES_VERSION, es_build_git_id, es_build_compiler, es_build_flags, libs, host);
     return ES_EXIT_OK;
   }
   if (strcmp(cmd, "run") == 0) return es__run_mpi(argc, argv, 1);
   if (strcmp(cmd, "check") == 0) return es__run_mpi(argc, argv, 0);
   if (strcmp(cmd, "mft") == 0) return es_cmd_mft(argc - 1, argv + 1);
   if (strcmp(cmd, "critical") == 0) return es_cmd_critical(argc - 1, argv + 1);
+  if (strcmp(cmd, "verify") == 0) return es__verify_mpi(argc, argv);
   if (strcmp(cmd, "info") == 0) {
     if (argc != 3) {
       fprintf(stderr, "usage: edgesweep info OUT.h5\n");

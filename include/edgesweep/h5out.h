@@ -48,6 +48,8 @@ es_status es_h5out_write_f64(es_h5out *h, const char *dset, const int64_t *start
                              const int64_t *count, const double *data);
 es_status es_h5out_write_i64(es_h5out *h, const char *dset, const int64_t *start,
                              const int64_t *count, const int64_t *data);
+es_status es_h5out_write_u64(es_h5out *h, const char *dset, const int64_t *start,
+                             const int64_t *count, const uint64_t *data);
 es_status es_h5out_write_i8(es_h5out *h, const char *dset, const int64_t *start,
                             const int64_t *count, const signed char *data);
 /* One fixed-length string element (truncated to the dataset's length, 95 bytes). */
@@ -72,6 +74,65 @@ es_status es_h5out_info(const char *path, FILE *f);
 /* Not collective (serial, read-only). The networks per point a finished file holds and the
  * job identity (SHA-256 of the canonical job) that wrote it. */
 es_status es_h5out_networks(const char *path, int64_t *networks, char sha256[65]);
+
+/* ---------- integrity (README, Integrity) ---------- */
+
+#define ES_H5_REASON_MAX 95 /* bytes of a reason string that are stored and checksummed */
+
+/* /run/checksum of a point: a hash (es_sum) of, in this order, the /ensemble fields
+ * (observables.h order, ND depths each), ensemble/networks (ND), then for a done point
+ * (STATUS 1) run/state (ND x ES_STATE_COUNT) and run/networks_done, for a flagged one
+ * (STATUS 2) run/reason; last the status. Never 0 (0 in the file: no checksum). */
+uint64_t es_h5out_point_checksum(int64_t nd, const double *fields, const int64_t *networks,
+                                 const double *state, int64_t networks_done,
+                                 const char *reason, signed char status);
+
+/* /run/pair_checksum of a (sigma_w2, sigma_b2) pair: the /mft scalars in the order of
+ * es_h5out_mft_scalars, mft/phase, mft/reason, the trajectories mft/q, mft/c, mft/logjac (ND
+ * each), the /theory fields in the order of es_h5out_theory_fields (ND x NN each), and for the
+ * first sigma_w2 (CRITICAL not NULL) mft/critical_sigma_w2 of the sigma_b2. */
+#define ES_H5_MFT_SCALARS 8
+#define ES_H5_THEORY_FIELDS 12
+extern const char *const es_h5out_mft_scalars[ES_H5_MFT_SCALARS];
+extern const char *const es_h5out_theory_fields[ES_H5_THEORY_FIELDS];
+uint64_t es_h5out_pair_checksum(int64_t nd, int64_t nn, const double *scalars,
+                                signed char phase, const char *reason, const double *traj,
+                                const double *theory, const double *critical);
+
+/* A file opened for checking (serial, read-only; not collective). es_h5check_open refuses
+ * (ES_ERR_INPUT, message naming the attribute or dataset) a file that is not edgesweep/1, whose
+ * job_canonical does not parse or hash to job_sha256, or where any dataset of the layout is
+ * missing or has another type or shape than the job's coordinates give; it reads nothing
+ * before its shape is known. */
+typedef struct es_h5check es_h5check;
+es_status es_h5check_open(const char *path, es_h5check **c);
+void es_h5check_close(es_h5check **c);
+const es_job *es_h5check_job(const es_h5check *c); /* networks: the file's */
+int es_h5check_finished(const es_h5check *c);     /* "completed" is set */
+
+/* Point P's stored values (buffers owned by C, valid until the next call) and checksums. */
+typedef struct {
+  int64_t iw, ib, in;
+  const double *fields, *state; /* ES_F_COUNT x nd; nd x ES_STATE_COUNT */
+  const int64_t *networks;      /* nd */
+  int64_t networks_done;
+  signed char status;
+  char reason[ES_H5_REASON_MAX + 1];
+  uint64_t checksum; /* stored */
+  uint64_t sum;      /* of the stored values */
+} es_h5_point;
+es_status es_h5check_point(es_h5check *c, int64_t p, es_h5_point *v);
+
+/* Status, networks done and stored checksum of every point (either may be NULL). */
+es_status es_h5check_read_status(es_h5check *c, signed char *status, int64_t *networks_done,
+                                 uint64_t *checksum);
+
+/* Check every done or flagged point's checksum (and, in a completed file, that no point is
+ * pending) and, when PAIRS, every written pair's. BAD (points, may be NULL) gets 1 where a point fails;
+ * OUT (may be NULL) a line per failure (the first 20). ES_ERR_INPUT naming the first failure
+ * when there is one. */
+es_status es_h5check_sums(es_h5check *c, int pairs, unsigned char *bad, FILE *out,
+                          int64_t *nbad);
 
 /* Version string of the HDF5 library ("1.10.8"). */
 const char *es_h5out_hdf5_version(void);

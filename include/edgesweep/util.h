@@ -75,6 +75,19 @@ uint64_t es_mix64(uint64_t x);
 /* Bits of a double as an integer (for hashing exact values). */
 uint64_t es_double_bits(double x);
 
+/* Checksum of stored values (SPEC §5, /run/checksum): a 64-bit hash chained over the exact
+ * bits of each value in a fixed order, the same on every machine and rank count. Not
+ * cryptographic: it catches damage, not forgery. es_sum_final never returns 0, which the
+ * files use for "no checksum". */
+typedef struct {
+  uint64_t h, n;
+} es_sum;
+void es_sum_init(es_sum *s);
+void es_sum_f64(es_sum *s, const double *v, int64_t n);
+void es_sum_i64(es_sum *s, const int64_t *v, int64_t n);
+void es_sum_bytes(es_sum *s, const void *p, size_t n);
+uint64_t es_sum_final(const es_sum *s);
+
 /* malloc/calloc that never return NULL silently: NULL plus an error message. */
 void *es_calloc(size_t n, size_t size);
 void es_free(void *p);

@@ -9,6 +9,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "edgesweep/buildinfo.h"
 #include "edgesweep/critical.h"
 #include "edgesweep/ensemble.h"
 #include "edgesweep/h5out.h"
@@ -109,7 +110,7 @@ static es_status es__check_output(const char *out, int force) {
 
 /* ---------- provenance ---------- */
 
-static void es__host(char *buf, size_t n) {
+void es_host(char *buf, size_t n) {
   snprintf(buf, n, "unknown");
   FILE *f = fopen("/proc/cpuinfo", "r");
   if (!f) return;
@@ -134,7 +135,7 @@ static void es__host(char *buf, size_t n) {
   }
 }
 
-static void es__libraries(char *buf, size_t n) {
+void es_libraries(char *buf, size_t n) {
   char mpi[MPI_MAX_LIBRARY_VERSION_STRING];
   int len;
   MPI_Get_library_version(mpi, &len);
@@ -142,23 +143,23 @@ static void es__libraries(char *buf, size_t n) {
   /* No BLAS any more: the dense products are edgesweep's own kernel (bits fixed by N alone).
    * The kernels' path is recorded, though every path gives the same bits. */
   static const char *const path[] = {"auto", "scalar", "scalar+fma", "avx2", "avx512"};
-  snprintf(buf, n, "%s; HDF5 %s; Random123 Philox4x32-10; own kernels, %s path", mpi,
-           es_h5out_hdf5_version(), path[es__simd_best()]);
+  snprintf(buf, n, "%s; HDF5 %s; Random123 %s Philox4x32-10; own kernels, %s path", mpi,
+           es_h5out_hdf5_version(), ES_RANDOM123_VERSION, path[es__simd_best()]);
 }
 
 /* ---------- one simulation point ---------- */
 
 /* ---------- /theory: the 1/N predictions at every depth and width of one pair ---------- */
 
+/* OUT receives the NF x nd x nn values written (es_h5out_theory_fields order). */
 static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, int64_t ib,
-                            const double *c_mft) {
+                            const double *c_mft, double *out) {
   const es_job *j = s->job;
   const int64_t nd = j->depth.n, nn = j->width.n, tmax = (int64_t)j->depth.v[nd - 1];
-  enum { NF = 12 };
+  enum { NF = ES_H5_THEORY_FIELDS };
   es_theory_layer *L = malloc((size_t)tmax * sizeof *L);
   es_theory2_layer *L2 = malloc((size_t)tmax * sizeof *L2);
-  double *out = malloc((size_t)(NF * nd * nn) * sizeof *out);
-  es_status st = L && L2 && out ? ES_OK : ES_ERR_NOMEM;
+  es_status st = L && L2 ? ES_OK : ES_ERR_NOMEM;
   if (st != ES_OK) es_error_set("out of memory");
   /* The recursions assume fresh weights per layer; shared (recurrent) weights correlate
    * the layers' fluctuations, so there is no 1/N theory for them: NaN. */
@@ -183,16 +184,11 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
                             epsk};
       for (int f = 0; f < NF; f++) out[(f * nd + k) * nn + in] = v[f];
     }
-  static const char *const names[NF] = {
-      "theory/q_mean",      "theory/q_var",       "theory/logq_mean", "theory/logq_var",
-      "theory/logjac_mean", "theory/logjac_var",  "theory/kurtosis",  "theory/c_mean",
-      "theory/c_var",       "theory/qab_mean",    "theory/qab_var",   "theory/eps_K"};
   int64_t s4[4] = {iw, ib, 0, 0}, c4[4] = {1, 1, nd, nn};
   for (int f = 0; st == ES_OK && f < NF; f++)
-    st = es_h5out_write_f64(s->out, names[f], s4, c4, out + f * nd * nn);
+    st = es_h5out_write_f64(s->out, es_h5out_theory_fields[f], s4, c4, out + f * nd * nn);
   free(L);
   free(L2);
-  free(out);
   return st;
 }
 
@@ -257,9 +253,11 @@ es_status es__pair(es__sweep *s, int64_t k) {
   const int64_t iw = k % j->sigma_w2.n, ib = k / j->sigma_w2.n;
   double *q = malloc((size_t)tmax * 3 * sizeof *q);
   double *rec = malloc((size_t)nd * 3 * sizeof *rec);
-  if (!q || !rec) {
+  double *th = malloc((size_t)(ES_H5_THEORY_FIELDS * nd * j->width.n) * sizeof *th);
+  if (!q || !rec || !th) {
     free(q);
     free(rec);
+    free(th);
     es_error_set("out of memory");
     return ES_ERR_NOMEM;
   }
@@ -284,14 +282,10 @@ es_status es__pair(es__sweep *s, int64_t k) {
              "DMFT q c logjac");
   }
   int64_t s2[2] = {iw, ib}, c2[2] = {1, 1};
-  const struct {
-    const char *name;
-    double v;
-  } vals[] = {{"mft/q_star", pt.q_star}, {"mft/c_star", pt.c_star}, {"mft/chi1", pt.chi1},
-              {"mft/chi_q", pt.chi_q},   {"mft/chi_c", pt.chi_c},   {"mft/xi_q", pt.xi_q},
-              {"mft/xi_c", pt.xi_c},     {"mft/lyapunov", pt.lyapunov}};
-  for (size_t i = 0; st == ES_OK && i < sizeof vals / sizeof vals[0]; i++)
-    st = es_h5out_write_f64(s->out, vals[i].name, s2, c2, &vals[i].v);
+  const double vals[ES_H5_MFT_SCALARS] = {pt.q_star, pt.c_star, pt.chi1, pt.chi_q,
+                                          pt.chi_c,  pt.xi_q,   pt.xi_c, pt.lyapunov};
+  for (int i = 0; st == ES_OK && i < ES_H5_MFT_SCALARS; i++)
+    st = es_h5out_write_f64(s->out, es_h5out_mft_scalars[i], s2, c2, &vals[i]);
   signed char ph = (signed char)pt.phase;
   if (st == ES_OK) st = es_h5out_write_i8(s->out, "mft/phase", s2, c2, &ph);
   if (st == ES_OK && pt.reason[0]) st = es_h5out_write_str(s->out, "mft/reason", s2, pt.reason);
@@ -308,16 +302,24 @@ es_status es__pair(es__sweep *s, int64_t k) {
   static const char *const tn[3] = {"mft/q", "mft/c", "mft/logjac"};
   for (int a = 0; st == ES_OK && a < 3; a++)
     st = es_h5out_write_f64(s->out, tn[a], s3, c3, rec + a * nd);
-  if (st == ES_OK) st = es__theory(s, &mp, iw, ib, rec + nd);
+  if (st == ES_OK) st = es__theory(s, &mp, iw, ib, rec + nd, th);
+  double crit = NAN;
   if (st == ES_OK && iw == 0) { /* the critical line at this sigma_b2 */
-    double crit;
     char why[96] = "";
     if (es_mft_critical(&mp, &crit, why) != ES_OK) crit = NAN;
     int64_t s1[1] = {ib}, c1[1] = {1};
     st = es_h5out_write_f64(s->out, "mft/critical_sigma_w2", s1, c1, &crit);
   }
+  /* Last, so that a pair cut short by a kill has no checksum (or a stale one that fails). */
+  if (st == ES_OK) {
+    uint64_t sum = es_h5out_pair_checksum(nd, j->width.n, vals, ph,
+                                          pt.reason[0] ? pt.reason : "", rec, th,
+                                          iw == 0 ? &crit : NULL);
+    st = es_h5out_write_u64(s->out, "run/pair_checksum", s2, c2, &sum);
+  }
   free(q);
   free(rec);
+  free(th);
   return st;
 }
 
@@ -547,13 +549,46 @@ typedef struct {
 } es__prov;
 
 static void es__provenance(es__sweep *s, const es_run_opts *o, es__prov *p) {
-  es__host(p->host, sizeof p->host);
-  es__libraries(p->libs, sizeof p->libs);
+  es_host(p->host, sizeof p->host);
+  es_libraries(p->libs, sizeof p->libs);
   es_timestamp(p->created, sizeof p->created);
   MPI_Bcast(p->created, sizeof p->created, MPI_CHAR, 0, s->comm);
   MPI_Bcast(p->host, sizeof p->host, MPI_CHAR, 0, s->comm);
-  p->prov = (es_h5_prov){ES_VERSION, ES_GIT_COMMIT, o->command_line, p->libs,
+  p->prov = (es_h5_prov){ES_VERSION, es_build_git_id, o->command_line, p->libs,
                          p->host,    p->created,    s->size};
+}
+
+/* Collective. Before a resume trusts OUT.partial: rank 0 checks its layout (a damaged shape
+ * or type refuses the resume, exit 2) and the checksum of every stored point; a point that
+ * fails is named on LOG and computed again, so a damaged value never reaches the result. */
+static es_status es__trust(es__sweep *s, const char *partial, FILE *log) {
+  s->distrust = calloc((size_t)s->npoints, 1);
+  es_status st = s->distrust ? ES_OK : ES_ERR_NOMEM;
+  if (st != ES_OK) es_error_set("out of memory");
+  if (st == ES_OK && s->rank == 0) {
+    es_h5check *c = NULL;
+    st = es_h5check_open(partial, &c);
+    if (st == ES_ERR_INPUT) {
+      char msg[1024];
+      snprintf(msg, sizeof msg, "%s", es_error_msg());
+      es_error_set("%s; refusing to resume (use --force to start over)", msg);
+    }
+    int64_t nbad = 0;
+    if (st == ES_OK) st = es_h5check_sums(c, 0, s->distrust, NULL, &nbad);
+    if (st == ES_ERR_INPUT && nbad > 0) {
+      if (log) {
+        fprintf(log, "edgesweep: warning: %lld stored point%s of %s fail%s the checksum and "
+                     "will be computed again:\n", (long long)nbad, nbad > 1 ? "s" : "", partial,
+                nbad > 1 ? "" : "s");
+        es_h5check_sums(c, 0, NULL, log, &nbad);
+      }
+      st = ES_OK;
+    }
+    es_h5check_close(&c);
+  }
+  st = es__agree(s->comm, st);
+  if (st == ES_OK) MPI_Bcast(s->distrust, (int)s->npoints, MPI_UNSIGNED_CHAR, 0, s->comm);
+  return st;
 }
 
 static es_status es__create_output(es__sweep *s, const es__prov *pv, const char *partial) {
@@ -602,6 +637,7 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   es__signals(1, old);
   es__prov pv;
   es__provenance(&s, o, &pv);
+  if (st == ES_OK && mode == 1) st = es__trust(&s, partial, log);
   if (st == ES_OK)
     st = mode == 1 ? es__agree(comm, es_h5out_open(comm, partial, job, &pv.prov, &s.out))
                    : es__create_output(&s, &pv, partial);

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edgesweep/buildinfo.h"
 #include "edgesweep/observables.h"
+#include "h5out_impl.h"
 
 /* Fail with the HDF5 call named when it returns a negative value (STYLE A6, V7). */
 #define ES_H5(call)                                                                \
@@ -21,7 +23,7 @@
 #define ES__STRLEN 96 /* fixed-length string datasets (reasons): parallel HDF5 cannot
                          write variable-length data */
 
-typedef enum { ES__F64, ES__I64, ES__I8, ES__STR } es__dtype;
+typedef enum { ES__F64, ES__I64, ES__I8, ES__STR, ES__U64 } es__dtype;
 
 /* One dataset of the layout. AXES names its dimensions by letter:
  * w = sigma_w2, b = sigma_b2, d = depth, n = width, t = task. */
@@ -98,6 +100,10 @@ static const es__dsdef es__layout[] = {
     {"run", "reason", ES__STR, "wbn", "", "why a point was flagged"},
     {"run", "networks_done", ES__I64, "wbn", "1",
      "networks folded into the point's statistics (a resume with more networks adds to them)"},
+    {"run", "checksum", ES__U64, "wbn", "1",
+     "checksum of the point's stored values and status (README, Integrity); 0: none"},
+    {"run", "pair_checksum", ES__U64, "wb", "1",
+     "checksum of the pair's /mft and /theory values (README, Integrity); 0: not written"},
     {"run", "state", ES__F64, "wbdns", "1",
      "streaming statistics of the point (observables.h): what a resume with more networks "
      "continues from"},
@@ -110,6 +116,18 @@ static const es__dsdef es__layout[] = {
     {"run", "task_seconds", ES__F64, "t", "s", "wall time of the task"},
 };
 #define ES__NLAYOUT ((int)(sizeof es__layout / sizeof es__layout[0]))
+
+int es__h5_layout_count(void) { return ES__NLAYOUT; }
+
+void es__h5_layout_entry(int i, const char **group, const char **name, char *type,
+                         const char **axes) {
+  const es__dsdef *d = &es__layout[i];
+  static const char code[] = {'f', 'i', 'b', 's', 'u'};
+  *group = d->group;
+  *name = d->name;
+  *type = code[d->type];
+  *axes = d->axes;
+}
 #define ES__MAXDS (ES__NLAYOUT + ES_F_COUNT)
 
 typedef struct {
@@ -253,6 +271,11 @@ static es_status es__dataset(es_h5out *h, const char *group, const char *name, e
     ftype = H5T_STD_I64LE;
     mtype = H5T_NATIVE_INT64;
     ES_H5(H5Pset_fill_value(dcpl, H5T_NATIVE_INT64, &z));
+  } else if (type == ES__U64) {
+    uint64_t z = 0;
+    ftype = H5T_STD_U64LE;
+    mtype = H5T_NATIVE_UINT64;
+    ES_H5(H5Pset_fill_value(dcpl, H5T_NATIVE_UINT64, &z));
   } else if (type == ES__I8) {
     signed char z = 0;
     ftype = H5T_STD_I8LE;
@@ -285,11 +308,38 @@ static es_status es__dataset(es_h5out *h, const char *group, const char *name, e
   return ES_OK;
 }
 
+/* Append one line (this command, its time, ranks and build) to the root attribute "history". */
+static es_status es__history(hid_t file, const es_h5_prov *p, const char *what) {
+  char *old = es__attr_get_str(file, "history");
+  es_strbuf b = {0};
+  es_strbuf_printf(&b, "%s%s%s %s (%s; %d rank%s; edgesweep %s, git %s)", old ? old : "",
+                   old && *old ? "\n" : "", p->created, p->command_line, what, p->ranks,
+                   p->ranks == 1 ? "" : "s", p->version, p->git_commit);
+  free(old);
+  es_status st = b.failed ? ES_ERR_NOMEM : es__attr_str(file, "history", b.s);
+  es_strbuf_free(&b);
+  return st;
+}
+
 static es_status es__provenance(es_h5out *h, const es_job *j, const es_h5_prov *p) {
   hid_t f = h->file;
   ES_CALL(es__attr_str(f, "format", "edgesweep/1"));
   ES_CALL(es__attr_str(f, "version", p->version));
   ES_CALL(es__attr_str(f, "git_commit", p->git_commit));
+  ES_CALL(es__attr_num(f, "git_dirty", H5T_NATIVE_INT, &es_build_git_dirty));
+  ES_CALL(es__attr_str(f, "compiler", es_build_compiler));
+  ES_CALL(es__attr_str(f, "compile_flags", es_build_flags));
+  ES_CALL(es__history(f, p, "created"));
+  /* A group opened alone (xarray's group=) still names its run. */
+  for (int g = 0; g < ES__NGROUPS; g++) {
+    hid_t gid = H5Gopen2(f, es__groups[g], H5P_DEFAULT);
+    ES_H5(gid);
+    es_status st = es__attr_str(gid, "format", "edgesweep/1");
+    if (st == ES_OK) st = es__attr_str(gid, "job_sha256", j->sha256);
+    if (st == ES_OK) st = es__attr_str(gid, "git_commit", p->git_commit);
+    H5Gclose(gid);
+    ES_CALL(st);
+  }
   ES_CALL(es__attr_str(f, "job", j->text));
   ES_CALL(es__attr_str(f, "job_canonical", j->canonical));
   ES_CALL(es__attr_str(f, "job_sha256", j->sha256));
@@ -353,7 +403,7 @@ static es_status es__create(es_h5out *h, const char *path, const es_job *j,
 }
 
 /* Read a variable-length string attribute into a malloc'ed string (NULL if absent). */
-static char *es__attr_get_str(hid_t obj, const char *name) {
+char *es__attr_get_str(hid_t obj, const char *name) {
   if (H5Aexists(obj, name) <= 0) return NULL;
   hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
   if (a < 0) return NULL;
@@ -452,6 +502,7 @@ static es_status es__open(es_h5out *h, const char *path, const es_job *j) {
     e->mem_type = type == ES__F64   ? H5T_NATIVE_DOUBLE
                   : type == ES__I64 ? H5T_NATIVE_INT64
                   : type == ES__I8  ? H5T_NATIVE_SCHAR
+                  : type == ES__U64 ? H5T_NATIVE_UINT64
                                     : h->str_type;
   }
   return ES_OK;
@@ -488,7 +539,9 @@ static es_status es__note_resume(es_h5out *h, const es_h5_prov *prov) {
   free(old);
   es_status st = b.failed ? ES_ERR_NOMEM : es__attr_str(h->file, "resumes", b.s);
   es_strbuf_free(&b);
-  return st;
+  /* Not complete until this launch completes it. */
+  if (st == ES_OK) st = es__attr_str(h->file, "completed", "");
+  return st == ES_OK ? es__history(h->file, prov, "resumed") : st;
 }
 
 es_status es_h5out_open(MPI_Comm comm, const char *path, const es_job *job,
@@ -587,6 +640,11 @@ es_status es_h5out_write_f64(es_h5out *h, const char *dset, const int64_t *start
 
 es_status es_h5out_write_i64(es_h5out *h, const char *dset, const int64_t *start,
                              const int64_t *count, const int64_t *data) {
+  return es__write(h, dset, start, count, data);
+}
+
+es_status es_h5out_write_u64(es_h5out *h, const char *dset, const int64_t *start,
+                             const int64_t *count, const uint64_t *data) {
   return es__write(h, dset, start, count, data);
 }
 

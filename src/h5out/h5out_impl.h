@@ -1,0 +1,17 @@
+/* h5out's internals shared by h5out.c (the writer) and verify.c (the checker). Private. */
+#ifndef ES_H5OUT_IMPL_H
+#define ES_H5OUT_IMPL_H
+
+#include <hdf5.h>
+
+/* The layout table: entry I's group, name, type ('f' f64, 'i' i64, 'b' i8, 's' string,
+ * 'u' u64) and axes (letters: w sigma_w2, b sigma_b2, d depth, n width, t task, s statistic).
+ * The /ensemble fields (observables.h) come on top, all 'f' over "wbdn". */
+int es__h5_layout_count(void);
+void es__h5_layout_entry(int i, const char **group, const char **name, char *type,
+                         const char **axes);
+
+/* A string attribute as a malloc'ed string (NULL: absent or not a string). */
+char *es__attr_get_str(hid_t obj, const char *name);
+
+#endif

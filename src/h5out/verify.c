@@ -1,0 +1,469 @@
+/* verify: read an output file without trusting it. Every dataset's type and shape is checked
+ * against the job the file names before a byte is read, so a damaged or crafted file gives a
+ * message, never a wrong read; then the checksums of the points and pairs are recomputed
+ * from the stored values (README, Integrity). Serial and read-only. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edgesweep/h5out.h"
+#include "edgesweep/observables.h"
+#include "h5out_impl.h"
+
+const char *const es_h5out_mft_scalars[ES_H5_MFT_SCALARS] = {
+    "mft/q_star", "mft/c_star", "mft/chi1", "mft/chi_q",
+    "mft/chi_c",  "mft/xi_q",   "mft/xi_c", "mft/lyapunov"};
+const char *const es_h5out_theory_fields[ES_H5_THEORY_FIELDS] = {
+    "theory/q_mean",      "theory/q_var",      "theory/logq_mean", "theory/logq_var",
+    "theory/logjac_mean", "theory/logjac_var", "theory/kurtosis",  "theory/c_mean",
+    "theory/c_var",       "theory/qab_mean",   "theory/qab_var",   "theory/eps_K"};
+static const char *const es__traj[3] = {"mft/q", "mft/c", "mft/logjac"};
+
+/* Strings are hashed up to the length every writer keeps (95 bytes). */
+static size_t es__strlen95(const char *s) {
+  size_t n = 0;
+  while (s && n < ES_H5_REASON_MAX && s[n]) n++;
+  return n;
+}
+
+uint64_t es_h5out_point_checksum(int64_t nd, const double *fields, const int64_t *networks,
+                                 const double *state, int64_t networks_done,
+                                 const char *reason, signed char status) {
+  es_sum s;
+  es_sum_init(&s);
+  es_sum_f64(&s, fields, (int64_t)ES_F_COUNT * nd);
+  es_sum_i64(&s, networks, nd);
+  if (status == 1) {
+    es_sum_f64(&s, state, nd * ES_STATE_COUNT);
+    es_sum_i64(&s, &networks_done, 1);
+  } else if (status == 2) {
+    es_sum_bytes(&s, reason, es__strlen95(reason));
+  }
+  int64_t st = status;
+  es_sum_i64(&s, &st, 1);
+  return es_sum_final(&s);
+}
+
+uint64_t es_h5out_pair_checksum(int64_t nd, int64_t nn, const double *scalars,
+                                signed char phase, const char *reason, const double *traj,
+                                const double *theory, const double *critical) {
+  es_sum s;
+  es_sum_init(&s);
+  es_sum_f64(&s, scalars, ES_H5_MFT_SCALARS);
+  int64_t ph = phase;
+  es_sum_i64(&s, &ph, 1);
+  es_sum_bytes(&s, reason, es__strlen95(reason));
+  es_sum_f64(&s, traj, 3 * nd);
+  es_sum_f64(&s, theory, ES_H5_THEORY_FIELDS * nd * nn);
+  if (critical) es_sum_f64(&s, critical, 1);
+  return es_sum_final(&s);
+}
+
+/* ---------- the checked file ---------- */
+
+#define ES__AXES "wbdnts"
+
+struct es_h5check {
+  hid_t file;
+  char *path;
+  es_job *job;
+  int64_t dims[6]; /* by axis letter, ES__AXES */
+  int finished;
+  hid_t str_mem; /* fixed 96-byte strings in memory */
+  /* one point's values */
+  double *fields, *state;
+  int64_t *networks;
+  /* one pair's values */
+  double *theory, *trajv;
+};
+
+static int64_t es__dim(const es_h5check *c, char axis) {
+  return c->dims[strchr(ES__AXES, axis) - ES__AXES];
+}
+
+/* Check that PATH is a dataset of class CLS ('f' 8-byte float, 'i' signed 8-byte integer,
+ * 'b' 1-byte integer, 'u' unsigned 8-byte integer, 'n' any 8-byte number, 's' string) with the
+ * dims of AXES. */
+static es_status es__check_ds(es_h5check *c, const char *path, char cls, const char *axes) {
+  hid_t d = H5Oexists_by_name(c->file, path, H5P_DEFAULT) > 0
+                ? H5Dopen2(c->file, path, H5P_DEFAULT)
+                : -1;
+  ES_CHECK(d >= 0, ES_ERR_INPUT, "%s: dataset /%s is missing (or not a dataset)", c->path,
+           path);
+  hid_t t = H5Dget_type(d), sp = H5Dget_space(d);
+  H5T_class_t k = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+  size_t size = t >= 0 ? H5Tget_size(t) : 0;
+  H5T_sign_t sign = k == H5T_INTEGER ? H5Tget_sign(t) : H5T_SGN_ERROR;
+  int rank = sp >= 0 && H5Sget_simple_extent_type(sp) == H5S_SIMPLE
+                 ? H5Sget_simple_extent_ndims(sp)
+                 : -1;
+  hsize_t dims[H5S_MAX_RANK];
+  if (rank > 0 && rank <= H5S_MAX_RANK) H5Sget_simple_extent_dims(sp, dims, NULL);
+  if (t >= 0) H5Tclose(t);
+  if (sp >= 0) H5Sclose(sp);
+  H5Dclose(d);
+  int ok = cls == 'f'   ? k == H5T_FLOAT && size == 8
+           : cls == 'i' ? k == H5T_INTEGER && size == 8 && sign == H5T_SGN_2
+           : cls == 'u' ? k == H5T_INTEGER && size == 8 && sign == H5T_SGN_NONE
+           : cls == 'b' ? k == H5T_INTEGER && size == 1
+           : cls == 'n' ? (k == H5T_INTEGER || k == H5T_FLOAT) && size == 8
+                        : k == H5T_STRING;
+  static const char *const what[] = {"8-byte floats", "signed 8-byte integers",
+                                     "unsigned 8-byte integers", "1-byte integers",
+                                     "8-byte numbers", "strings"};
+  ES_CHECK(ok, ES_ERR_INPUT, "%s: /%s does not hold %s", c->path, path,
+           what[strchr("fiubns", cls) - "fiubns"]);
+  const int want = (int)strlen(axes);
+  ES_CHECK(rank == want, ES_ERR_INPUT, "%s: /%s has %d dimensions, the layout %d", c->path,
+           path, rank, want);
+  for (int i = 0; i < want; i++)
+    ES_CHECK((int64_t)dims[i] == es__dim(c, axes[i]), ES_ERR_INPUT,
+             "%s: /%s has %llu entries along dimension %d, the job's coordinates %lld", c->path,
+             path, (unsigned long long)dims[i], i + 1, (long long)es__dim(c, axes[i]));
+  return ES_OK;
+}
+
+static es_status es__read(es_h5check *c, const char *path, hid_t mtype, int rank,
+                          const int64_t *start, const int64_t *count, void *buf) {
+  hid_t d = H5Dopen2(c->file, path, H5P_DEFAULT);
+  ES_CHECK(d >= 0, ES_ERR_INPUT, "%s: cannot open /%s", c->path, path);
+  hsize_t st[6], ct[6], n = 1;
+  for (int i = 0; i < rank; i++) {
+    st[i] = (hsize_t)start[i];
+    ct[i] = (hsize_t)count[i];
+    n *= ct[i];
+  }
+  hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, &n, NULL);
+  herr_t e = fs >= 0 && ms >= 0 ? H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, ct, NULL)
+                                : -1;
+  if (e >= 0) e = H5Dread(d, mtype, ms, fs, H5P_DEFAULT, buf);
+  if (ms >= 0) H5Sclose(ms);
+  if (fs >= 0) H5Sclose(fs);
+  H5Dclose(d);
+  ES_CHECK(e >= 0, ES_ERR_INPUT, "%s: reading /%s failed (damaged file?)", c->path, path);
+  return ES_OK;
+}
+
+/* One string element into BUF (ES_H5_REASON_MAX + 1 bytes), fixed or variable length. */
+static es_status es__read_str(es_h5check *c, const char *path, int rank, const int64_t *start,
+                              char *buf) {
+  hid_t d = H5Dopen2(c->file, path, H5P_DEFAULT);
+  ES_CHECK(d >= 0, ES_ERR_INPUT, "%s: cannot open /%s", c->path, path);
+  hid_t ft = H5Dget_type(d);
+  const int vlen = ft >= 0 && H5Tis_variable_str(ft) > 0;
+  if (ft >= 0) H5Tclose(ft);
+  hid_t mt = H5Tcopy(H5T_C_S1);
+  H5Tset_size(mt, vlen ? H5T_VARIABLE : ES_H5_REASON_MAX + 1);
+  if (!vlen) H5Tset_strpad(mt, H5T_STR_NULLTERM);
+  hsize_t st[6], ct[6], one = 1;
+  for (int i = 0; i < rank; i++) st[i] = (hsize_t)start[i], ct[i] = 1;
+  hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, &one, NULL);
+  herr_t e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, ct, NULL);
+  char *v = NULL;
+  memset(buf, 0, ES_H5_REASON_MAX + 1);
+  if (e >= 0) e = H5Dread(d, mt, ms, fs, H5P_DEFAULT, vlen ? (void *)&v : (void *)buf);
+  if (e >= 0 && vlen && v) snprintf(buf, ES_H5_REASON_MAX + 1, "%s", v);
+  if (v) H5free_memory(v);
+  buf[ES_H5_REASON_MAX] = '\0';
+  H5Sclose(ms);
+  H5Sclose(fs);
+  H5Tclose(mt);
+  H5Dclose(d);
+  ES_CHECK(e >= 0, ES_ERR_INPUT, "%s: reading /%s failed (damaged file?)", c->path, path);
+  return ES_OK;
+}
+
+/* A scalar integer attribute, only when it is one integer (a crafted array would overrun). */
+static es_status es__attr_i64(es_h5check *c, const char *name, int64_t *v) {
+  hid_t a = H5Aexists(c->file, name) > 0 ? H5Aopen(c->file, name, H5P_DEFAULT) : -1;
+  ES_CHECK(a >= 0, ES_ERR_INPUT, "%s: the root attribute '%s' is missing", c->path, name);
+  hid_t sp = H5Aget_space(a), t = H5Aget_type(a);
+  int ok = H5Sget_simple_extent_npoints(sp) == 1 && H5Tget_class(t) == H5T_INTEGER &&
+           H5Aread(a, H5T_NATIVE_INT64, v) >= 0;
+  H5Sclose(sp);
+  H5Tclose(t);
+  H5Aclose(a);
+  ES_CHECK(ok, ES_ERR_INPUT, "%s: the root attribute '%s' is not one integer", c->path, name);
+  return ES_OK;
+}
+
+/* Coordinates: at the root and in every group that has the axis, the job's exact values. */
+static es_status es__check_coords(es_h5check *c) {
+  const es_axis *ax[4] = {&c->job->sigma_w2, &c->job->sigma_b2, &c->job->depth,
+                          &c->job->width};
+  static const char *const names[4] = {"sigma_w2", "sigma_b2", "depth", "width"};
+  static const char *const groups[] = {"", "ensemble", "mft", "theory", "phase", "run"};
+  static const char *const gaxes[] = {"wbdn", "wbdn", "wbd", "wbdn", "wbn", "wbdn"};
+  double *v = malloc((size_t)(c->dims[0] + c->dims[1] + c->dims[2] + c->dims[3]) * sizeof *v);
+  ES_CHECK(v, ES_ERR_NOMEM, "out of memory");
+  es_status st = ES_OK;
+  for (size_t g = 0; st == ES_OK && g < sizeof groups / sizeof groups[0]; g++)
+    for (int a = 0; st == ES_OK && a < 4; a++) {
+      if (!strchr(gaxes[g], ES__AXES[a])) continue;
+      char path[64];
+      snprintf(path, sizeof path, "%s%s%s", groups[g], *groups[g] ? "/" : "", names[a]);
+      char one[2] = {ES__AXES[a], 0};
+      st = es__check_ds(c, path, 'n', one);
+      int64_t z = 0;
+      if (st == ES_OK) st = es__read(c, path, H5T_NATIVE_DOUBLE, 1, &z, &c->dims[a], v);
+      for (int64_t i = 0; st == ES_OK && i < c->dims[a]; i++)
+        if (!(v[i] == ax[a]->v[i])) {
+          es_error_set("%s: /%s[%lld] is %.17g, the job's %s is %.17g", c->path, path,
+                       (long long)i, v[i], names[a], ax[a]->v[i]);
+          st = ES_ERR_INPUT;
+        }
+    }
+  free(v);
+  return st;
+}
+
+static es_status es__check_layout(es_h5check *c) {
+  ES_CALL(es__check_coords(c));
+  for (int f = 0; f < ES_F_COUNT; f++) {
+    char path[64];
+    snprintf(path, sizeof path, "ensemble/%s", es_field_get((es_field)f)->name);
+    ES_CALL(es__check_ds(c, path, 'f', "wbdn"));
+  }
+  /* The ledger's length is the plan of the launch that made the file: take it from one. */
+  hid_t d = H5Oexists_by_name(c->file, "run/task_point", H5P_DEFAULT) > 0
+                ? H5Dopen2(c->file, "run/task_point", H5P_DEFAULT)
+                : -1;
+  ES_CHECK(d >= 0, ES_ERR_INPUT, "%s: dataset /run/task_point is missing", c->path);
+  hid_t sp = H5Dget_space(d);
+  hsize_t n = 0;
+  if (H5Sget_simple_extent_ndims(sp) == 1) H5Sget_simple_extent_dims(sp, &n, NULL);
+  H5Sclose(sp);
+  H5Dclose(d);
+  c->dims[4] = (int64_t)n;
+  for (int i = 0; i < es__h5_layout_count(); i++) {
+    const char *g, *name, *axes;
+    char type;
+    es__h5_layout_entry(i, &g, &name, &type, &axes);
+    char path[64];
+    snprintf(path, sizeof path, "%s/%s", g, name);
+    ES_CALL(es__check_ds(c, path, type, axes));
+  }
+  return ES_OK;
+}
+
+void es_h5check_close(es_h5check **cp) {
+  if (!cp || !*cp) return;
+  es_h5check *c = *cp;
+  if (c->file >= 0) H5Fclose(c->file);
+  es_job_destroy(&c->job);
+  free(c->path);
+  free(c->fields);
+  free(c->state);
+  free(c->networks);
+  free(c->theory);
+  free(c->trajv);
+  free(c);
+  *cp = NULL;
+}
+
+es_status es_h5check_open(const char *path, es_h5check **out) {
+  *out = NULL;
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  htri_t is = H5Fis_hdf5(path);
+  ES_CHECK(is > 0, ES_ERR_INPUT, "%s: %s", path,
+           is == 0 ? "not an HDF5 file" : "cannot open it (missing, unreadable or damaged)");
+  es_h5check *c = calloc(1, sizeof *c);
+  ES_CHECK(c, ES_ERR_NOMEM, "out of memory");
+  c->path = malloc(strlen(path) + 1);
+  if (c->path) strcpy(c->path, path);
+  c->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  es_status st = c->path ? ES_OK : ES_ERR_NOMEM;
+  if (st == ES_OK && c->file < 0) {
+    es_error_set("%s: cannot open it as HDF5 (damaged or truncated?)", path);
+    st = ES_ERR_INPUT;
+  }
+  char *fmt = st == ES_OK ? es__attr_get_str(c->file, "format") : NULL;
+  char *canon = st == ES_OK ? es__attr_get_str(c->file, "job_canonical") : NULL;
+  char *sha = st == ES_OK ? es__attr_get_str(c->file, "job_sha256") : NULL;
+  char *done = st == ES_OK ? es__attr_get_str(c->file, "completed") : NULL;
+  if (st == ES_OK && !(fmt && strcmp(fmt, "edgesweep/1") == 0)) {
+    es_error_set("%s: not an edgesweep/1 file (root attribute 'format')", path);
+    st = ES_ERR_INPUT;
+  }
+  if (st == ES_OK && !canon) {
+    es_error_set("%s: the root attribute 'job_canonical' is missing", path);
+    st = ES_ERR_INPUT;
+  }
+  if (st == ES_OK) {
+    char where[300];
+    snprintf(where, sizeof where, "%s:job_canonical", path);
+    st = es_job_parse(where, canon, NULL, 0, &c->job);
+  }
+  if (st == ES_OK && !(sha && strcmp(sha, c->job->sha256) == 0)) {
+    es_error_set("%s: 'job_sha256' is not the SHA-256 of 'job_canonical' (altered job)", path);
+    st = ES_ERR_INPUT;
+  }
+  if (st == ES_OK) st = es__attr_i64(c, "networks", &c->job->networks);
+  if (st == ES_OK && c->job->networks < 1) {
+    es_error_set("%s: the root attribute 'networks' is %lld", path,
+                 (long long)c->job->networks);
+    st = ES_ERR_INPUT;
+  }
+  c->finished = done && *done;
+  free(fmt);
+  free(canon);
+  free(sha);
+  free(done);
+  if (st == ES_OK) {
+    const es_job *j = c->job;
+    int64_t d[6] = {j->sigma_w2.n, j->sigma_b2.n, j->depth.n, j->width.n, 0, ES_STATE_COUNT};
+    memcpy(c->dims, d, sizeof d);
+    st = es__check_layout(c);
+  }
+  if (st == ES_OK) {
+    const int64_t nd = c->dims[2], nn = c->dims[3];
+    c->fields = malloc((size_t)(ES_F_COUNT * nd) * sizeof *c->fields);
+    c->state = malloc((size_t)(ES_STATE_COUNT * nd) * sizeof *c->state);
+    c->networks = malloc((size_t)nd * sizeof *c->networks);
+    c->theory = malloc((size_t)(ES_H5_THEORY_FIELDS * nd * nn) * sizeof *c->theory);
+    c->trajv = malloc((size_t)(3 * nd) * sizeof *c->trajv);
+    if (!c->fields || !c->state || !c->networks || !c->theory || !c->trajv) {
+      es_error_set("out of memory");
+      st = ES_ERR_NOMEM;
+    }
+  }
+  if (st != ES_OK) {
+    es_h5check_close(&c);
+    return st;
+  }
+  *out = c;
+  return ES_OK;
+}
+
+const es_job *es_h5check_job(const es_h5check *c) { return c->job; }
+int es_h5check_finished(const es_h5check *c) { return c->finished; }
+
+es_status es_h5check_read_status(es_h5check *c, signed char *status, int64_t *networks_done,
+                                 uint64_t *checksum) {
+  int64_t z[3] = {0, 0, 0}, n[3] = {c->dims[0], c->dims[1], c->dims[3]};
+  ES_CALL(es__read(c, "run/status", H5T_NATIVE_SCHAR, 3, z, n, status));
+  if (networks_done)
+    ES_CALL(es__read(c, "run/networks_done", H5T_NATIVE_INT64, 3, z, n, networks_done));
+  if (checksum) ES_CALL(es__read(c, "run/checksum", H5T_NATIVE_UINT64, 3, z, n, checksum));
+  return ES_OK;
+}
+
+es_status es_h5check_point(es_h5check *c, int64_t p, es_h5_point *v) {
+  const int64_t nd = c->dims[2], nn = c->dims[3], nb = c->dims[1];
+  const int64_t in = p % nn, ib = (p / nn) % nb, iw = p / (nn * nb);
+  int64_t s4[4] = {iw, ib, 0, in}, c4[4] = {1, 1, nd, 1};
+  int64_t s3[3] = {iw, ib, in}, c3[3] = {1, 1, 1};
+  int64_t s5[5] = {iw, ib, 0, in, 0}, c5[5] = {1, 1, nd, 1, ES_STATE_COUNT};
+  for (int f = 0; f < ES_F_COUNT; f++) {
+    char path[64];
+    snprintf(path, sizeof path, "ensemble/%s", es_field_get((es_field)f)->name);
+    ES_CALL(es__read(c, path, H5T_NATIVE_DOUBLE, 4, s4, c4, c->fields + f * nd));
+  }
+  ES_CALL(es__read(c, "ensemble/networks", H5T_NATIVE_INT64, 4, s4, c4, c->networks));
+  ES_CALL(es__read(c, "run/state", H5T_NATIVE_DOUBLE, 5, s5, c5, c->state));
+  ES_CALL(es__read(c, "run/networks_done", H5T_NATIVE_INT64, 3, s3, c3, &v->networks_done));
+  ES_CALL(es__read(c, "run/status", H5T_NATIVE_SCHAR, 3, s3, c3, &v->status));
+  ES_CALL(es__read(c, "run/checksum", H5T_NATIVE_UINT64, 3, s3, c3, &v->checksum));
+  ES_CALL(es__read_str(c, "run/reason", 3, s3, v->reason));
+  v->iw = iw, v->ib = ib, v->in = in;
+  v->fields = c->fields;
+  v->networks = c->networks;
+  v->state = c->state;
+  v->sum = es_h5out_point_checksum(nd, c->fields, c->networks, c->state, v->networks_done,
+                                   v->reason, v->status);
+  return ES_OK;
+}
+
+/* The stored checksum of pair (IW, IB) against its values. */
+static es_status es__check_pair(es_h5check *c, int64_t iw, int64_t ib, uint64_t *stored,
+                                uint64_t *sum) {
+  const int64_t nd = c->dims[2], nn = c->dims[3];
+  int64_t s2[2] = {iw, ib}, c2[2] = {1, 1}, s3[3] = {iw, ib, 0}, c3[3] = {1, 1, nd};
+  int64_t s4[4] = {iw, ib, 0, 0}, c4[4] = {1, 1, nd, nn}, s1[1] = {ib}, c1[1] = {1};
+  double sc[ES_H5_MFT_SCALARS], crit;
+  signed char phase;
+  char reason[ES_H5_REASON_MAX + 1];
+  for (int i = 0; i < ES_H5_MFT_SCALARS; i++)
+    ES_CALL(es__read(c, es_h5out_mft_scalars[i], H5T_NATIVE_DOUBLE, 2, s2, c2, &sc[i]));
+  ES_CALL(es__read(c, "mft/phase", H5T_NATIVE_SCHAR, 2, s2, c2, &phase));
+  ES_CALL(es__read_str(c, "mft/reason", 2, s2, reason));
+  for (int i = 0; i < 3; i++)
+    ES_CALL(es__read(c, es__traj[i], H5T_NATIVE_DOUBLE, 3, s3, c3, c->trajv + i * nd));
+  for (int i = 0; i < ES_H5_THEORY_FIELDS; i++)
+    ES_CALL(es__read(c, es_h5out_theory_fields[i], H5T_NATIVE_DOUBLE, 4, s4, c4,
+                     c->theory + i * nd * nn));
+  if (iw == 0) ES_CALL(es__read(c, "mft/critical_sigma_w2", H5T_NATIVE_DOUBLE, 1, s1, c1, &crit));
+  ES_CALL(es__read(c, "run/pair_checksum", H5T_NATIVE_UINT64, 2, s2, c2, stored));
+  *sum = es_h5out_pair_checksum(nd, nn, sc, phase, reason, c->trajv, c->theory,
+                                iw == 0 ? &crit : NULL);
+  return ES_OK;
+}
+
+es_status es_h5check_sums(es_h5check *c, int pairs, unsigned char *bad, FILE *out,
+                          int64_t *nbad) {
+  const es_job *j = c->job;
+  const int64_t np = c->dims[0] * c->dims[1] * c->dims[3];
+  signed char *status = malloc((size_t)np);
+  ES_CHECK(status, ES_ERR_NOMEM, "out of memory");
+  es_status st = es_h5check_read_status(c, status, NULL, NULL);
+  *nbad = 0;
+  int64_t named = 0;
+  char first[512] = "";
+#define ES__BAD(...)                                                         \
+  do {                                                                       \
+    char m_[400];                                                            \
+    snprintf(m_, sizeof m_, __VA_ARGS__);                                    \
+    if (!first[0]) snprintf(first, sizeof first, "%s", m_);                  \
+    if (out && named++ < 20) fprintf(out, "  BAD %s\n", m_);                 \
+    ++*nbad;                                                                 \
+  } while (0)
+  for (int64_t p = 0; st == ES_OK && p < np; p++) {
+    if (bad) bad[p] = 0;
+    const int64_t nn = c->dims[3], nb = c->dims[1];
+    const int64_t in = p % nn, ib = (p / nn) % nb, iw = p / (nn * nb);
+    const double w = j->sigma_w2.v[iw], b = j->sigma_b2.v[ib], n = j->width.v[in];
+    if (status[p] < 0 || status[p] > 2) {
+      ES__BAD("point (sigma_w2 %.17g, sigma_b2 %.17g, width %g): status %d is not 0, 1 or 2",
+              w, b, n, status[p]);
+      if (bad) bad[p] = 1;
+      continue;
+    }
+    if (status[p] == 0) {
+      if (c->finished) {
+        ES__BAD("point (sigma_w2 %.17g, sigma_b2 %.17g, width %g): pending in a completed file",
+                w, b, n);
+        if (bad) bad[p] = 1;
+      }
+      continue;
+    }
+    es_h5_point v;
+    st = es_h5check_point(c, p, &v);
+    if (st != ES_OK) break;
+    if (v.checksum == 0 || v.checksum != v.sum) {
+      ES__BAD("point (sigma_w2 %.17g, sigma_b2 %.17g, width %g): %s", w, b, n,
+              v.checksum == 0 ? "marked done but has no checksum"
+                              : "its values or status do not match its checksum");
+      if (bad) bad[p] = 1;
+    }
+  }
+  /* Pairs: written by every launch, so a partial file may lack some; a completed one not. */
+  for (int64_t iw = 0; pairs && st == ES_OK && iw < c->dims[0]; iw++)
+    for (int64_t ib = 0; st == ES_OK && ib < c->dims[1]; ib++) {
+      uint64_t stored, sum;
+      st = es__check_pair(c, iw, ib, &stored, &sum);
+      if (st != ES_OK) break;
+      if (stored == 0 ? c->finished : stored != sum)
+        ES__BAD("pair (sigma_w2 %.17g, sigma_b2 %.17g): its /mft and /theory values %s",
+                j->sigma_w2.v[iw], j->sigma_b2.v[ib],
+                stored == 0 ? "have no checksum in a completed file"
+                            : "do not match their checksum");
+    }
+#undef ES__BAD
+  free(status);
+  if (st == ES_OK && *nbad) {
+    es_error_set("%s: %lld checksum failure%s, first: %s", c->path, (long long)*nbad,
+                 *nbad > 1 ? "s" : "", first);
+    st = ES_ERR_INPUT;
+  }
+  return st;
+}
