@@ -363,6 +363,31 @@ static es_status es__provenance(es_h5out *h, const es_job *j, const es_h5_prov *
   return ES_OK;
 }
 
+static es__ds *es__find(es_h5out *h, const char *path);
+
+/* What the checksums cover, in order, on the datasets themselves: a reader can recompute
+ * them (README, Integrity). */
+static es_status es__checksum_order(es_h5out *h) {
+  es_strbuf b = {0};
+  for (int f = 0; f < ES_F_COUNT; f++)
+    es_strbuf_printf(&b, "ensemble/%s ", es_field_get((es_field)f)->name);
+  es_strbuf_printf(&b, "ensemble/networks [status 1: run/state run/networks_done] "
+                       "[status 2: run/reason] run/status");
+  es_status st = b.failed ? ES_ERR_NOMEM : ES_OK;
+  if (st == ES_OK) st = es__attr_str(es__find(h, "run/checksum")->id, "checksum_order", b.s);
+  es_strbuf_free(&b);
+  ES_CALL(st);
+  for (int i = 0; i < ES_H5_MFT_SCALARS; i++) es_strbuf_printf(&b, "%s ", es_h5out_mft_scalars[i]);
+  es_strbuf_printf(&b, "mft/phase mft/reason mft/q mft/c mft/logjac ");
+  for (int i = 0; i < ES_H5_THEORY_FIELDS; i++)
+    es_strbuf_printf(&b, "%s ", es_h5out_theory_fields[i]);
+  es_strbuf_printf(&b, "[first sigma_w2: mft/critical_sigma_w2]");
+  st = b.failed ? ES_ERR_NOMEM : es__attr_str(es__find(h, "run/pair_checksum")->id,
+                                                "checksum_order", b.s);
+  es_strbuf_free(&b);
+  return st;
+}
+
 static es_status es__create(es_h5out *h, const char *path, const es_job *j,
                             const es_h5_prov *prov, int64_t ntasks) {
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
@@ -396,6 +421,7 @@ static es_status es__create(es_h5out *h, const char *path, const es_job *j,
     ES_CALL(es__dataset(h, d->group, d->name, d->type, d->axes, d->units, d->description));
   }
   ES_CALL(es__provenance(h, j, prov));
+  ES_CALL(es__checksum_order(h));
   ES_H5(H5Fflush(h->file, H5F_SCOPE_GLOBAL));
   /* From here on each rank writes its own points on its own. */
   ES_H5(H5Pset_dxpl_mpio(h->xfer, H5FD_MPIO_INDEPENDENT));
@@ -460,12 +486,8 @@ static es_status es__open(es_h5out *h, const char *path, const es_job *j) {
   ES_CHECK(ok, ES_ERR_INPUT, "%s was written by a different job (%s); refusing to resume",
            path, diff);
   int64_t had = 0;
-  if (H5Aexists(h->file, "networks") > 0) {
-    hid_t a = H5Aopen(h->file, "networks", H5P_DEFAULT);
-    ES_H5(a);
-    ES_H5(H5Aread(a, H5T_NATIVE_INT64, &had));
-    H5Aclose(a);
-  }
+  ES_CHECK(es__attr_get_i64(h->file, "networks", &had), ES_ERR_INPUT,
+           "%s: the root attribute 'networks' is missing or not one integer", path);
   ES_CHECK(j->networks >= had, ES_ERR_INPUT,
            "%s holds %lld networks per point; a resume can add networks but not remove them "
            "(networks = %lld)", path, (long long)had, (long long)j->networks);
@@ -743,13 +765,9 @@ static es_status es__info(hid_t file, const char *path, FILE *f) {
                                       "job_sha256", "command_line", "created", "completed",
                                       "host",    "libraries", "resumes"};
   for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) es__print_attr(f, file, attrs[i]);
-  int ranks = 0;
-  if (H5Aexists(file, "ranks") > 0) {
-    hid_t a = H5Aopen(file, "ranks", H5P_DEFAULT);
-    H5Aread(a, H5T_NATIVE_INT, &ranks);
-    H5Aclose(a);
-  }
-  fprintf(f, "%-13s %d\n", "ranks", ranks);
+  int64_t ranks = 0;
+  es__attr_get_i64(file, "ranks", &ranks);
+  fprintf(f, "%-13s %lld\n", "ranks", (long long)ranks);
   int64_t n[3];
   double *ax[3] = {es__read_coord(file, "sigma_w2", &n[0]), es__read_coord(file, "sigma_b2", &n[1]),
                    es__read_coord(file, "width", &n[2])};
@@ -799,6 +817,10 @@ es_status es_h5out_info(const char *path, FILE *f) {
   htri_t is = H5Fis_hdf5(path);
   ES_CHECK(is > 0, ES_ERR_INPUT, "%s: %s", path,
            is == 0 ? "not an HDF5 file" : "cannot open it (missing or unreadable)");
+  /* Every shape and type checked before anything is read (verify.c). */
+  es_h5check *c = NULL;
+  ES_CALL(es_h5check_open(path, &c));
+  es_h5check_close(&c);
   hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   ES_CHECK(file >= 0, ES_ERR_INPUT, "%s: cannot open it as HDF5", path);
   es_status st = es__info(file, path, f);
@@ -811,12 +833,7 @@ es_status es_h5out_networks(const char *path, int64_t *networks, char sha256[65]
   *networks = -1;
   hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   ES_CHECK(file >= 0, ES_ERR_INPUT, "%s: cannot open it as HDF5", path);
-  herr_t e = -1;
-  if (H5Aexists(file, "networks") > 0) {
-    hid_t a = H5Aopen(file, "networks", H5P_DEFAULT);
-    e = a >= 0 ? H5Aread(a, H5T_NATIVE_INT64, networks) : -1;
-    if (a >= 0) H5Aclose(a);
-  }
+  herr_t e = es__attr_get_i64(file, "networks", networks) ? 0 : -1;
   char *sha = es__attr_get_str(file, "job_sha256");
   snprintf(sha256, 65, "%s", sha ? sha : "");
   free(sha);

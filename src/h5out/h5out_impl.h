@@ -14,4 +14,7 @@ void es__h5_layout_entry(int i, const char **group, const char **name, char *typ
 /* A string attribute as a malloc'ed string (NULL: absent or not a string). */
 char *es__attr_get_str(hid_t obj, const char *name);
 
+/* A scalar integer attribute into *V; 0 when absent or not exactly one integer. */
+int es__attr_get_i64(hid_t obj, const char *name, int64_t *v);
+
 #endif

@@ -174,16 +174,21 @@ static es_status es__read_str(es_h5check *c, const char *path, int rank, const i
 }
 
 /* A scalar integer attribute, only when it is one integer (a crafted array would overrun). */
-static es_status es__attr_i64(es_h5check *c, const char *name, int64_t *v) {
-  hid_t a = H5Aexists(c->file, name) > 0 ? H5Aopen(c->file, name, H5P_DEFAULT) : -1;
-  ES_CHECK(a >= 0, ES_ERR_INPUT, "%s: the root attribute '%s' is missing", c->path, name);
+int es__attr_get_i64(hid_t obj, const char *name, int64_t *v) {
+  hid_t a = H5Aexists(obj, name) > 0 ? H5Aopen(obj, name, H5P_DEFAULT) : -1;
+  if (a < 0) return 0;
   hid_t sp = H5Aget_space(a), t = H5Aget_type(a);
-  int ok = H5Sget_simple_extent_npoints(sp) == 1 && H5Tget_class(t) == H5T_INTEGER &&
-           H5Aread(a, H5T_NATIVE_INT64, v) >= 0;
-  H5Sclose(sp);
-  H5Tclose(t);
+  int ok = sp >= 0 && t >= 0 && H5Sget_simple_extent_npoints(sp) == 1 &&
+           H5Tget_class(t) == H5T_INTEGER && H5Aread(a, H5T_NATIVE_INT64, v) >= 0;
+  if (sp >= 0) H5Sclose(sp);
+  if (t >= 0) H5Tclose(t);
   H5Aclose(a);
-  ES_CHECK(ok, ES_ERR_INPUT, "%s: the root attribute '%s' is not one integer", c->path, name);
+  return ok;
+}
+
+static es_status es__attr_i64(es_h5check *c, const char *name, int64_t *v) {
+  ES_CHECK(es__attr_get_i64(c->file, name, v), ES_ERR_INPUT,
+           "%s: the root attribute '%s' is missing or not one integer", c->path, name);
   return ES_OK;
 }
 
