@@ -763,7 +763,7 @@ static es_status es__info(hid_t file, const char *path, FILE *f) {
   fprintf(f, "file          %s\n", path);
   static const char *const attrs[] = {"format",  "version", "git_commit", "name",
                                       "job_sha256", "command_line", "created", "completed",
-                                      "host",    "libraries", "resumes"};
+                                      "host",    "libraries", "compiler", "history"};
   for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) es__print_attr(f, file, attrs[i]);
   int64_t ranks = 0;
   es__attr_get_i64(file, "ranks", &ranks);

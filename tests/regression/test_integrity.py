@@ -116,6 +116,10 @@ def resume_ok(tag, damage, named=None):
         got = estest.numeric_datasets(out)
         diff = [k for k in ref if estest.bits(ref[k]) != estest.bits(got[k])]
         check(not diff, f"{tag}: the resumed file differs from the undamaged run in {diff}")
+        with h5py.File(out, "r") as f:
+            h = f.attrs["history"].splitlines()
+            check(len(h) == 2 and "(created;" in h[0] and "(resumed;" in h[1] and "--resume" in h[1],
+                  f"{tag}: history is not one line per command: {h}")
         p = estest.run(["verify", out], check=False)
         check(p.returncode == 0, f"{tag}: verify of the resumed file: {p.stdout}")
 
