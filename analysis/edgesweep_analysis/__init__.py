@@ -1,4 +1,4 @@
-"""edgesweep_analysis: read an edgesweep output file (SPEC §5) and draw its figures.
+"""edgesweep_analysis: read an edgesweep output file (doc/output.md) and draw its figures.
 
     from edgesweep_analysis import open_run, FIGURES
     with open_run("out.h5") as run:

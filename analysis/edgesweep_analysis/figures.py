@@ -33,8 +33,6 @@ SYMBOLS = {
     "width": r"width $N$", "lyapunov": r"Lyapunov exponent $\lambda$",
     "xi_c": r"correlation length $\xi_c$",
 }
-PHASE_NAMES = {0: "ordered", 1: "chaotic", 2: "critical", 3: "no fixed point"}
-EPS_K_LEVELS = (0.02, 0.2)
 XI_MARKERS = "osD^v<>"
 
 
@@ -372,7 +370,7 @@ def _phase_note(run, phase, iw, ib):
     lam = run.optional("mft/lyapunov", WB)
     if phase is None or lam is None or not np.isfinite(lam.values[iw, ib]):
         return ""
-    return f" ({PHASE_NAMES.get(int(phase.values[iw, ib]), '?')})"
+    return f" ({run.code_names('mft/phase').get(int(phase.values[iw, ib]), '?')})"
 
 
 def trajectories(run):
@@ -492,17 +490,18 @@ def gaussianity(run):
     cmap.set_bad("0.75")
     fig, axes = panel_grid(len(cols), height=3.7, sharex=True, sharey=True)
     crit = mft_critical(run)
+    levels = _eps_levels(run)
     for ax, k in zip(axes, cols):
         y = t / widths[k]
         z = np.where(np.isfinite(eps[:, :, k]), np.maximum(eps[:, :, k], norm.vmin * 0.5),
                      np.nan)
         mesh = ax.pcolormesh(edges(sw), edges(y, log=y.min() > 0), z.T, cmap=cmap, norm=norm,
                              shading="flat", rasterized=True)
-        _eps_contours(ax, sw, y, eps[:, :, k])
+        _eps_contours(ax, sw, y, eps[:, :, k], levels)
         _tn_panel(ax, run, y, crit, ib, widths[k])
     cb = fig.colorbar(mesh, ax=axes, extend="min", shrink=0.9, pad=0.02)
     cb.set_label(r"$\varepsilon_K$ = excess kurtosis / 3 = Var$G$/(E$G$)$^2$")
-    below_legend(fig, _eps_legend(crit is not None and np.isfinite(crit[ib])))
+    below_legend(fig, _eps_legend(crit is not None and np.isfinite(crit[ib]), levels))
     fig.suptitle(f"Non-Gaussianity of pre-activations: {describe(run, widths[cols])}, "
                  f"$\\sigma_b^2$ = {run.coord('sigma_b2')[ib]:g}")
     return fig
@@ -517,26 +516,34 @@ def smooth(z, sigma=(0.7, 1.2)):
         return np.where(ok, num / den, np.nan)
 
 
-def _eps_contours(ax, sw, y, eps):
-    """Class boundaries eps_K = 0.02 (Gaussian) and 0.2 (perturbative) of the smoothed map
-    (the kurtosis of a modest ensemble is noisy; smoothing keeps the boundary readable)."""
+def _eps_levels(run):
+    """The eps_K class bounds (Gaussian, perturbative) the file's /theory/regime was
+    classified with (its attribute eps_K_bounds), or () when it does not say."""
+    if not run.has("theory/regime"):
+        return ()
+    return tuple(float(v) for v in run.h5["theory/regime"].attrs.get("eps_K_bounds", ()))
+
+
+def _eps_contours(ax, sw, y, eps, levels):
+    """Class boundaries eps_K = LEVELS (Gaussian | perturbative | non-perturbative) of the
+    smoothed map (the kurtosis of a modest ensemble is noisy; smoothing keeps the boundary
+    readable)."""
     if min(eps.shape) < 2 or not np.any(np.isfinite(eps)):
         return
     eps = smooth(eps)
     z = np.ma.masked_invalid(eps.T)
-    for level, style in zip(EPS_K_LEVELS, ("-", "--")):
+    for level, style in zip(levels, ("-", "--")):
         if np.nanmin(eps) < level < np.nanmax(eps):
             ax.contour(sw, y, z, levels=[level], colors="#00a0a0", linewidths=1.8,
                        linestyles=style)
 
 
-def _eps_legend(with_crit):
-    """Legend handles for the class boundaries (physics.md §7)."""
-    h = [Line2D([], [], color="#00a0a0", lw=1.8, ls="-",
-                label=r"$\varepsilon_K$ = 0.02 (smoothed): Gaussian | perturbative"),
-         Line2D([], [], color="#00a0a0", lw=1.8, ls="--",
-                label=r"$\varepsilon_K$ = 0.2: perturbative | non-pert."),
-         ]
+def _eps_legend(with_crit, levels):
+    """Legend handles for the class boundaries LEVELS (doc/physics.md §7)."""
+    labels = ("(smoothed): Gaussian | perturbative", ": perturbative | non-pert.")
+    h = [Line2D([], [], color="#00a0a0", lw=1.8, ls=ls,
+                label=rf"$\varepsilon_K$ = {level:g} {label}")
+         for level, ls, label in zip(levels, ("-", "--"), labels)]
     if with_crit:
         h.append(Line2D([], [], color="#2b8cbe", lw=1.5, ls="-.", label=r"MFT $\chi_1 = 1$"))
     return h

@@ -7,7 +7,7 @@
 One row per pair: (a) the Lyapunov exponent at the deepest depth vs sigma_w2, per width,
 recurrent (filled, solid) beside feedforward (open, dashed), with the MFT of each
 architecture at the same finite depth, (logjac^T - logjac^1) / (2 (T - 1)) from /mft/logjac
-(the two-time DMFT for recurrent, physics.md 3.1); (b), (c) c^t vs depth at a
+(the two-time DMFT for recurrent, doc/physics.md 3.1); (b), (c) c^t vs depth at a
 sigma_w2 near the edge and a chaotic one, the smallest and largest width, +-1 SE bands, with
 /mft/c of each architecture. Exit 2 on bad arguments or mismatched files.
 """

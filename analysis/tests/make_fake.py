@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""Write a synthetic edgesweep output file (SPEC §5 layout) for developing the figures.
+"""Write a synthetic edgesweep output file (doc/output.md layout) for developing the figures.
 
 usage: make_fake.py OUT.h5 [--grid W,B,D,N] [--minimal] [--seed S]
 
-The mean-field part is real tanh MFT (Gauss-Hermite quadrature, physics.md §3); the
+The mean-field part is real tanh MFT (Gauss-Hermite quadrature, doc/physics.md §3); the
 ensemble part is MFT plus plausible 1/N shifts and noise (NOT a simulation): lambda_N =
 lambda_MFT + c_lambda/N, Var q / q^2 ~ (2 + 2t/3)/N, eps_K ~ (2/3) t/N near the edge.
 --minimal leaves out /phase and /theory (like early files). One point is flagged in
@@ -151,8 +151,14 @@ def write(path, coords, groups, attrs):
                 d.attrs["units"], d.attrs["long_name"] = meta.get(name, ("1", name))
                 for i, a in enumerate(axes):
                     d.dims[i].attach_scale(f[a])
+                if f"{g}/{name}" in FLAGS:  # the codes' CF attributes, as edgesweep writes them
+                    values, meanings = FLAGS[f"{g}/{name}"]
+                    d.attrs["flag_values"] = np.array(values, np.int8)
+                    d.attrs["flag_meanings"] = meanings
 
 
+FLAGS = {"run/status": ((0, 1, 2), "pending done flagged"),
+         "mft/phase": ((0, 1, 2, 3), "ordered chaotic critical no_fixed_point")}
 UNITS = {"lyapunov": "1/layer", "lyapunov_stderr": "1/layer", "xi_q": "layers",
          "xi_c": "layers", "critical_sigma_w2_err": "1"}
 

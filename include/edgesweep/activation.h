@@ -1,6 +1,6 @@
 /* activation: the registry of nonlinearities phi and their derivatives.
  *
- * Pure functions, looked up by name at run time (STYLE A21), so one binary covers every
+ * Pure functions, looked up by name at run time, so one binary covers every
  * activation of a sweep. Not collective; no state.
  */
 #ifndef EDGESWEEP_ACTIVATION_H

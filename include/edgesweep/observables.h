@@ -1,7 +1,7 @@
-/* observables: from per-network measurements to the ensemble statistics of SPEC §2.
+/* observables: from per-network measurements to the ensemble statistics of doc/physics.md §10.
  *
- * One descriptor table lists every /ensemble field with its units and description (STYLE
- * A13): the HDF5 layout, the docs and the reductions all come from it. Reductions run over
+ * One descriptor table lists every /ensemble field with its units and description:
+ * the HDF5 layout, the docs and the reductions all come from it. Reductions run over
  * networks in index order, so the bits never depend on who computed which network.
  * Not collective.
  */

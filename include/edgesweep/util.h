@@ -51,7 +51,7 @@ void es_error_clear(void);
   } while (0)
 
 /* Fail with CODE and a formatted message when COND is false. The format is part of
- * the variadic arguments so no GNU extension is needed (STYLE V1). */
+ * the variadic arguments so no GNU extension is needed. */
 #define ES_CHECK(cond, code, ...)        \
   do {                                   \
     if (!(cond)) {                       \
@@ -75,9 +75,15 @@ uint64_t es_mix64(uint64_t x);
 /* Bits of a double as an integer (for hashing exact values). */
 uint64_t es_double_bits(double x);
 
-/* Checksum of stored values (SPEC §5, /run/checksum): a 64-bit hash chained over the exact
- * bits of each value in a fixed order, the same on every machine and rank count. Not
- * cryptographic: it catches damage, not forgery. es_sum_final never returns 0, which the
+/* The candidate closest to WORD by edit distance (insertions, deletions, substitutions and
+ * swaps of neighbours, case-insensitive), if it is close enough to be a likely typo (at most
+ * 1 edit for words up to 4 characters, 2 up to 8, 3 beyond); NULL otherwise. For "did you
+ * mean" hints. Not collective. */
+const char *es_suggest(const char *word, const char *const *candidates, size_t n);
+
+/* Checksum of stored values (/run/checksum, README "Integrity"): a 64-bit hash chained over
+ * the exact bits of each value in a fixed order, the same on every machine and rank count.
+ * Not cryptographic: it catches damage, not forgery. es_sum_final never returns 0, which the
  * files use for "no checksum". */
 typedef struct {
   uint64_t h, n;
@@ -85,7 +91,6 @@ typedef struct {
 void es_sum_init(es_sum *s);
 void es_sum_f64(es_sum *s, const double *v, int64_t n);
 void es_sum_i64(es_sum *s, const int64_t *v, int64_t n);
-void es_sum_bytes(es_sum *s, const void *p, size_t n);
 uint64_t es_sum_final(const es_sum *s);
 
 /* malloc/calloc that never return NULL silently: NULL plus an error message. */
@@ -107,5 +112,9 @@ void es_strbuf_printf(es_strbuf *b, const char *fmt, ...)
 void es_strbuf_free(es_strbuf *b);
 
 #define ES_PI 3.14159265358979323846
+
+/* Room for a reason (why a value is NaN, why a point was flagged), the terminating NUL
+ * included: longer texts are cut. */
+#define ES_REASON_LEN 96
 
 #endif

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- the key table (STYLE A10): every job key is declared here once ---- */
+/* ---- the key table: every job key is declared here once ---- */
 
 typedef enum { ES__STR, ES__U64, ES__INT, ES__DBL, ES__ENUM, ES__AXIS, ES__IAXIS } es__type;
 
@@ -119,16 +119,54 @@ static void es__fail(es__parse *ps, int line, const char *fmt, const char *a, co
   snprintf(ps->err, sizeof ps->err, "%s:%d: %s", ps->path, line, msg);
 }
 
+/* Add to the message of the first error (nothing when an earlier error holds it). */
+static void es__append(es__parse *ps, const char *fmt, const char *a) {
+  size_t l = strlen(ps->err);
+  if (l < sizeof ps->err) snprintf(ps->err + l, sizeof ps->err - l, fmt, a);
+}
+
+/* "did you mean": the closest key of SECTION, else the same key in another section, else
+ * the closest key anywhere (a key put under the wrong header). */
+static void es__hint_key(es__parse *ps, const char *section, const char *key) {
+  const char *names[ES__NKEYS], *full[ES__NKEYS];
+  char buf[ES__NKEYS][64];
+  size_t n = 0;
+  for (int i = 0; i < ES__NKEYS; i++)
+    if (strcmp(es__keys[i].section, section) == 0) names[n++] = es__keys[i].key;
+  const char *near = es_suggest(key, names, n);
+  if (near) {
+    es__append(ps, "; did you mean %s?", near);
+    return;
+  }
+  for (int i = 0; i < ES__NKEYS; i++) {
+    snprintf(buf[i], sizeof buf[i], "[%s] %s", es__keys[i].section, es__keys[i].key);
+    full[i] = buf[i];
+    names[i] = es__keys[i].key;
+    if (strcmp(es__keys[i].key, key) == 0) {
+      es__append(ps, "; it belongs under %s", buf[i]);
+      return;
+    }
+  }
+  near = es_suggest(key, names, ES__NKEYS);
+  for (int i = 0; near && i < ES__NKEYS; i++)
+    if (names[i] == near) es__append(ps, "; did you mean %s?", full[i]);
+}
+
 static es_status es__store(es__parse *ps, const char *section, const char *key,
                            const char *value, int line, int from_set) {
+  const int first = ps->st == ES_OK; /* only the first error gets a hint */
   if (!es__known_section(section)) {
+    static const char *const secs[] = {"run", "network", "grid", "ensemble"};
+    const char *near = es_suggest(section, secs, 4);
     es__fail(ps, line, "[%s] %s: unknown section (sections: run, network, grid, ensemble)",
              section, key);
+    if (near && first) es__append(ps, "; did you mean [%s]?", near);
     return ES_ERR_INPUT;
   }
   int k = es__find_key(section, key);
   if (k < 0) {
     es__fail(ps, line, "[%s] %s: unknown key", section, key);
+    if (first) es__hint_key(ps, section, key);
     return ES_ERR_INPUT;
   }
   if (ps->raw[k].value && !from_set && !ps->raw[k].from_set) {
@@ -521,9 +559,9 @@ void es_job_print_keys(FILE *f) {
     if (strcmp(sec, d->section) != 0) fprintf(f, "%s[%s]\n", i ? "\n" : "", sec = d->section);
     fprintf(f, "# %s\n", d->help);
     if (d->choices) fprintf(f, "# one of: %s\n", d->choices);
-    if (d->def)
-      fprintf(f, "%s = %s\n", d->key, d->def);
-    else
-      fprintf(f, "%s =    # required\n", d->key);
+    /* The parser takes no inline comments, so "required" stands on a line of its own: the
+     * printed file is a valid job once the required values are filled in. */
+    if (!d->def) fprintf(f, "# required: fill in a value\n");
+    fprintf(f, "%s = %s\n", d->key, d->def ? d->def : "");
   }
 }

@@ -75,7 +75,7 @@ es_status es__pending(es__sweep *s);
 es_status es__schedule(es__sweep *s);
 
 /* Not collective. Simulate the networks of task T into REC ((end - begin) x ndepth x
- * ES_NOBS_COUNT). An overflow flags the point (*FLAGGED, REASON of ES__REASON bytes); a
+ * ES_NOBS_COUNT). An overflow flags the point (*FLAGGED, REASON of ES_REASON_LEN bytes); a
  * signal drops the task (ES_ERR_STOPPED). POLL (may be NULL) runs between networks. */
 es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *flagged,
                       char *reason, void (*poll)(es__sweep *));

@@ -16,12 +16,12 @@ enum { ES__CHUNK = 64 }; /* networks simulated at a time: bounds the memory of a
 static int es__recompute(es__sweep *s, int64_t p, const es_h5_point *v, es_strbuf *log,
                          es_status *st) {
   const es_job *j = s->job;
-  const int64_t nd = j->depth.n, M = v->status == 1 ? v->networks_done : j->networks;
+  const int64_t nd = j->depth.n, M = v->status == ES_POINT_DONE ? v->networks_done : j->networks;
   double *rec = malloc((size_t)(ES__CHUNK * nd * ES_NOBS_COUNT) * sizeof *rec);
   double *state = malloc((size_t)(nd * ES_STATE_COUNT) * sizeof *state);
   double *fields = malloc((size_t)(ES_F_COUNT * nd) * sizeof *fields);
   int64_t *valid = malloc((size_t)nd * sizeof *valid);
-  char reason[96] = "";
+  char reason[ES_REASON_LEN] = "";
   int flagged = 0;
   *st = rec && state && fields && valid ? ES_OK : ES_ERR_NOMEM;
   if (*st != ES_OK) es_error_set("out of memory");
@@ -35,7 +35,7 @@ static int es__recompute(es__sweep *s, int64_t p, const es_h5_point *v, es_strbu
   const char *diff = NULL;
   char name[80];
   if (*st == ES_OK) {
-    const signed char status = flagged ? 2 : 1;
+    const signed char status = flagged ? ES_POINT_FLAGGED : ES_POINT_DONE;
     if (flagged) {
       for (int64_t i = 0; i < ES_F_COUNT * nd; i++) fields[i] = NAN;
       for (int64_t k = 0; k < nd; k++) valid[k] = 0;
@@ -53,10 +53,7 @@ static int es__recompute(es__sweep *s, int64_t p, const es_h5_point *v, es_strbu
     if (!diff && !flagged &&
         memcmp(state, v->state, (size_t)(nd * ES_STATE_COUNT) * sizeof *state) != 0)
       diff = "run/state";
-    /* A flagged point's reason names the first overflow delivered, which may differ by
-     * rank count; its checksum is taken with the stored reason. */
-    if (!diff && es_h5out_point_checksum(nd, fields, valid, state, M,
-                                         flagged ? v->reason : reason, status) != v->checksum)
+    if (!diff && es_h5out_point_checksum(nd, fields, valid, state, M, status) != v->checksum)
       diff = "run/checksum";
   }
   if (diff)
@@ -78,20 +75,20 @@ static es_status es__choose(es_h5check *c, const es_verify_opts *o, int64_t **pt
   int64_t *cand = malloc((size_t)(np + o->npoints + 1) * sizeof *cand), nc = 0;
   es_status st = status && cand ? ES_OK : ES_ERR_NOMEM;
   if (st != ES_OK) es_error_set("out of memory");
-  if (st == ES_OK) st = es_h5check_read_status(c, status, NULL, NULL);
+  if (st == ES_OK) st = es_h5check_read_status(c, status);
   if (st == ES_OK && o->npoints) {
     for (int64_t i = 0; st == ES_OK && i < o->npoints; i++) {
       if (o->points[i] < 0 || o->points[i] >= np) {
         es_error_set("--point %lld: the file has points 0 to %lld", (long long)o->points[i],
                      (long long)(np - 1));
         st = ES_ERR_INPUT;
-      } else if (status[o->points[i]] == 1 || status[o->points[i]] == 2) {
+      } else if (status[o->points[i]] == ES_POINT_DONE || status[o->points[i]] == ES_POINT_FLAGGED) {
         cand[nc++] = o->points[i];
       }
     }
   } else if (st == ES_OK) {
     for (int64_t p = 0; p < np; p++)
-      if (status[p] == 1 || status[p] == 2) cand[nc++] = p;
+      if (status[p] == ES_POINT_DONE || status[p] == ES_POINT_FLAGGED) cand[nc++] = p;
     /* A partial Fisher-Yates shuffle driven by the seed: the same points for the same seed. */
     int64_t k = o->recompute < nc ? o->recompute : nc;
     uint64_t x = o->seed;

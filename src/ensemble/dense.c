@@ -1,4 +1,4 @@
-/* The dense method: explicit random weights (SPEC §1), the reference for gram and the only
+/* The dense method: explicit random weights (doc/physics.md §2), the reference for gram and the only
  * method for shared (recurrent) weights.
  *
  * Layer 1 is es__layer1, bit for bit the gram method's. A step t -> t+1 multiplies the three

@@ -151,7 +151,7 @@ static void es__measure_sums(const double tot[ES__NST], size_t n, double logjac,
   double qa = tot[ES__AA] / (double)n, qb = tot[ES__BB] / (double)n;
   double qab = tot[ES__AB] / (double)n, dd = tot[ES__DD] / (double)n;
   /* 1 - c = (|h_a - h_b|^2/N - (sqrt qa - sqrt qb)^2) / (2 sqrt(qa qb)): no cancellation
-   * as c -> 1 (physics.md §9). */
+   * as c -> 1 (doc/physics.md §9). */
   double ra = sqrt(qa), rb = sqrt(qb);
   double omc = (dd - (ra - rb) * (ra - rb)) / (2.0 * ra * rb);
   o[ES_NOBS_QA] = qa;
@@ -195,7 +195,7 @@ double es__renorm(double *u, size_t n) {
   return lj;
 }
 
-/* The covariance of layer 1's rows (h_a, d, u) given q0, c0 (no leak, no noise: SPEC §1). */
+/* The covariance of layer 1's rows (h_a, d, u) given q0, c0 (no leak, no noise: doc/physics.md §2). */
 static void es__layer1_chol(const es_ensemble_params *p, double l[6]) {
   const double sw2 = p->sigma_w2, sb2 = p->sigma_b2;
   double s[6] = {sw2 * p->q0 + sb2, -sw2 * p->q0 * (1.0 - p->c0),
@@ -412,7 +412,7 @@ es_status es_ensemble_network(es_ensemble *e, int64_t network, double *out) {
   for (int64_t k = 0; k < p->ndepth * ES_NOBS_COUNT; k++) out[k] = NAN;
 
   /* Layer 1: h = W^0 x + b^0 with |x|^2/N0 = q0, cosine c0, and u^1 = W^0 u^0 with u^0
-   * orthogonal to both inputs, |u^0|^2/N0 = 1. No noise and no leak enter layer 1 (SPEC §1).
+   * orthogonal to both inputs, |u^0|^2/N0 = 1. No noise and no leak enter layer 1 (doc/physics.md §2).
    * Each pass also leaves the Gram sums of the layer it made (gs), unless it is the last. */
   double l[6], st[ES__NST], gs[ES__NG], fu;
   es__layer1_chol(p, l);
@@ -446,7 +446,7 @@ es_status es_ensemble_network(es_ensemble *e, int64_t network, double *out) {
     es__pass(e, l, keep, keep * fu, 0, t + 1 < tmax, network, t + 1, st, gs);
     logjac += es__renorm_log(st[ES__UU] / (double)n, &fu);
     /* An exactly vanished tangent (no active ReLU unit) is a dead network, not a numerical
-     * failure: it leaves the statistics from here on (physics.md §9), its deeper depths stay
+     * failure: it leaves the statistics from here on (doc/physics.md §9), its deeper depths stay
      * NaN and the point's network count drops there. So is one whose input a or b died alone
      * (relu with sigma_b2 = 0): its q is exactly 0 and c is undefined from here on. */
     if (logjac == -INFINITY || st[ES__AA] == 0 || st[ES__BB] == 0) return ES_OK;

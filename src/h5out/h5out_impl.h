@@ -4,12 +4,12 @@
 
 #include <hdf5.h>
 
-/* The layout table: entry I's group, name, type ('f' f64, 'i' i64, 'b' i8, 's' string,
- * 'u' u64) and axes (letters: w sigma_w2, b sigma_b2, d depth, n width, t task, s statistic).
- * The /ensemble fields (observables.h) come on top, all 'f' over "wbdn". */
-int es__h5_layout_count(void);
-void es__h5_layout_entry(int i, const char **group, const char **name, char *type,
-                         const char **axes);
+#include "edgesweep/h5out.h"
+
+/* Dataset DS's group, name, type ('f' f64, 'i' i64, 'u' u64, 'b' i8, 's' text) and axes
+ * (letters: w sigma_w2, b sigma_b2, d depth, n width, t task, s statistic). */
+void es__h5_def(es_dataset ds, const char **group, const char **name, char *type,
+                const char **axes);
 
 /* A string attribute as a malloc'ed string (NULL: absent or not a string). */
 char *es__attr_get_str(hid_t obj, const char *name);

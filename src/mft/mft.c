@@ -1,5 +1,5 @@
 /* mft: mean-field maps, fixed points, susceptibilities, depth scales, critical line, and the
- * general model's two-time DMFT (shared/physics.md §3). Gaussian expectations use the closed
+ * general model's two-time DMFT (doc/physics.md §3). Gaussian expectations use the closed
  * forms where they exist (linear, relu, erf, sin: §3.3), the fast trapezoid/lattice rules
  * for tanh, gelu, silu (see "fast rules"), and composite Gauss-Legendre quadrature (§3.4)
  * as the reference and for activations without a fast rule. */
@@ -135,8 +135,15 @@ double es_mft_e_phi2(const es_activation *act, double q) {
   }
 }
 
+/* lim_{q -> 0+} E_q[phi'^2]: the mean of the one-sided slopes squared, (phi'(0+)^2 +
+ * phi'(0-)^2)/2 (relu: 1/2, where phi'(0)^2 = 0), phi'(0)^2 for a smooth phi. */
+static double es__dphi2_zero(const es_activation *act) {
+  const double tiny = 1e-300, up = act->dphi(tiny), dn = act->dphi(-tiny);
+  return 0.5 * (up * up + dn * dn);
+}
+
 double es_mft_e_dphi2(const es_activation *act, double q) {
-  if (q <= 0) return act->dphi(0) * act->dphi(0);
+  if (q <= 0) return es__dphi2_zero(act);
   switch (act->id) {
     case ES_ACT_LINEAR: return 1;
     case ES_ACT_RELU: return 0.5;
@@ -619,7 +626,7 @@ double es_mft_e_phiphi(const es_activation *act, double qa, double qb, double qa
 }
 
 double es_mft_e_dphidphi(const es_activation *act, double qa, double qb, double qab) {
-  if (qa <= 0 || qb <= 0) return act->dphi(0) * act->dphi(0);
+  if (qa <= 0 || qb <= 0) return es__dphi2_zero(act); /* the c -> 1 limit */
   double c = es__clampc(qa, qb, qab);
   switch (act->id) {
     case ES_ACT_LINEAR: return 1;
@@ -649,7 +656,7 @@ const char *es_phase_name(es_phase p) {
 
 static double es__keep2(const es_mft_params *p) { return (1 - p->leak) * (1 - p->leak); }
 
-/* The q-map F(q) (physics.md §3.1, with leak and noise). */
+/* The q-map F(q) (doc/physics.md §3.1, with leak and noise). */
 double es_mft_qmap(const es_mft_params *p, double q) {
   return es__keep2(p) * q + p->sigma_w2 * es_mft_e_phi2(p->act, q) + p->sigma_b2 + p->noise;
 }
@@ -682,8 +689,8 @@ static double es__stein(double x, void *c) {
 
 static double es__chiq(const es_mft_params *p, double q) {
   double d;
-  if (q <= 0)
-    d = p->act->dphi(0) * p->act->dphi(0);
+  if (q <= 0) /* dE_q[phi^2]/dq at 0+ = lim E_q[phi'^2] when phi(0) = 0 (every activation) */
+    d = es__dphi2_zero(p->act);
   else if (p->act->id == ES_ACT_LINEAR)
     d = 1;
   else if (p->act->id == ES_ACT_RELU)
@@ -763,7 +770,7 @@ static void es__qstar(const es_mft_params *p, double *qs) {
   const es_activation *a = p->act;
   /* Odd phi with phi(0) = 0, no bias, no noise: 0 is a fixed point; stable iff chi_1(0) <= 1. */
   int zero_fp = a->odd && a->phi(0) == 0 && p->sigma_b2 == 0 && p->noise == 0;
-  double chi0 = es__keep2(p) + p->sigma_w2 * a->dphi(0) * a->dphi(0);
+  double chi0 = es__keep2(p) + p->sigma_w2 * es__dphi2_zero(a);
   if (zero_fp && chi0 <= 1 && a->id != ES_ACT_RELU) {
     *qs = 0;
     return;
@@ -811,8 +818,9 @@ static void es__qstar(const es_mft_params *p, double *qs) {
         return;
       }
     }
-  } else { /* q shrinks: the root lies below, possibly at 0 */
-    for (int k = 0; k < 200 && flo < 0; k++) {
+  } else { /* q shrinks: the root lies below, possibly at 0 (reached as lo < 1e-300: ~1800
+              steps from 1e12, so no exit without a sign change) */
+    for (int k = 0; k < 2000 && flo < 0; k++) {
       hi = lo;
       fhi = flo;
       lo = lo / 1.5;
@@ -906,7 +914,7 @@ static double es__critres(double sw2, const void *ctx) {
   return es_mft_chi1(&p, q) - 1;
 }
 
-es_status es_mft_critical(const es_mft_params *p, double *sw2c, char reason[96]) {
+es_status es_mft_critical(const es_mft_params *p, double *sw2c, char reason[ES_REASON_LEN]) {
   reason[0] = '\0';
   *sw2c = NAN;
   const es_activation *a = p->act;
@@ -918,11 +926,11 @@ es_status es_mft_critical(const es_mft_params *p, double *sw2c, char reason[96])
   }
   if (a->odd && a->phi(0) == 0 && p->sigma_b2 == 0 && p->noise == 0) {
     /* q* = 0 up to the line, where chi_1(0) = (1-gamma)^2 + sigma_w2 phi'(0)^2 = 1. */
-    *sw2c = (1 - k2) / (a->dphi(0) * a->dphi(0));
+    *sw2c = (1 - k2) / es__dphi2_zero(a);
     return ES_OK;
   }
   if (a->id == ES_ACT_GELU || a->id == ES_ACT_SILU) {
-    snprintf(reason, 96, "%s: several q fixed points, no single critical line (physics.md 8.1)",
+    snprintf(reason, ES_REASON_LEN, "%s: several q fixed points, no single critical line (doc/physics.md 8.1)",
              a->name);
     return ES_OK;
   }
@@ -935,7 +943,7 @@ es_status es_mft_critical(const es_mft_params *p, double *sw2c, char reason[96])
     fhi = es__critres(hi, &cx);
   }
   if (!(flo < 0 && fhi >= 0) || !isfinite(fhi)) {
-    snprintf(reason, 96, "chi_1 = 1 not bracketed for sigma_w2 in [0.01, 1e4]");
+    snprintf(reason, ES_REASON_LEN, "chi_1 = 1 not bracketed for sigma_w2 in [0.01, 1e4]");
     return ES_OK;
   }
   *sw2c = es__brent(es__critres, &cx, lo, hi, flo, fhi, 1e-13);
@@ -962,7 +970,7 @@ es_status es_mft_trajectory(const es_mft_params *p, int T, double *q, double *c,
   return ES_OK;
 }
 
-/* ---------- general model: two-time DMFT (physics.md §3.1) ---------- */
+/* ---------- general model: two-time DMFT (doc/physics.md §3.1) ---------- */
 
 /* One T x T matrix family per quantity X in {aa, ab, u}: C (covariance of h), Q (of the
  * increments Y), P(t, s) = Cov(h(t), Y(s)). Both inputs have the same q0, so C_bb = C_aa and,

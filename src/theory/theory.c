@@ -3,14 +3,14 @@
 #include <math.h>
 #include <string.h>
 
-/* Gaussian expectations at variance K that the recursions need (physics.md §5.1), with
+/* Gaussian expectations at variance K that the recursions need (doc/physics.md §5.1), with
  * x = sqrt(K) z: g = E phi^2, g1 = E[phi^2 He2]/(2K), g2 = E[phi^2 He4]/(4K^2),
  * a = E phi'^2, a1, a2 alike, b = E[x^2 phi'^2], e = E[x phi phi'], and the fourth moments. */
 typedef struct {
   double g, g1, g2, a, a1, a2, b, e, phi4, phi2dphi2, dphi4;
 } es__moments;
 
-/* The 1-D rule of es_mft_expect (mft.c's fine rule, physics.md §3.4), held here so that all
+/* The 1-D rule of es_mft_expect (mft.c's fine rule, doc/physics.md §3.4), held here so that all
  * eleven moments come from one vectorised act->eval over its nodes instead of 11 x 2 scalar
  * phi calls per node: the same nodes and weights, summed in the same order, so the moments
  * are those of es_mft_expect. */
@@ -67,7 +67,7 @@ static void es__moments_at(const es_activation *act, double K, es__moments *m) {
 
 es_status es_theory_layers(const es_mft_params *p, int T, es_theory_layer *out) {
   ES_CHECK(p->leak == 1.0, ES_ERR_INPUT,
-           "the 1/N theory is implemented for leak = 1 (physics.md 5.1); leak = %g", p->leak);
+           "the 1/N theory is implemented for leak = 1 (doc/physics.md 5.1); leak = %g", p->leak);
   const double sw = p->sigma_w2, sw2 = sw * sw;
   es_theory_layer l = {sw * p->q0 + p->sigma_b2, 0, 0, sw, 0, 0, 0, 0};
   for (int t = 0; t < T; t++) {
@@ -96,6 +96,62 @@ es_status es_theory_layers(const es_mft_params *p, int T, es_theory_layer *out) 
   return ES_OK;
 }
 
+/* ---------- depth scales at finite width ---------- */
+
+es_status es_theory_xi_coeffs(const es_mft_params *p, const es_mft_point *pt, es_theory_xi *o) {
+  ES_CHECK(p->leak == 1.0, ES_ERR_INPUT,
+           "the 1/N depth scales are derived for leak = 1; leak = %g", p->leak);
+  *o = (es_theory_xi){pt->xi_q, pt->xi_c, NAN, NAN};
+  const double K = pt->q_star, sw = p->sigma_w2, sw2 = sw * sw;
+  if (!isfinite(K)) return ES_OK;
+  if (K == 0 || p->act->id == ES_ACT_RELU || p->act->id == ES_ACT_LINEAR) {
+    /* relu, linear: E phi^2 is linear in K (no Jordan term) and the mean tangent grows by
+     * exactly chi_1 per layer at any width (physics notes, exact finite-N laws). */
+    o->d_q = 0;
+    o->d_c = pt->phase == ES_PHASE_CHAOTIC ? NAN : 0;
+    return ES_OK;
+  }
+  es__moments m;
+  es__moments_at(p->act, K, &m);
+  /* Two more moments on the same rule: g3 = d^3 E phi^2/dK^3 = E[phi^2 He6]/(8 K^3) and
+   * d E phi^4/dK = E[phi^4 He2]/(2 K). */
+  const es__rule1 *r = es__rule1_get(K);
+  double x[ES__R1MAX], f[ES__R1MAX], g3 = 0, dphi4 = 0;
+  const double sq = sqrt(K);
+  for (int i = 0; i < r->n; i++) x[i] = sq * r->z[i];
+  p->act->eval((size_t)r->n, x, f, NULL);
+  for (int i = 0; i < r->n; i++) {
+    const double z2 = r->z[i] * r->z[i], f2 = f[i] * f[i];
+    g3 += r->w[i] * f2 * (((z2 - 15) * z2 + 45) * z2 - 15);
+    dphi4 += r->w[i] * f2 * f2 * (z2 - 1);
+  }
+  g3 /= 8 * K * K * K;
+  dphi4 /= 2 * K;
+  const double chi = sw * m.g1; /* chi_q at leak 1 */
+  /* Fixed point of the fluctuation recursions, then the linear response of K1 to a
+   * perturbation dK ~ chi^t (V follows it as y dK). */
+  const double V = sw2 * (m.phi4 - m.g * m.g) / (1 - chi * chi);
+  const double K1 = 0.5 * sw * m.g2 * V / (1 - chi);
+  const double y = (sw2 * (dphi4 - 2 * m.g * m.g1) + 2 * chi * sw * m.g2 * V) / (chi - chi * chi);
+  const double beta = sw * m.g2 * K1 + 0.5 * sw * g3 * V + 0.5 * sw * m.g2 * y;
+  o->d_q = beta / chi;
+  if (pt->phase == ES_PHASE_CHAOTIC) return ES_OK; /* c* < 1: no tangent description */
+  /* Tangent at the fixed point: u = Vzu/R and w = W/R are stationary, and R1/R grows by
+   * d_c per layer. */
+  const double u = sw * ((m.phi2dphi2 - m.g * m.a) + m.g1 * m.a1 * V) / (m.a * (1 - chi));
+  const double den = m.a - sw * (m.e / K) * (m.e / K);
+  if (!(den > 0)) return ES_OK; /* W/R grows without bound: no stationary rate */
+  const double w = sw * m.phi2dphi2 / den;
+  o->d_c = (m.a1 * K1 + m.a1 * u + 0.5 * m.a2 * V + w * (m.b / (K * K) - m.a / K)) / m.a;
+  return ES_OK;
+}
+
+double es_theory_xi_at(double xi, double d, double N) {
+  if (isnan(xi) || isnan(d)) return NAN;
+  const double rate = 1 / xi - d / N;
+  return rate > 0 ? 1 / rate : INFINITY;
+}
+
 void es_theory_predict(const es_theory_layer *l, double N, es_theory_pred *o) {
   double vq = l->Vzz + 2 * l->K * l->K, vr = l->Vuu + 2 * l->R * l->R;
   o->q_mean = l->K + l->K1 / N;
@@ -106,11 +162,11 @@ void es_theory_predict(const es_theory_layer *l, double N, es_theory_pred *o) {
   o->logjac_var = vr / (N * l->R * l->R);
 }
 
-/* ==================== two inputs (physics.md §5.5) ==================== */
+/* ==================== two inputs (doc/physics.md §5.5) ==================== */
 
 /* Normal rule for one axis of the 2-D tensor rule in whitened coordinates: mft.c's coarse
  * rule, 8-point panels on [-8.5, 8.5], no wider than 1 nor than ~ the distance to tanh's
- * complex pole, pi/(2 sqrt q) (physics.md §3.4). One rule per layer, fixed across the finite-difference points so that
+ * complex pole, pi/(2 sqrt q) (doc/physics.md §3.4). One rule per layer, fixed across the finite-difference points so that
  * the Hessian differentiates a smooth function of the metric. */
 enum { ES__R2MAX = 512 };
 typedef struct {
@@ -266,7 +322,7 @@ static void es__mom2_quad(const es_activation *act, const es__rule2 *r, double A
   }
 }
 
-/* relu: E[relu_a^p relu_b^r] (p, r >= 1) by the exact angular integral of physics.md §3.3,
+/* relu: E[relu_a^p relu_b^r] (p, r >= 1) by the exact angular integral of doc/physics.md §3.3,
  * u_a = sqrt(A) rho cos t, u_b = sqrt(B) rho cos(t - beta), over the wedge where both are
  * positive, t in (beta - pi/2, pi/2); the integrand is a trigonometric polynomial, so two
  * 8-point Gauss-Legendre panels are exact to rounding. */
@@ -379,7 +435,7 @@ static void es__theory2_stop(es_theory2_layer *out, int from, int T, int edge) {
 es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, double qab0, int T,
                             es_theory2_layer *out) {
   ES_CHECK(p->leak == 1.0, ES_ERR_INPUT,
-           "the 1/N theory is implemented for leak = 1 (physics.md 5.5); leak = %g", p->leak);
+           "the 1/N theory is implemented for leak = 1 (doc/physics.md 5.5); leak = %g", p->leak);
   const double sw = p->sigma_w2, sw2 = sw * sw, sb = p->sigma_b2, g = p->noise;
   es_theory2_layer l;
   memset(&l, 0, sizeof l);

@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "edgesweep/util.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,16 +86,6 @@ void es_sum_f64(es_sum *s, const double *v, int64_t n) {
 
 void es_sum_i64(es_sum *s, const int64_t *v, int64_t n) {
   for (int64_t i = 0; i < n; i++) es__sum_word(s, (uint64_t)v[i]);
-}
-
-void es_sum_bytes(es_sum *s, const void *p, size_t n) {
-  const unsigned char *b = p;
-  es__sum_word(s, 0xb17e5ULL ^ ((uint64_t)n << 20));
-  for (size_t i = 0; i < n; i += 8) {
-    uint64_t w = 0;
-    for (size_t k = 0; k < 8 && i + k < n; k++) w |= (uint64_t)b[i + k] << (8 * k);
-    es__sum_word(s, w);
-  }
 }
 
 uint64_t es_sum_final(const es_sum *s) {
@@ -216,4 +207,43 @@ void es_sha256_hex(const void *data, size_t len, char hex[65]) {
   if (tl == 128) es__sha256_block(h, tail + 64);
   for (int i = 0; i < 8; i++) snprintf(hex + 8 * i, 9, "%08x", h[i]);
   hex[64] = '\0';
+}
+
+/* Optimal-string-alignment distance, stopping early past LIMIT; words are short (keys,
+ * commands, options), so two rows of a fixed size suffice and longer words never match. */
+static int es__edit_distance(const char *a, const char *b, int limit) {
+  enum { MAXW = 64 };
+  size_t la = strlen(a), lb = strlen(b);
+  if (la >= MAXW || lb >= MAXW) return limit + 1;
+  int d[3][MAXW + 1]; /* rows i-2, i-1, i (mod 3) */
+  for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+  for (size_t i = 1; i <= la; i++) {
+    int *r = d[i % 3], *p = d[(i + 2) % 3], *pp = d[(i + 1) % 3];
+    r[0] = (int)i;
+    int best = r[0];
+    for (size_t j = 1; j <= lb; j++) {
+      int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+      int v = p[j - 1] + (ca != cb);
+      if (p[j] + 1 < v) v = p[j] + 1;
+      if (r[j - 1] + 1 < v) v = r[j - 1] + 1;
+      if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+          tolower((unsigned char)a[i - 2]) == cb && pp[j - 2] + 1 < v)
+        v = pp[j - 2] + 1;
+      r[j] = v;
+      if (v < best) best = v;
+    }
+    if (best > limit) return limit + 1;
+  }
+  return d[la % 3][lb];
+}
+
+const char *es_suggest(const char *word, const char *const *candidates, size_t n) {
+  size_t len = strlen(word);
+  int limit = len <= 4 ? 1 : len <= 8 ? 2 : 3, best = limit + 1;
+  const char *pick = NULL;
+  for (size_t i = 0; i < n; i++) {
+    int dist = es__edit_distance(word, candidates[i], limit);
+    if (dist < best) best = dist, pick = candidates[i];
+  }
+  return pick;
 }

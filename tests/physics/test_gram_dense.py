@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""gram and dense agree in distribution for feedforward networks (SPEC §1, issue 6 item 1),
-and recurrent networks (dense, shared W) behave as physics.md §3.1 says.
+"""gram and dense agree in distribution for feedforward networks (doc/physics.md §2, issue 6 item 1),
+and recurrent networks (dense, shared W) behave as doc/physics.md §3.1 says.
 
 Ranks: 1 (no mpirun; every run is serial).
 
@@ -25,10 +25,10 @@ runs a sigma_w2 2% too large fails 11 comparisons.
 
 Part 2, recurrent. (a) architecture = recurrent with method = auto runs, every network alive,
 and is bitwise the explicit method = dense run (auto picks dense). (b) gamma = 1, g = 0: the
-equal-time kernels of shared and independent weights coincide at N -> inf (physics.md §3.1),
+equal-time kernels of shared and independent weights coincide at N -> inf (doc/physics.md §3.1),
 so the recurrent means of q_a, q_ab, c at N = 256 match gram feedforward ones (z, same bound;
 logjac printed for information only). (c) gamma = 0.5, g = 0.1, tanh (1.8, 0.05): the shared-
-weight DMFT gives q^8 = 3.6967 against 1.2456 for independent weights (physics.md §3.1): the
+weight DMFT gives q^8 = 3.6967 against 1.2456 for independent weights (doc/physics.md §3.1): the
 recurrent ensemble at N = 512 must match the first and be far from the second.
 """
 import os
@@ -88,7 +88,8 @@ def run_job(tag, network, grid, networks, seed, method=None):
 def load(path, nexp):
     """{field: array (sigma_w2, depth)} at the single (sigma_b2, width); checks completeness."""
     with h5py.File(path, "r") as f:
-        estest.check(np.all(f["run/status"][()] == 1), f"{path}: a point is not done")
+        done = estest.code(f["run/status"], "done")
+        estest.check(np.all(f["run/status"][()] == done), f"{path}: a point is not done")
         nets = f["ensemble/networks"][:, 0, :, 0]
         estest.check(np.all(nets == nexp), f"{path}: networks {np.unique(nets)} != {nexp}")
         estest.check(list(f["depth"][()]) == DEPTHS, f"{path}: depths {f['depth'][()]}")
@@ -168,7 +169,8 @@ rc = run_job("rec_leak", {"activation": "tanh", "architecture": "recurrent", "le
                           "noise": 0.1, "q0": 1, "c0": 0.4},
              {"sigma_w2": 1.8, "sigma_b2": 0.05, "depth": "8", "width": 512}, 100, 79)
 with h5py.File(rc, "r") as f:
-    estest.check(np.all(f["run/status"][()] == 1) and f["ensemble/networks"][0, 0, 0, 0] == 100,
+    done = estest.code(f["run/status"], "done")
+    estest.check(np.all(f["run/status"][()] == done) and f["ensemble/networks"][0, 0, 0, 0] == 100,
                  "recurrent leak/noise run incomplete")
     q8 = f["ensemble/q_mean"][0, 0, 0, 0]
     q8se = np.sqrt(f["ensemble/q_var"][0, 0, 0, 0] / 100)

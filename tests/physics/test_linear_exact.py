@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Linear networks are exactly solvable (physics.md §4.2): with sigma_b2 = 0,
+"""Linear networks are exactly solvable (doc/physics.md §4.2): with sigma_b2 = 0,
 q^T = q0 sigma_w2^T prod_{l<=T} chi2_N/N, so
   E ln q^T - ln(q0 sigma_w2^T) = T (psi(N/2) - ln(N/2)),   Var ln q^T = T psi_1(N/2),
 and ln(|u^T|^2/N) (logjac) has exactly the same law with q0 -> 1.

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Recurrent (shared-weight) networks follow the general-model DMFT of physics.md §3.1 that
+"""Recurrent (shared-weight) networks follow the general-model DMFT of doc/physics.md §3.1 that
 `edgesweep run` writes to /mft for architecture = recurrent: the measured q^t, c^t and
 logjac^t of a dense recurrent tanh ensemble at N = 512 match /mft/q, /mft/c, /mft/logjac
 within z-score bounds, at leak 1, noise 0 (where shared and independent weights coincide and
@@ -63,16 +63,16 @@ for name in ("q", "c", "logjac", "q_star", "chi1", "lyapunov"):
     estest.check(np.allclose(a, b, rtol=1e-12, atol=0, equal_nan=True),
                  f"leak 1: recurrent /mft/{name} equals feedforward")
 
-# leak 0.5, noise 0.1: the DMFT with shared weights; physics.md §3.1 gives q_aa^8.
+# leak 0.5, noise 0.1: the DMFT with shared weights; doc/physics.md §3.1 gives q_aa^8.
 rec = run("recurrent", 0.5, 0.1, "rec_leak05")
 ff = run("feedforward", 0.5, 0.1, "ff_leak05")
 compare(rec, "recurrent leak 0.5")
 compare(ff, "feedforward leak 0.5")
 i18 = list(rec["sigma_w2"][()]).index(1.8)
 estest.check(abs(rec["mft/q"][i18, 0, 3] - 3.6967) < 1e-4,
-             f"/mft/q^8 recurrent {rec['mft/q'][i18, 0, 3]:.5f} vs physics.md 3.6967")
+             f"/mft/q^8 recurrent {rec['mft/q'][i18, 0, 3]:.5f} vs doc/physics.md 3.6967")
 estest.check(abs(ff["mft/q"][i18, 0, 3] - 1.2456) < 1e-4,
-             f"/mft/q^8 feedforward {ff['mft/q'][i18, 0, 3]:.5f} vs physics.md 1.2456")
+             f"/mft/q^8 feedforward {ff['mft/q'][i18, 0, 3]:.5f} vs doc/physics.md 1.2456")
 # The recurrent ensemble resolves the difference: it rejects the independent-weights MFT.
 for iw, sw2 in enumerate(rec["sigma_w2"][()]):
     mean = rec["ensemble/q_mean"][iw, 0, 3, 0]

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The finite-width edge of chaos of ReLU networks is exact (physics.md §4.3): the tangent's
+"""The finite-width edge of chaos of ReLU networks is exact (doc/physics.md §4.3): the tangent's
 log-growth per layer is ln(sigma_w2/N) + E_K[psi(K/2)] + ln 2 with K ~ Bin(N, 1/2) active units
 (K >= 1), independent of sigma_b2 and of the forward pass. So the measured Lyapunov exponent
 crosses zero at sigma_w2_c(N) = N exp(-E_K[psi(K/2) + ln 2]) (2.3859 at N = 16, 2.0819 at

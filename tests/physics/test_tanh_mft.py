@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """At large width the ensemble follows mean-field theory: for tanh at N = 4096 the measured
-q^t, q_ab^t and c^t match the MFT maps (physics.md §3.1, iterated here independently of the C
+q^t, q_ab^t and c^t match the MFT maps (doc/physics.md §3.1, iterated here independently of the C
 code by Gauss-Hermite quadrature) within their standard errors, layer by layer, in both
 phases. The O(1/N) bias is ~1e-4 relative, far below the errors used."""
 import os

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""The 1/N theory (physics.md §5.1, /theory) beside measurement (/ensemble): mean and variance
+"""The 1/N theory (doc/physics.md §5.1, /theory) beside measurement (/ensemble): mean and variance
 of q and of logjac and the excess kurtosis at several (sigma_w2, N, T) for tanh (ordered,
 critical, chaotic) and relu at sigma_w2 = 2, with z-scores from the measured standard errors.
 Also: the theory's N -> infinity limit is the MFT trajectory (/mft/q), and its variance grows
-like T/N with the exact ReLU slope (5 per layer for the metric, physics.md §5.2).
-Two inputs (physics.md §5.5): E c, Var c, E q_ab, Var q_ab beside measurement in the same runs,
+like T/N with the exact ReLU slope (5 per layer for the metric, doc/physics.md §5.2).
+Two inputs (doc/physics.md §5.5): E c, Var c, E q_ab, Var q_ab beside measurement in the same runs,
 and with 20000 networks at small N, where the 1/N shift of E c is several standard errors, the
 measured E c against the theory and against the MFT c. Gaussian-regime map: the stored
 kernel_var_dev is measured/theory - 1 of Var q/(E q)^2, zero within its error at small T/N.
@@ -53,7 +53,7 @@ for act, sw2, sb2 in cases:
                             # 1.5 for the mild non-Gaussianity of q and logjac over networks.
                             estest.check_z(f"Var {obs} {tag}", v, T[f"{obs}_var"][at],
                                            1.5 * v * np.sqrt(2 / (n[at] - 1)))
-                        # Two inputs: c and q_ab (physics.md 5.5).
+                        # Two inputs: c and q_ab (doc/physics.md 5.5).
                         cm, cv = E["c_mean"][at], E["c_var"][at]
                         estest.check_z(f"E c {tag}", cm, T["c_mean"][at], np.sqrt(cv / n[at]))
                         estest.check_z(f"Var c {tag}", cv, T["c_var"][at],
@@ -69,7 +69,7 @@ for act, sw2, sb2 in cases:
                             estest.check_z(f"kurtosis {tag}", E["kurtosis"][at],
                                            T["kurtosis"][at], E["kurtosis_stderr"][at])
                         if act == "relu" and b == 0:
-                            # Exact (physics.md 4.3): Var q/E q^2 = (1+5/N)^(t-1)(1+2/N) - 1,
+                            # Exact (doc/physics.md 4.3): Var q/E q^2 = (1+5/N)^(t-1)(1+2/N) - 1,
                             # kurtosis = 3((1+5/N)^(t-1) - 1).
                             g = (1 + 5 / N) ** (t - 1)
                             eq = float(f["mft/q"][iw, ib, k])

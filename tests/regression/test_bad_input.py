@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Bad input (SPEC §3, §4, §6): exit code 2, a message naming the file, the line and the key,
+"""Bad input (doc/jobfile.md, README.md): exit code 2, a message naming the file, the line and the key,
 and nothing written or overwritten."""
 import hashlib
 import os

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The output file (SPEC §5): dimension scales on every axis (xarray names the coordinates),
+"""The output file (doc/output.md): dimension scales on every axis (xarray names the coordinates),
 units and long_name on every dataset, provenance attributes, the job's canonical SHA-256,
 NaN with a reason where a value does not exist, and .partial renamed on success."""
 import hashlib

@@ -1,6 +1,6 @@
 /* The dense (explicit-weight) method: (1) it agrees in distribution with the gram sampler,
  * for every activation, ordered and chaotic, with and without leak and noise; (2) shared
- * (recurrent) weights follow the two-time DMFT of physics.md §3.1, which equals the
+ * (recurrent) weights follow the two-time DMFT of doc/physics.md §3.1, which equals the
  * feedforward kernel at gamma = 1, g = 0 and not otherwise; (3) bits: layer 1 is gram's, a
  * network is a pure function of its index, a shallower network is a prefix of a deeper one,
  * and neither the weight chunk size nor the vector path changes a bit; (4) the product
@@ -105,7 +105,7 @@ static void gram_vs_dense(const char *name, double sw2, double sb2, double leak,
   free(d);
 }
 
-/* Two-time DMFT of one input (physics.md §3.1) to depth T <= 15: q[t-1] = C(t, t). Layer 1
+/* Two-time DMFT of one input (doc/physics.md §3.1) to depth T <= 15: q[t-1] = C(t, t). Layer 1
  * is h(1) = W^0 x + b^0 with |x|^2/N0 = q0; Y(t) = W^(t) phi(h(t)) + b^(t) + xi(t). */
 static void dmft_q(const es_activation *act, double sw2, double sb2, double gamma, double g,
                    double q0, int shared, int T, double *q) {
@@ -164,8 +164,8 @@ static void recurrent_vs_dmft(double gamma, double g) {
     }
   }
   if (gamma != 1) {
-    /* physics.md §3.1's example, with q0 = 1 (|x|^2/N0 = 1; the value it does not state). */
-    fprintf(stderr, "DMFT q_aa^8: shared %.4f independent %.4f (physics.md: 3.6967, 1.2456)\n",
+    /* doc/physics.md §3.1's example, with q0 = 1 (|x|^2/N0 = 1; the value it does not state). */
+    fprintf(stderr, "DMFT q_aa^8: shared %.4f independent %.4f (doc/physics.md: 3.6967, 1.2456)\n",
             qs[7], qi[7]);
     ASSERT(fabs(qs[7] - qi[7]) > 0.5); /* the two architectures really differ here */
   }

@@ -1,4 +1,4 @@
-/* mft against the reference numbers of shared/physics.md §8 (independent Python quadrature),
+/* mft against the reference numbers of doc/physics.md §8 (independent Python quadrature),
  * closed forms against the quadrature, phases, and xi_c diverging at the edge of chaos. */
 #include "edgesweep/mft.h"
 
@@ -11,7 +11,7 @@ static es_mft_params P(const char *act, double sw2, double sb2) {
   return p;
 }
 
-/* physics.md §8.2: q*, chi_1, chi_q, c*, chi_c (8-digit table values: tolerance 2e-8). */
+/* doc/physics.md §8.2: q*, chi_1, chi_q, c*, chi_c (8-digit table values: tolerance 2e-8). */
 static const struct {
   const char *act;
   double sw2, sb2, q, chi1, chiq, c, chic, xic;
@@ -31,7 +31,7 @@ static const struct {
     {"silu", 2.0, 0.1, 0.2347252, 0.59558221, 0.63640491, 1, 0.59558221, 1.9296979},
 };
 
-/* physics.md §8.1: critical sigma_w2 (10 digits). */
+/* doc/physics.md §8.1: critical sigma_w2 (10 digits). */
 static const double sb2s[] = {0.01, 0.05, 0.1, 0.2, 0.5, 1.0};
 static const double crit_tanh[] = {1.4242052905, 1.7609546396, 1.9860726411,
                                    2.2851524737, 2.8431674597, 3.4432109123};
@@ -50,7 +50,91 @@ static double mean_g(double x, void *c) {
   return m->d ? m->act->dphi(x) : m->act->phi(x);
 }
 
+/* The fixed-point summary as an array, for limits taken field by field. */
+enum { NF0 = 8 };
+static void fields(const es_mft_point *o, double f[NF0]) {
+  const double v[NF0] = {o->q_star, o->c_star, o->chi1,  o->chi_q,
+                         o->chi_c,  o->xi_q,   o->xi_c, o->lyapunov};
+  for (int i = 0; i < NF0; i++) f[i] = v[i];
+}
+
+/* q* = 0 (sigma_b2 = 0): every value is the sigma_b2 -> 0+ limit. The limit is taken by
+ * linear extrapolation from sigma_b2 = 1e-10 and 1e-12 (every value is smooth in q* there:
+ * q* ~ sigma_b2/(1 - chi_1)), and chi_1 = chi_q = chi_c = (1-gamma)^2 + sigma_w2 lim E phi'^2
+ * is checked against its closed form. Chaotic points (q* > 0) must be continuous as well. */
+static void zero_bias_limits(void) {
+  static const struct {
+    const char *act;
+    double dphi2; /* lim_{q -> 0} E_q[phi'^2] */
+  } L[] = {{"linear", 1}, {"relu", 0.5}, {"tanh", 1}, {"erf", 4 / ES_PI},
+           {"gelu", 0.25}, {"silu", 0.25}, {"sin", 1}};
+  static const double sw2s[] = {0.5, 1.5, 3.0}, leaks[] = {1, 0.6};
+  int ordered = 0, chaotic = 0;
+  for (size_t a = 0; a < sizeof L / sizeof L[0]; a++)
+    for (int il = 0; il < 2; il++)
+      for (int iw = 0; iw < 3; iw++) {
+        es_mft_params p = P(L[a].act, sw2s[iw], 0);
+        p.leak = leaks[il];
+        es_mft_point o0, o1, o2;
+        ASSERT_EQ_INT(es_mft_fixed_point(&p, &o0), ES_OK);
+        p.sigma_b2 = 1e-10;
+        es_mft_fixed_point(&p, &o1);
+        p.sigma_b2 = 1e-12;
+        es_mft_fixed_point(&p, &o2);
+        ASSERT_EQ_INT(o0.phase, o2.phase);
+        if (o0.phase == ES_PHASE_NO_FIXED_POINT) continue;
+        const double k2 = (1 - p.leak) * (1 - p.leak), chi0 = k2 + sw2s[iw] * L[a].dphi2;
+        if (o0.q_star == 0) {
+          ordered++;
+          ASSERT(chi0 < 1 && o0.phase == ES_PHASE_ORDERED && o0.c_star == 1);
+          ASSERT_REL(o0.chi1, chi0, 1e-15);
+          ASSERT_REL(o0.chi_q, chi0, 1e-15);
+          ASSERT_REL(o0.chi_c, chi0, 1e-15);
+          ASSERT_REL(o0.lyapunov, 0.5 * log(chi0), 1e-15);
+          ASSERT_REL(o0.xi_c, -1 / log(chi0), 1e-15);
+        } else {
+          chaotic++;
+          ASSERT(o0.phase == ES_PHASE_CHAOTIC && o0.q_star > 0 && o0.chi1 > 1);
+        }
+        double f0[NF0], f1[NF0], f2[NF0];
+        fields(&o0, f0);
+        fields(&o1, f1);
+        fields(&o2, f2);
+        for (int i = 0; i < NF0; i++) {
+          double lim = f2[i] - (f1[i] - f2[i]) * 1e-12 / (1e-10 - 1e-12);
+          if (fabs(f0[i] - lim) > 1e-9 * fmax(1, fabs(lim)))
+            ES_FAIL_AT("%s sw2 %g leak %g field %d: sigma_b2 = 0 gives %.15g, the limit %.15g",
+                       L[a].act, sw2s[iw], p.leak, i, f0[i], lim);
+        }
+      }
+  /* Both phases were met (tanh, erf, sin at sigma_w2 = 1.5, 3 are chaotic). */
+  ASSERT(ordered >= 10 && chaotic >= 6);
+  /* critical agrees with the fixed point: ordered with q* = 0 just below, chaotic just above
+   * (relu, linear: no finite fixed point above). gelu and silu at sigma_b2 = 0 leave the
+   * ordered phase where q's unstable fixed point passes q^1, not at chi_1 = 1: NaN. */
+  for (size_t a = 0; a < sizeof L / sizeof L[0]; a++) {
+    es_mft_params p = P(L[a].act, 1, 0);
+    double c;
+    char why[96];
+    ASSERT_EQ_INT(es_mft_critical(&p, &c, why), ES_OK);
+    if (L[a].dphi2 == 0.25) {
+      ASSERT(isnan(c) && why[0]);
+      continue;
+    }
+    ASSERT_REL(c, 1 / L[a].dphi2, 1e-15);
+    es_mft_point o;
+    p.sigma_w2 = c * (1 - 1e-3);
+    es_mft_fixed_point(&p, &o);
+    ASSERT(o.phase == ES_PHASE_ORDERED && o.q_star == 0 && o.chi1 < 1);
+    p.sigma_w2 = c * (1 + 1e-3);
+    es_mft_fixed_point(&p, &o);
+    ASSERT(o.phase == ES_PHASE_CHAOTIC || o.phase == ES_PHASE_NO_FIXED_POINT);
+    ASSERT(o.chi1 > 1);
+  }
+}
+
 int main(void) {
+  zero_bias_limits();
   for (size_t i = 0; i < sizeof fp / sizeof fp[0]; i++) {
     es_mft_params p = P(fp[i].act, fp[i].sw2, fp[i].sb2);
     es_mft_point o;
@@ -75,7 +159,7 @@ int main(void) {
     p = P("sin", 1, sb2s[i]);
     es_mft_critical(&p, &c, why);
     ASSERT_NEAR(c, crit_sin[i], 2e-10);
-    /* Closed forms (physics.md §3.3): erf sw2_c = (pi/4) sqrt(1 + 4 q*). */
+    /* Closed forms (doc/physics.md §3.3): erf sw2_c = (pi/4) sqrt(1 + 4 q*). */
     p = P("erf", crit_erf[i], sb2s[i]);
     es_mft_point o;
     es_mft_fixed_point(&p, &o);
@@ -237,7 +321,7 @@ int main(void) {
   }
   ASSERT(prev > 1e3);
 
-  /* Trajectory: physics.md §8.3 (q_a from q0 = 1 and ln r). */
+  /* Trajectory: doc/physics.md §8.3 (q_a from q0 = 1 and ln r). */
   double q[20], cc[20], lr[20];
   p = P("tanh", 1.7609546396, 0.05);
   ASSERT_EQ_INT(es_mft_trajectory(&p, 20, q, cc, lr), ES_OK);
@@ -249,9 +333,9 @@ int main(void) {
   ASSERT_NEAR(lr[2], -0.052169261776, 1e-11);
   ASSERT_NEAR(lr[19], -0.214622932651, 1e-11);
 
-  /* General-model DMFT (physics.md §3.1). Independent weights reproduce the feedforward
+  /* General-model DMFT (doc/physics.md §3.1). Independent weights reproduce the feedforward
    * trajectory (with leak and noise too); at leak 1, noise 0 shared weights coincide with
-   * them; physics.md's example (tanh (1.8, 0.05), leak 0.5, noise 0.1, q0 = 1) at t = 8. */
+   * them; doc/physics.md's example (tanh (1.8, 0.05), leak 0.5, noise 0.1, q0 = 1) at t = 8. */
   {
     enum { T = 12 };
     double qs[T], cs[T], ls[T], qi[T], ci[T], li[T], qf[T], cf[T], lf[T];

@@ -8,7 +8,7 @@ job files here). Writes variance_slope.png, breakdown.png, critical_line.png, xi
 results.md (the slope and breakdown tables) to --out (default: this directory), and prints
 the tables.
 
-Definitions (physics.md §5, §7). R(t) = N Var q^t/(E q^t)^2; its leading-order theory is
+Definitions (doc/physics.md §5, §7). R(t) = N Var q^t/(E q^t)^2; its leading-order theory is
 (Vzz + 2K^2)/K^2 = N kurtosis_theory/3 + 2, independent of N. Per width, slopes are dR/dt
 between t = 2 and the deepest t with t/N <= 0.1, measured and theory over the same window
 (this includes the O(t^2/N^2) curvature); the "N -> inf" row fits R(t, N) = R_inf(t) + a/N
@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# physics.md §5.3: first-order shift s of the typical-norm critical line, sw2_c + s/N
+# doc/physics.md §5.3: first-order shift s of the typical-norm critical line, sw2_c + s/N
 SHIFT = {("tanh", 0.05): 7.873, ("tanh", 0.2): 10.180, ("relu", 0.0): 5.0}
 DEV = 0.1
 
@@ -227,7 +227,7 @@ def fig_critical(rows, path):
         s = SHIFT.get((r["act"], round(float(r["sb2"]), 3)))
         if s is not None:
             ax.plot(xx, r["mft"] + s * xx, "k-", lw=1,
-                    label=f"MFT + {s:g}/N (asymptotic, physics.md 5.3)")
+                    label=f"MFT + {s:g}/N (asymptotic, doc/physics.md 5.3)")
         ax.plot([0], [r["mft"]], "k*", ms=10, label="MFT σ_w,c²")
         if np.isfinite(r["mft_depth"]):
             ax.plot([0], [r["mft_depth"]], "x", color="C0", ms=8, mew=2,
