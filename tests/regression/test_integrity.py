@@ -40,7 +40,7 @@ with h5py.File(one, "r") as f, h5py.File(three, "r") as g:
         a = f[g_].attrs
         check(a.get("format") == "edgesweep/1" and a.get("job_sha256") == f.attrs["job_sha256"]
               and a.get("git_commit") == f.attrs["git_commit"], f"/{g_} lacks the run's identity")
-    check("created" in f.attrs["history"], "no history line")
+    check(" run " in f.attrs["history"] and ", git " in f.attrs["history"], "no history line")
 
 for path in (one, three):
     for ranks in (None, 3):
@@ -118,7 +118,8 @@ def resume_ok(tag, damage, named=None):
         check(not diff, f"{tag}: the resumed file differs from the undamaged run in {diff}")
         with h5py.File(out, "r") as f:
             h = f.attrs["history"].splitlines()
-            check(len(h) == 2 and "(created;" in h[0] and "(resumed;" in h[1] and "--resume" in h[1],
+            check(len(h) == 2 and "--resume" not in h[0] and "--resume" in h[1]
+                  and all(", git " in x for x in h),
                   f"{tag}: history is not one line per command: {h}")
         p = estest.run(["verify", out], check=False)
         check(p.returncode == 0, f"{tag}: verify of the resumed file: {p.stdout}")

@@ -74,7 +74,8 @@ with h5py.File(out, "r") as f:
     for key in ("compiler", "compile_flags", "libraries", "host", "created", "completed",
                 "history", "git_dirty", "ranks"):
         check(key in a and str(a[key]) != "", f"root attribute {key} missing or empty")
-    check(" run " in a["history"] and "created" in a["history"], f"history: {a['history']}")
+    check(" run " in a["history"] and f", git {head()}," in a["history"],
+          f"history: {a['history']}")
     for g in ("ensemble", "mft", "theory", "phase", "run"):
         ga = f[g].attrs
         check(ga.get("git_commit") == head() and ga.get("job_sha256") == a["job_sha256"]
