@@ -26,7 +26,9 @@ static int es__recompute(es__sweep *s, int64_t p, const es_h5_point *v, es_strbu
   *st = rec && state && fields && valid ? ES_OK : ES_ERR_NOMEM;
   if (*st != ES_OK) es_error_set("out of memory");
   if (*st == ES_OK) es_obs_state_init(state, nd);
-  for (int64_t a = 0; *st == ES_OK && !flagged && a < M; a += ES__CHUNK) {
+  /* A count the file's networks attribute does not allow is damage, not work to redo. */
+  const int bad_m = v->status == ES_POINT_DONE && (M < 1 || M > j->networks);
+  for (int64_t a = 0; *st == ES_OK && !bad_m && !flagged && a < M; a += ES__CHUNK) {
     es__task t = {p, a, a + ES__CHUNK < M ? a + ES__CHUNK : M};
     *st = es__compute(s, &t, rec, &flagged, reason, NULL);
     for (int64_t m = 0; *st == ES_OK && !flagged && m < t.end - t.begin; m++)
@@ -42,7 +44,8 @@ static int es__recompute(es__sweep *s, int64_t p, const es_h5_point *v, es_strbu
     } else {
       es_obs_state_finish(state, nd, fields, valid);
     }
-    if (status != v->status) diff = "run/status";
+    if (bad_m) diff = "run/networks_done";
+    if (!diff && status != v->status) diff = "run/status";
     for (int f = 0; !diff && f < ES_F_COUNT; f++)
       if (memcmp(fields + f * nd, v->fields + f * nd, (size_t)nd * sizeof *fields) != 0) {
         snprintf(name, sizeof name, "ensemble/%s", es_field_get((es_field)f)->name);

@@ -167,6 +167,13 @@ for tag, dmg in [("value", changed_value), ("state", changed_state), ("status", 
                  ("checksum", changed_checksum), ("nochecksum", missing_checksum)]:
     resume_ok(tag, dmg, named=True)
 
+# An undamaged partial file (pending points, no completion time) passes verify on 1 and 3 ranks.
+out, part = partial_of("sound")
+for ranks in (None, 3):
+    p = estest.run(["verify", part, "--recompute", "5"], ranks=ranks, check=False)
+    check(p.returncode == 0 and "(partial)" in p.stdout,
+          f"verify of a sound partial file ({ranks or 1} ranks): {p.returncode}\n{p.stdout}")
+
 # Reshaped datasets: refused, exit 2, the file untouched.
 for tag, path, shape in [("huge", "ensemble/q_var", (10**6, 10**6)),
                          ("short", "run/networks_done", (3, 2)),
