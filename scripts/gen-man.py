@@ -46,13 +46,23 @@ def main(argv):
     exe, path = argv[1], argv[2]
     run = lambda *a: subprocess.run([exe, *a], check=True, capture_output=True, text=True).stdout
     usage, keys, version = run("--help"), run("keys"), run("--version").splitlines()[0]
+    # Each command of the list in --help, with its own --help text.
+    names = re.findall(r"^  ([a-z]+)  +\S", usage.split("commands:", 1)[-1], re.M)
+    commands, synopsis = [], []
+    for name in names:
+        text = run("help", name).rstrip().splitlines()
+        syn = "\n".join(text).split("\n\n", 1)[0].removeprefix("usage: ")
+        synopsis += [esc(l) for l in syn.splitlines()]
+        commands += [".SS " + name, ".nf"] + [esc(l) for l in text[len(syn.splitlines()) + 1:]]
+        commands += [".fi"]
+    synopsis.append("edgesweep \\-\\-help | \\-\\-version")
     ver = version.split()[1] if len(version.split()) > 1 else "?"
     page = f""".TH EDGESWEEP 1 "" "edgesweep {esc(ver)}" "User Commands"
 .SH NAME
 edgesweep \\- finite\\-width phase diagrams of random deep networks, under MPI
 .SH SYNOPSIS
 .nf
-{chr(10).join(esc(l) for l in usage.rstrip().splitlines())}
+{chr(10).join(synopsis)}
 .fi
 .SH DESCRIPTION
 For every point of a grid over (sigma_w2, sigma_b2, depth, width), \\fBedgesweep run\\fR
@@ -65,6 +75,8 @@ the other ranks, and the numbers do not depend on how many ranks ran them.
 While a sweep runs its output is \\fIOUT.h5.partial\\fR; it is renamed to \\fIOUT.h5\\fR at the
 end.  A stopped or killed run continues with \\fB\\-\\-resume\\fR and gives the bits of an
 uninterrupted one.
+.SH COMMANDS
+{chr(10).join(commands)}
 .SH JOB FILE
 An INI file.  Grid axes take lists (1, 2, 4) or linspace(a, b, n), logspace(a, b, n),
 range(a, b, step) with numpy's meaning; a value goes on over indented lines.

@@ -3,11 +3,11 @@
 # Usage: scripts/install-deps.sh [--with-slurm] [--with-bench]   (as root, or with sudo)
 set -euo pipefail
 
-pkgs=(gcc git libc6-dev meson ninja-build pkg-config clang libclang-rt-14-dev procps
+pkgs=(gcc git libc6-dev meson ninja-build pkg-config clang libclang-rt-14-dev clang-format procps
       libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
       librandom123-dev libinih-dev
       python3-h5py python3-numpy python3-scipy python3-matplotlib python3-xarray
-      python3-h5netcdf netcdf-bin python3-netcdf4)
+      python3-h5netcdf netcdf-bin python3-netcdf4 python3-pyflakes)
 for opt in "$@"; do
   case "$opt" in
     # A one-node cluster (scripts/slurm-local-start.sh). srun --mpi=pmix dlopens

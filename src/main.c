@@ -45,11 +45,14 @@ static char *es__command_line(int argc, char **argv) {
  * ES_EXIT_INPUT after a message, or -1 when --help was printed. */
 static int es__parse_run(int argc, char **argv, int is_run, es_run_opts *o, es_override *sets) {
   enum { OPT_SET = 256, OPT_FORCE, OPT_QUIET, OPT_RESUME, OPT_PROGRESS };
-  static const struct option run_opts[] = {
-      {"output", required_argument, NULL, 'o'},   {"set", required_argument, NULL, OPT_SET},
-      {"force", no_argument, NULL, OPT_FORCE},    {"quiet", no_argument, NULL, OPT_QUIET},
-      {"resume", no_argument, NULL, OPT_RESUME},  {"progress", required_argument, NULL, OPT_PROGRESS},
-      {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+  static const struct option run_opts[] = {{"output", required_argument, NULL, 'o'},
+                                           {"set", required_argument, NULL, OPT_SET},
+                                           {"force", no_argument, NULL, OPT_FORCE},
+                                           {"quiet", no_argument, NULL, OPT_QUIET},
+                                           {"resume", no_argument, NULL, OPT_RESUME},
+                                           {"progress", required_argument, NULL, OPT_PROGRESS},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
   static const struct option check_opts[] = {{"set", required_argument, NULL, OPT_SET},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
@@ -124,8 +127,8 @@ static void es__mpi_local_defaults(void) {
       es__mpi_tmp[0] = '\0'; /* no directory of its own: Open MPI's usual singleton */
     }
   }
-  const int one_node = alone || (size ? local && strcmp(size, local) == 0
-                                      : nodes && strcmp(nodes, "1") == 0);
+  const int one_node =
+      alone || (size ? local && strcmp(size, local) == 0 : nodes && strcmp(nodes, "1") == 0);
   if (one_node) setenv("OMPI_MCA_pml", "ob1", 0);
 }
 
@@ -167,8 +170,8 @@ static int es__run_mpi(int argc, char **argv, int is_run) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   es_status st = is_run ? es_run(MPI_COMM_WORLD, &o, stderr) : es_check(MPI_COMM_WORLD, &o, stdout);
   if (st != ES_OK && rank == 0)
-    fprintf(stderr, "edgesweep: %s: %s\n",
-            st == ES_ERR_INPUT ? "error" : es_status_str(st), es_error_msg());
+    fprintf(stderr, "edgesweep: %s: %s\n", st == ES_ERR_INPUT ? "error" : es_status_str(st),
+            es_error_msg());
   MPI_Finalize();
   es__mpi_local_cleanup();
   free(cl);
@@ -221,7 +224,10 @@ static int es__verify(int argc, char **argv) {
     unsigned long long x = strtoull(optarg, &end, 10);
     if (end == optarg || *end || errno || optarg[0] == '-' || (c != OPT_SEED && x > INT64_MAX)) {
       fprintf(stderr, "edgesweep verify: --%s=%s: a whole number >= 0\n",
-              c == OPT_RECOMPUTE ? "recompute" : c == OPT_SEED ? "seed" : "point", optarg);
+              c == OPT_RECOMPUTE ? "recompute"
+              : c == OPT_SEED    ? "seed"
+                                 : "point",
+              optarg);
       rc = ES_EXIT_INPUT;
     } else if (c == OPT_RECOMPUTE) {
       o.recompute = (int64_t)x;
@@ -298,8 +304,10 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "verify") == 0) return es__verify(argc - 1, argv + 1);
   if (strcmp(cmd, "keys") == 0) return es__keys(argc - 1, argv + 1);
   if (cmd[0] == '-') {
-    fprintf(stderr, "edgesweep: '%s' is not a command (options go after it: edgesweep COMMAND "
-                    "[OPTIONS]); edgesweep help lists the commands\n", cmd);
+    fprintf(stderr,
+            "edgesweep: '%s' is not a command (options go after it: edgesweep COMMAND "
+            "[OPTIONS]); edgesweep help lists the commands\n",
+            cmd);
     return ES_EXIT_INPUT;
   }
   return es_cli_unknown_command(cmd);

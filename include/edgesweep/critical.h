@@ -22,9 +22,9 @@ void es_crit_xi(const int64_t *t, const double *c, const double *se, int64_t nd,
                 double *xi, double *err, const char **why);
 
 /* Regime codes of a point (/theory/regime, doc/physics.md 7): X(ID, value, CF flag meaning). */
-#define ES_REGIME_MAP(X)        \
-  X(UNKNOWN, 0, "unknown")      \
-  X(GAUSSIAN, 1, "gaussian")    \
+#define ES_REGIME_MAP(X)             \
+  X(UNKNOWN, 0, "unknown")           \
+  X(GAUSSIAN, 1, "gaussian")         \
   X(PERTURBATIVE, 2, "perturbative") \
   X(NON_PERTURBATIVE, 3, "non_perturbative")
 

@@ -16,7 +16,12 @@
 
 /* How progress is shown on rank 0: AUTO draws a live bar when a person can see it (stderr is
  * a terminal, or a launcher such as mpirun runs in one) and periodic lines otherwise. */
-typedef enum { ES_PROGRESS_AUTO, ES_PROGRESS_BAR, ES_PROGRESS_LOG, ES_PROGRESS_NONE } es_progress_mode;
+typedef enum {
+  ES_PROGRESS_AUTO,
+  ES_PROGRESS_BAR,
+  ES_PROGRESS_LOG,
+  ES_PROGRESS_NONE
+} es_progress_mode;
 
 typedef struct {
   const char *job_path;
@@ -40,9 +45,9 @@ es_status es_check(MPI_Comm comm, const es_run_opts *opts, FILE *out);
 /* `edgesweep verify` (README, Integrity). */
 typedef struct {
   const char *path;
-  int64_t recompute;      /* points to re-simulate, chosen by seed (0: none) */
-  uint64_t seed;          /* choice of those points */
-  const int64_t *points;  /* or these flat point indices (npoints of them) */
+  int64_t recompute;     /* points to re-simulate, chosen by seed (0: none) */
+  uint64_t seed;         /* choice of those points */
+  const int64_t *points; /* or these flat point indices (npoints of them) */
   int64_t npoints;
 } es_verify_opts;
 

@@ -11,10 +11,10 @@
 #include "edgesweep/util.h"
 
 /* MFT phase codes (/mft/phase): X(ID, value, CF flag meaning). */
-#define ES_PHASE_MAP(X)                                                              \
-  X(ORDERED, 0, "ordered")   /* chi_1 < 1: c* = 1 */                                 \
-  X(CHAOTIC, 1, "chaotic")   /* chi_1 > 1: c* < 1 */                                 \
-  X(CRITICAL, 2, "critical") /* chi_1 = 1 within tolerance */                        \
+#define ES_PHASE_MAP(X)                                                   \
+  X(ORDERED, 0, "ordered")               /* chi_1 < 1: c* = 1 */          \
+  X(CHAOTIC, 1, "chaotic")               /* chi_1 > 1: c* < 1 */          \
+  X(CRITICAL, 2, "critical")             /* chi_1 = 1 within tolerance */ \
   X(NO_FIXED_POINT, 3, "no_fixed_point") /* q grows without bound from q0 (e.g. relu, sw2 > 2) */
 
 typedef enum {
@@ -57,17 +57,6 @@ typedef enum { ES_MFT_RULE_FAST = 0, ES_MFT_RULE_REFERENCE = 1 } es_mft_rule;
 double es_mft_e1_quad(const es_activation *act, int deriv, double q, es_mft_rule rule);
 double es_mft_e2_quad(const es_activation *act, int deriv, double qa, double qb, double qab,
                       es_mft_rule rule);
-
-/* Internal (es__), shared with the theory module: the n-point Gauss-Legendre nodes x and
- * weights w on [-1, 1] (Newton on the Legendre recurrence). */
-void es__gauss_legendre(int n, double *x, double *w);
-/* ... and the module's rule for E[f(z)], z ~ N(0, 1), at variance q: composite Gauss-Legendre,
- * FINE (16-point panels, at most 2048 nodes: 1-D expectations) or not (8-point, at most 512:
- * each axis of a 2-D one). es__normal_rule writes the nodes z and weights w (the normal
- * density folded in) and returns their count; es__normal_rule_panels is its panel count, the
- * same for every q that gives the same rule (a cache key). */
-int es__normal_rule_panels(double q, int fine);
-int es__normal_rule(double q, int fine, double *z, double *w);
 
 /* E[f(sqrt(q) z)], z ~ N(0, 1), by the module's quadrature (1e-14 for smooth f at q <~ 50). */
 double es_mft_expect(double (*f)(double x, void *ctx), void *ctx, double q);

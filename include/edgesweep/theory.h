@@ -40,8 +40,8 @@ typedef struct {
 } es_theory_xi;
 
 /* The coefficients at the fixed point PT of P (es_mft_fixed_point's). q* = 0: d_q = d_c = 0,
- * their limits (the fluctuations vanish with q*); relu and linear: 0 exactly. No finite fixed point: all NaN. Leak 1
- * only (ES_ERR_INPUT otherwise, with the reason). */
+ * their limits (the fluctuations vanish with q*); relu and linear: 0 exactly. No finite fixed
+ * point: all NaN. Leak 1 only (ES_ERR_INPUT otherwise, with the reason). */
 es_status es_theory_xi_coeffs(const es_mft_params *p, const es_mft_point *pt, es_theory_xi *out);
 
 /* 1/(1/xi - d/N): +inf where the shifted rate is <= 0 (no decay at this width), NaN when
@@ -74,9 +74,9 @@ typedef struct {
   double qab_mean, qab_var, c_mean, c_var;
 } es_theory2_pred;
 
-/* Predictions at width N (edge 2 or 3: all NaN). At an edge layer (edge == 1): c_mean is the MFT c (the 1/N shift
- * of 1 - c is O((1 - c) T/N), below 1e-4 T/N there), c_var NaN (it is O((1 - c)^2 T/N) and the
- * expansion in q no longer resolves it), qab_mean/qab_var are NaN. */
+/* Predictions at width N (edge 2 or 3: all NaN). At an edge layer (edge == 1): c_mean is the MFT c
+ * (the 1/N shift of 1 - c is O((1 - c) T/N), below 1e-4 T/N there), c_var NaN (it is O((1 - c)^2
+ * T/N) and the expansion in q no longer resolves it), qab_mean/qab_var are NaN. */
 void es_theory2_predict(const es_theory2_layer *l, double N, es_theory2_pred *out);
 
 #endif

@@ -11,15 +11,15 @@
 #include <stdint.h>
 
 /* One table for codes, names and messages (libuv UV_ERRNO_MAP style). */
-#define ES_STATUS_MAP(X)                                                   \
-  X(ES_OK, "ok")                                                           \
-  X(ES_ERR_INPUT, "bad input")                                             \
-  X(ES_ERR_IO, "input/output error")                                       \
-  X(ES_ERR_NOMEM, "out of memory")                                         \
-  X(ES_ERR_NUMERIC, "numerical failure")                                   \
-  X(ES_ERR_MPI, "MPI error")                                               \
-  X(ES_ERR_HDF5, "HDF5 error")                                             \
-  X(ES_ERR_STOPPED, "stopped by signal")                                   \
+#define ES_STATUS_MAP(X)                 \
+  X(ES_OK, "ok")                         \
+  X(ES_ERR_INPUT, "bad input")           \
+  X(ES_ERR_IO, "input/output error")     \
+  X(ES_ERR_NOMEM, "out of memory")       \
+  X(ES_ERR_NUMERIC, "numerical failure") \
+  X(ES_ERR_MPI, "MPI error")             \
+  X(ES_ERR_HDF5, "HDF5 error")           \
+  X(ES_ERR_STOPPED, "stopped by signal") \
   X(ES_ERR_INTERNAL, "internal error")
 
 typedef enum {
@@ -41,23 +41,22 @@ void es_error_set(const char *fmt, ...)
 #endif
     ;
 const char *es_error_msg(void);
-void es_error_clear(void);
 
 /* Propagate a non-OK status to the caller. */
-#define ES_CALL(expr)                    \
-  do {                                   \
-    es_status es__s = (expr);            \
-    if (es__s != ES_OK) return es__s;    \
+#define ES_CALL(expr)                 \
+  do {                                \
+    es_status es__s = (expr);         \
+    if (es__s != ES_OK) return es__s; \
   } while (0)
 
 /* Fail with CODE and a formatted message when COND is false. The format is part of
  * the variadic arguments so no GNU extension is needed. */
-#define ES_CHECK(cond, code, ...)        \
-  do {                                   \
-    if (!(cond)) {                       \
-      es_error_set(__VA_ARGS__);         \
-      return (code);                     \
-    }                                    \
+#define ES_CHECK(cond, code, ...) \
+  do {                            \
+    if (!(cond)) {                \
+      es_error_set(__VA_ARGS__);  \
+      return (code);              \
+    }                             \
   } while (0)
 
 /* Wall-clock seconds since an arbitrary origin (monotonic). */
@@ -93,9 +92,8 @@ void es_sum_f64(es_sum *s, const double *v, int64_t n);
 void es_sum_i64(es_sum *s, const int64_t *v, int64_t n);
 uint64_t es_sum_final(const es_sum *s);
 
-/* malloc/calloc that never return NULL silently: NULL plus an error message. */
+/* calloc that never returns NULL silently: NULL plus an error message. */
 void *es_calloc(size_t n, size_t size);
-void es_free(void *p);
 
 /* A growable string buffer, used to build canonical texts and messages. */
 typedef struct {

@@ -35,17 +35,22 @@ static int es__num(const char *opt, const char *text, double lo, double hi, doub
 /* Parse; returns 0 (ok), 2 (bad arguments, message printed) or -1 (--help printed). */
 static int es__parse(int argc, char **argv, es__mft_args *a) {
   enum { OPT_SW2 = 256, OPT_SB2, OPT_LEAK, OPT_NOISE, OPT_Q0, OPT_C0, OPT_JSON, OPT_ACT };
-  static const struct option opts[] = {
-      {"activation", required_argument, NULL, OPT_ACT}, {"sigma-w2", required_argument, NULL, OPT_SW2},
-      {"sigma-b2", required_argument, NULL, OPT_SB2},   {"leak", required_argument, NULL, OPT_LEAK},
-      {"noise", required_argument, NULL, OPT_NOISE},    {"q0", required_argument, NULL, OPT_Q0},
-      {"c0", required_argument, NULL, OPT_C0},          {"json", no_argument, NULL, OPT_JSON},
-      {"help", no_argument, NULL, 'h'},                 {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {{"activation", required_argument, NULL, OPT_ACT},
+                                       {"sigma-w2", required_argument, NULL, OPT_SW2},
+                                       {"sigma-b2", required_argument, NULL, OPT_SB2},
+                                       {"leak", required_argument, NULL, OPT_LEAK},
+                                       {"noise", required_argument, NULL, OPT_NOISE},
+                                       {"q0", required_argument, NULL, OPT_Q0},
+                                       {"c0", required_argument, NULL, OPT_C0},
+                                       {"json", no_argument, NULL, OPT_JSON},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
   *a = (es__mft_args){NULL, 0, 0, 1, 0, 1, 0.5, 0, 0, 0};
   int c;
   while ((c = es_cli_getopt(argc, argv, ":h", opts)) != -1) {
     char opt[32];
-    snprintf(opt, sizeof opt, "--%s", c >= OPT_SW2 && c <= OPT_C0 ? opts[c - OPT_SW2 + 1].name : "");
+    snprintf(opt, sizeof opt, "--%s",
+             c >= OPT_SW2 && c <= OPT_C0 ? opts[c - OPT_SW2 + 1].name : "");
     int ok = 1;
     switch (c) {
       case 'h': es_cli_help(stdout, es_cli_find(argv[0])); return -1;
@@ -126,8 +131,8 @@ int es_cmd_mft(int argc, char **argv) {
     printf("\"phase\": \"%s\", \"reason\": \"%s\"}\n", es_phase_name(o.phase), o.reason);
     return 0;
   }
-  printf("%s, sigma_w2 = %g, sigma_b2 = %g, leak = %g, noise = %g\n", a.activation, a.sw2,
-         a.sb2, a.leak, a.noise);
+  printf("%s, sigma_w2 = %g, sigma_b2 = %g, leak = %g, noise = %g\n", a.activation, a.sw2, a.sb2,
+         a.leak, a.noise);
   printf("  phase     %s%s%s\n", es_phase_name(o.phase), o.reason[0] ? ": " : "", o.reason);
   printf("  q*        %.12g\n  c*        %.12g\n", o.q_star, o.c_star);
   printf("  chi_1     %.12g\n  chi_q     %.12g\n  chi_c     %.12g\n", o.chi1, o.chi_q, o.chi_c);

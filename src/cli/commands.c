@@ -53,8 +53,7 @@ static const es_cli_command es__commands[] = {
      "      --noise=g         variance of the noise xi per layer (default 0)\n"
      "      --q0=Q, --c0=C    the inputs' |x|^2/N0 (default 1) and cosine (default 0.5)\n"
      "      --json            one JSON object (null for inf and NaN)\n"},
-    {"critical",
-     "edgesweep critical --activation=A --sigma-b2=Y [--leak=G] [--noise=g] [--json]",
+    {"critical", "edgesweep critical --activation=A --sigma-b2=Y [--leak=G] [--noise=g] [--json]",
      "the critical sigma_w2 (chi_1 = 1) at one sigma_b2",
      "      --activation=A    linear, relu, tanh, erf, gelu, silu or sin\n"
      "      --sigma-b2=Y      bias variance (>= 0)\n"
@@ -77,14 +76,18 @@ const es_cli_command *es_cli_find(const char *name) {
 }
 
 void es_cli_usage(FILE *f) {
-  fputs("usage: edgesweep COMMAND [OPTIONS]   (edgesweep COMMAND --help for its options)\n\n"
-        "commands:\n", f);
+  fputs(
+      "usage: edgesweep COMMAND [OPTIONS]   (edgesweep COMMAND --help for its options)\n\n"
+      "commands:\n",
+      f);
   for (int i = 0; i < ES__NCMD; i++)
     fprintf(f, "  %-9s %s\n", es__commands[i].name, es__commands[i].summary);
-  fputs("\n  edgesweep --help | --version\n\n"
-        "run under MPI as: mpirun -n P edgesweep run JOB.ini (or srun, or alone).\n"
-        "exit codes: 0 done, 1 runtime failure, 2 bad input (nothing written), 3 stopped by\n"
-        "SIGTERM/SIGUSR1/SIGINT (OUT.h5.partial kept; continue with --resume).\n", f);
+  fputs(
+      "\n  edgesweep --help | --version\n\n"
+      "run under MPI as: mpirun -n P edgesweep run JOB.ini (or srun, or alone).\n"
+      "exit codes: 0 done, 1 runtime failure, 2 bad input (nothing written), 3 stopped by\n"
+      "SIGTERM/SIGUSR1/SIGINT (OUT.h5.partial kept; continue with --resume).\n",
+      f);
 }
 
 void es_cli_help(FILE *f, const es_cli_command *cmd) {

@@ -14,11 +14,11 @@
 #include "edgesweep/ensemble.h"
 #include "edgesweep/h5out.h"
 #include "edgesweep/mft.h"
-#include "edgesweep/theory.h"
 #include "edgesweep/observables.h"
-#include "edgesweep/simd.h"
+#include "edgesweep/theory.h"
 #include "es_config.h"
 #include "progress.h"
+#include "simd.h"
 #include "sweep.h"
 
 /* ---------- signals: stop handing out work, drop the tasks in flight, flush, exit 3 ---------- */
@@ -90,7 +90,8 @@ static es_status es__check_output(const char *out, int force) {
   ES_CHECK(force || access(out, F_OK) != 0, ES_ERR_INPUT,
            "%s exists; edgesweep never overwrites a result (use --force to replace it)", out);
   ES_CHECK(force || access(partial, F_OK) != 0, ES_ERR_INPUT,
-           "%s exists: an interrupted run of this output. Continue it with --resume, or start over with --force",
+           "%s exists: an interrupted run of this output. Continue it with --resume, or start over "
+           "with --force",
            partial);
   char dir[4100];
   snprintf(dir, sizeof dir, "%s", out);
@@ -101,10 +102,10 @@ static es_status es__check_output(const char *out, int force) {
     *slash = '\0';
   else
     snprintf(dir, sizeof dir, ".");
-  ES_CHECK(access(dir, F_OK) == 0, ES_ERR_INPUT, "%s: the output directory %s does not exist",
-           out, dir);
-  ES_CHECK(access(dir, W_OK) == 0, ES_ERR_INPUT, "%s: the output directory %s is not writable",
-           out, dir);
+  ES_CHECK(access(dir, F_OK) == 0, ES_ERR_INPUT, "%s: the output directory %s does not exist", out,
+           dir);
+  ES_CHECK(access(dir, W_OK) == 0, ES_ERR_INPUT, "%s: the output directory %s is not writable", out,
+           dir);
   return ES_OK;
 }
 
@@ -140,8 +141,8 @@ void es_libraries(char *buf, size_t n) {
   int len;
   MPI_Get_library_version(mpi, &len);
   mpi[strcspn(mpi, "\n,")] = '\0';
-  /* No BLAS any more: the dense products are edgesweep's own kernel (bits fixed by N alone).
-   * The kernels' path is recorded, though every path gives the same bits. */
+  /* No BLAS: the dense products are edgesweep's own kernel, so that their bits depend on N
+   * alone. The kernels' path is recorded, though every path gives the same bits. */
   static const char *const path[] = {"auto", "scalar", "scalar+fma", "avx2", "avx512"};
   snprintf(buf, n, "%s; HDF5 %s; Random123 %s Philox4x32-10; own kernels, %s path", mpi,
            es_h5out_hdf5_version(), ES_RANDOM123_VERSION, path[es__simd_best()]);
@@ -163,8 +164,8 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
   if (st != ES_OK) es_error_set("out of memory");
   /* The recursions assume fresh weights per layer; shared (recurrent) weights correlate
    * the layers' fluctuations, so there is no 1/N theory for them: NaN. */
-  int ok = st == ES_OK && j->arch == ES_ARCH_FEEDFORWARD &&
-           es_theory_layers(mp, (int)tmax, L) == ES_OK;
+  int ok =
+      st == ES_OK && j->arch == ES_ARCH_FEEDFORWARD && es_theory_layers(mp, (int)tmax, L) == ES_OK;
   /* Both inputs have |x|^2/N0 = q0 and cosine c0 (doc/physics.md §2). */
   int ok2 = ok && es_theory2_layers(mp, j->q0, j->q0, j->c0 * j->q0, (int)tmax, L2) == ES_OK;
   for (int64_t k = 0; st == ES_OK && k < nd; k++)
@@ -177,18 +178,16 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
       if (ok2) es_theory2_predict(&L2[(int64_t)j->depth.v[k] - 1], N, &p2);
       const double epsk = ok ? l->Vzz / (N * l->K * l->K) : NAN;
       /* No 1/N theory (leak != 1, recurrent): the MFT c, the leading order. */
-      const double v[NF] = {pr.q_mean,      pr.q_var,       pr.logq_mean,
-                            pr.logq_var,    pr.logjac_mean, pr.logjac_var,
-                            3 * epsk,       ok2 ? p2.c_mean : c_mft[k],
-                            p2.c_var,       p2.qab_mean,    p2.qab_var,
-                            epsk};
+      const double v[NF] = {pr.q_mean,      pr.q_var,      pr.logq_mean, pr.logq_var,
+                            pr.logjac_mean, pr.logjac_var, 3 * epsk,     ok2 ? p2.c_mean : c_mft[k],
+                            p2.c_var,       p2.qab_mean,   p2.qab_var,   epsk};
       for (int f = 0; f < NF; f++) out[(f * nd + k) * nn + in] = v[f];
     }
   static const es_dataset names[NF] = {
-      ES_DS_THEORY_Q_MEAN,      ES_DS_THEORY_Q_VAR,      ES_DS_THEORY_LOGQ_MEAN,
-      ES_DS_THEORY_LOGQ_VAR,    ES_DS_THEORY_LOGJAC_MEAN, ES_DS_THEORY_LOGJAC_VAR,
-      ES_DS_THEORY_KURTOSIS,    ES_DS_THEORY_C_MEAN,     ES_DS_THEORY_C_VAR,
-      ES_DS_THEORY_QAB_MEAN,    ES_DS_THEORY_QAB_VAR,    ES_DS_THEORY_EPS_K};
+      ES_DS_THEORY_Q_MEAN,   ES_DS_THEORY_Q_VAR,       ES_DS_THEORY_LOGQ_MEAN,
+      ES_DS_THEORY_LOGQ_VAR, ES_DS_THEORY_LOGJAC_MEAN, ES_DS_THEORY_LOGJAC_VAR,
+      ES_DS_THEORY_KURTOSIS, ES_DS_THEORY_C_MEAN,      ES_DS_THEORY_C_VAR,
+      ES_DS_THEORY_QAB_MEAN, ES_DS_THEORY_QAB_VAR,     ES_DS_THEORY_EPS_K};
   int64_t s4[4] = {iw, ib, 0, 0}, c4[4] = {1, 1, nd, nn};
   for (int f = 0; st == ES_OK && f < NF; f++)
     st = es_h5out_write_f64(s->out, names[f], s4, c4, out + f * nd * nn);
@@ -231,8 +230,8 @@ static es_status es__gaussian(es__sweep *s) {
   const int64_t nd = j->depth.n, nn = j->width.n, m = nd * nn;
   enum { NIN = 5 };
   static const es_dataset in[NIN] = {ES_DS_ENSEMBLE_Q_MEAN, ES_DS_ENSEMBLE_Q_VAR,
-                                      ES_DS_ENSEMBLE_KURTOSIS, ES_DS_ENSEMBLE_LOGJAC_VAR,
-                                      ES_DS_THEORY_EPS_K};
+                                     ES_DS_ENSEMBLE_KURTOSIS, ES_DS_ENSEMBLE_LOGJAC_VAR,
+                                     ES_DS_THEORY_EPS_K};
   double *b = malloc((size_t)(m * (NIN + 2)) * sizeof *b);
   signed char *cls = malloc((size_t)m), *status = malloc((size_t)m);
   int64_t *nets = malloc((size_t)m * sizeof *nets);
@@ -262,7 +261,8 @@ static es_status es__gaussian(es__sweep *s) {
           cls[i] = (signed char)(done ? es_crit_regime(ku / 3, jv) : ES_REGIME_UNKNOWN);
         }
       st = es_h5out_write_f64(s->out, ES_DS_THEORY_KERNEL_VAR_DEV, s4, c4, dev);
-      if (st == ES_OK) st = es_h5out_write_f64(s->out, ES_DS_THEORY_KERNEL_VAR_DEV_ERR, s4, c4, err);
+      if (st == ES_OK)
+        st = es_h5out_write_f64(s->out, ES_DS_THEORY_KERNEL_VAR_DEV_ERR, s4, c4, err);
       if (st == ES_OK) st = es_h5out_write_i8(s->out, ES_DS_THEORY_REGIME, s4, c4, cls);
     }
   free(b);
@@ -288,8 +288,8 @@ es_status es__pair(es__sweep *s, int64_t k) {
     return ES_ERR_NOMEM;
   }
   es_status st = ES_OK;
-  es_mft_params mp = {j->act,   j->sigma_w2.v[iw], j->sigma_b2.v[ib], j->leak,
-                      j->noise, j->q0,             j->c0};
+  es_mft_params mp = {j->act, j->sigma_w2.v[iw], j->sigma_b2.v[ib], j->leak, j->noise, j->q0,
+                      j->c0};
   es_mft_point pt;
   if (es_mft_fixed_point(&mp, &pt) != ES_OK) {
     pt = (es_mft_point){ES_PHASE_NO_FIXED_POINT, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, ""};
@@ -311,10 +311,10 @@ es_status es__pair(es__sweep *s, int64_t k) {
   const struct {
     es_dataset name;
     double v;
-  } vals[] = {{ES_DS_MFT_Q_STAR, pt.q_star},  {ES_DS_MFT_C_STAR, pt.c_star},
-              {ES_DS_MFT_CHI1, pt.chi1},      {ES_DS_MFT_CHI_Q, pt.chi_q},
-              {ES_DS_MFT_CHI_C, pt.chi_c},    {ES_DS_MFT_XI_Q, pt.xi_q},
-              {ES_DS_MFT_XI_C, pt.xi_c},      {ES_DS_MFT_LYAPUNOV, pt.lyapunov}};
+  } vals[] = {{ES_DS_MFT_Q_STAR, pt.q_star}, {ES_DS_MFT_C_STAR, pt.c_star},
+              {ES_DS_MFT_CHI1, pt.chi1},     {ES_DS_MFT_CHI_Q, pt.chi_q},
+              {ES_DS_MFT_CHI_C, pt.chi_c},   {ES_DS_MFT_XI_Q, pt.xi_q},
+              {ES_DS_MFT_XI_C, pt.xi_c},     {ES_DS_MFT_LYAPUNOV, pt.lyapunov}};
   for (size_t i = 0; st == ES_OK && i < sizeof vals / sizeof vals[0]; i++)
     st = es_h5out_write_f64(s->out, vals[i].name, s2, c2, &vals[i].v);
   signed char ph = (signed char)pt.phase;
@@ -377,12 +377,12 @@ static es_status es__phase(es__sweep *s) {
    * when the whole sigma_b2 block of the four fields is small it is read in nw pieces and
    * the slices are cut from memory. */
   static const es_dataset fin[4] = {ES_DS_ENSEMBLE_LYAPUNOV, ES_DS_ENSEMBLE_LYAPUNOV_STDERR,
-                                     ES_DS_ENSEMBLE_C_MEAN, ES_DS_ENSEMBLE_C_VAR};
+                                    ES_DS_ENSEMBLE_C_MEAN, ES_DS_ENSEMBLE_C_VAR};
   double *const fout[4] = {ly, lse, cm, cv};
   const int64_t nn = j->width.n, blk = nw * nd * nn;
-  double *block =
-      st == ES_OK && nn > 1 && 4 * blk <= (1 << 23) ? malloc((size_t)(4 * blk) * sizeof *block)
-                                                     : NULL;
+  double *block = st == ES_OK && nn > 1 && 4 * blk <= (1 << 23)
+                      ? malloc((size_t)(4 * blk) * sizeof *block)
+                      : NULL;
   for (int64_t ib = 0; st == ES_OK && ib < j->sigma_b2.n; ib++)
     for (int64_t in = 0; st == ES_OK && in < j->width.n; in++) {
       if (block && in == 0)
@@ -414,7 +414,8 @@ static es_status es__phase(es__sweep *s) {
       if (st == ES_OK) st = es_h5out_write_f64(s->out, ES_DS_PHASE_LYAPUNOV_STDERR, s3, c3, dse);
       if (st == ES_OK) st = es_h5out_write_f64(s->out, ES_DS_PHASE_XI_C, s3, c3, xi);
       if (st == ES_OK) st = es_h5out_write_f64(s->out, ES_DS_PHASE_XI_C_ERR, s3, c3, xie);
-      if (st == ES_OK) st = es_h5out_write_f64(s->out, ES_DS_PHASE_CRITICAL_SIGMA_W2, s2, c2, &crit);
+      if (st == ES_OK)
+        st = es_h5out_write_f64(s->out, ES_DS_PHASE_CRITICAL_SIGMA_W2, s2, c2, &crit);
       if (st == ES_OK)
         st = es_h5out_write_f64(s->out, ES_DS_PHASE_CRITICAL_SIGMA_W2_ERR, s2, c2, &crit_err);
     }
@@ -507,8 +508,10 @@ static es_status es__lock(es__sweep *s, const char *out) {
     struct flock q = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
     long pid = fcntl(fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK ? (long)q.l_pid : 0;
     close(fd); /* the file is the other run's */
-    es_error_set("%s is being written by another edgesweep (process %ld holds %s); wait for it "
-                 "to end or stop it, then run again", out, pid, path);
+    es_error_set(
+        "%s is being written by another edgesweep (process %ld holds %s); wait for it "
+        "to end or stop it, then run again",
+        out, pid, path);
     return ES_ERR_INPUT;
   }
   s->lock_fd = fd;
@@ -545,9 +548,10 @@ static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, i
         st = ES_ERR_INPUT;
       }
       if (st == ES_OK && had > s->job->networks) {
-        es_error_set("%s holds %lld networks per point; a resume can add networks but not "
-                     "remove them (networks = %lld)",
-                     out, (long long)had, (long long)s->job->networks);
+        es_error_set(
+            "%s holds %lld networks per point; a resume can add networks but not "
+            "remove them (networks = %lld)",
+            out, (long long)had, (long long)s->job->networks);
         st = ES_ERR_INPUT;
       }
       if (st == ES_OK && had < s->job->networks) {
@@ -582,7 +586,7 @@ static void es__provenance(es__sweep *s, const es_run_opts *o, es__prov *p) {
   MPI_Bcast(p->created, sizeof p->created, MPI_CHAR, 0, s->comm);
   MPI_Bcast(p->host, sizeof p->host, MPI_CHAR, 0, s->comm);
   p->prov = (es_h5_prov){ES_VERSION, es_build_git_id, o->command_line, p->libs,
-                         p->host,    p->created,    s->size};
+                         p->host,    p->created,      s->size};
 }
 
 /* Collective. Before a resume trusts OUT.partial: rank 0 checks its layout (a damaged shape
@@ -604,9 +608,10 @@ static es_status es__trust(es__sweep *s, const char *partial, FILE *log) {
     if (st == ES_OK) st = es_h5check_sums(c, 0, s->distrust, NULL, &nbad);
     if (st == ES_ERR_INPUT && nbad > 0) {
       if (log) {
-        fprintf(log, "edgesweep: warning: %lld stored point%s of %s fail%s the checksum and "
-                     "will be computed again:\n", (long long)nbad, nbad > 1 ? "s" : "", partial,
-                nbad > 1 ? "" : "s");
+        fprintf(log,
+                "edgesweep: warning: %lld stored point%s of %s fail%s the checksum and "
+                "will be computed again:\n",
+                (long long)nbad, nbad > 1 ? "s" : "", partial, nbad > 1 ? "" : "s");
         es_h5check_sums(c, 0, NULL, log, &nbad);
       }
       st = ES_OK;
@@ -626,8 +631,8 @@ static es_status es__create_output(es__sweep *s, const es__prov *pv, const char 
     unlink(init);
   }
   MPI_Barrier(s->comm);
-  ES_CALL(es__agree(s->comm,
-                    es_h5out_create(s->comm, init, s->job, &pv->prov, s->ntasks, &s->out)));
+  ES_CALL(
+      es__agree(s->comm, es_h5out_create(s->comm, init, s->job, &pv->prov, s->ntasks, &s->out)));
   MPI_Barrier(s->comm);
   es_status st = ES_OK;
   if (s->rank == 0 && rename(init, partial) != 0) {
@@ -675,7 +680,8 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   double t_sweep = 0;
   if (st == ES_OK) {
     if (s.rank == 0 && log && !o->quiet)
-      fprintf(log, "edgesweep: %s%lld of %lld points (%lld tasks) x %lld networks on %d rank%s -> %s\n",
+      fprintf(log,
+              "edgesweep: %s%lld of %lld points (%lld tasks) x %lld networks on %d rank%s -> %s\n",
               mode == 1 ? "resuming: " : "", (long long)s.npoints_pending, (long long)s.npoints,
               (long long)s.npending, (long long)job->networks, s.size, s.size > 1 ? "s" : "", out);
     st = es__agree(comm, es__sweep_run(&s, log, o->quiet ? ES_PROGRESS_NONE : o->progress));
@@ -705,9 +711,10 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   if (st == ES_ERR_STOPPED) {
     int64_t done_here = 0;
     MPI_Allreduce(&s.done, &done_here, 1, MPI_INT64_T, MPI_SUM, comm);
-    es_error_set("%lld of %lld pending points finished before the signal; %s keeps them. "
-                 "Continue with: edgesweep run %s -o %s --resume",
-                 (long long)done_here, (long long)s.npoints_pending, partial, o->job_path, out);
+    es_error_set(
+        "%lld of %lld pending points finished before the signal; %s keeps them. "
+        "Continue with: edgesweep run %s -o %s --resume",
+        (long long)done_here, (long long)s.npoints_pending, partial, o->job_path, out);
   }
   es__signals(0, old);
   es__unlock(&s, out, st == ES_OK);

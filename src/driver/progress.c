@@ -56,9 +56,8 @@ static void es__print(es_progress *p, int final) {
     int w = (int)(frac * 30);
     for (int i = 0; i < 30; i++) bar[i] = i < w ? '#' : '.';
     bar[30] = '\0';
-    fprintf(p->f, "\r[%s] %lld/%lld %s  %.2f/s  elapsed %s  ETA %s   %s", bar,
-            (long long)p->done, (long long)p->total, p->what, rate, els, eta,
-            final ? "\n" : "");
+    fprintf(p->f, "\r[%s] %lld/%lld %s  %.2f/s  elapsed %s  ETA %s   %s", bar, (long long)p->done,
+            (long long)p->total, p->what, rate, els, eta, final ? "\n" : "");
   } else {
     fprintf(p->f, "progress: %lld/%lld %s (%.0f%%), %.2f/s, elapsed %s, ETA %s\n",
             (long long)p->done, (long long)p->total, p->what, 100 * frac, rate, els, eta);

@@ -1,6 +1,6 @@
 /* schedule: tasks of networks, handed out by rank 0 (which computes too), and the merge of
- * every network into its point's statistics in network order (README.md, What is computed: the bits depend on
- * nothing but the job).
+ * every network into its point's statistics in network order (README.md, What is computed: the bits
+ * depend on nothing but the job).
  *
  * Protocol (tags below). A worker sends a request header; when it carries a finished task
  * the per-network measurements follow (and a reason when the point was flagged). Rank 0
@@ -58,8 +58,7 @@ es_status es__plan(es__sweep *s) {
   int64_t T = j->networks_per_task;
   if (T <= 0) {
     T = j->networks;
-    if (s->npoints < 4 * s->size)
-      T = (j->networks * s->npoints + 4 * s->size - 1) / (4 * s->size);
+    if (s->npoints < 4 * s->size) T = (j->networks * s->npoints + 4 * s->size - 1) / (4 * s->size);
   }
   if (T < 1) T = 1;
   int64_t per = (j->networks + T - 1) / T;
@@ -177,8 +176,8 @@ void es__sweep_free(es__sweep *s) {
 
 /* ---------- computing one task ---------- */
 
-es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *flagged,
-                      char *reason, void (*poll)(es__sweep *)) {
+es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *flagged, char *reason,
+                      void (*poll)(es__sweep *)) {
   const es_job *j = s->job;
   int64_t iw, ib, in;
   es_grid_point(&s->shape, t->point, &iw, &ib, &in);
@@ -188,8 +187,18 @@ es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *flagged
   for (int64_t k = 0; k < nd; k++) depths[k] = (int64_t)j->depth.v[k];
   const double sw2 = j->sigma_w2.v[iw], sb2 = j->sigma_b2.v[ib];
   const int64_t n = (int64_t)j->width.v[in];
-  es_ensemble_params ep = {j->act, sw2, sb2, j->leak, j->noise, j->q0, j->c0, n, nd, depths,
-                           es_rng_point_key(j->seed, sw2, sb2, n), j->method == ES_METHOD_DENSE,
+  es_ensemble_params ep = {j->act,
+                           sw2,
+                           sb2,
+                           j->leak,
+                           j->noise,
+                           j->q0,
+                           j->c0,
+                           n,
+                           nd,
+                           depths,
+                           es_rng_point_key(j->seed, sw2, sb2, n),
+                           j->method == ES_METHOD_DENSE,
                            j->arch == ES_ARCH_RECURRENT};
   es_ensemble *e = NULL;
   es_status st = es_ensemble_create(&ep, &e);
@@ -230,9 +239,8 @@ static int64_t es__slab_elems(const es__sweep *s, int64_t tail) {
   return s->job->depth.n >= 8 && n <= ES__SLAB_MAX ? n : 0;
 }
 
-static es_status es__write_column(es__sweep *s, es_dataset name, int is_i64, int64_t iw,
-                                  int64_t ib, int64_t in, int64_t tail, const void *col,
-                                  void *buf) {
+static es_status es__write_column(es__sweep *s, es_dataset name, int is_i64, int64_t iw, int64_t ib,
+                                  int64_t in, int64_t tail, const void *col, void *buf) {
   const int64_t nd = s->job->depth.n, nn = s->job->width.n;
   int64_t start[5] = {iw, ib, 0, in, 0}, count[5] = {1, 1, nd, 1, tail};
   if (!buf || es__slab_elems(s, tail) == 0)
@@ -260,8 +268,8 @@ static es_status es__write_point(es__sweep *s, int64_t p, es__merge *m) {
   double *fields = malloc((size_t)(ES_F_COUNT * nd) * sizeof *fields);
   int64_t *valid = malloc((size_t)nd * sizeof *valid);
   /* The slab buffer is an optimisation: without it the columns are written directly. */
-  const int64_t slab = es__slab_elems(s, ES_STATE_COUNT) ? es__slab_elems(s, ES_STATE_COUNT)
-                                                          : es__slab_elems(s, 1);
+  const int64_t slab =
+      es__slab_elems(s, ES_STATE_COUNT) ? es__slab_elems(s, ES_STATE_COUNT) : es__slab_elems(s, 1);
   void *buf = slab ? malloc((size_t)slab * 8) : NULL;
   es_status st = fields && valid ? ES_OK : ES_ERR_NOMEM;
   if (st != ES_OK) es_error_set("out of memory");
@@ -322,9 +330,9 @@ static es_status es__ledger_flush(es__sweep *s) {
     return ES_ERR_NOMEM;
   }
   static const es_dataset ti[4] = {ES_DS_RUN_TASK_POINT, ES_DS_RUN_TASK_NETWORKS_BEGIN,
-                                    ES_DS_RUN_TASK_NETWORKS_END, ES_DS_RUN_TASK_RANK};
+                                   ES_DS_RUN_TASK_NETWORKS_END, ES_DS_RUN_TASK_RANK};
   static const es_dataset tf[3] = {ES_DS_RUN_TASK_START, ES_DS_RUN_TASK_END,
-                                    ES_DS_RUN_TASK_SECONDS};
+                                   ES_DS_RUN_TASK_SECONDS};
   for (int64_t a = 0, b; st == ES_OK && a < n; a = b) {
     for (b = a + 1; b < n && s->ledger[b].id == s->ledger[b - 1].id + 1;) b++;
     const int64_t m = b - a, tt[1] = {s->ledger[a].id}, tc[1] = {m};
@@ -382,8 +390,8 @@ static es_status es__merge_of(es__sweep *s, int64_t p, es__merge **out) {
 
 /* Rank 0: a task is finished (REC is taken over; NULL when flagged). Fold what is in order,
  * write the ledger row, and the point when it is complete. */
-static es_status es__deliver(es__sweep *s, int64_t id, double *rec, int flagged,
-                             const char *reason, int rank, double t_start, double t_end) {
+static es_status es__deliver(es__sweep *s, int64_t id, double *rec, int flagged, const char *reason,
+                             int rank, double t_start, double t_end) {
   const es__task *t = &s->tasks[id];
   const int64_t p = t->point, nd = s->job->depth.n, stride = nd * ES_NOBS_COUNT;
   es__merge *m;
@@ -514,8 +522,10 @@ static es_status es__manager(es__sweep *s) {
     int fl;
     double t0 = es_wtime() - s->t0;
     st = es__compute(s, t, rec, &fl, reason, s->size > 1 ? es__poll : NULL);
-    if (st == ES_OK) st = es__deliver(s, id, rec, fl, reason, 0, t0, es_wtime() - s->t0);
-    else free(rec);
+    if (st == ES_OK)
+      st = es__deliver(s, id, rec, fl, reason, 0, t0, es_wtime() - s->t0);
+    else
+      free(rec);
     if (st == ES_OK) st = es__serve_status;
     if (st == ES_OK && s->size > 1) es__serve(s, 0);
   }

@@ -30,8 +30,8 @@ typedef struct {
   const es_job *job;
   es_grid_shape shape;
   int64_t npoints;
-  int64_t *order;   /* points, largest first */
-  es__task *tasks;  /* the full plan; a task's id is its index (the ledger row) */
+  int64_t *order;  /* points, largest first */
+  es__task *tasks; /* the full plan; a task's id is its index (the ledger row) */
   int64_t ntasks;
   int64_t *pending; /* ids of the tasks to compute in this launch, in order */
   int64_t npending, npoints_pending;
@@ -40,7 +40,7 @@ typedef struct {
   int64_t *queue;
   int64_t nqueue;
   es_h5out *out;
-  int64_t ledger_rows; /* rows of the file's ledger (the plan of the launch that made it) */
+  int64_t ledger_rows;    /* rows of the file's ledger (the plan of the launch that made it) */
   es__ledger_row *ledger; /* rank 0: finished tasks' rows not yet in the file */
   int64_t nledger;
   double t0;
@@ -53,8 +53,8 @@ typedef struct {
   signed char *was_done;
   es_progress prog;
   unsigned char *distrust; /* per point: failed its checksum on resume, recompute (or NULL) */
-  int lock_fd;   /* rank 0: OUT.lock, write-locked for the whole run (-1: none) */
-  int lock_made; /* rank 0: this launch created OUT.lock */
+  int lock_fd;             /* rank 0: OUT.lock, write-locked for the whole run (-1: none) */
+  int lock_made;           /* rank 0: this launch created OUT.lock */
 } es__sweep;
 
 /* Set by SIGTERM, SIGUSR1, SIGINT: stop handing out work and drop the tasks in flight. */
@@ -77,8 +77,8 @@ es_status es__schedule(es__sweep *s);
 /* Not collective. Simulate the networks of task T into REC ((end - begin) x ndepth x
  * ES_NOBS_COUNT). An overflow flags the point (*FLAGGED, REASON of ES_REASON_LEN bytes); a
  * signal drops the task (ES_ERR_STOPPED). POLL (may be NULL) runs between networks. */
-es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *flagged,
-                      char *reason, void (*poll)(es__sweep *));
+es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *flagged, char *reason,
+                      void (*poll)(es__sweep *));
 
 /* Not collective (driver.c). The mean-field and 1/N theory of pair K (sigma_w2 fastest), and
  * for the first sigma_w2 the critical sigma_w2 of its sigma_b2, written by the calling rank. */

@@ -60,8 +60,9 @@ static int es__recompute(es__sweep *s, int64_t p, const es_h5_point *v, es_strbu
       diff = "run/checksum";
   }
   if (diff)
-    es_strbuf_printf(log, "  BAD point (sigma_w2 %.17g, sigma_b2 %.17g, width %g): simulated "
-                          "again, %s differs from the file\n",
+    es_strbuf_printf(log,
+                     "  BAD point (sigma_w2 %.17g, sigma_b2 %.17g, width %g): simulated "
+                     "again, %s differs from the file\n",
                      j->sigma_w2.v[v->iw], j->sigma_b2.v[v->ib], j->width.v[v->in], diff);
   free(rec);
   free(state);
@@ -85,7 +86,8 @@ static es_status es__choose(es_h5check *c, const es_verify_opts *o, int64_t **pt
         es_error_set("--point %lld: the file has points 0 to %lld", (long long)o->points[i],
                      (long long)(np - 1));
         st = ES_ERR_INPUT;
-      } else if (status[o->points[i]] == ES_POINT_DONE || status[o->points[i]] == ES_POINT_FLAGGED) {
+      } else if (status[o->points[i]] == ES_POINT_DONE ||
+                 status[o->points[i]] == ES_POINT_FLAGGED) {
         cand[nc++] = o->points[i];
       }
     }
@@ -133,15 +135,18 @@ es_status es_verify(MPI_Comm comm, const es_verify_opts *o, FILE *out) {
   if (rank == 0) {
     fprintf(out, "file          %s (%s)\n", o->path,
             es_h5check_finished(c) ? "completed" : "partial");
-    fprintf(out, "layout        ok: every dataset present, types and shapes match the job's "
-                 "%lld x %lld x %lld x %lld coordinates (%.2f s)\n",
+    fprintf(out,
+            "layout        ok: every dataset present, types and shapes match the job's "
+            "%lld x %lld x %lld x %lld coordinates (%.2f s)\n",
             (long long)j->sigma_w2.n, (long long)j->sigma_b2.n, (long long)j->depth.n,
             (long long)j->width.n, t_layout);
     double t1 = es_wtime();
     sums = es_h5check_sums(c, 1, NULL, out, &nbad);
     if (sums == ES_ERR_INPUT) snprintf(first, sizeof first, "%s", es_error_msg());
     fprintf(out, "checksums     %s: %lld points, %lld pairs (%.2f s)\n",
-            sums == ES_OK ? "ok" : nbad ? "FAILED" : "error",
+            sums == ES_OK ? "ok"
+            : nbad        ? "FAILED"
+                          : "error",
             (long long)(j->sigma_w2.n * j->sigma_b2.n * j->width.n),
             (long long)(j->sigma_w2.n * j->sigma_b2.n), es_wtime() - t1);
     if (sums == ES_OK && (o->recompute > 0 || o->npoints > 0)) sums = es__choose(c, o, &pts, &npts);
@@ -169,7 +174,8 @@ es_status es_verify(MPI_Comm comm, const es_verify_opts *o, FILE *out) {
     }
     st = es__agree(comm, mine);
     /* Rank 0 prints every rank's findings, in rank order. */
-    int len = log.s ? (int)log.len : 0, *lens = rank == 0 ? calloc((size_t)size, sizeof *lens) : NULL;
+    int len = log.s ? (int)log.len : 0,
+        *lens = rank == 0 ? calloc((size_t)size, sizeof *lens) : NULL;
     MPI_Gather(&len, 1, MPI_INT, lens, 1, MPI_INT, 0, comm);
     int *disp = rank == 0 ? calloc((size_t)size, sizeof *disp) : NULL;
     int total = 0;
@@ -198,8 +204,8 @@ es_status es_verify(MPI_Comm comm, const es_verify_opts *o, FILE *out) {
     if (nbad)
       es_error_set("%s", first);
     else
-      es_error_set("%s: %lld point%s simulated again differ from the file (listed above)",
-                   o->path, (long long)differ, differ > 1 ? "s" : "");
+      es_error_set("%s: %lld point%s simulated again differ from the file (listed above)", o->path,
+                   (long long)differ, differ > 1 ? "s" : "");
     st = ES_ERR_INPUT;
   }
   st = es__agree(comm, st);

@@ -14,12 +14,12 @@
 #include "h5out_impl.h"
 
 /* Fail with the HDF5 call named when it returns a negative value. */
-#define ES_H5(call)                                                                \
-  do {                                                                             \
-    if ((call) < 0) {                                                              \
-      es_error_set("HDF5 call failed: %s (%s:%d)", #call, __FILE__, __LINE__);     \
-      return ES_ERR_HDF5;                                                          \
-    }                                                                              \
+#define ES_H5(call)                                                            \
+  do {                                                                         \
+    if ((call) < 0) {                                                          \
+      es_error_set("HDF5 call failed: %s (%s:%d)", #call, __FILE__, __LINE__); \
+      return ES_ERR_HDF5;                                                      \
+    }                                                                          \
   } while (0)
 
 typedef enum { ES__F64, ES__I64, ES__U64, ES__I8, ES__TEXT } es__dtype;
@@ -47,8 +47,8 @@ _Static_assert(ES_DS_ENSEMBLE_NETWORKS == (int)ES_F_COUNT, "the /ensemble fields
 static es__dsdef es__def(es_dataset ds) {
   if ((int)ds < ES_F_COUNT) {
     const es_field_desc *f = es_field_get((es_field)ds);
-    return (es__dsdef){"ensemble", f->name, ES__F64, "wbdn", ES_CODES_NONE, f->units,
-                       f->description};
+    return (es__dsdef){"ensemble",    f->name,  ES__F64,       "wbdn",
+                       ES_CODES_NONE, f->units, f->description};
   }
   return es__layout[ds - ES_F_COUNT];
 }
@@ -86,8 +86,7 @@ static const es__codetab es__codetabs[] = {
     [ES_CODES_NONE] = {NULL, 0, NULL},
     [ES_CODES_STATUS] = {es__status_values, (int)sizeof es__status_values,
                          ES_POINT_STATUS_MAP(ES__MEANING)},
-    [ES_CODES_PHASE] = {es__phase_values, (int)sizeof es__phase_values,
-                        ES_PHASE_MAP(ES__MEANING)},
+    [ES_CODES_PHASE] = {es__phase_values, (int)sizeof es__phase_values, ES_PHASE_MAP(ES__MEANING)},
     [ES_CODES_REGIME] = {es__regime_values, (int)sizeof es__regime_values,
                          ES_REGIME_MAP(ES__MEANING)},
 };
@@ -118,7 +117,7 @@ typedef struct {
 struct es_h5out {
   MPI_Comm comm;
   hid_t file, xfer;
-  hid_t str_type; /* variable-length string type of the TEXT datasets */
+  hid_t str_type;                      /* variable-length string type of the TEXT datasets */
   hid_t scales[ES__NAXES];             /* root coordinates (task, statistic: none) */
   hid_t local[ES__NGROUPS][ES__NAXES]; /* per-group copies, -1 where a group lacks the axis */
   es__ds ds[ES_DS_COUNT];              /* by es_dataset */
@@ -128,7 +127,6 @@ struct es_h5out {
   es__text *text; /* this rank's texts, written at the close */
   size_t ntext, captext;
 };
-
 
 static es_status es__attr_str(hid_t obj, const char *name, const char *value) {
   hid_t t = H5Tcopy(H5T_C_S1);
@@ -149,8 +147,8 @@ static es_status es__attr_str(hid_t obj, const char *name, const char *value) {
 }
 
 /* An attribute of N values (N = 0: a scalar) of file type FTYPE from memory type MTYPE. */
-static es_status es__attr_vals(hid_t obj, const char *name, hid_t ftype, hid_t mtype,
-                               const void *v, int n) {
+static es_status es__attr_vals(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *v,
+                               int n) {
   hsize_t dim = (hsize_t)n;
   hid_t sp = n ? H5Screate_simple(1, &dim, NULL) : H5Screate(H5S_SCALAR);
   ES_H5(sp);
@@ -184,8 +182,11 @@ static es_status es__scale(es_h5out *h, const es_job *j, const char *group, int 
   const es_axis *ax[4] = {&j->sigma_w2, &j->sigma_b2, &j->depth, &j->width};
   static const char *const units[ES__NAXES] = {"1", "1", "layers", "neurons", "1", "1"};
   static const char *const longs[ES__NAXES] = {
-      "weight variance sigma_w^2 (W_ij ~ N(0, sigma_w^2/N))", "bias variance sigma_b^2",
-      "recorded depth t (pre-activation layer h^t)", "hidden width N", "task index",
+      "weight variance sigma_w^2 (W_ij ~ N(0, sigma_w^2/N))",
+      "bias variance sigma_b^2",
+      "recorded depth t (pre-activation layer h^t)",
+      "hidden width N",
+      "task index",
       "slot of the streaming statistics: n, then (mean, M2) per observable, then C(q, h^4)"};
   hsize_t n = (hsize_t)h->dims[a];
   char path[64];
@@ -379,8 +380,8 @@ static es_status es__checksum_order(es_h5out *h) {
     es_strbuf_printf(&b, "%s ", p);
   }
   es_strbuf_printf(&b, "ensemble/networks [status 1: run/state run/networks_done] run/status");
-  es_status st = b.failed ? ES_ERR_NOMEM
-                          : es__attr_str(h->ds[ES_DS_RUN_CHECKSUM].id, "checksum_order", b.s);
+  es_status st =
+      b.failed ? ES_ERR_NOMEM : es__attr_str(h->ds[ES_DS_RUN_CHECKSUM].id, "checksum_order", b.s);
   es_strbuf_free(&b);
   ES_CALL(st);
   for (int i = 0; i < ES_H5_PAIR_SETS; i++) {
@@ -394,8 +395,8 @@ static es_status es__checksum_order(es_h5out *h) {
   return st;
 }
 
-static es_status es__create(es_h5out *h, const char *path, const es_job *j,
-                            const es_h5_prov *prov, int64_t ntasks) {
+static es_status es__create(es_h5out *h, const char *path, const es_job *j, const es_h5_prov *prov,
+                            int64_t ntasks) {
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   ES_H5(fapl);
   ES_H5(H5Pset_fapl_mpio(fapl, h->comm, MPI_INFO_NULL));
@@ -466,8 +467,10 @@ static es_status es__open(es_h5out *h, const char *path, const es_job *j) {
   ES_H5(H5Pset_coll_metadata_write(fapl, 1));
   h->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
   H5Pclose(fapl);
-  ES_CHECK(h->file >= 0, ES_ERR_INPUT, "%s: cannot open it as HDF5 to resume (corrupt or not "
-           "an edgesweep file); use --force to start over", path);
+  ES_CHECK(h->file >= 0, ES_ERR_INPUT,
+           "%s: cannot open it as HDF5 to resume (corrupt or not "
+           "an edgesweep file); use --force to start over",
+           path);
   char *fmt = es__attr_get_str(h->file, "format");
   int ok = fmt && strcmp(fmt, "edgesweep/1") == 0;
   free(fmt);
@@ -479,14 +482,15 @@ static es_status es__open(es_h5out *h, const char *path, const es_job *j) {
   if (!ok) es__first_difference(canon ? canon : "", j->canonical, diff, sizeof diff);
   free(sha);
   free(canon);
-  ES_CHECK(ok, ES_ERR_INPUT, "%s was written by a different job (%s); refusing to resume",
-           path, diff);
+  ES_CHECK(ok, ES_ERR_INPUT, "%s was written by a different job (%s); refusing to resume", path,
+           diff);
   int64_t had = 0;
   ES_CHECK(es__attr_get_i64(h->file, "networks", &had), ES_ERR_INPUT,
            "%s: the root attribute 'networks' is missing or not one integer", path);
   ES_CHECK(j->networks >= had, ES_ERR_INPUT,
            "%s holds %lld networks per point; a resume can add networks but not remove them "
-           "(networks = %lld)", path, (long long)had, (long long)j->networks);
+           "(networks = %lld)",
+           path, (long long)had, (long long)j->networks);
   if (j->networks > had) {
     ES_H5(H5Adelete(h->file, "networks"));
     ES_CALL(es__attr_num(h->file, "networks", H5T_NATIVE_INT64, &j->networks));
@@ -500,8 +504,8 @@ static es_status es__open(es_h5out *h, const char *path, const es_job *j) {
     char p[64];
     es__path((es_dataset)i, p);
     hid_t d = H5Dopen2(h->file, p, H5P_DEFAULT);
-    ES_CHECK(d >= 0, ES_ERR_INPUT, "%s: dataset %s is missing; cannot resume (use --force)",
-             path, p);
+    ES_CHECK(d >= 0, ES_ERR_INPUT, "%s: dataset %s is missing; cannot resume (use --force)", path,
+             p);
     es__ds *e = &h->ds[i];
     h->nds++;
     e->id = d;
@@ -509,8 +513,10 @@ static es_status es__open(es_h5out *h, const char *path, const es_job *j) {
       hid_t t = H5Dget_type(d);
       htri_t vl = t >= 0 ? H5Tis_variable_str(t) : -1;
       if (t >= 0) H5Tclose(t);
-      ES_CHECK(vl > 0, ES_ERR_INPUT, "%s: %s holds fixed-length strings (an older edgesweep "
-               "wrote it); finish it with that version or start over with --force", path, p);
+      ES_CHECK(vl > 0, ES_ERR_INPUT,
+               "%s: %s holds fixed-length strings (an older edgesweep "
+               "wrote it); finish it with that version or start over with --force",
+               path, p);
     }
     hid_t sp = H5Dget_space(d);
     snprintf(e->path, sizeof e->path, "%s", p);
@@ -573,8 +579,8 @@ static es_status es__note_resume(es_h5out *h, const es_h5_prov *prov) {
   return st;
 }
 
-es_status es_h5out_open(MPI_Comm comm, const char *path, const es_job *job,
-                        const es_h5_prov *prov, es_h5out **out) {
+es_status es_h5out_open(MPI_Comm comm, const char *path, const es_job *job, const es_h5_prov *prov,
+                        es_h5out **out) {
   *out = NULL;
   es_h5out *h = es__alloc_handle(comm);
   ES_CHECK(h, ES_ERR_NOMEM, "out of memory");
@@ -605,8 +611,8 @@ static es__ds *es__find(es_h5out *h, es_dataset ds) {
   return (int)ds >= 0 && ds < ES_DS_COUNT && (int)ds < h->nds ? &h->ds[ds] : NULL;
 }
 
-static es_status es__write(es_h5out *h, es_dataset ds, const int64_t *start,
-                           const int64_t *count, const void *data) {
+static es_status es__write(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                           const void *data) {
   es__ds *d = es__find(h, ds);
   ES_CHECK(d, ES_ERR_INTERNAL, "no dataset %d in the layout", (int)ds);
   hsize_t st[ES__NAXES], ct[ES__NAXES];
@@ -628,8 +634,8 @@ static es_status es__write(es_h5out *h, es_dataset ds, const int64_t *start,
   return ES_OK;
 }
 
-static es_status es__read(es_h5out *h, es_dataset ds, const int64_t *start,
-                          const int64_t *count, hid_t mtype, void *data) {
+static es_status es__read(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                          hid_t mtype, void *data) {
   es__ds *d = es__find(h, ds);
   ES_CHECK(d, ES_ERR_INTERNAL, "no dataset %d in the layout", (int)ds);
   hsize_t st[ES__NAXES], ct[ES__NAXES], n = 1;
@@ -650,46 +656,44 @@ static es_status es__read(es_h5out *h, es_dataset ds, const int64_t *start,
   return ES_OK;
 }
 
-es_status es_h5out_read_i8(es_h5out *h, es_dataset ds, const int64_t *start,
-                           const int64_t *count, signed char *data) {
+es_status es_h5out_read_i8(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                           signed char *data) {
   return es__read(h, ds, start, count, H5T_NATIVE_SCHAR, data);
 }
 
-es_status es_h5out_read_i64(es_h5out *h, es_dataset ds, const int64_t *start,
-                            const int64_t *count, int64_t *data) {
+es_status es_h5out_read_i64(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                            int64_t *data) {
   return es__read(h, ds, start, count, H5T_NATIVE_INT64, data);
 }
 
-es_status es_h5out_read_f64(es_h5out *h, es_dataset ds, const int64_t *start,
-                            const int64_t *count, double *data) {
+es_status es_h5out_read_f64(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                            double *data) {
   return es__read(h, ds, start, count, H5T_NATIVE_DOUBLE, data);
 }
 
-es_status es_h5out_write_f64(es_h5out *h, es_dataset ds, const int64_t *start,
-                             const int64_t *count, const double *data) {
+es_status es_h5out_write_f64(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                             const double *data) {
   return es__write(h, ds, start, count, data);
 }
 
-es_status es_h5out_write_i64(es_h5out *h, es_dataset ds, const int64_t *start,
-                             const int64_t *count, const int64_t *data) {
+es_status es_h5out_write_i64(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                             const int64_t *data) {
   return es__write(h, ds, start, count, data);
 }
 
-es_status es_h5out_write_i8(es_h5out *h, es_dataset ds, const int64_t *start,
-                            const int64_t *count, const signed char *data) {
+es_status es_h5out_write_i8(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                            const signed char *data) {
   return es__write(h, ds, start, count, data);
 }
 
-es_status es_h5out_write_u64(es_h5out *h, es_dataset ds, const int64_t *start,
-                             const int64_t *count, const uint64_t *data) {
+es_status es_h5out_write_u64(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                             const uint64_t *data) {
   return es__write(h, ds, start, count, data);
 }
 
-es_status es_h5out_write_text(es_h5out *h, es_dataset ds, const int64_t *start,
-                              const char *text) {
+es_status es_h5out_write_text(es_h5out *h, es_dataset ds, const int64_t *start, const char *text) {
   es__ds *d = es__find(h, ds);
-  ES_CHECK(d && es__def(ds).type == ES__TEXT, ES_ERR_INTERNAL, "dataset %d is not text",
-           (int)ds);
+  ES_CHECK(d && es__def(ds).type == ES__TEXT, ES_ERR_INTERNAL, "dataset %d is not text", (int)ds);
   if (h->ntext == h->captext) {
     size_t cap = h->captext ? 2 * h->captext : 64;
     es__text *t = realloc(h->text, cap * sizeof *t);
@@ -707,8 +711,7 @@ es_status es_h5out_write_text(es_h5out *h, es_dataset ds, const int64_t *start,
 
 es_status es_h5out_text_empty(es_h5out *h, es_dataset ds, const int64_t *start, int *empty) {
   es__ds *d = es__find(h, ds);
-  ES_CHECK(d && es__def(ds).type == ES__TEXT, ES_ERR_INTERNAL, "dataset %d is not text",
-           (int)ds);
+  ES_CHECK(d && es__def(ds).type == ES__TEXT, ES_ERR_INTERNAL, "dataset %d is not text", (int)ds);
   const int64_t one[ES__NAXES] = {1, 1, 1, 1, 1, 1};
   char *v = NULL;
   ES_CALL(es__read(h, ds, start, one, h->str_type, &v));
@@ -899,9 +902,9 @@ static es_status es__info(hid_t file, const char *path, FILE *f) {
   ES_CHECK(ok, ES_ERR_INPUT, "%s: not an edgesweep file (no format attribute 'edgesweep/...')",
            path);
   fprintf(f, "file          %s\n", path);
-  static const char *const attrs[] = {"format",  "version", "git_commit", "name",
-                                      "job_sha256", "command_line", "created", "completed",
-                                      "host",    "libraries", "compiler", "history"};
+  static const char *const attrs[] = {"format",     "version",      "git_commit", "name",
+                                      "job_sha256", "command_line", "created",    "completed",
+                                      "host",       "libraries",    "compiler",   "history"};
   for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) es__print_attr(f, file, attrs[i]);
   int64_t ranks = 0;
   es__attr_get_i64(file, "ranks", &ranks);
@@ -930,8 +933,9 @@ static es_status es__info(hid_t file, const char *path, FILE *f) {
     for (int64_t p = 0; p < np; p++)
       cnt[status[p] >= ES_POINT_PENDING && status[p] <= ES_POINT_FLAGGED ? status[p]
                                                                          : ES_POINT_PENDING]++;
-    fprintf(f, "points        %lld (sigma_w2 %lld x sigma_b2 %lld x width %lld): %lld done, "
-               "%lld flagged, %lld pending\n",
+    fprintf(f,
+            "points        %lld (sigma_w2 %lld x sigma_b2 %lld x width %lld): %lld done, "
+            "%lld flagged, %lld pending\n",
             (long long)np, (long long)n[0], (long long)n[1], (long long)n[2],
             (long long)cnt[ES_POINT_DONE], (long long)cnt[ES_POINT_FLAGGED],
             (long long)cnt[ES_POINT_PENDING]);

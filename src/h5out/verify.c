@@ -10,20 +10,35 @@
 #include "edgesweep/observables.h"
 #include "h5out_impl.h"
 
-const es_dataset es_h5out_pair_sets[ES_H5_PAIR_SETS] = {
-    ES_DS_MFT_Q_STAR,         ES_DS_MFT_C_STAR,         ES_DS_MFT_CHI1,
-    ES_DS_MFT_CHI_Q,          ES_DS_MFT_CHI_C,          ES_DS_MFT_XI_Q,
-    ES_DS_MFT_XI_C,           ES_DS_MFT_LYAPUNOV,       ES_DS_MFT_PHASE,
-    ES_DS_MFT_Q,              ES_DS_MFT_C,              ES_DS_MFT_LOGJAC,
-    ES_DS_THEORY_Q_MEAN,      ES_DS_THEORY_Q_VAR,       ES_DS_THEORY_LOGQ_MEAN,
-    ES_DS_THEORY_LOGQ_VAR,    ES_DS_THEORY_LOGJAC_MEAN, ES_DS_THEORY_LOGJAC_VAR,
-    ES_DS_THEORY_KURTOSIS,    ES_DS_THEORY_C_MEAN,      ES_DS_THEORY_C_VAR,
-    ES_DS_THEORY_QAB_MEAN,    ES_DS_THEORY_QAB_VAR,     ES_DS_THEORY_EPS_K,
-    ES_DS_THEORY_XI_Q,        ES_DS_THEORY_XI_C};
+const es_dataset es_h5out_pair_sets[ES_H5_PAIR_SETS] = {ES_DS_MFT_Q_STAR,
+                                                        ES_DS_MFT_C_STAR,
+                                                        ES_DS_MFT_CHI1,
+                                                        ES_DS_MFT_CHI_Q,
+                                                        ES_DS_MFT_CHI_C,
+                                                        ES_DS_MFT_XI_Q,
+                                                        ES_DS_MFT_XI_C,
+                                                        ES_DS_MFT_LYAPUNOV,
+                                                        ES_DS_MFT_PHASE,
+                                                        ES_DS_MFT_Q,
+                                                        ES_DS_MFT_C,
+                                                        ES_DS_MFT_LOGJAC,
+                                                        ES_DS_THEORY_Q_MEAN,
+                                                        ES_DS_THEORY_Q_VAR,
+                                                        ES_DS_THEORY_LOGQ_MEAN,
+                                                        ES_DS_THEORY_LOGQ_VAR,
+                                                        ES_DS_THEORY_LOGJAC_MEAN,
+                                                        ES_DS_THEORY_LOGJAC_VAR,
+                                                        ES_DS_THEORY_KURTOSIS,
+                                                        ES_DS_THEORY_C_MEAN,
+                                                        ES_DS_THEORY_C_VAR,
+                                                        ES_DS_THEORY_QAB_MEAN,
+                                                        ES_DS_THEORY_QAB_VAR,
+                                                        ES_DS_THEORY_EPS_K,
+                                                        ES_DS_THEORY_XI_Q,
+                                                        ES_DS_THEORY_XI_C};
 
 uint64_t es_h5out_point_checksum(int64_t nd, const double *fields, const int64_t *networks,
-                                 const double *state, int64_t networks_done,
-                                 signed char status) {
+                                 const double *state, int64_t networks_done, signed char status) {
   es_sum s;
   es_sum_init(&s);
   es_sum_f64(&s, fields, (int64_t)ES_F_COUNT * nd);
@@ -110,18 +125,15 @@ static int64_t es__dim(const es_h5check *c, char axis) {
  * 'b' 1-byte integer, 'u' unsigned 8-byte integer, 'n' any 8-byte number, 's' string) with the
  * dims of AXES. */
 static es_status es__check_ds(es_h5check *c, const char *path, char cls, const char *axes) {
-  hid_t d = H5Oexists_by_name(c->file, path, H5P_DEFAULT) > 0
-                ? H5Dopen2(c->file, path, H5P_DEFAULT)
-                : -1;
-  ES_CHECK(d >= 0, ES_ERR_INPUT, "%s: dataset /%s is missing (or not a dataset)", c->path,
-           path);
+  hid_t d =
+      H5Oexists_by_name(c->file, path, H5P_DEFAULT) > 0 ? H5Dopen2(c->file, path, H5P_DEFAULT) : -1;
+  ES_CHECK(d >= 0, ES_ERR_INPUT, "%s: dataset /%s is missing (or not a dataset)", c->path, path);
   hid_t t = H5Dget_type(d), sp = H5Dget_space(d);
   H5T_class_t k = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
   size_t size = t >= 0 ? H5Tget_size(t) : 0;
   H5T_sign_t sign = k == H5T_INTEGER ? H5Tget_sign(t) : H5T_SGN_ERROR;
-  int rank = sp >= 0 && H5Sget_simple_extent_type(sp) == H5S_SIMPLE
-                 ? H5Sget_simple_extent_ndims(sp)
-                 : -1;
+  int rank =
+      sp >= 0 && H5Sget_simple_extent_type(sp) == H5S_SIMPLE ? H5Sget_simple_extent_ndims(sp) : -1;
   hsize_t dims[H5S_MAX_RANK];
   if (rank > 0 && rank <= H5S_MAX_RANK) H5Sget_simple_extent_dims(sp, dims, NULL);
   if (t >= 0) H5Tclose(t);
@@ -133,14 +145,14 @@ static es_status es__check_ds(es_h5check *c, const char *path, char cls, const c
            : cls == 'b' ? k == H5T_INTEGER && size == 1
            : cls == 'n' ? (k == H5T_INTEGER || k == H5T_FLOAT) && size == 8
                         : k == H5T_STRING;
-  static const char *const what[] = {"8-byte floats", "signed 8-byte integers",
-                                     "unsigned 8-byte integers", "1-byte integers",
-                                     "8-byte numbers", "strings"};
+  static const char *const what[] = {
+      "8-byte floats",   "signed 8-byte integers", "unsigned 8-byte integers",
+      "1-byte integers", "8-byte numbers",         "strings"};
   ES_CHECK(ok, ES_ERR_INPUT, "%s: /%s does not hold %s", c->path, path,
            what[strchr("fiubns", cls) - "fiubns"]);
   const int want = (int)strlen(axes);
-  ES_CHECK(rank == want, ES_ERR_INPUT, "%s: /%s has %d dimensions, the layout %d", c->path,
-           path, rank, want);
+  ES_CHECK(rank == want, ES_ERR_INPUT, "%s: /%s has %d dimensions, the layout %d", c->path, path,
+           rank, want);
   for (int i = 0; i < want; i++)
     ES_CHECK((int64_t)dims[i] == es__dim(c, axes[i]), ES_ERR_INPUT,
              "%s: /%s has %llu entries along dimension %d, the job's coordinates %lld", c->path,
@@ -159,8 +171,7 @@ static es_status es__read(es_h5check *c, const char *path, hid_t mtype, int rank
     n *= ct[i];
   }
   hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, &n, NULL);
-  herr_t e = fs >= 0 && ms >= 0 ? H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, ct, NULL)
-                                : -1;
+  herr_t e = fs >= 0 && ms >= 0 ? H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, ct, NULL) : -1;
   if (e >= 0) e = H5Dread(d, mtype, ms, fs, H5P_DEFAULT, buf);
   if (ms >= 0) H5Sclose(ms);
   if (fs >= 0) H5Sclose(fs);
@@ -199,8 +210,7 @@ static es_status es__attr_i64(es_h5check *c, const char *name, int64_t *v) {
 
 /* Coordinates: at the root and in every group that has the axis, the job's exact values. */
 static es_status es__check_coords(es_h5check *c) {
-  const es_axis *ax[4] = {&c->job->sigma_w2, &c->job->sigma_b2, &c->job->depth,
-                          &c->job->width};
+  const es_axis *ax[4] = {&c->job->sigma_w2, &c->job->sigma_b2, &c->job->depth, &c->job->width};
   static const char *const names[4] = {"sigma_w2", "sigma_b2", "depth", "width"};
   static const char *const groups[] = {"", "ensemble", "mft", "theory", "phase", "run"};
   static const char *const gaxes[] = {"wbdn", "wbdn", "wbd", "wbdn", "wbn", "wbdn"};
@@ -218,8 +228,8 @@ static es_status es__check_coords(es_h5check *c) {
       if (st == ES_OK) st = es__read(c, path, H5T_NATIVE_DOUBLE, 1, &z, &c->dims[a], v);
       for (int64_t i = 0; st == ES_OK && i < c->dims[a]; i++)
         if (!(v[i] == ax[a]->v[i])) {
-          es_error_set("%s: /%s[%lld] is %.17g, the job's %s is %.17g", c->path, path,
-                       (long long)i, v[i], names[a], ax[a]->v[i]);
+          es_error_set("%s: /%s[%lld] is %.17g, the job's %s is %.17g", c->path, path, (long long)i,
+                       v[i], names[a], ax[a]->v[i]);
           st = ES_ERR_INPUT;
         }
     }
@@ -331,8 +341,7 @@ es_status es_h5check_open(const char *path, es_h5check **out) {
   }
   if (st == ES_OK) st = es__attr_i64(c, "networks", &c->job->networks);
   if (st == ES_OK && c->job->networks < 1) {
-    es_error_set("%s: the root attribute 'networks' is %lld", path,
-                 (long long)c->job->networks);
+    es_error_set("%s: the root attribute 'networks' is %lld", path, (long long)c->job->networks);
     st = ES_ERR_INPUT;
   }
   c->finished = done && *done;
@@ -445,8 +454,8 @@ static es_status es__slab_sums(es_h5check *c, int64_t iw, es__slab *b, const sig
     const int64_t k = es__pair_count(i, nd, nn), rank = (int64_t)strlen(axes);
     const int64_t ps[4] = {iw, 0, 0, 0},
                   pc[4] = {1, nb, axes[2] == 'd' ? nd : nn, rank == 4 ? nn : 1};
-    ES_CALL(es__read(c, es__dspath(es_h5out_pair_sets[i], path), H5T_NATIVE_DOUBLE, (int)rank,
-                     ps, pc, all + off * nb));
+    ES_CALL(es__read(c, es__dspath(es_h5out_pair_sets[i], path), H5T_NATIVE_DOUBLE, (int)rank, ps,
+                     pc, all + off * nb));
     off += k;
   }
   if (iw == 0) {
@@ -467,14 +476,14 @@ static es_status es__slab_sums(es_h5check *c, int64_t iw, es__slab *b, const sig
   return ES_OK;
 }
 
-es_status es_h5check_sums(es_h5check *c, int pairs, unsigned char *bad, FILE *out,
-                          int64_t *nbad) {
+es_status es_h5check_sums(es_h5check *c, int pairs, unsigned char *bad, FILE *out, int64_t *nbad) {
   const es_job *j = c->job;
   const int64_t nw = c->dims[0], nb = c->dims[1], nd = c->dims[2], nn = c->dims[3];
   const int64_t np = nw * nb * nn, m = nb * nd * nn;
   signed char *status = malloc((size_t)np);
   es__slab b;
-  const int64_t nf = (ES_F_COUNT + ES_STATE_COUNT) * m, npair = nb * (es_h5out_pair_len(nd, nn) + 1);
+  const int64_t nf = (ES_F_COUNT + ES_STATE_COUNT) * m,
+                npair = nb * (es_h5out_pair_len(nd, nn) + 1);
   b.f64 = malloc((size_t)(nf > npair ? nf : npair) * sizeof *b.f64);
   b.i64 = malloc((size_t)(m + nb * nn) * sizeof *b.i64);
   b.sums = malloc((size_t)(2 * nb * nn + 2 * nb) * sizeof *b.sums);
@@ -484,13 +493,13 @@ es_status es_h5check_sums(es_h5check *c, int pairs, unsigned char *bad, FILE *ou
   *nbad = 0;
   int64_t named = 0;
   char first[512] = "";
-#define ES__BAD(...)                                                         \
-  do {                                                                       \
-    char m_[400];                                                            \
-    snprintf(m_, sizeof m_, __VA_ARGS__);                                    \
-    if (!first[0]) snprintf(first, sizeof first, "%s", m_);                  \
-    if (out && named++ < 20) fprintf(out, "  BAD %s\n", m_);                 \
-    ++*nbad;                                                                 \
+#define ES__BAD(...)                                         \
+  do {                                                       \
+    char m_[400];                                            \
+    snprintf(m_, sizeof m_, __VA_ARGS__);                    \
+    if (!first[0]) snprintf(first, sizeof first, "%s", m_);  \
+    if (out && named++ < 20) fprintf(out, "  BAD %s\n", m_); \
+    ++*nbad;                                                 \
   } while (0)
   uint64_t *one = b.sums, *two = one + nb * nn, *pone = two + nb * nn, *ptwo = pone + nb;
   for (int64_t iw = 0; st == ES_OK && iw < nw; iw++) {
@@ -515,10 +524,10 @@ es_status es_h5check_sums(es_h5check *c, int pairs, unsigned char *bad, FILE *ou
     /* Pairs: written by every launch, so a partial file may lack some; a completed one not. */
     for (int64_t ib = 0; pairs && st == ES_OK && ib < nb; ib++)
       if (pone[ib] == 0 ? c->finished : pone[ib] != ptwo[ib])
-        ES__BAD("pair (sigma_w2 %.17g, sigma_b2 %.17g): its /mft and /theory values %s",
-                j->sigma_w2.v[iw], j->sigma_b2.v[ib],
-                pone[ib] == 0 ? "have no checksum in a completed file"
-                              : "do not match their checksum");
+        ES__BAD(
+            "pair (sigma_w2 %.17g, sigma_b2 %.17g): its /mft and /theory values %s",
+            j->sigma_w2.v[iw], j->sigma_b2.v[ib],
+            pone[ib] == 0 ? "have no checksum in a completed file" : "do not match their checksum");
   }
 #undef ES__BAD
   free(status);

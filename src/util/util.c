@@ -38,8 +38,6 @@ void es_error_set(const char *fmt, ...) {
 
 const char *es_error_msg(void) { return es__errbuf; }
 
-void es_error_clear(void) { es__errbuf[0] = '\0'; }
-
 double es_wtime(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -72,9 +70,7 @@ void es_sum_init(es_sum *s) {
   s->n = 0;
 }
 
-static void es__sum_word(es_sum *s, uint64_t w) {
-  s->h = es_mix64(s->h ^ es_mix64(w + s->n++));
-}
+static void es__sum_word(es_sum *s, uint64_t w) { s->h = es_mix64(s->h ^ es_mix64(w + s->n++)); }
 
 void es_sum_f64(es_sum *s, const double *v, int64_t n) {
   for (int64_t i = 0; i < n; i++) {
@@ -98,8 +94,6 @@ void *es_calloc(size_t n, size_t size) {
   if (!p) es_error_set("out of memory allocating %zu x %zu bytes", n, size);
   return p;
 }
-
-void es_free(void *p) { free(p); }
 
 void es_strbuf_printf(es_strbuf *b, const char *fmt, ...) {
   if (b->failed) return;
@@ -140,24 +134,22 @@ void es_strbuf_free(es_strbuf *b) {
 
 /* SHA-256 (FIPS 180-4), straightforward and unoptimised: it hashes job texts only. */
 static const uint32_t es__k256[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-    0xc67178f2};
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
 #define ES__ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
 static void es__sha256_block(uint32_t h[8], const unsigned char *p) {
   uint32_t w[64];
   for (int i = 0; i < 16; i++)
-    w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-           (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
+    w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 |
+           (uint32_t)p[4 * i + 3];
   for (int i = 16; i < 64; i++) {
     uint32_t s0 = ES__ROR(w[i - 15], 7) ^ ES__ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
     uint32_t s1 = ES__ROR(w[i - 2], 17) ^ ES__ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);

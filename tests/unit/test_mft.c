@@ -53,7 +53,7 @@ static double mean_g(double x, void *c) {
 /* The fixed-point summary as an array, for limits taken field by field. */
 enum { NF0 = 8 };
 static void fields(const es_mft_point *o, double f[NF0]) {
-  const double v[NF0] = {o->q_star, o->c_star, o->chi1,  o->chi_q,
+  const double v[NF0] = {o->q_star, o->c_star, o->chi1, o->chi_q,
                          o->chi_c,  o->xi_q,   o->xi_c, o->lyapunov};
   for (int i = 0; i < NF0; i++) f[i] = v[i];
 }
@@ -66,7 +66,7 @@ static void zero_bias_limits(void) {
   static const struct {
     const char *act;
     double dphi2; /* lim_{q -> 0} E_q[phi'^2] */
-  } L[] = {{"linear", 1}, {"relu", 0.5}, {"tanh", 1}, {"erf", 4 / ES_PI},
+  } L[] = {{"linear", 1},  {"relu", 0.5},  {"tanh", 1}, {"erf", 4 / ES_PI},
            {"gelu", 0.25}, {"silu", 0.25}, {"sin", 1}};
   static const double sw2s[] = {0.5, 1.5, 3.0}, leaks[] = {1, 0.6};
   int ordered = 0, chaotic = 0;
@@ -270,8 +270,7 @@ int main(void) {
           ASSERT_REL(es_mft_e2_quad(act, d, q, q, q, ES_MFT_RULE_FAST), r, 1e-12);
           es__sq_ctx m = {act, d};
           double ma = es_mft_expect(mean_g, &m, q), mb = es_mft_expect(mean_g, &m, 0.6 * q);
-          ASSERT_NEAR(es_mft_e2_quad(act, d, q, 0.6 * q, 0, ES_MFT_RULE_FAST), ma * mb,
-                      1e-12 * r);
+          ASSERT_NEAR(es_mft_e2_quad(act, d, q, 0.6 * q, 0, ES_MFT_RULE_FAST), ma * mb, 1e-12 * r);
         }
     }
     /* Large q, where gelu's inner integral is closed form and silu = gelu + a localised
@@ -293,8 +292,7 @@ int main(void) {
   ASSERT_NEAR(o.chi_c, 2.5 * es_mft_e_dphidphi(p.act, o.q_star, o.q_star, o.c_star * o.q_star),
               1e-10);
   ASSERT_NEAR(o.c_star * o.q_star,
-              2.5 * es_mft_e_phiphi(p.act, o.q_star, o.q_star, o.c_star * o.q_star) + 0.05,
-              1e-10);
+              2.5 * es_mft_e_phiphi(p.act, o.q_star, o.q_star, o.c_star * o.q_star) + 0.05, 1e-10);
 
   /* Phases, and never a silent NaN. */
   p = P("relu", 2.5, 0.1);
@@ -366,8 +364,10 @@ int main(void) {
     es_mft_params g = {es_activation_find("tanh"), 1.8, 0.05, 0.5, 0.1, 1, 0.6};
     es_mft_dmft(&g, 1, T, qs, cs, ls);
     es_mft_dmft(&g, 0, T, qi, ci, li);
-    fprintf(stderr, "DMFT tanh (1.8, 0.05) leak 0.5 noise 0.1: q^8 shared %.6f independent %.6f; "
-            "c^8 %.6f vs %.6f; logr^8 %.6f vs %.6f\n", qs[7], qi[7], cs[7], ci[7], ls[7], li[7]);
+    fprintf(stderr,
+            "DMFT tanh (1.8, 0.05) leak 0.5 noise 0.1: q^8 shared %.6f independent %.6f; "
+            "c^8 %.6f vs %.6f; logr^8 %.6f vs %.6f\n",
+            qs[7], qi[7], cs[7], ci[7], ls[7], li[7]);
     ASSERT_NEAR(qs[7], 3.6967, 5e-5);
     ASSERT_NEAR(qi[7], 1.2456, 5e-5);
     /* Linear phi, leak 0, no bias or noise, N -> inf: shared, h(3) = (1 + W)^2 h(1) has

@@ -107,8 +107,7 @@ static void depth_scales(void) {
     f.q0 = (K - p.sigma_b2) / p.sigma_w2;
     es_theory_layers(&f, TL, L);
     const double inc = L[TL - 1].R1 / L[TL - 1].R - L[TL - 2].R1 / L[TL - 2].R;
-    fprintf(stderr, "xi_c,N %s: c_mean %.9g closed form, %.9g recursion\n", pts[i].act, x.d_c,
-            inc);
+    fprintf(stderr, "xi_c,N %s: c_mean %.9g closed form, %.9g recursion\n", pts[i].act, x.d_c, inc);
     ASSERT_NEAR(inc, x.d_c, 1e-7 * fmax(1, fabs(inc)));
   }
   /* q* -> 0: the coefficients vanish with q* (they are O(q*)), so q* = 0 gives 0. */
@@ -238,7 +237,6 @@ int main(void) {
       const double A = kt[c][0], X = kt[c][1], B = kt[c][2];
       es__ab_at(th, A, B, X, &o);
       static es__rule2 fine;
-      fine.panels = 0;
       es__rule2_make(&fine, 16 * fmax(A, B));
       const double eta = 1e-5, h[3] = {eta * A, eta * sqrt(A * B), eta * B};
       double big = 0;
@@ -341,8 +339,10 @@ int main(void) {
   for (int t = 0; t < 40; t++) {
     es_theory2_predict(&L[t], 100, &pr);
     if (L[t].edge == 3 && first3 < 0) first3 = t;
-    if (first3 >= 0) ASSERT(L[t].edge == 3 && isnan(pr.c_mean) && isnan(pr.c_var));
-    else ASSERT(isfinite(pr.c_mean) && isfinite(pr.c_var) && L[t].k[0] <= ES_THEORY_QMAX2 * 3.1);
+    if (first3 >= 0)
+      ASSERT(L[t].edge == 3 && isnan(pr.c_mean) && isnan(pr.c_var));
+    else
+      ASSERT(isfinite(pr.c_mean) && isfinite(pr.c_var) && L[t].k[0] <= ES_THEORY_QMAX2 * 3.1);
   }
   ASSERT(first3 > 2);
   p = P("relu", 3.0, 0.1, 1, 0.5);

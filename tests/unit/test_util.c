@@ -42,8 +42,8 @@ int main(void) {
   ASSERT_EQ_INT(es_double_bits(-0.0), es_double_bits(0.0));
 
   /* Suggestions: one typo of each kind, case, and nothing for an unrelated word. */
-  static const char *const keys[] = {"sigma_w2", "sigma_b2", "depth", "width", "networks",
-                                     "networks_per_task", "run", "check"};
+  static const char *const keys[] = {"sigma_w2", "sigma_b2",          "depth", "width",
+                                     "networks", "networks_per_task", "run",   "check"};
   const size_t nk = sizeof keys / sizeof keys[0];
   ASSERT_EQ_STR(es_suggest("widht", keys, nk), "width");        /* swap */
   ASSERT_EQ_STR(es_suggest("dept", keys, nk), "depth");         /* deletion */
