@@ -304,7 +304,11 @@ es_status es_h5check_open(const char *path, es_h5check **out) {
   ES_CHECK(c, ES_ERR_NOMEM, "out of memory");
   c->path = malloc(strlen(path) + 1);
   if (c->path) strcpy(c->path, path);
-  c->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  /* No HDF5 lock: some shared file systems have none, and a running sweep holds OUT.lock. */
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl >= 0) H5Pset_file_locking(fapl, 0, 1);
+  c->file = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
+  if (fapl >= 0) H5Pclose(fapl);
   es_status st = c->path ? ES_OK : ES_ERR_NOMEM;
   if (st == ES_OK && c->file < 0) {
     es_error_set("%s: cannot open it as HDF5 (damaged or truncated?)", path);
