@@ -132,6 +132,7 @@ static es_status es__check_ds(es_h5check *c, const char *path, char cls, const c
   H5T_class_t k = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
   size_t size = t >= 0 ? H5Tget_size(t) : 0;
   H5T_sign_t sign = k == H5T_INTEGER ? H5Tget_sign(t) : H5T_SGN_ERROR;
+  const int vlen = k == H5T_STRING && H5Tis_variable_str(t) > 0;
   int rank =
       sp >= 0 && H5Sget_simple_extent_type(sp) == H5S_SIMPLE ? H5Sget_simple_extent_ndims(sp) : -1;
   hsize_t dims[H5S_MAX_RANK];
@@ -144,10 +145,10 @@ static es_status es__check_ds(es_h5check *c, const char *path, char cls, const c
            : cls == 'u' ? k == H5T_INTEGER && size == 8 && sign == H5T_SGN_NONE
            : cls == 'b' ? k == H5T_INTEGER && size == 1
            : cls == 'n' ? (k == H5T_INTEGER || k == H5T_FLOAT) && size == 8
-                        : k == H5T_STRING;
+                        : vlen;
   static const char *const what[] = {
       "8-byte floats",   "signed 8-byte integers", "unsigned 8-byte integers",
-      "1-byte integers", "8-byte numbers",         "strings"};
+      "1-byte integers", "8-byte numbers",         "variable-length strings"};
   ES_CHECK(ok, ES_ERR_INPUT, "%s: /%s does not hold %s", c->path, path,
            what[strchr("fiubns", cls) - "fiubns"]);
   const int want = (int)strlen(axes);
@@ -211,14 +212,17 @@ static es_status es__attr_i64(es_h5check *c, const char *name, int64_t *v) {
 /* Coordinates: at the root and in every group that has the axis, the job's exact values. */
 static es_status es__check_coords(es_h5check *c) {
   const es_axis *ax[4] = {&c->job->sigma_w2, &c->job->sigma_b2, &c->job->depth, &c->job->width};
-  static const char *const names[4] = {"sigma_w2", "sigma_b2", "depth", "width"};
+  static const char *const names[6] = {"sigma_w2", "sigma_b2", "depth",
+                                       "width",    "task",     "statistic"};
   static const char *const groups[] = {"", "ensemble", "mft", "theory", "phase", "run"};
-  static const char *const gaxes[] = {"wbdn", "wbdn", "wbd", "wbdn", "wbn", "wbdn"};
-  double *v = malloc((size_t)(c->dims[0] + c->dims[1] + c->dims[2] + c->dims[3]) * sizeof *v);
+  static const char *const gaxes[] = {"wbdn", "wbdn", "wbd", "wbdn", "wbn", "wbdnts"};
+  int64_t most = 1;
+  for (int a = 0; a < 6; a++) most = c->dims[a] > most ? c->dims[a] : most;
+  double *v = malloc((size_t)most * sizeof *v);
   ES_CHECK(v, ES_ERR_NOMEM, "out of memory");
   es_status st = ES_OK;
   for (size_t g = 0; st == ES_OK && g < sizeof groups / sizeof groups[0]; g++)
-    for (int a = 0; st == ES_OK && a < 4; a++) {
+    for (int a = 0; st == ES_OK && a < 6; a++) {
       if (!strchr(gaxes[g], ES__AXES[a])) continue;
       char path[64];
       snprintf(path, sizeof path, "%s%s%s", groups[g], *groups[g] ? "/" : "", names[a]);
@@ -226,20 +230,22 @@ static es_status es__check_coords(es_h5check *c) {
       st = es__check_ds(c, path, 'n', one);
       int64_t z = 0;
       if (st == ES_OK) st = es__read(c, path, H5T_NATIVE_DOUBLE, 1, &z, &c->dims[a], v);
-      for (int64_t i = 0; st == ES_OK && i < c->dims[a]; i++)
-        if (!(v[i] == ax[a]->v[i])) {
+      for (int64_t i = 0; st == ES_OK && i < c->dims[a]; i++) {
+        const double want = a < 4 ? ax[a]->v[i] : (double)i; /* task, statistic: 0, 1, ... */
+        if (!(v[i] == want)) {
           es_error_set("%s: /%s[%lld] is %.17g, the job's %s is %.17g", c->path, path, (long long)i,
-                       v[i], names[a], ax[a]->v[i]);
+                       v[i], names[a], want);
           st = ES_ERR_INPUT;
         }
+      }
     }
   free(v);
   return st;
 }
 
 static es_status es__check_layout(es_h5check *c) {
-  ES_CALL(es__check_coords(c));
-  /* The ledger's length is the plan of the launch that made the file: take it from one. */
+  /* The ledger's length is the plan of the launch that made the file: take it from one, and
+   * bound it by the most tasks a plan can have (one network each). */
   hid_t d = H5Oexists_by_name(c->file, "run/task_point", H5P_DEFAULT) > 0
                 ? H5Dopen2(c->file, "run/task_point", H5P_DEFAULT)
                 : -1;
@@ -249,7 +255,12 @@ static es_status es__check_layout(es_h5check *c) {
   if (H5Sget_simple_extent_ndims(sp) == 1) H5Sget_simple_extent_dims(sp, &n, NULL);
   H5Sclose(sp);
   H5Dclose(d);
+  const double most = (double)(c->dims[0] * c->dims[1] * c->dims[3]) * (double)c->job->networks;
+  ES_CHECK(n >= 1 && (double)n <= most, ES_ERR_INPUT,
+           "%s: /run/task_point has %llu entries; a plan of this job has 1 to %.0f tasks", c->path,
+           (unsigned long long)n, most);
   c->dims[4] = (int64_t)n;
+  ES_CALL(es__check_coords(c));
   for (int i = 0; i < ES_DS_COUNT; i++) {
     const char *g, *name, *axes;
     char type, path[64];
