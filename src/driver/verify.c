@@ -204,8 +204,8 @@ es_status es_verify(MPI_Comm comm, const es_verify_opts *o, FILE *out) {
     if (nbad)
       es_error_set("%s", first);
     else
-      es_error_set("%s: %lld point%s simulated again differ from the file (listed above)", o->path,
-                   (long long)differ, differ > 1 ? "s" : "");
+      es_error_set("%s: %lld point%s simulated again differ%s from the file (listed above)",
+                   o->path, (long long)differ, differ > 1 ? "s" : "", differ > 1 ? "" : "s");
     st = ES_ERR_INPUT;
   }
   st = es__agree(comm, st);
