@@ -1,11 +1,14 @@
 """The `edgesweep-plot` command (also `analysis/plot` in the source tree): draw every figure
 an edgesweep output file allows.
 
-usage: edgesweep-plot OUT.h5 --out DIR [--format png] [--only NAME,...]
+usage: edgesweep-plot OUT.h5 --out DIR [--format png|pdf|svg] [--width single|double]
+                      [--only NAME,...] [--edgesweep PATH]
 
 Prints the path of each figure written (one a line); a figure whose data is absent is
-skipped with "skipped NAME: reason" on stderr. Exit 0 on success, 2 when OUT.h5 is not an
-edgesweep file or the arguments are bad, 1 when writing a figure fails.
+skipped with "skipped NAME: reason" on stderr, and a note on how a figure was drawn (e.g. an
+MFT curve interpolated because no edgesweep binary was found) is "note: NAME: ..." on stderr.
+Exit 0 on success, 2 when OUT.h5 is not an edgesweep file or the arguments are bad, 1 when
+writing a figure fails.
 """
 import argparse
 import os
@@ -28,7 +31,12 @@ def parse_args(argv):
     p.add_argument("--out", required=True, metavar="DIR", help="directory for the figures")
     p.add_argument("--format", default="png", choices=("png", "pdf", "svg"),
                    help="image format (default png)")
+    p.add_argument("--width", default="double", choices=("single", "double"),
+                   help="one column (3.4 in) or two columns (7.0 in, the default)")
     p.add_argument("--only", metavar="NAME,...", help="comma-separated subset of figures")
+    p.add_argument("--edgesweep", metavar="PATH",
+                   help="the edgesweep binary for the dense MFT curves (default: $EDGESWEEP, "
+                        "the one that wrote the file, build/edgesweep, PATH)")
     args = p.parse_args(argv)
     names = list(FIGURES)
     if args.only:
@@ -67,7 +75,7 @@ def main(argv=None, prog=None):
                   "the others are left blank", file=sys.stderr)
         for name in args.names:
             try:
-                fig = render(name, run)
+                fig = render(name, run, width=args.width, edgesweep=args.edgesweep)
             except Skip as e:
                 print(f"skipped {name}: {e}", file=sys.stderr)
                 continue
@@ -75,6 +83,8 @@ def main(argv=None, prog=None):
                 print(f"{PROG}: {name} failed: {type(e).__name__}: {e}", file=sys.stderr)
                 failed += 1
                 continue
+            for note in getattr(fig, "es_notes", ()):
+                print(f"note: {name}: {note}", file=sys.stderr)
             path = os.path.join(args.out, f"{name}.{args.format}")
             try:
                 save(fig, path)

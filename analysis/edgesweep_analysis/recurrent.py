@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from .estimators import lyapunov_from_logjac, nearest_index
-from .figures import STYLE, below_legend, label, plt, save, width_colors
+from .figures import STYLE, Layout, fig_width, label, panel_label, plt, save, width_colors
 from .io import NotEdgesweep, Skip, open_run
 
 WBDN = ("sigma_w2", "sigma_b2", "depth", "width")
@@ -65,13 +65,13 @@ def _lyapunov_panel(ax, pair, ib, colors, widths):
         st = ARCH_STYLE[arch]
         for k, n in enumerate(widths):
             err = se.values[:, ib, -1, n] if se is not None else None
-            ax.errorbar(sw, ly[:, n], yerr=err, color=colors[k], marker=st["marker"], ms=4.5,
+            ax.errorbar(sw, ly[:, n], yerr=err, color=colors[k], marker=st["marker"], ms=3,
                         ls=st["ls"], lw=1.1, capsize=2, mfc=st["mfc"] or colors[k])
-        ax.plot(sw, _mft_lyapunov(run, ib), color=MFT_COLOR[arch], ls=st["ls"], lw=1.6, zorder=5)
+        ax.plot(sw, _mft_lyapunov(run, ib), color=MFT_COLOR[arch], ls=st["ls"], lw=1.3, zorder=5)
     ax.axhline(0, color="0.6", lw=0.8, zorder=0)
     ax.set_xlabel(label(rec, "sigma_w2"))
     ax.set_ylabel(rf"$\lambda$ at $t = {T}$")
-    ax.set_title(f"{name}: Lyapunov exponent")
+    return f"{name}: $\\lambda$"
 
 
 def _c_panel(ax, pair, ib, iw, colors, widths):
@@ -85,36 +85,39 @@ def _c_panel(ax, pair, ib, iw, colors, widths):
         for k, n in enumerate(widths):
             M = nets.values[iw, ib, :, n] if nets is not None else np.nan
             se = np.sqrt(cv[:, n] / M)
-            ax.plot(d, cm[:, n], color=colors[k], marker=st["marker"], ms=4, ls=st["ls"],
+            ax.plot(d, cm[:, n], color=colors[k], marker=st["marker"], ms=2.5, ls=st["ls"],
                     lw=1.1, mfc=st["mfc"] or colors[k])
             ax.fill_between(d, cm[:, n] - se, cm[:, n] + se, color=colors[k], alpha=0.15, lw=0)
         ax.plot(d, run.field("mft/c", WBD).values[iw, ib], color=MFT_COLOR[arch], ls=st["ls"],
-                lw=1.6, zorder=5)
+                lw=1.3, zorder=5)
     ax.set_xscale("log", base=2)
     ax.set_xlabel(label(rec, "depth"))
     ax.set_ylabel(r"$c^t$")
     sw = rec.coord("sigma_w2")[iw]
-    ax.set_title(rf"{name}: $c^t$ at $\sigma_w^2 = {sw:g}$")
+    return rf"{name}: $\sigma_w^2 = {sw:g}$"
 
 
-def recurrent_vs_feedforward(pairs, edge=1.9, chaos=2.8):
+def recurrent_vs_feedforward(pairs, edge=1.9, chaos=2.8, width="double"):
     """The figure for PAIRS = [(label, rec_run, ff_run), ...] at the first sigma_b2;
-    c^t panels at the sigma_w2 nearest EDGE and CHAOS."""
+    c^t panels at the sigma_w2 nearest EDGE and CHAOS. WIDTH: 'single' (3.4 in, the three
+    panels of a pair stacked) or 'double' (7.0 in, a pair per row)."""
     for _, rec, ff in pairs:
         _check_pair(rec, ff)
-    rows = len(pairs)
-    fig, axes = plt.subplots(rows, 3, figsize=(14.5, 4.1 * rows), squeeze=False,
-                             constrained_layout=True)
+    single = fig_width(width) < 5
+    lay = Layout(width, 3 * len(pairs) if single else len(pairs), 1 if single else 3, 0.75)
+    axes = [lay.axes[3 * r:3 * r + 3] for r in range(len(pairs))]
     for r, pair in enumerate(pairs):
         rec = pair[1]
         widths = list(range(len(rec.coord("width"))))
         if len(widths) > 3:
             widths = [0, len(widths) // 2, len(widths) - 1]
         colors = width_colors(len(widths))
-        _lyapunov_panel(axes[r][0], pair, 0, colors, widths)
+        text = _lyapunov_panel(axes[r][0], pair, 0, colors, widths)
+        panel_label(axes[r][0], 3 * r, text)
         sw = rec.coord("sigma_w2")
         for col, target in ((1, edge), (2, chaos)):
-            _c_panel(axes[r][col], pair, 0, nearest_index(sw, target), colors, widths)
+            text = _c_panel(axes[r][col], pair, 0, nearest_index(sw, target), colors, widths)
+            panel_label(axes[r][col], 3 * r + col, text)
     # One legend: widths by colour, architectures by marker and line style.
     rec = pairs[0][1]
     widths = list(range(len(rec.coord("width"))))
@@ -126,13 +129,13 @@ def recurrent_vs_feedforward(pairs, edge=1.9, chaos=2.8):
     handles += [Line2D([], [], color="0.3", marker="o", ls="-", label="recurrent (shared W)"),
                 Line2D([], [], color="0.3", marker="s", ls="--", mfc="white",
                        label="feedforward (fresh W)"),
-                Line2D([], [], color="black", ls="-", lw=1.6, label="MFT recurrent (DMFT)"),
-                Line2D([], [], color="0.5", ls="--", lw=1.6, label="MFT feedforward")]
-    below_legend(fig, handles, ncol=4)
+                Line2D([], [], color="black", ls="-", lw=1.3, label="MFT recurrent (DMFT)"),
+                Line2D([], [], color="0.5", ls="--", lw=1.3, label="MFT feedforward")]
+    lay.legend(handles)
     sb = rec.coord("sigma_b2")[0]
-    fig.suptitle(f"{rec.attr('activation')}, recurrent vs feedforward at the same "
-                 rf"($\sigma_w^2$, $\sigma_b^2 = {sb:g}$, N)")
-    return fig
+    return lay.done(f"{rec.attr('activation')}, recurrent vs feedforward at the same "
+                    f"(sigma_w2, sigma_b2 = {sb:g}, N): Lyapunov exponent at the deepest depth "
+                    "and c^t near the edge and in chaos, with the MFT of each architecture.")
 
 
 def main(argv=None):
@@ -143,6 +146,8 @@ def main(argv=None):
     p.add_argument("--out", required=True, metavar="FIG", help="output image (png, pdf, svg)")
     p.add_argument("--edge", type=float, default=1.9, help="sigma_w2 of the middle panels")
     p.add_argument("--chaos", type=float, default=2.8, help="sigma_w2 of the right panels")
+    p.add_argument("--width", default="double", choices=("single", "double"),
+                   help="one column (3.4 in) or two columns (7.0 in, the default)")
     args = p.parse_args(argv)
     runs = []
     try:
@@ -154,7 +159,7 @@ def main(argv=None):
     try:
         with plt.rc_context(STYLE), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            fig = recurrent_vs_feedforward(runs, args.edge, args.chaos)
+            fig = recurrent_vs_feedforward(runs, args.edge, args.chaos, args.width)
         save(fig, args.out)
     except Skip as e:
         print(f"{p.prog}: {e}", file=sys.stderr)
