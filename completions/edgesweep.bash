@@ -34,7 +34,7 @@ _edgesweep() {
   case "$cmd" in
     run) opts="-o --output --resume --force --set --quiet --progress --help" ;;
     check) opts="--set --help" ;;
-    verify) opts="--recompute --seed --help" ;;
+    verify) opts="--recompute --seed --point --help" ;;
     info) opts="--help" ;;
     mft) opts="--activation --sigma-w2 --sigma-b2 --leak --json --help" ;;
     critical) opts="--activation --sigma-b2 --json --help" ;;

@@ -1,14 +1,17 @@
 /* edgesweep: command-line entry. A shim over the driver: parse arguments, start
  * MPI for the commands that need it, map the status to the exit code the README lists. */
 #define _XOPEN_SOURCE 700 /* nftw */
+#include <errno.h>
 #include <ftw.h>
 #include <mpi.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "edgesweep/buildinfo.h"
 #include "edgesweep/driver.h"
 #include "edgesweep/h5out.h"
 #include "es_config.h"
@@ -224,6 +227,69 @@ static int es__info(int argc, char **argv) {
   return es__exit_code(st);
 }
 
+/* `edgesweep verify OUT.h5 [--recompute=K] [--seed=S] [--point=P]...` under MPI. */
+static int es__verify(int argc, char **argv) {
+  enum { OPT_RECOMPUTE = 256, OPT_SEED, OPT_POINT };
+  static const struct option opts[] = {{"recompute", required_argument, NULL, OPT_RECOMPUTE},
+                                       {"seed", required_argument, NULL, OPT_SEED},
+                                       {"point", required_argument, NULL, OPT_POINT},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  es_verify_opts o = {0};
+  int64_t *pts = calloc((size_t)argc + 1, sizeof *pts);
+  if (!pts) return ES_EXIT_FAIL;
+  int c, rc = ES_EXIT_OK;
+  while (rc == ES_EXIT_OK && (c = es_cli_getopt(argc, argv, ":h", opts)) != -1) {
+    if (c == 'h') {
+      es_cli_help(stdout, es_cli_find(argv[0]));
+      free(pts);
+      return ES_EXIT_OK;
+    }
+    if (c != OPT_RECOMPUTE && c != OPT_SEED && c != OPT_POINT) {
+      rc = ES_EXIT_INPUT;
+      break;
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long long x = strtoull(optarg, &end, 10);
+    if (end == optarg || *end || errno || optarg[0] == '-' || (c != OPT_SEED && x > INT64_MAX)) {
+      fprintf(stderr, "edgesweep verify: --%s=%s: a whole number >= 0\n",
+              c == OPT_RECOMPUTE ? "recompute"
+              : c == OPT_SEED    ? "seed"
+                                 : "point",
+              optarg);
+      rc = ES_EXIT_INPUT;
+    } else if (c == OPT_RECOMPUTE) {
+      o.recompute = (int64_t)x;
+    } else if (c == OPT_SEED) {
+      o.seed = (uint64_t)x;
+    } else {
+      pts[o.npoints++] = (int64_t)x;
+    }
+  }
+  if (rc == ES_EXIT_OK && argc - optind != 1) {
+    fprintf(stderr, "usage: %s\n", es_cli_find(argv[0])->synopsis);
+    rc = ES_EXIT_INPUT;
+  }
+  if (rc != ES_EXIT_OK) {
+    free(pts);
+    return rc;
+  }
+  o.path = argv[optind];
+  o.points = pts;
+  int provided, rank;
+  es__mpi_local_defaults();
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  es_status st = es_verify(MPI_COMM_WORLD, &o, stdout);
+  if (st != ES_OK && rank == 0) fprintf(stderr, "edgesweep verify: %s\n", es_error_msg());
+  MPI_Finalize();
+  es__mpi_local_cleanup();
+  free(pts);
+  return es__exit_code(st);
+}
+
 /* `edgesweep keys`. */
 static int es__keys(int argc, char **argv) {
   static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
@@ -252,7 +318,11 @@ int main(int argc, char **argv) {
     return ES_EXIT_OK;
   }
   if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
-    printf("edgesweep %s (git %s)\n", ES_VERSION, ES_GIT_COMMIT);
+    char libs[1024], host[512];
+    es_libraries(libs, sizeof libs);
+    es_host(host, sizeof host);
+    printf("edgesweep %s (git %s)\ncompiler  %s\nflags     %s\nlibraries %s\nhost      %s\n",
+           ES_VERSION, es_build_git_id, es_build_compiler, es_build_flags, libs, host);
     return ES_EXIT_OK;
   }
   if (strcmp(cmd, "help") == 0) return es_cli_help_command(argc - 1, argv + 1);
@@ -261,6 +331,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "mft") == 0) return es_cmd_mft(argc - 1, argv + 1);
   if (strcmp(cmd, "critical") == 0) return es_cmd_critical(argc - 1, argv + 1);
   if (strcmp(cmd, "info") == 0) return es__info(argc - 1, argv + 1);
+  if (strcmp(cmd, "verify") == 0) return es__verify(argc - 1, argv + 1);
   if (strcmp(cmd, "keys") == 0) return es__keys(argc - 1, argv + 1);
   if (cmd[0] == '-') {
     fprintf(stderr,

@@ -2,10 +2,11 @@
 
 Every array comes back as a `Field`: values in the canonical axis order
 (sigma_w2, sigma_b2, depth, width) restricted to the axes the dataset has, with its
-`units` and `long_name` attributes. The axis order is taken from the HDF5 dimension scales
-attached to the dataset when there are any, so a file that stores an axis permutation
-still reads correctly. Ensemble values of points that /run/status does not mark as done
-read as NaN.
+`units` and `long_name` attributes. When a dataset's shape is not in the layout's axis order,
+the order is taken from the HDF5 dimension scales attached to it, so a file that stores an
+axis permutation still reads correctly. Types and shapes are checked before any values are
+read: a damaged or crafted file raises NotEdgesweep (or Skip for one dataset). Ensemble
+values of points that /run/status does not mark as done read as NaN.
 
 Codes (/run/status, /mft/phase, /theory/regime) mean what the file's own CF attributes
 `flag_values` and `flag_meanings` say; nothing here repeats their numbers.
@@ -18,6 +19,7 @@ import numpy as np
 
 AXES = ("sigma_w2", "sigma_b2", "depth", "width")
 FORMAT_PREFIX = "edgesweep/"
+MAX_COORD = 10**7  # more values than any axis has: a damaged coordinate
 
 
 class NotEdgesweep(Exception):
@@ -92,7 +94,12 @@ def open_run(path):
         missing = [a for a in AXES if not isinstance(h5.get(a), h5py.Dataset)]
         if missing:
             raise NotEdgesweep(f"coordinate dataset(s) {', '.join(missing)} missing")
-        return Run(h5, path)
+        try:
+            return Run(h5, path)
+        except Skip as e:
+            raise NotEdgesweep(str(e)) from None
+        except (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError) as e:
+            raise NotEdgesweep(f"damaged: {type(e).__name__}: {e}") from None
     except Exception:
         h5.close()
         raise
@@ -107,6 +114,9 @@ class Run:
         self.attrs = {k: _text(v) for k, v in h5.attrs.items()}
         self.coords = {a: self._read(a, (a,)) for a in AXES}
         self._status_codes = self.codes("run/status")
+        if self._status_codes and not {"done", "pending", "flagged"} <= set(self._status_codes):
+            raise NotEdgesweep(f"/run/status flag_meanings {sorted(self._status_codes)} lack "
+                               "done, pending or flagged")
         self._status = self._read_status() if self._status_codes else None
 
     def __enter__(self):
@@ -170,23 +180,53 @@ class Run:
         return tuple(expected)
 
     def _read(self, path, expected):
-        """Read PATH, reorder to canonical axis order, check shape against coordinates."""
-        ds = self.h5[path]
+        """Read PATH, reorder to canonical axis order, check shape against coordinates.
+
+        Type and shape are checked before a byte is read: a damaged or crafted file gives
+        Skip with the reason, never a huge allocation or an exception from deep inside."""
+        ds = self.h5.get(path)
+        if not isinstance(ds, h5py.Dataset):
+            raise Skip(f"{path} is absent or not a dataset")
         if ds.ndim != len(expected):
             raise Skip(f"{path} has {ds.ndim} axes, expected {len(expected)} "
                        f"({', '.join(expected)})")
-        have = self._dataset_axes(ds, expected) if ds.ndim > 0 else ()
-        values = ds[()]
-        canon = tuple(a for a in AXES if a in have) + tuple(a for a in have if a not in AXES)
-        values = np.transpose(values, [have.index(a) for a in canon])
+        if ds.dtype.kind not in "fiu":
+            raise Skip(f"{path} holds {ds.dtype}, not numbers")
+        have = tuple(expected)
         coords = getattr(self, "coords", None)
+        # Dimension scales only when the stored shape is not the layout's order (edgesweep
+        # never writes one): HDF5 1.10 can crash on damaged scale lists, and reading them for
+        # every dataset of a sound file would expose every read to that.
+        if ds.ndim > 1 and coords is not None and tuple(ds.shape) != tuple(
+                len(coords[a].values) if a in coords else n for a, n in zip(expected, ds.shape)):
+            try:
+                have = self._dataset_axes(ds, expected)
+            except (RuntimeError, ValueError, KeyError, OSError, AttributeError, TypeError):
+                pass  # unreadable dimension scales: the layout's order
+        canon = tuple(a for a in AXES if a in have) + tuple(a for a in have if a not in AXES)
+        perm = [have.index(a) for a in canon]
+        shape = tuple(ds.shape[i] for i in perm)
         if coords is not None:
             want = tuple(len(coords[a].values) if a in coords else s
-                         for a, s in zip(canon, values.shape))
-            if values.shape != want:
-                raise Skip(f"{path} has shape {values.shape}, the coordinates say {want}")
-        return Field(path, values, str(_text(ds.attrs.get("units", "")) or ""),
-                     str(_text(ds.attrs.get("long_name", "")) or ""), canon)
+                         for a, s in zip(canon, shape))
+            if shape != want:
+                raise Skip(f"{path} has shape {shape}, the coordinates say {want}")
+        elif ds.size > MAX_COORD:
+            raise Skip(f"{path} has {ds.size} values: not a coordinate")
+        try:
+            values = np.transpose(ds[()], perm)
+        except (OSError, ValueError, TypeError) as e:
+            raise Skip(f"{path} cannot be read ({e})") from None
+        return Field(path, values, self._attr_text(ds, "units"), self._attr_text(ds, "long_name"),
+                     canon)
+
+    @staticmethod
+    def _attr_text(ds, name):
+        """A dataset's text attribute, "" when absent or unreadable (damaged file)."""
+        try:
+            return str(_text(ds.attrs.get(name, "")) or "")
+        except (OSError, KeyError, ValueError, TypeError, RuntimeError):
+            return ""
 
     def _read_status(self):
         """/run/status as an (sigma_w2, sigma_b2, width) array, or None when absent."""

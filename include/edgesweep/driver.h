@@ -8,6 +8,7 @@
 #define EDGESWEEP_DRIVER_H
 
 #include <mpi.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "edgesweep/config.h"
@@ -48,5 +49,24 @@ int es_run_stopped(void);
 
 /* Collective. Validate the job and print the plan (points, tasks, estimates) on rank 0. */
 es_status es_check(MPI_Comm comm, const es_run_opts *opts, FILE *out);
+
+/* `edgesweep verify` (README, Integrity). */
+typedef struct {
+  const char *path;
+  int64_t recompute;     /* points to re-simulate, chosen by seed (0: none) */
+  uint64_t seed;         /* choice of those points */
+  const int64_t *points; /* or these flat point indices (npoints of them) */
+  int64_t npoints;
+} es_verify_opts;
+
+/* Collective. Check PATH's layout and checksums on rank 0, then re-simulate the chosen
+ * points on all ranks and demand the stored bits. ES_OK only when everything holds;
+ * ES_ERR_INPUT with a message naming what failed otherwise. Prints a summary to OUT (rank 0). */
+es_status es_verify(MPI_Comm comm, const es_verify_opts *opts, FILE *out);
+
+/* Not collective. What runs this binary, for --version and the file: MPI library (as run;
+ * callable before MPI_Init), HDF5, Random123, the SIMD path; and the host. */
+void es_libraries(char *buf, size_t n);
+void es_host(char *buf, size_t n);
 
 #endif

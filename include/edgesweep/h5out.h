@@ -34,7 +34,7 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
 /* Every dataset of the layout besides the coordinates and the /ensemble fields (which come
  * from ES_FIELD_MAP in observables.h, as ES_DS_ENSEMBLE_<field>, first and in its order):
  *   X(ID, group, name, type, axes, codes, units, description)
- * TYPE: F64 (NaN fill), I64 and I8 (0 fill), TEXT (a variable-length string, "" fill).
+ * TYPE: F64 (NaN fill), I64, U64 and I8 (0 fill), TEXT (a variable-length string, "" fill).
  * AXES name the dimensions by letter: w sigma_w2, b sigma_b2, d depth, n width, t task,
  * s statistic. CODES: the code table of an I8 code dataset, else NONE.
  * A new dataset is one row here: the enum ES_DS_<ID> follows, the file gets it with its
@@ -126,6 +126,10 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
   X(RUN_REASON, "run", "reason", TEXT, "wbn", NONE, "", "why a point was flagged")                 \
   X(RUN_NETWORKS_DONE, "run", "networks_done", I64, "wbn", NONE, "1",                              \
     "networks folded into the point's statistics (a resume with more networks adds to them)")      \
+  X(RUN_CHECKSUM, "run", "checksum", U64, "wbn", NONE, "1",                                        \
+    "checksum of the point's numeric values and status (README, Integrity); 0: none")              \
+  X(RUN_PAIR_CHECKSUM, "run", "pair_checksum", U64, "wb", NONE, "1",                               \
+    "checksum of the pair's numeric /mft and /theory values (README, Integrity); 0: none")         \
   X(RUN_STATE, "run", "state", F64, "wbdns", NONE, "1",                                            \
     "streaming statistics of the point (observables.h): what a resume with more networks "         \
     "continues from")                                                                              \
@@ -191,6 +195,8 @@ es_status es_h5out_write_i64(es_h5out *h, es_dataset ds, const int64_t *start, c
                              const int64_t *data);
 es_status es_h5out_write_i8(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
                             const signed char *data);
+es_status es_h5out_write_u64(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                             const uint64_t *data);
 
 /* Not collective. One element of the TEXT dataset DS (cut to ES_REASON_LEN - 1 bytes). Parallel
  * HDF5 cannot write variable-length strings, so the text is kept by the calling rank and
@@ -221,6 +227,61 @@ es_status es_h5out_info(const char *path, FILE *f);
 /* Not collective (serial, read-only). The networks per point a finished file holds and the
  * job identity (SHA-256 of the canonical job) that wrote it. */
 es_status es_h5out_networks(const char *path, int64_t *networks, char sha256[65]);
+
+/* ---------- integrity (README, Integrity) ---------- */
+
+/* /run/checksum of a point: a hash (es_sum) of, in this order, the /ensemble fields
+ * (observables.h order, ND depths each), ensemble/networks (ND), then for a done point
+ * (STATUS 1) run/state (ND x ES_STATE_COUNT) and run/networks_done; last the status. Texts
+ * (the reason) are left out: they reach the file only at the close. Never 0 (0 in the file:
+ * no checksum). */
+uint64_t es_h5out_point_checksum(int64_t nd, const double *fields, const int64_t *networks,
+                                 const double *state, int64_t networks_done, signed char status);
+
+/* /run/pair_checksum of a (sigma_w2, sigma_b2) pair: the datasets of es_h5out_pair_sets in
+ * that order (the /mft scalars and phase, the ND-long /mft trajectories, the ND x NN /theory
+ * fields of the pair: VALUES holds them as doubles in that order, phase included), and for
+ * the first sigma_w2 (CRITICAL not NULL) mft/critical_sigma_w2 of the sigma_b2. */
+#define ES_H5_PAIR_SETS 26
+extern const es_dataset es_h5out_pair_sets[ES_H5_PAIR_SETS];
+uint64_t es_h5out_pair_checksum(int64_t nd, int64_t nn, const double *values,
+                                const double *critical);
+/* Doubles that pair VALUES hold for ND depths and NN widths. */
+int64_t es_h5out_pair_len(int64_t nd, int64_t nn);
+/* Not collective. Read back pair (IW, IB)'s values just written by this rank and write its
+ * /run/pair_checksum: the pair's last write, so a pair cut short by a kill has none. */
+es_status es_h5out_pair_seal(es_h5out *h, int64_t iw, int64_t ib, int64_t nd, int64_t nn);
+
+/* A file opened for checking (serial, read-only; not collective). es_h5check_open refuses
+ * (ES_ERR_INPUT, message naming the attribute or dataset) a file that is not edgesweep/1, whose
+ * job_canonical does not parse back to itself or hash to job_sha256, or where any dataset of
+ * the layout or coordinate is missing or has another type or shape than the job's coordinates
+ * give (coordinates: other values); it reads no dataset before its shape is checked. */
+typedef struct es_h5check es_h5check;
+es_status es_h5check_open(const char *path, es_h5check **c);
+void es_h5check_close(es_h5check **c);
+const es_job *es_h5check_job(const es_h5check *c); /* networks: the file's */
+int es_h5check_finished(const es_h5check *c);      /* "completed" is set */
+
+/* Point P's stored values (buffers owned by C, valid until the next call). */
+typedef struct {
+  int64_t iw, ib, in;
+  const double *fields, *state; /* ES_F_COUNT x nd; nd x ES_STATE_COUNT */
+  const int64_t *networks;      /* nd */
+  int64_t networks_done;
+  signed char status;
+  uint64_t checksum; /* stored */
+} es_h5_point;
+es_status es_h5check_point(es_h5check *c, int64_t p, es_h5_point *v);
+
+/* Status of every point (NP = nw x nb x nn bytes). */
+es_status es_h5check_read_status(es_h5check *c, signed char *status);
+
+/* Check every done or flagged point's checksum (and, in a completed file, that no point is
+ * pending) and, when PAIRS, every written pair's. BAD (points, may be NULL) gets 1 where a
+ * point fails; OUT (may be NULL) a line per failure (the first 20); *NBAD the failures.
+ * ES_ERR_INPUT naming the first failure when there is one. */
+es_status es_h5check_sums(es_h5check *c, int pairs, unsigned char *bad, FILE *out, int64_t *nbad);
 
 /* Version string of the HDF5 library ("1.10.8"). */
 const char *es_h5out_hdf5_version(void);

@@ -84,6 +84,18 @@ uint64_t es_double_bits(double x);
  * mean" hints. Not collective. */
 const char *es_suggest(const char *word, const char *const *candidates, size_t n);
 
+/* Checksum of stored values (/run/checksum, README "Integrity"): a 64-bit hash chained over
+ * the exact bits of each value in a fixed order, the same on every machine and rank count.
+ * Not cryptographic: it catches damage, not forgery. es_sum_final never returns 0, which the
+ * files use for "no checksum". */
+typedef struct {
+  uint64_t h, n;
+} es_sum;
+void es_sum_init(es_sum *s);
+void es_sum_f64(es_sum *s, const double *v, int64_t n);
+void es_sum_i64(es_sum *s, const int64_t *v, int64_t n);
+uint64_t es_sum_final(const es_sum *s);
+
 /* calloc that never returns NULL silently: NULL plus an error message. */
 void *es_calloc(size_t n, size_t size);
 

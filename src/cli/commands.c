@@ -31,6 +31,17 @@ static const es_cli_command es__commands[] = {
     {"info", "edgesweep info OUT.h5", "provenance, progress and the points not done",
      "Works on finished and partial (OUT.h5.partial) files. Exit 2 for a file that is not an\n"
      "edgesweep output.\n"},
+    {"verify", "edgesweep verify OUT.h5 [--recompute=K] [--seed=S] [--point=P]...",
+     "check the layout and every checksum; simulate points again and compare the bits",
+     "      --recompute=K     also simulate K done or flagged points again (chosen by the seed)\n"
+     "                        and demand the stored bits\n"
+     "      --seed=S          which points --recompute chooses (default 0)\n"
+     "      --point=P         simulate point P again (flat index (iw*n_b + ib)*n_N + in;\n"
+     "                        repeatable)\n"
+     "\n"
+     "Read-only; finished or partial files; any rank count (mpirun -n P edgesweep verify ...\n"
+     "splits the re-simulation). Exit 0 when everything holds, 2 when anything fails (each\n"
+     "failure named: the point by its coordinates, the dataset), 1 on a runtime failure.\n"},
     {"mft",
      "edgesweep mft --activation=A --sigma-w2=X --sigma-b2=Y [--leak=G] [--noise=g] [--q0=Q]\n"
      "              [--c0=C] [--json]",

@@ -272,7 +272,8 @@ static es_status es__conv_double(const es__parse *ps, int k, double *out) {
       snprintf(m, sizeof m, "%s is out of range [%g, %g]", s, es__keys[k].min, es__keys[k].max);
     return es__keyerr(ps, k, m);
   }
-  *out = v;
+  /* -0 means 0: one value, one bit pattern, one job identity. */
+  *out = v + 0.0;
   return ES_OK;
 }
 

@@ -117,7 +117,8 @@ static es_status es__list(const char *s, es_axis *axis) {
 
 static es_status es__finish(int integer, es_axis *axis) {
   for (int64_t i = 0; i < axis->n; i++) {
-    double v = axis->v[i];
+    /* -0 is 0: the points' random streams hash the value's bits, and so does the identity. */
+    double v = axis->v[i] += 0.0;
     ES_CHECK(isfinite(v), ES_ERR_INPUT, "value number %lld is not finite (overflow)",
              (long long)i + 1);
     if (integer) {

@@ -13,6 +13,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "edgesweep/buildinfo.h"
 #include "edgesweep/critical.h"
 #include "edgesweep/ensemble.h"
 #include "edgesweep/h5out.h"
@@ -208,7 +209,7 @@ static es_status es__check_output(const char *out, int force) {
 
 /* ---------- provenance ---------- */
 
-static void es__host(char *buf, size_t n) {
+void es_host(char *buf, size_t n) {
   snprintf(buf, n, "unknown");
   FILE *f = fopen("/proc/cpuinfo", "r");
   if (!f) return;
@@ -233,7 +234,7 @@ static void es__host(char *buf, size_t n) {
   }
 }
 
-static void es__libraries(char *buf, size_t n) {
+void es_libraries(char *buf, size_t n) {
   char mpi[MPI_MAX_LIBRARY_VERSION_STRING];
   int len;
   if (MPI_Get_library_version(mpi, &len) != MPI_SUCCESS) snprintf(mpi, sizeof mpi, "MPI");
@@ -241,8 +242,8 @@ static void es__libraries(char *buf, size_t n) {
   /* No BLAS: the dense products are edgesweep's own kernel, so that their bits depend on N
    * alone. The kernels' path is recorded, though every path gives the same bits. */
   static const char *const path[] = {"auto", "scalar", "scalar+fma", "avx2", "avx512"};
-  snprintf(buf, n, "%s; HDF5 %s; Random123 Philox4x32-10; own kernels, %s path", mpi,
-           es_h5out_hdf5_version(), path[es__simd_best()]);
+  snprintf(buf, n, "%s; HDF5 %s; Random123 %s Philox4x32-10; own kernels, %s path", mpi,
+           es_h5out_hdf5_version(), ES_RANDOM123_VERSION, path[es__simd_best()]);
 }
 
 /* ---------- one simulation point ---------- */
@@ -440,6 +441,8 @@ es_status es__pair(es__sweep *s, int64_t k) {
     int64_t s1[1] = {ib}, c1[1] = {1};
     st = es_h5out_write_f64(s->out, ES_DS_MFT_CRITICAL_SIGMA_W2, s1, c1, &crit);
   }
+  /* Last, so that a pair cut short by a kill has no checksum (or a stale one that fails). */
+  if (st == ES_OK) st = es_h5out_pair_seal(s->out, iw, ib, nd, j->width.n);
   free(q);
   free(rec);
   return st;
@@ -746,11 +749,11 @@ typedef struct {
 } es__prov;
 
 static es_status es__provenance(es__sweep *s, const es_run_opts *o, es__prov *p) {
-  es__host(p->host, sizeof p->host);
-  es__libraries(p->libs, sizeof p->libs);
+  es_host(p->host, sizeof p->host);
+  es_libraries(p->libs, sizeof p->libs);
   es_timestamp(p->created, sizeof p->created);
-  p->prov = (es_h5_prov){ES_VERSION, ES_GIT_COMMIT, o->command_line, p->libs,
-                         p->host,    p->created,    s->size};
+  p->prov = (es_h5_prov){ES_VERSION, es_build_git_id, o->command_line, p->libs,
+                         p->host,    p->created,      s->size};
   ES_MPI(MPI_Bcast(p->created, sizeof p->created, MPI_CHAR, 0, s->comm));
   ES_MPI(MPI_Bcast(p->host, sizeof p->host, MPI_CHAR, 0, s->comm));
   return ES_OK;
@@ -785,6 +788,41 @@ static es_status es__reserve(const char *path, long double bytes, int create) {
     return ES_ERR_IO;
   }
   return ES_OK;
+}
+
+/* Collective. Before a resume trusts OUT.partial: rank 0 checks its layout (a damaged shape
+ * or type refuses the resume, exit 2) and the checksum of every stored point; a point that
+ * fails is named on LOG and computed again, so a damaged value never reaches the result. */
+static es_status es__trust(es__sweep *s, const char *partial, FILE *log) {
+  s->distrust = calloc((size_t)s->npoints, 1);
+  es_status st = s->distrust ? ES_OK : ES_ERR_NOMEM;
+  if (st != ES_OK) es_error_set("out of memory");
+  if (st == ES_OK && s->rank == 0) {
+    es_h5check *c = NULL;
+    st = es_h5check_open(partial, &c);
+    if (st == ES_ERR_INPUT) {
+      char msg[1024];
+      snprintf(msg, sizeof msg, "%s", es_error_msg());
+      es_error_set("%s; refusing to resume (use --force to start over)", msg);
+    }
+    int64_t nbad = 0;
+    if (st == ES_OK) st = es_h5check_sums(c, 0, s->distrust, NULL, &nbad);
+    if (st == ES_ERR_INPUT && nbad > 0) {
+      if (log) {
+        fprintf(log,
+                "edgesweep: warning: %lld stored point%s of %s fail%s the checksum and "
+                "will be computed again:\n",
+                (long long)nbad, nbad > 1 ? "s" : "", partial, nbad > 1 ? "" : "s");
+        es_h5check_sums(c, 0, NULL, log, &nbad);
+      }
+      st = ES_OK;
+    }
+    es_h5check_close(&c);
+  }
+  st = es__agree(s->comm, st);
+  if (st == ES_OK)
+    st = ES_MPI_ST(MPI_Bcast(s->distrust, (int)s->npoints, MPI_UNSIGNED_CHAR, 0, s->comm));
+  return st;
 }
 
 static es_status es__create_output(es__sweep *s, const es__prov *pv, const char *partial) {
@@ -843,6 +881,7 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   if (st == ES_OK) st = es__agree(comm, es__provenance(&s, o, &pv));
   if (st == ES_OK && mode == 1)
     st = es__agree(comm, s.rank == 0 ? es__reserve(partial, s.out_bytes, 0) : ES_OK);
+  if (st == ES_OK && mode == 1) st = es__trust(&s, partial, log);
   if (st == ES_OK)
     st = mode == 1 ? es__agree(comm, es_h5out_open(comm, partial, job, &pv.prov, &s.out))
                    : es__create_output(&s, &pv, partial);

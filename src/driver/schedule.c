@@ -120,6 +120,7 @@ es_status es__pending(es__sweep *s) {
     for (int64_t p = 0; p < np; p++) {
       /* Done points with fewer networks than the job asks grow; a pending point starts
        * over (whatever a killed run left of it is not trusted). */
+      if (s->distrust && s->distrust[p]) status[p] = ES_POINT_PENDING; /* failed its checksum */
       s->was_done[p] = status[p] == ES_POINT_DONE && done[p] < s->job->networks;
       s->start_nets[p] = s->was_done[p] ? done[p] : 0;
     }
@@ -174,14 +175,13 @@ void es__sweep_free(es__sweep *s) {
   free(s->left);
   free(s->start_nets);
   free(s->was_done);
+  free(s->distrust);
 }
 
 /* ---------- computing one task ---------- */
 
-/* Simulate the networks of task T into rec ((end - begin) x ndepth x ES_NOBS_COUNT). An
- * overflow flags the point (*flagged, reason); a signal drops the task (ES_ERR_STOPPED). */
-static es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *flagged,
-                             char *reason, void (*poll)(es__sweep *)) {
+es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *flagged, char *reason,
+                      void (*poll)(es__sweep *)) {
   const es_job *j = s->job;
   int64_t iw, ib, in;
   es_grid_point(&s->shape, t->point, &iw, &ib, &in);
@@ -296,6 +296,12 @@ static es_status es__write_point(es__sweep *s, int64_t p, es__merge *m) {
   }
   if (st == ES_OK && m->flagged) st = es_h5out_write_text(s->out, ES_DS_RUN_REASON, ps, m->reason);
   status = m->flagged ? ES_POINT_FLAGGED : ES_POINT_DONE;
+  /* The checksum of what was just written, then the status: a kill in between leaves a
+   * pending point, never a done one without its checksum. */
+  if (st == ES_OK) {
+    uint64_t sum = es_h5out_point_checksum(nd, fields, valid, m->state, m->next, status);
+    st = es_h5out_write_u64(s->out, ES_DS_RUN_CHECKSUM, ps, pc, &sum);
+  }
   if (st == ES_OK) st = es_h5out_write_i8(s->out, ES_DS_RUN_STATUS, ps, pc, &status);
   free(buf);
   free(fields);

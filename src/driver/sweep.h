@@ -52,10 +52,11 @@ typedef struct {
   int64_t *start_nets; /* per point: networks already in the file (a resume raising M) */
   signed char *was_done;
   es_progress prog;
-  int lock_fd;           /* rank 0: OUT.lock, write-locked for the whole run (-1: none) */
-  int lock_made;         /* rank 0: this launch created OUT.lock */
-  int local_ranks;       /* ranks on this node */
-  long double out_bytes; /* rank 0: the layout's size, reserved before it is built */
+  unsigned char *distrust; /* per point: failed its checksum on resume, recompute (or NULL) */
+  int lock_fd;             /* rank 0: OUT.lock, write-locked for the whole run (-1: none) */
+  int lock_made;           /* rank 0: this launch created OUT.lock */
+  int local_ranks;         /* ranks on this node */
+  long double out_bytes;   /* rank 0: the layout's size, reserved before it is built */
 } es__sweep;
 
 /* Set by SIGTERM, SIGUSR1, SIGINT: stop handing out work and drop the tasks in flight. */
@@ -80,6 +81,12 @@ es_status es__pending(es__sweep *s);
  * network into its point's statistics in network order, and writes each point when its last
  * network arrives. */
 es_status es__schedule(es__sweep *s);
+
+/* Not collective. Simulate the networks of task T into REC ((end - begin) x ndepth x
+ * ES_NOBS_COUNT). An overflow flags the point (*FLAGGED, REASON of ES_REASON_LEN bytes); a
+ * signal drops the task (ES_ERR_STOPPED). POLL (may be NULL) runs between networks. */
+es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *flagged, char *reason,
+                      void (*poll)(es__sweep *));
 
 /* Not collective (driver.c). The mean-field and 1/N theory of pair K (sigma_w2 fastest), and
  * for the first sigma_w2 the critical sigma_w2 of its sigma_b2, written by the calling rank. */

@@ -8,9 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "edgesweep/buildinfo.h"
 #include "edgesweep/critical.h"
 #include "edgesweep/mft.h"
 #include "edgesweep/observables.h"
+#include "h5out_impl.h"
 
 /* Set when HDF5 could not close a file (its final flush failed): the library then holds a
  * half-closed file that crashes its own shutdown (HDF5 1.10 at MPI_Finalize). */
@@ -25,7 +27,7 @@ static int es__unclosed = 0;
     }                                                                          \
   } while (0)
 
-typedef enum { ES__F64, ES__I64, ES__I8, ES__TEXT } es__dtype;
+typedef enum { ES__F64, ES__I64, ES__U64, ES__I8, ES__TEXT } es__dtype;
 
 /* One dataset of the layout; AXES names its dimensions by letter (h5out.h). */
 typedef struct {
@@ -54,6 +56,16 @@ static es__dsdef es__def(es_dataset ds) {
                        ES_CODES_NONE, f->units, f->description};
   }
   return es__layout[ds - ES_F_COUNT];
+}
+
+void es__h5_def(es_dataset ds, const char **group, const char **name, char *type,
+                const char **axes) {
+  const es__dsdef d = es__def(ds);
+  static const char code[] = {'f', 'i', 'u', 'b', 's'};
+  *group = d.group;
+  *name = d.name;
+  *type = code[d.type];
+  *axes = d.axes;
 }
 
 /* "group/name" of dataset DS. */
@@ -261,6 +273,11 @@ static es_status es__dataset(es_h5out *h, es_dataset ds) {
     ftype = H5T_STD_I64LE;
     mtype = H5T_NATIVE_INT64;
     ES_H5(H5Pset_fill_value(dcpl, H5T_NATIVE_INT64, &z));
+  } else if (def.type == ES__U64) {
+    uint64_t z = 0;
+    ftype = H5T_STD_U64LE;
+    mtype = H5T_NATIVE_UINT64;
+    ES_H5(H5Pset_fill_value(dcpl, H5T_NATIVE_UINT64, &z));
   } else if (def.type == ES__I8) {
     signed char z = 0;
     ftype = H5T_STD_I8LE;
@@ -312,6 +329,19 @@ static es_status es__provenance(es_h5out *h, const es_job *j, const es_h5_prov *
   ES_CALL(es__note_history(h, p));
   ES_CALL(es__attr_str(f, "version", p->version));
   ES_CALL(es__attr_str(f, "git_commit", p->git_commit));
+  ES_CALL(es__attr_num(f, "git_dirty", H5T_NATIVE_INT, &es_build_git_dirty));
+  ES_CALL(es__attr_str(f, "compiler", es_build_compiler));
+  ES_CALL(es__attr_str(f, "compile_flags", es_build_flags));
+  /* A group opened alone (xarray's group=) still names its run. */
+  for (int g = 0; g < ES__NGROUPS; g++) {
+    hid_t gid = H5Gopen2(f, es__groups[g], H5P_DEFAULT);
+    ES_H5(gid);
+    es_status st = es__attr_str(gid, "format", "edgesweep/1");
+    if (st == ES_OK) st = es__attr_str(gid, "job_sha256", j->sha256);
+    if (st == ES_OK) st = es__attr_str(gid, "git_commit", p->git_commit);
+    H5Gclose(gid);
+    ES_CALL(st);
+  }
   ES_CALL(es__attr_str(f, "job", j->text));
   ES_CALL(es__attr_str(f, "job_canonical", j->canonical));
   ES_CALL(es__attr_str(f, "job_sha256", j->sha256));
@@ -345,6 +375,31 @@ static es_status es__text_type(es_h5out *h) {
   return ES_OK;
 }
 
+/* What the checksums cover, in order, on the datasets themselves: a reader can recompute
+ * them (README, Integrity). */
+static es_status es__checksum_order(es_h5out *h) {
+  es_strbuf b = {0};
+  char p[64];
+  for (int f = 0; f < ES_F_COUNT; f++) {
+    es__path(ES_DS_FIELD(f), p);
+    es_strbuf_printf(&b, "%s ", p);
+  }
+  es_strbuf_printf(&b, "ensemble/networks [status 1: run/state run/networks_done] run/status");
+  es_status st =
+      b.failed ? ES_ERR_NOMEM : es__attr_str(h->ds[ES_DS_RUN_CHECKSUM].id, "checksum_order", b.s);
+  es_strbuf_free(&b);
+  ES_CALL(st);
+  for (int i = 0; i < ES_H5_PAIR_SETS; i++) {
+    es__path(es_h5out_pair_sets[i], p);
+    es_strbuf_printf(&b, "%s ", p);
+  }
+  es_strbuf_printf(&b, "[first sigma_w2: mft/critical_sigma_w2]");
+  st = b.failed ? ES_ERR_NOMEM
+                : es__attr_str(h->ds[ES_DS_RUN_PAIR_CHECKSUM].id, "checksum_order", b.s);
+  es_strbuf_free(&b);
+  return st;
+}
+
 static es_status es__create(es_h5out *h, const char *path, const es_job *j, const es_h5_prov *prov,
                             int64_t ntasks) {
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
@@ -368,6 +423,7 @@ static es_status es__create(es_h5out *h, const char *path, const es_job *j, cons
   ES_CALL(es__coords(h, j, ntasks));
   for (int i = 0; i < ES_DS_COUNT; i++) ES_CALL(es__dataset(h, (es_dataset)i));
   ES_CALL(es__provenance(h, j, prov));
+  ES_CALL(es__checksum_order(h));
   ES_H5(H5Fflush(h->file, H5F_SCOPE_GLOBAL));
   /* From here on each rank writes its own points on its own. */
   ES_H5(H5Pset_dxpl_mpio(h->xfer, H5FD_MPIO_INDEPENDENT));
@@ -375,7 +431,7 @@ static es_status es__create(es_h5out *h, const char *path, const es_job *j, cons
 }
 
 /* Read a variable-length string attribute into a malloc'ed string (NULL if absent). */
-static char *es__attr_get_str(hid_t obj, const char *name) {
+char *es__attr_get_str(hid_t obj, const char *name) {
   if (H5Aexists(obj, name) <= 0) return NULL;
   hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
   if (a < 0) return NULL;
@@ -435,12 +491,8 @@ static es_status es__open(es_h5out *h, const char *path, const es_job *j) {
   ES_CHECK(ok, ES_ERR_INPUT, "%s was written by a different job (%s); refusing to resume", path,
            diff);
   int64_t had = 0;
-  if (H5Aexists(h->file, "networks") > 0) {
-    hid_t a = H5Aopen(h->file, "networks", H5P_DEFAULT);
-    ES_H5(a);
-    ES_H5(H5Aread(a, H5T_NATIVE_INT64, &had));
-    H5Aclose(a);
-  }
+  ES_CHECK(es__attr_get_i64(h->file, "networks", &had), ES_ERR_INPUT,
+           "%s: the root attribute 'networks' is missing or not one integer", path);
   ES_CHECK(j->networks >= had, ES_ERR_INPUT,
            "%s holds %lld networks per point; a resume can add networks but not remove them "
            "(networks = %lld)",
@@ -478,6 +530,7 @@ static es_status es__open(es_h5out *h, const char *path, const es_job *j) {
     H5Sclose(sp);
     e->mem_type = def.type == ES__F64   ? H5T_NATIVE_DOUBLE
                   : def.type == ES__I64 ? H5T_NATIVE_INT64
+                  : def.type == ES__U64 ? H5T_NATIVE_UINT64
                   : def.type == ES__I8  ? H5T_NATIVE_SCHAR
                                         : h->str_type;
   }
@@ -511,9 +564,9 @@ static es_status es__fail_cleanup(es_h5out **h, es_status st) {
 static es_status es__note_history(es_h5out *h, const es_h5_prov *prov) {
   char *old = es__attr_get_str(h->file, "history");
   es_strbuf b = {0};
-  es_strbuf_printf(&b, "%s%s%s: %s (edgesweep %s, %d rank%s)", old ? old : "",
+  es_strbuf_printf(&b, "%s%s%s: %s (edgesweep %s, git %s, %d rank%s)", old ? old : "",
                    old && *old ? "\n" : "", prov->created, prov->command_line, prov->version,
-                   prov->ranks, prov->ranks == 1 ? "" : "s");
+                   prov->git_commit, prov->ranks, prov->ranks == 1 ? "" : "s");
   free(old);
   es_status st = b.failed ? ES_ERR_NOMEM : es__attr_str(h->file, "history", b.s);
   es_strbuf_free(&b);
@@ -553,6 +606,8 @@ es_status es_h5out_open(MPI_Comm comm, const char *path, const es_job *job, cons
   es_status st = h->path ? es__open(h, path, job) : ES_ERR_NOMEM;
   if (st == ES_OK) st = es__note_resume(h, prov);
   if (st == ES_OK) st = es__note_history(h, prov);
+  /* Not complete until this launch completes it. */
+  if (st == ES_OK) st = es__attr_str(h->file, "completed", "");
   if (st != ES_OK) return es__fail_cleanup(&h, st);
   *out = h;
   return ES_OK;
@@ -654,6 +709,11 @@ es_status es_h5out_write_i64(es_h5out *h, es_dataset ds, const int64_t *start, c
 
 es_status es_h5out_write_i8(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
                             const signed char *data) {
+  return es__write(h, ds, start, count, data);
+}
+
+es_status es_h5out_write_u64(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                             const uint64_t *data) {
   return es__write(h, ds, start, count, data);
 }
 
@@ -913,15 +973,11 @@ static es_status es__info(hid_t file, const char *path, FILE *f) {
   fprintf(f, "file          %s\n", path);
   static const char *const attrs[] = {"format",     "version",      "git_commit", "name",
                                       "job_sha256", "command_line", "created",    "completed",
-                                      "host",       "libraries",    "resumes"};
+                                      "host",       "libraries",    "compiler",   "history"};
   for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) es__print_attr(f, file, attrs[i]);
-  int ranks = 0;
-  if (H5Aexists(file, "ranks") > 0) {
-    hid_t a = H5Aopen(file, "ranks", H5P_DEFAULT);
-    H5Aread(a, H5T_NATIVE_INT, &ranks);
-    H5Aclose(a);
-  }
-  fprintf(f, "%-13s %d\n", "ranks", ranks);
+  int64_t ranks = 0;
+  es__attr_get_i64(file, "ranks", &ranks);
+  fprintf(f, "%-13s %lld\n", "ranks", (long long)ranks);
   int64_t n[3];
   double *ax[3] = {es__read_coord(file, "sigma_w2", &n[0]), es__read_coord(file, "sigma_b2", &n[1]),
                    es__read_coord(file, "width", &n[2])};
@@ -984,6 +1040,10 @@ es_status es_h5out_info(const char *path, FILE *f) {
   htri_t is = H5Fis_hdf5(path);
   ES_CHECK(is > 0, ES_ERR_INPUT, "%s: %s", path,
            is == 0 ? "not an HDF5 file" : "cannot open it (missing or unreadable)");
+  /* Every shape and type checked before anything is read (verify.c). */
+  es_h5check *c = NULL;
+  ES_CALL(es_h5check_open(path, &c));
+  es_h5check_close(&c);
   hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   ES_CHECK(file >= 0, ES_ERR_INPUT, "%s: cannot open it as HDF5", path);
   es_status st = es__info(file, path, f);
@@ -996,12 +1056,7 @@ es_status es_h5out_networks(const char *path, int64_t *networks, char sha256[65]
   *networks = -1;
   hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   ES_CHECK(file >= 0, ES_ERR_INPUT, "%s: cannot open it as HDF5", path);
-  herr_t e = -1;
-  if (H5Aexists(file, "networks") > 0) {
-    hid_t a = H5Aopen(file, "networks", H5P_DEFAULT);
-    e = a >= 0 ? H5Aread(a, H5T_NATIVE_INT64, networks) : -1;
-    if (a >= 0) H5Aclose(a);
-  }
+  herr_t e = es__attr_get_i64(file, "networks", networks) ? 0 : -1;
   char *sha = es__attr_get_str(file, "job_sha256");
   snprintf(sha256, 65, "%s", sha ? sha : "");
   free(sha);

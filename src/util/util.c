@@ -111,6 +111,30 @@ uint64_t es_double_bits(double x) {
   return u;
 }
 
+void es_sum_init(es_sum *s) {
+  s->h = 0x6564676573756d31ULL;
+  s->n = 0;
+}
+
+static void es__sum_word(es_sum *s, uint64_t w) { s->h = es_mix64(s->h ^ es_mix64(w + s->n++)); }
+
+void es_sum_f64(es_sum *s, const double *v, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t u; /* the bits as stored: -0, NaN payloads and all */
+    memcpy(&u, &v[i], sizeof u);
+    es__sum_word(s, u);
+  }
+}
+
+void es_sum_i64(es_sum *s, const int64_t *v, int64_t n) {
+  for (int64_t i = 0; i < n; i++) es__sum_word(s, (uint64_t)v[i]);
+}
+
+uint64_t es_sum_final(const es_sum *s) {
+  uint64_t h = es_mix64(s->h ^ s->n);
+  return h ? h : 1;
+}
+
 void *es_calloc(size_t n, size_t size) {
   void *p = calloc(n ? n : 1, size ? size : 1);
   if (!p) es_error_set("out of memory allocating %zu x %zu bytes", n, size);

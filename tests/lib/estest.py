@@ -114,3 +114,55 @@ def code(ds, meaning):
 def bits(a):
     a = np.ascontiguousarray(a)
     return a.tobytes()
+
+
+# ---------- the checksums of README "Integrity", recomputed independently of the C code ----------
+M64 = (1 << 64) - 1
+
+
+def _mix64(x):
+    x = (x + 0x9E3779B97F4A7C15) & M64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & M64
+    return x ^ (x >> 31)
+
+
+class _Sum:
+    def __init__(self):
+        self.h, self.n = 0x6564676573756D31, 0
+
+    def words(self, ws):
+        for w in ws:
+            self.h = _mix64(self.h ^ _mix64((int(w) + self.n) & M64))
+            self.n += 1
+
+    def f64(self, a):
+        self.words(np.ascontiguousarray(a, dtype="<f8").view("<u8").ravel())
+
+    def i64(self, a):
+        self.words(np.ascontiguousarray(a, dtype="<i8").view("<u8").ravel())
+
+    def final(self):
+        h = _mix64(self.h ^ self.n)
+        return h or 1
+
+
+def _text(v):
+    v = v.encode() if isinstance(v, str) else bytes(v)
+    return v.split(b"\0")[0]
+
+
+def point_checksum(f, iw, ib, i_n):
+    """/run/checksum of point (iw, ib, in) from the values stored in h5py file F."""
+    order = _text(f["run/checksum"].attrs["checksum_order"]).decode().split()
+    s = _Sum()
+    for k in order:
+        if k.startswith("ensemble/") and k != "ensemble/networks":
+            s.f64(f[k][iw, ib, :, i_n])
+    s.i64(f["ensemble/networks"][iw, ib, :, i_n])
+    status = int(f["run/status"][iw, ib, i_n])
+    if status == 1:
+        s.f64(f["run/state"][iw, ib, :, i_n, :])
+        s.i64([f["run/networks_done"][iw, ib, i_n]])
+    s.i64([status])
+    return s.final()

@@ -92,6 +92,24 @@ int main(void) {
   es_job_destroy(&j);
   es_job_destroy(&j); /* NULL-safe */
 
+  /* What means the same has one identity: -0 and 0 (in axes and scalars, where the value is
+   * then +0 too), 1e0 and 1.0 and +1, list order, spacing, linspace and its explicit list. */
+  j = parse(
+      "[grid]\nsigma_w2 = 1, 2\nsigma_b2 = 0, 0.5\ndepth = 4\nwidth = 16\n"
+      "[network]\nc0 = 0\nnoise = 0\n",
+      NULL);
+  k = parse(
+      "[grid]\nsigma_w2 = linspace(1e0, 2, 2)\nsigma_b2 =0.50 ,-0\ndepth = 4.0\n"
+      "width = +16\n[network]\nc0 = -0\nnoise = -0.0\n",
+      NULL);
+  ASSERT(j && k);
+  if (j && k) {
+    ASSERT_EQ_STR(j->sha256, k->sha256);
+    ASSERT(!signbit(k->sigma_b2.v[0]) && !signbit(k->c0) && !signbit(k->noise));
+  }
+  es_job_destroy(&j);
+  es_job_destroy(&k);
+
   expect_error("[grid]\nsigma_w2 = 1\ndepth = 4\nwidth = 16\nwidht = 3\n", NULL,
                "t.ini:5: [grid] widht: unknown key");
   expect_error("[grid]\nsigma_w2 = 1\ndepth = 4\ndepth = 5\nwidth = 1\n", NULL,
