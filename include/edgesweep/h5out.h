@@ -43,24 +43,32 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
   X(ENSEMBLE_NETWORKS, "ensemble", "networks", I64, "wbdn", NONE, "1",                     \
     "number of networks in the statistics")                                                 \
   X(MFT_Q_STAR, "mft", "q_star", F64, "wb", NONE, "1",                                     \
-    "MFT fixed point q* reached from q0 (NaN: none)")                                       \
+    "MFT fixed point q* reached from q0 (NaN: none); recurrent: stationary C(0) of the "     \
+    "two-time DMFT (doc/physics.md 3)")                                       \
   X(MFT_C_STAR, "mft", "c_star", F64, "wb", NONE, "1",                                     \
     "MFT fixed point c* of the correlation map")                                            \
   X(MFT_CHI1, "mft", "chi1", F64, "wb", NONE, "1",                                         \
-    "chi_1 = (1-gamma)^2 + sigma_w2 E[phi'^2] at q*")                                       \
+    "chi_1 = (1-gamma)^2 + sigma_w2 E[phi'^2] at q*; recurrent: "     \
+    "exp(2 lambda), the DMFT tangent's growth per step")                                       \
   X(MFT_CHI_Q, "mft", "chi_q", F64, "wb", NONE, "1", "chi_q = F'(q*), slope of the q-map") \
   X(MFT_CHI_C, "mft", "chi_c", F64, "wb", NONE, "1", "chi_c, slope of the c-map at c*")    \
   X(MFT_XI_Q, "mft", "xi_q", F64, "wb", NONE, "layers", "xi_q = -1/ln chi_q (inf at chi_q = 1)") \
   X(MFT_XI_C, "mft", "xi_c", F64, "wb", NONE, "layers", "xi_c = -1/ln chi_c (inf at chi_c = 1)") \
-  X(MFT_LYAPUNOV, "mft", "lyapunov", F64, "wb", NONE, "1/layer", "lambda = ln(chi_1)/2")   \
+  X(MFT_LYAPUNOV, "mft", "lyapunov", F64, "wb", NONE, "1/layer", "lambda = ln(chi_1)/2 (recurrent: from the "  \
+    "DMFT's tangent dynamics)")   \
   X(MFT_PHASE, "mft", "phase", I8, "wb", PHASE, "1",                                       \
     "0 ordered, 1 chaotic, 2 critical, 3 no finite fixed point")                            \
   X(MFT_REASON, "mft", "reason", TEXT, "wb", NONE, "", "why a value is NaN (empty when all exist)") \
+  X(MFT_CORR_TIME, "mft", "corr_time", F64, "wb", NONE, "steps",                           \
+    "recurrent: decay time of the stationary autocorrelation, C(tau) - C_inf ~ "            \
+    "exp(-tau/corr_time) (doc/physics.md 3); 0 where C(tau >= 1) = C_inf (fixed point, "     \
+    "leak 1); NaN feedforward")                                                             \
   X(MFT_Q, "mft", "q", F64, "wbd", NONE, "1", "MFT trajectory q^t from q0 at the recorded depths") \
   X(MFT_C, "mft", "c", F64, "wbd", NONE, "1", "MFT trajectory c^t from c0 at the recorded depths") \
   X(MFT_LOGJAC, "mft", "logjac", F64, "wbd", NONE, "1", "MFT ln(r^t/r^0) of the tangent")  \
   X(MFT_CRITICAL_SIGMA_W2, "mft", "critical_sigma_w2", F64, "b", NONE, "1",                \
-    "sigma_w2 where chi_1(q*) = 1 at this sigma_b2 (NaN: none)")                            \
+    "sigma_w2 where chi_1(q*) = 1 at this sigma_b2 (recurrent: lambda = 0 of the "         \
+    "stationary DMFT; NaN: none)")                            \
   X(THEORY_Q_MEAN, "theory", "q_mean", F64, "wbdn", NONE, "1",                             \
     "1/N theory (physics.md 5.1): E q = K + K1/N (NaN: leak != 1, recurrent, or q* = 0 "    \
     "class / blow-up at t)")                                                                \

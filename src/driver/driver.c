@@ -273,6 +273,16 @@ static es_status es__gaussian(es__sweep *s) {
 
 /* ---------- mean-field theory and 1/N theory of one (sigma_w2, sigma_b2) ---------- */
 
+/* The recurrent summary with leak or noise (doc/physics.md §3); leak 0 has no stationary
+ * state (the residual net's variance grows without bound): NaN with the reason. */
+static void es__recurrent_point(const es_mft_params *mp, es_mft_point *pt, double *corr_time) {
+  if (mp->leak > 0 && es_mft_recurrent_point(mp, pt, corr_time) == ES_OK) return;
+  const char *why = mp->leak > 0 ? es_error_msg() : "recurrent with leak 0: no stationary state";
+  *pt = (es_mft_point){ES_PHASE_NO_FIXED_POINT, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, ""};
+  *corr_time = NAN;
+  snprintf(pt->reason, sizeof pt->reason, "%s", why);
+}
+
 /* A task of the sweep's queue (schedule.c), run by whichever rank is free. */
 es_status es__pair(es__sweep *s, int64_t k) {
   const es_job *j = s->job;
@@ -295,17 +305,11 @@ es_status es__pair(es__sweep *s, int64_t k) {
     snprintf(pt.reason, sizeof pt.reason, "%s", es_error_msg());
   }
   /* Shared weights: the equal-time kernel is the feedforward one only at leak 1, noise 0
-   * (physics.md §3.1); otherwise the fixed-point summary of the leaky feedforward map
-   * would describe another network, so it is NaN with the reason, and q, c, logjac
-   * below come from the two-time DMFT. The phase stays (that of the feedforward map). */
+   * (physics.md §3.1); otherwise the summary is the stationary state of the two-time DMFT
+   * and q, c, logjac below come from its time-dependent solution. */
   const int dmft = j->arch == ES_ARCH_RECURRENT && !(j->leak == 1 && j->noise == 0);
-  if (dmft) {
-    pt.q_star = pt.c_star = pt.chi1 = pt.chi_q = pt.chi_c = NAN;
-    pt.xi_q = pt.xi_c = pt.lyapunov = NAN;
-    snprintf(pt.reason, sizeof pt.reason,
-             "recurrent with leak/noise: no fixed-point summary; phase: feedforward map; "
-             "DMFT q c logjac");
-  }
+  double corr_time = j->arch == ES_ARCH_RECURRENT ? 0 : NAN; /* leak 1: C(tau >= 1) = C_inf */
+  if (dmft) es__recurrent_point(&mp, &pt, &corr_time);
   int64_t s2[2] = {iw, ib}, c2[2] = {1, 1};
   const struct {
     es_dataset name;
@@ -313,7 +317,8 @@ es_status es__pair(es__sweep *s, int64_t k) {
   } vals[] = {{ES_DS_MFT_Q_STAR, pt.q_star},  {ES_DS_MFT_C_STAR, pt.c_star},
               {ES_DS_MFT_CHI1, pt.chi1},      {ES_DS_MFT_CHI_Q, pt.chi_q},
               {ES_DS_MFT_CHI_C, pt.chi_c},    {ES_DS_MFT_XI_Q, pt.xi_q},
-              {ES_DS_MFT_XI_C, pt.xi_c},      {ES_DS_MFT_LYAPUNOV, pt.lyapunov}};
+              {ES_DS_MFT_XI_C, pt.xi_c},      {ES_DS_MFT_LYAPUNOV, pt.lyapunov},
+              {ES_DS_MFT_CORR_TIME, corr_time}};
   for (size_t i = 0; st == ES_OK && i < sizeof vals / sizeof vals[0]; i++)
     st = es_h5out_write_f64(s->out, vals[i].name, s2, c2, &vals[i].v);
   signed char ph = (signed char)pt.phase;
@@ -338,7 +343,9 @@ es_status es__pair(es__sweep *s, int64_t k) {
   if (st == ES_OK && iw == 0) { /* the critical line at this sigma_b2 */
     double crit;
     char why[ES_REASON_LEN] = "";
-    if (es_mft_critical(&mp, &crit, why) != ES_OK) crit = NAN;
+    es_status cs = dmft ? es_mft_recurrent_critical(&mp, &crit, why)
+                        : es_mft_critical(&mp, &crit, why);
+    if (cs != ES_OK) crit = NAN;
     int64_t s1[1] = {ib}, c1[1] = {1};
     st = es_h5out_write_f64(s->out, ES_DS_MFT_CRITICAL_SIGMA_W2, s1, c1, &crit);
   }
