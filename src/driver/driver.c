@@ -164,6 +164,15 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
    * the layers' fluctuations, so there is no 1/N theory for them: NaN. */
   int ok = st == ES_OK && j->arch == ES_ARCH_FEEDFORWARD &&
            es_theory_layers(mp, (int)tmax, L) == ES_OK;
+  /* Leak != 1 (feedforward): the forward sector of one input only (doc/physics.md §4). */
+  es_theory_leak_layer *LL = NULL;
+  if (st == ES_OK && !ok && j->arch == ES_ARCH_FEEDFORWARD) {
+    LL = malloc((size_t)tmax * sizeof *LL);
+    if (!LL || es_theory_leak_layers(mp, (int)tmax, LL) != ES_OK) {
+      free(LL);
+      LL = NULL;
+    }
+  }
   /* Both inputs have |x|^2/N0 = q0 and cosine c0 (SPEC §1). */
   int ok2 = ok && es_theory2_layers(mp, j->q0, j->q0, j->c0 * j->q0, (int)tmax, L2) == ES_OK;
   for (int64_t k = 0; st == ES_OK && k < nd; k++)
@@ -173,6 +182,7 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
       es_theory2_pred p2 = {NAN, NAN, NAN, NAN};
       const es_theory_layer *l = &L[(int64_t)j->depth.v[k] - 1];
       if (ok) es_theory_predict(l, N, &pr);
+      if (LL) es_theory_leak_predict(&LL[(int64_t)j->depth.v[k] - 1], N, &pr);
       if (ok2) es_theory2_predict(&L2[(int64_t)j->depth.v[k] - 1], N, &p2);
       const double epsk = ok ? l->Vzz / (N * l->K * l->K) : NAN;
       /* No 1/N theory (leak != 1, recurrent): the MFT c, the leading order. */
@@ -193,6 +203,7 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
     st = es_h5out_write_f64(s->out, names[f], s4, c4, out + f * nd * nn);
   free(L);
   free(L2);
+  free(LL);
   free(out);
   return st;
 }
