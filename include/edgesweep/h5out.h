@@ -70,7 +70,8 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
     "sigma_w2 where chi_1(q*) = 1 at this sigma_b2 (recurrent: lambda = 0 of the "         \
     "stationary DMFT; NaN: none)")                            \
   X(THEORY_Q_MEAN, "theory", "q_mean", F64, "wbdn", NONE, "1",                             \
-    "1/N theory (physics.md 5.1): E q = K + K1/N (NaN: leak != 1, recurrent, or q* = 0 "    \
+    "1/N theory (physics.md 5.1; leak != 1: doc/physics.md 4): E q = K + K1/N (NaN: "       \
+    "recurrent, or q* = 0 "                                                                  \
     "class / blow-up at t)")                                                                \
   X(THEORY_Q_VAR, "theory", "q_var", F64, "wbdn", NONE, "1",                               \
     "1/N theory: Var q = (Vzz + 2K^2)/N")                                                   \
@@ -78,11 +79,12 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
   X(THEORY_LOGQ_VAR, "theory", "logq_var", F64, "wbdn", NONE, "1",                         \
     "1/N theory: Var ln q = (Vzz + 2K^2)/(N K^2)")                                          \
   X(THEORY_LOGJAC_MEAN, "theory", "logjac_mean", F64, "wbdn", NONE, "1",                   \
-    "1/N theory: E ln(|u|^2/N) = ln R + (R1/R - (Vuu + 2R^2)/(2R^2))/N")                    \
+    "1/N theory: E ln(|u|^2/N) = ln R + (R1/R - (Vuu + 2R^2)/(2R^2))/N (NaN: leak != 1, "  \
+    "the tangent sector is not derived there; recurrent)")                    \
   X(THEORY_LOGJAC_VAR, "theory", "logjac_var", F64, "wbdn", NONE, "1",                     \
     "1/N theory: Var logjac = (Vuu + 2R^2)/(N R^2)")                                        \
   X(THEORY_KURTOSIS, "theory", "kurtosis", F64, "wbdn", NONE, "1",                         \
-    "1/N theory: excess kurtosis 3 Vzz/(N K^2)")                                            \
+    "1/N theory: excess kurtosis 3 Vzz/(N K^2) (NaN: leak != 1, not derived; recurrent)") \
   X(THEORY_C_MEAN, "theory", "c_mean", F64, "wbdn", NONE, "1",                             \
     "1/N theory (physics.md 5.5): E c = c + [grad c.K1 + tr(Hess c nCov q)/2]/N (NaN past " \
     "q = 50 for smooth activations, where the 2-D quadrature is not verified); where "      \
@@ -90,13 +92,14 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
     "MFT c")                                                                                \
   X(THEORY_C_VAR, "theory", "c_var", F64, "wbdn", NONE, "1",                               \
     "1/N theory (physics.md 5.5): Var c = grad c' Cov q grad c (NaN where 1 - |c| < 1e-4: " \
-    "O((1-c)^2 T/N), beyond the expansion's resolution)")                                   \
+    "O((1-c)^2 T/N), beyond the expansion's resolution; leak != 1: not derived)")                                   \
   X(THEORY_QAB_MEAN, "theory", "qab_mean", F64, "wbdn", NONE, "1",                         \
     "1/N theory (physics.md 5.5): E q_ab = k_ab + K1_ab/N (NaN where 1 - |c| < 1e-4)")      \
   X(THEORY_QAB_VAR, "theory", "qab_var", F64, "wbdn", NONE, "1",                           \
     "1/N theory: Var q_ab = (V_ab,ab + k_aa k_bb + k_ab^2)/N (NaN where 1 - |c| < 1e-4)")   \
   X(THEORY_EPS_K, "theory", "eps_K", F64, "wbdn", NONE, "1",                               \
-    "Gaussianity (physics.md 7), theory: Var G/(E G)^2 = Vzz/(N K^2) = kurtosis/3")         \
+    "Gaussianity (physics.md 7), theory: Var G/(E G)^2 = Vzz/(N K^2) = kurtosis/3 (NaN: "  \
+    "leak != 1)")         \
   X(THEORY_KERNEL_VAR_DEV, "theory", "kernel_var_dev", F64, "wbdn", NONE, "1",             \
     "measured over leading-order theory normalised kernel variance minus 1: "               \
     "(Var q/(E q)^2)_ensemble / ((Vzz + 2K^2)/(N K^2)) - 1 (NaN: point not done)")          \
