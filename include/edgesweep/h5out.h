@@ -117,7 +117,8 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
     "1/N-corrected depth scale of E[1 - c^t] in the ordered phase (doc/physics.md): "         \
     "1/xi_c,N = -ln chi_1 - c_mean/N, c_mean the per-layer 1/N growth of the mean tangent "   \
     "norm; inf where that rate is <= 0. NaN: chaotic phase (c* < 1 has no single-input "      \
-    "description; not derived), no finite fixed point, leak != 1, or recurrent")              \
+    "description; not derived), noise > 0 (c* < 1 likewise), no finite fixed point, leak "  \
+    "!= 1, or recurrent")              \
   X(PHASE_CRITICAL_SIGMA_W2, "phase", "critical_sigma_w2", F64, "bn", NONE, "1",           \
     "finite-N critical sigma_w2: first zero crossing of the measured lyapunov (deepest "    \
     "depth) along sigma_w2, linear interpolation (NaN: no crossing in the grid)")           \
