@@ -225,6 +225,8 @@ es_status es_mft_stationary(const es_mft_params *p, int lags, double *C_out,
     /* unbounded activations past their line: the variance grows without bound */
     s->q_star = INFINITY;
     s->lambda = s->c_inf = s->c_star = s->chi_c = s->corr_time = NAN;
+    if (p->act->id == ES_ACT_LINEAR) /* K(tau) = sigma_w2 at any C: Lambda = a + sqrt(sigma_w2) */
+      s->lambda = log(a + sqrt(p->sigma_w2));
     snprintf(s->reason, sizeof s->reason, "recurrent: C(0) grows without bound");
     return ES_OK;
   }
@@ -307,7 +309,9 @@ es_status es_mft_recurrent_point(const es_mft_params *p, es_mft_point *o, double
     /* Not converged happens only beside the noiseless line on its chaotic side (the ordered
      * side is in closed form). */
     o->phase = isnan(s.q_star) && p->noise == 0 ? ES_PHASE_CHAOTIC : ES_PHASE_NO_FIXED_POINT;
-    o->chi1 = o->lyapunov = o->chi_c = o->xi_c = NAN;
+    o->lyapunov = s.lambda; /* linear: the closed form; else NaN */
+    o->chi1 = exp(2 * s.lambda);
+    o->chi_c = o->xi_c = NAN;
     snprintf(o->reason, sizeof o->reason, "%s", s.reason);
     return ES_OK;
   }

@@ -176,6 +176,11 @@ static void recurrent_stationary(void) {
     ASSERT_REL(st.c_star, cinf / (cinf + A), 1e-11);
     ASSERT_NEAR(st.lambda, log(a + sqrt(sw2)), 1e-13);
     ASSERT_REL(st.corr_time, -1 / log(mu), 1e-12);
+    p.sigma_w2 = 0.5; /* sqrt(sw2) > gamma: h grows without bound, lambda stays closed-form */
+    ASSERT_EQ_INT(es_mft_recurrent_point(&p, &o, &tc), ES_OK);
+    ASSERT(o.phase == ES_PHASE_NO_FIXED_POINT && isinf(o.q_star));
+    ASSERT_NEAR(o.lyapunov, log(a + sqrt(0.5)), 1e-15);
+    p.sigma_w2 = sw2;
     p.noise = 0; /* a fixed point */
     ASSERT_EQ_INT(es_mft_recurrent_point(&p, &o, &tc), ES_OK);
     ASSERT_REL(o.q_star, cinf, 1e-12);
