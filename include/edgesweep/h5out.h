@@ -84,7 +84,8 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
   X(THEORY_LOGJAC_VAR, "theory", "logjac_var", F64, "wbdn", NONE, "1",                     \
     "1/N theory: Var logjac = (Vuu + 2R^2)/(N R^2)")                                        \
   X(THEORY_KURTOSIS, "theory", "kurtosis", F64, "wbdn", NONE, "1",                         \
-    "1/N theory: excess kurtosis 3 Vzz/(N K^2) (NaN: leak != 1, not derived; recurrent)") \
+    "1/N theory: excess kurtosis 3 Vzz/(N K^2) (leak != 1: doc/physics.md 4; NaN: "        \
+    "recurrent)")                                                                            \
   X(THEORY_C_MEAN, "theory", "c_mean", F64, "wbdn", NONE, "1",                             \
     "1/N theory (physics.md 5.5): E c = c + [grad c.K1 + tr(Hess c nCov q)/2]/N (NaN past " \
     "q = 50 for smooth activations, where the 2-D quadrature is not verified); where "      \

@@ -85,6 +85,7 @@ void es_theory2_predict(const es_theory2_layer *l, double N, es_theory2_pred *ou
  * es_theory_layers' K, K1 and Vzz + 2K^2. The tangent sector (logjac) is not derived. */
 typedef struct {
   double K, K1, V, Vq;
+  double D4; /* N (E h_i^4 - 3 (E h_i^2)^2), one pre-activation's fourth cumulant */
 } es_theory_leak_layer;
 
 /* Layers 1..T (out[t-1]); NaN from a layer whose K is not finite and positive. */
@@ -92,5 +93,7 @@ es_status es_theory_leak_layers(const es_mft_params *p, int T, es_theory_leak_la
 
 /* q_mean, q_var, logq_mean, logq_var at width N; logjac_* NaN. */
 void es_theory_leak_predict(const es_theory_leak_layer *l, double N, es_theory_pred *out);
+/* Excess kurtosis of one pre-activation at width N: D4/(N K^2). */
+double es_theory_leak_kurtosis(const es_theory_leak_layer *l, double N);
 
 #endif

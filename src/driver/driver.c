@@ -185,10 +185,13 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
       if (LL) es_theory_leak_predict(&LL[(int64_t)j->depth.v[k] - 1], N, &pr);
       if (ok2) es_theory2_predict(&L2[(int64_t)j->depth.v[k] - 1], N, &p2);
       const double epsk = ok ? l->Vzz / (N * l->K * l->K) : NAN;
+      const double kurt = ok ? 3 * epsk
+                             : LL ? es_theory_leak_kurtosis(&LL[(int64_t)j->depth.v[k] - 1], N)
+                                  : NAN;
       /* No 1/N theory (leak != 1, recurrent): the MFT c, the leading order. */
       const double v[NF] = {pr.q_mean,      pr.q_var,       pr.logq_mean,
                             pr.logq_var,    pr.logjac_mean, pr.logjac_var,
-                            3 * epsk,       ok2 ? p2.c_mean : c_mft[k],
+                            kurt,           ok2 ? p2.c_mean : c_mft[k],
                             p2.c_var,       p2.qab_mean,    p2.qab_var,
                             epsk};
       for (int f = 0; f < NF; f++) out[(f * nd + k) * nn + in] = v[f];

@@ -71,10 +71,10 @@ es_status es_theory_leak_layers(const es_mft_params *p, int T, es_theory_leak_la
   es_status st = Kc && M && X && C && D && Kv && g1v && P ? ES_OK : ES_ERR_NOMEM;
   if (st != ES_OK) es_error_set("theory leak: out of memory for %d layers", T);
 #define ES__A(A, t, s) (A)[(size_t)(t) * n + (size_t)(s)]
-  double K = sw * p->q0 + p->sigma_b2, K1 = 0;
+  double K = sw * p->q0 + p->sigma_b2, K1 = 0, Dk = 0;
   for (int t = 1; st == ES_OK && t <= T; t++) {
     if (!(K > 0) || !(K < 1e100)) { /* q* = 0 class or blow-up */
-      for (int u = t; u <= T; u++) out[u - 1] = (es_theory_leak_layer){NAN, NAN, NAN, NAN};
+      for (int u = t; u <= T; u++) out[u - 1] = (es_theory_leak_layer){NAN, NAN, NAN, NAN, NAN};
       break;
     }
     Kv[t] = K;
@@ -102,12 +102,26 @@ es_status es_theory_leak_layers(const es_mft_params *p, int T, es_theory_leak_la
       Y += ks * cov * cov * 2 * g1v[s];
       Z += ks * ES__A(X, t, s);
     }
-    out[t - 1] = (es_theory_leak_layer){K, K1, V, 2 * K * K + 2 * Y + V};
+    out[t - 1] = (es_theory_leak_layer){K, K1, V, 2 * K * K + 2 * Y + V, Dk};
     if (t == T) break;
     /* Layer t + 1: G's influence psi = sw2 f_t + sw2 g1 kappa_t, kappa' = a^2 kappa + psi. */
     for (int s = 1; s < t; s++) P[s] = sw * g1 * ES__A(Kc, t, s);
     P[t] = sw;
     for (int s = 1; s <= t; s++) ES__A(Kc, t + 1, s) = a2 * (s < t ? ES__A(Kc, t, s) : 0) + P[s];
+    /* The fourth cumulant of one h_i: m4 - 3 m2^2 = a^4 (same at t) + 6 a^2 Cov(h_i^2, G) +
+     * 3 Var G, with N Var G = psi' M psi and N Cov(h_i^2, G) = E[(hbar^2 - K) psi] +
+     * E[kappa_t psi] (the neuron's own share, and the shared G's). */
+    double vG = 0, cG = 0;
+    for (int s = 1; s <= t; s++) {
+      const double cov = pow(a, t - s) * Kv[s];
+      cG += P[s] * cov * cov * 2 * g1v[s];
+      for (int s2 = 1; s2 <= t; s2++) {
+        const double m = ES__A(M, s, s2);
+        vG += P[s] * P[s2] * m;
+        if (s < t) cG += ES__A(Kc, t, s) * m * P[s2];
+      }
+    }
+    Dk = a2 * a2 * Dk + 6 * a2 * cG + 3 * vG;
     const double G1 = sw * (g1 * K1 + 0.5 * g2 * V + 0.5 * Z);
     K1 = a2 * K1 + G1;
     K = a2 * K + F + sw * g;
@@ -131,4 +145,8 @@ void es_theory_leak_predict(const es_theory_leak_layer *l, double N, es_theory_p
   o->logq_mean = log(K) + (l->K1 / K - vq / (2 * K * K)) / N;
   o->logq_var = vq / (N * K * K);
   o->logjac_mean = o->logjac_var = NAN; /* the tangent sector is not derived */
+}
+
+double es_theory_leak_kurtosis(const es_theory_leak_layer *l, double N) {
+  return l->D4 / (N * l->K * l->K);
 }

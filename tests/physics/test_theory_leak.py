@@ -4,7 +4,8 @@ q_var, logq_mean, logq_var) beside measurement, with z-scores from the measured 
 errors: tanh at leak 0.5, noise 0.1 (ordered and chaotic sigma_w2) and relu at leak 0.7,
 noise 0.05, depths 1..20, N = 64 and 256 (relu: 256, 1024). At N = 16 the 1/N shift of E ln q is many standard
 errors, and the measurement must follow the theory, not the MFT. The tangent (logjac) part
-is not derived for leak != 1 and must read NaN. MPI ranks: 1."""
+is not derived for leak != 1 and must read NaN. The excess kurtosis of one pre-activation
+(its fourth cumulant, doc/physics.md §4.1) beside the measured one. MPI ranks: 1."""
 import os
 import sys
 
@@ -38,6 +39,9 @@ for act, sw2, leak, noise, widths in cases:
                     at = (iw, 0, k, iN)
                     tag = f"{act} leak={leak} noise={noise} sw2={s:g} t={t} N={N}"
                     estest.check(np.isnan(T["logjac_mean"][at]), f"logjac_mean NaN {tag}")
+                    if t > 1 and N > 16:
+                        estest.check_z(f"kurtosis {tag}", E["kurtosis"][at], T["kurtosis"][at],
+                                       E["kurtosis_stderr"][at])
                     for obs in ("q", "logq"):
                         m, v = E[f"{obs}_mean"][at], E[f"{obs}_var"][at]
                         se = np.sqrt(v / n[at])

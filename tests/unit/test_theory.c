@@ -140,6 +140,7 @@ static void leak_theory(void) {
     ASSERT_REL(L[t].K, G[t].K, 1e-14);
     ASSERT_NEAR(L[t].K1, G[t].K1, 1e-12);
     ASSERT_REL(L[t].Vq, G[t].Vzz + 2 * G[t].K * G[t].K, 1e-12);
+    ASSERT_NEAR(L[t].D4, 3 * G[t].Vzz, 1e-12 * (1 + G[t].Vzz)); /* kurtosis 3 Vzz/(N K^2) */
   }
   /* Linear: q' = a^2 q + G chi + 2a sqrt(G) zeta, G = F + sw2 q, exact moments at N = 1e6. */
   es_mft_params lin = {es_activation_find("linear"), 0.5, 0.2, 0.4, 0.1, 1, 0.6};
