@@ -43,38 +43,50 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
   X(ENSEMBLE_NETWORKS, "ensemble", "networks", I64, "wbdn", NONE, "1",                             \
     "number of networks in the statistics")                                                        \
   X(MFT_Q_STAR, "mft", "q_star", F64, "wb", NONE, "1",                                             \
-    "MFT fixed point q* reached from q0 (NaN: none)")                                              \
+    "MFT fixed point q* reached from q0 (NaN: none); recurrent: stationary C(0) of the "           \
+    "two-time DMFT (doc/physics.md 3.6)")                                                          \
   X(MFT_C_STAR, "mft", "c_star", F64, "wb", NONE, "1",                                             \
     "MFT fixed point c* of the correlation map")                                                   \
   X(MFT_CHI1, "mft", "chi1", F64, "wb", NONE, "1",                                                 \
-    "chi_1 = (1-gamma)^2 + sigma_w2 E[phi'^2] at q*")                                              \
+    "chi_1 = (1-gamma)^2 + sigma_w2 E[phi'^2] at q*; recurrent: "                                  \
+    "exp(2 lambda), the DMFT tangent's growth per step")                                           \
   X(MFT_CHI_Q, "mft", "chi_q", F64, "wb", NONE, "1", "chi_q = F'(q*), slope of the q-map")         \
   X(MFT_CHI_C, "mft", "chi_c", F64, "wb", NONE, "1", "chi_c, slope of the c-map at c*")            \
   X(MFT_XI_Q, "mft", "xi_q", F64, "wb", NONE, "layers", "xi_q = -1/ln chi_q (inf at chi_q = 1)")   \
   X(MFT_XI_C, "mft", "xi_c", F64, "wb", NONE, "layers", "xi_c = -1/ln chi_c (inf at chi_c = 1)")   \
-  X(MFT_LYAPUNOV, "mft", "lyapunov", F64, "wb", NONE, "1/layer", "lambda = ln(chi_1)/2")           \
+  X(MFT_LYAPUNOV, "mft", "lyapunov", F64, "wb", NONE, "1/layer",                                   \
+    "lambda = ln(chi_1)/2 (recurrent: from the "                                                   \
+    "DMFT's tangent dynamics)")                                                                    \
   X(MFT_PHASE, "mft", "phase", I8, "wb", PHASE, "1",                                               \
     "0 ordered, 1 chaotic, 2 critical, 3 no finite fixed point")                                   \
   X(MFT_REASON, "mft", "reason", TEXT, "wb", NONE, "",                                             \
     "why a value is NaN (empty when all exist)")                                                   \
+  X(MFT_CORR_TIME, "mft", "corr_time", F64, "wb", NONE, "steps",                                   \
+    "recurrent: decay time of the stationary autocorrelation, C(tau) - C_inf ~ "                   \
+    "exp(-tau/corr_time) (doc/physics.md 3.6); 0 where C(tau >= 1) = C_inf (fixed point, "         \
+    "leak 1); NaN feedforward")                                                                    \
   X(MFT_Q, "mft", "q", F64, "wbd", NONE, "1", "MFT trajectory q^t from q0 at the recorded depths") \
   X(MFT_C, "mft", "c", F64, "wbd", NONE, "1", "MFT trajectory c^t from c0 at the recorded depths") \
   X(MFT_LOGJAC, "mft", "logjac", F64, "wbd", NONE, "1", "MFT ln(r^t/r^0) of the tangent")          \
   X(MFT_CRITICAL_SIGMA_W2, "mft", "critical_sigma_w2", F64, "b", NONE, "1",                        \
-    "sigma_w2 where chi_1(q*) = 1 at this sigma_b2 (NaN: none)")                                   \
+    "sigma_w2 where chi_1(q*) = 1 at this sigma_b2 (recurrent: lambda = 0 of the "                 \
+    "stationary DMFT; NaN: none)")                                                                 \
   X(THEORY_Q_MEAN, "theory", "q_mean", F64, "wbdn", NONE, "1",                                     \
-    "1/N theory (doc/physics.md 5.1): E q = K + K1/N (NaN: leak != 1, recurrent, or q* = 0 "       \
+    "1/N theory (doc/physics.md 5.1; leak != 1: doc/physics.md 5.6): E q = K + K1/N (NaN: "        \
+    "recurrent, or q* = 0 "                                                                        \
     "class / blow-up at t)")                                                                       \
   X(THEORY_Q_VAR, "theory", "q_var", F64, "wbdn", NONE, "1", "1/N theory: Var q = (Vzz + 2K^2)/N") \
   X(THEORY_LOGQ_MEAN, "theory", "logq_mean", F64, "wbdn", NONE, "1", "1/N theory: E ln q")         \
   X(THEORY_LOGQ_VAR, "theory", "logq_var", F64, "wbdn", NONE, "1",                                 \
     "1/N theory: Var ln q = (Vzz + 2K^2)/(N K^2)")                                                 \
   X(THEORY_LOGJAC_MEAN, "theory", "logjac_mean", F64, "wbdn", NONE, "1",                           \
-    "1/N theory: E ln(|u|^2/N) = ln R + (R1/R - (Vuu + 2R^2)/(2R^2))/N")                           \
+    "1/N theory: E ln(|u|^2/N) = ln R + (R1/R - (Vuu + 2R^2)/(2R^2))/N (NaN: leak != 1, "          \
+    "the tangent sector is not derived there; recurrent)")                                         \
   X(THEORY_LOGJAC_VAR, "theory", "logjac_var", F64, "wbdn", NONE, "1",                             \
     "1/N theory: Var logjac = (Vuu + 2R^2)/(N R^2)")                                               \
   X(THEORY_KURTOSIS, "theory", "kurtosis", F64, "wbdn", NONE, "1",                                 \
-    "1/N theory: excess kurtosis 3 Vzz/(N K^2)")                                                   \
+    "1/N theory: excess kurtosis 3 Vzz/(N K^2) (leak != 1: doc/physics.md 5.6; NaN: "              \
+    "recurrent)")                                                                                  \
   X(THEORY_C_MEAN, "theory", "c_mean", F64, "wbdn", NONE, "1",                                     \
     "1/N theory (doc/physics.md 5.5): E c = c + [grad c.K1 + tr(Hess c nCov q)/2]/N (NaN past "    \
     "q = 50 for smooth activations, where the 2-D quadrature is not verified); where "             \
@@ -82,13 +94,14 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
     "MFT c")                                                                                       \
   X(THEORY_C_VAR, "theory", "c_var", F64, "wbdn", NONE, "1",                                       \
     "1/N theory (doc/physics.md 5.5): Var c = grad c' Cov q grad c (NaN where 1 - |c| < 1e-4: "    \
-    "O((1-c)^2 T/N), beyond the expansion's resolution)")                                          \
+    "O((1-c)^2 T/N), beyond the expansion's resolution; leak != 1: not derived)")                  \
   X(THEORY_QAB_MEAN, "theory", "qab_mean", F64, "wbdn", NONE, "1",                                 \
     "1/N theory (doc/physics.md 5.5): E q_ab = k_ab + K1_ab/N (NaN where 1 - |c| < 1e-4)")         \
   X(THEORY_QAB_VAR, "theory", "qab_var", F64, "wbdn", NONE, "1",                                   \
     "1/N theory: Var q_ab = (V_ab,ab + k_aa k_bb + k_ab^2)/N (NaN where 1 - |c| < 1e-4)")          \
   X(THEORY_EPS_K, "theory", "eps_K", F64, "wbdn", NONE, "1",                                       \
-    "Gaussianity (doc/physics.md 7), theory: Var G/(E G)^2 = Vzz/(N K^2) = kurtosis/3")            \
+    "Gaussianity (doc/physics.md 7), theory: Var G/(E G)^2 = Vzz/(N K^2) = kurtosis/3 (NaN: "      \
+    "leak != 1)")                                                                                  \
   X(THEORY_KERNEL_VAR_DEV, "theory", "kernel_var_dev", F64, "wbdn", NONE, "1",                     \
     "measured over leading-order theory normalised kernel variance minus 1: "                      \
     "(Var q/(E q)^2)_ensemble / ((Vzz + 2K^2)/(N K^2)) - 1 (NaN: point not done)")                 \
@@ -106,7 +119,8 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
     "1/N-corrected depth scale of E[1 - c^t] in the ordered phase (doc/physics.md): "              \
     "1/xi_c,N = -ln chi_1 - c_mean/N, c_mean the per-layer 1/N growth of the mean tangent "        \
     "norm; inf where that rate is <= 0. NaN: chaotic phase (c* < 1 has no single-input "           \
-    "description; not derived), no finite fixed point, leak != 1, or recurrent")                   \
+    "description; not derived), noise > 0 (c* < 1 likewise), no finite fixed point, leak "         \
+    "!= 1, or recurrent")                                                                          \
   X(PHASE_CRITICAL_SIGMA_W2, "phase", "critical_sigma_w2", F64, "bn", NONE, "1",                   \
     "finite-N critical sigma_w2: first zero crossing of the measured lyapunov (deepest "           \
     "depth) along sigma_w2, linear interpolation (NaN: no crossing in the grid)")                  \

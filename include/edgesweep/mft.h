@@ -90,4 +90,36 @@ es_status es_mft_trajectory(const es_mft_params *p, int T, double *q, double *c,
 es_status es_mft_dmft(const es_mft_params *p, int shared, int T, double *q, double *c,
                       double *logr);
 
+/* The stationary state of the recurrent general model (shared W, b; leak gamma in (0, 1],
+ * noise g >= 0; doc/physics.md §3.6): C(tau) = lim Cov(h(t), h(t - tau)), the input-input
+ * cross-covariance (C_inf at every lag: the inputs are forgotten), and the largest Lyapunov
+ * exponent of the DMFT's tangent dynamics. */
+typedef struct {
+  double q_star;    /* C(0) */
+  double c_inf;     /* lim_{tau -> inf} C(tau) */
+  double c_star;    /* input-input correlation C_inf / C(0) (1 at a fixed point) */
+  double lambda;    /* ln Lambda per step: |u(t)|^2 grows as Lambda^(2t) */
+  double chi_c;     /* (1 - gamma + sqrt(sigma_w2 E[phi'(x) phi'(y)] at C_inf))^2: the
+                       per-step factor of c^t - c* */
+  double corr_time; /* C(tau) - C_inf ~ exp(-tau/corr_time); 0 when C(tau >= 1) = C_inf
+                       (fixed point, or leak 1); inf at the edge */
+  int lags;         /* lags solved for (0 at a fixed point) */
+  char reason[ES_REASON_LEN];
+} es_mft_stationary_state;
+
+/* The stationary state; C (may be NULL) gets C(tau) for tau = 0..lags. ES_ERR_INPUT for
+ * leak outside (0, 1], ES_ERR_NOMEM. */
+es_status es_mft_stationary(const es_mft_params *p, int lags, double *C,
+                            es_mft_stationary_state *s);
+
+/* The same as a fixed-point summary: chi1 = exp(2 lambda) = Lambda^2, lyapunov, c_star,
+ * chi_c, xi_c, phase from lambda; chi_q, xi_q NaN (reason set). corr_time as above. */
+es_status es_mft_recurrent_point(const es_mft_params *p, es_mft_point *o, double *corr_time);
+
+/* Critical sigma_w2 (lambda = 0) of the recurrent model at this sigma_b2, leak, noise. Noise
+ * 0: gamma^2 times the standard line at sigma_b2/gamma^2; noise > 0: a root search on the
+ * stationary lambda. NaN with a reason when there is none. */
+es_status es_mft_recurrent_critical(const es_mft_params *p, double *sigma_w2_crit,
+                                    char reason[ES_REASON_LEN]);
+
 #endif

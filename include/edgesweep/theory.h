@@ -79,4 +79,21 @@ typedef struct {
  * T/N) and the expansion in q no longer resolves it), qab_mean/qab_var are NaN. */
 void es_theory2_predict(const es_theory2_layer *l, double N, es_theory2_pred *out);
 
+/* ---- feedforward nets with leak and noise: one input's forward sector (doc/physics.md §5.6) ----
+ * E q = K + K1/N and N Var q = Vq (V = N Var of the conditional variance K_t of h^t_i given
+ * the earlier layers' metrics). Any leak in [0, 1]; at leak 1 K, K1 and Vq equal
+ * es_theory_layers' K, K1 and Vzz + 2K^2. The tangent sector (logjac) is not derived. */
+typedef struct {
+  double K, K1, V, Vq;
+  double D4; /* N (E h_i^4 - 3 (E h_i^2)^2), one pre-activation's fourth cumulant */
+} es_theory_leak_layer;
+
+/* Layers 1..T (out[t-1]); NaN from a layer whose K is not finite and positive. */
+es_status es_theory_leak_layers(const es_mft_params *p, int T, es_theory_leak_layer *out);
+
+/* q_mean, q_var, logq_mean, logq_var at width N; logjac_* NaN. */
+void es_theory_leak_predict(const es_theory_leak_layer *l, double N, es_theory_pred *out);
+/* Excess kurtosis of one pre-activation at width N: D4/(N K^2). */
+double es_theory_leak_kurtosis(const es_theory_leak_layer *l, double N);
+
 #endif

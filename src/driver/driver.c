@@ -264,6 +264,15 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
    * the layers' fluctuations, so there is no 1/N theory for them: NaN. */
   int ok =
       st == ES_OK && j->arch == ES_ARCH_FEEDFORWARD && es_theory_layers(mp, (int)tmax, L) == ES_OK;
+  /* Leak != 1 (feedforward): the forward sector of one input only (doc/physics.md §5.6). */
+  es_theory_leak_layer *LL = NULL;
+  if (st == ES_OK && !ok && j->arch == ES_ARCH_FEEDFORWARD) {
+    LL = malloc((size_t)tmax * sizeof *LL);
+    if (!LL || es_theory_leak_layers(mp, (int)tmax, LL) != ES_OK) {
+      free(LL);
+      LL = NULL;
+    }
+  }
   /* Both inputs have |x|^2/N0 = q0 and cosine c0 (doc/physics.md §2). */
   int ok2 = ok && es_theory2_layers(mp, j->q0, j->q0, j->c0 * j->q0, (int)tmax, L2) == ES_OK;
   for (int64_t k = 0; st == ES_OK && k < nd; k++)
@@ -273,11 +282,15 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
       es_theory2_pred p2 = {NAN, NAN, NAN, NAN};
       const es_theory_layer *l = &L[(int64_t)j->depth.v[k] - 1];
       if (ok) es_theory_predict(l, N, &pr);
+      if (LL) es_theory_leak_predict(&LL[(int64_t)j->depth.v[k] - 1], N, &pr);
       if (ok2) es_theory2_predict(&L2[(int64_t)j->depth.v[k] - 1], N, &p2);
       const double epsk = ok ? l->Vzz / (N * l->K * l->K) : NAN;
+      const double kurt = ok   ? 3 * epsk
+                          : LL ? es_theory_leak_kurtosis(&LL[(int64_t)j->depth.v[k] - 1], N)
+                               : NAN;
       /* No 1/N theory (leak != 1, recurrent): the MFT c, the leading order. */
       const double v[NF] = {pr.q_mean,      pr.q_var,      pr.logq_mean, pr.logq_var,
-                            pr.logjac_mean, pr.logjac_var, 3 * epsk,     ok2 ? p2.c_mean : c_mft[k],
+                            pr.logjac_mean, pr.logjac_var, kurt,         ok2 ? p2.c_mean : c_mft[k],
                             p2.c_var,       p2.qab_mean,   p2.qab_var,   epsk};
       for (int f = 0; f < NF; f++) out[(f * nd + k) * nn + in] = v[f];
     }
@@ -291,6 +304,7 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
     st = es_h5out_write_f64(s->out, names[f], s4, c4, out + f * nd * nn);
   free(L);
   free(L2);
+  free(LL);
   free(out);
   return st;
 }
@@ -309,6 +323,8 @@ static es_status es__theory_xi(es__sweep *s, const es_mft_params *mp, const es_m
   es_theory_xi x = {NAN, NAN, NAN, NAN};
   if (j->arch != ES_ARCH_FEEDFORWARD || es_theory_xi_coeffs(mp, pt, &x) != ES_OK)
     x = (es_theory_xi){NAN, NAN, NAN, NAN};
+  /* Noise keeps c* < 1: the nearby-input (c* = 1) derivation of xi_c,N does not apply. */
+  if (mp->noise > 0) x.d_c = NAN;
   for (int64_t in = 0; in < nn; in++) {
     v[in] = es_theory_xi_at(x.xi_q, x.d_q, j->width.v[in]);
     v[nn + in] = es_theory_xi_at(x.xi_c, x.d_c, j->width.v[in]);
@@ -372,6 +388,16 @@ static es_status es__gaussian(es__sweep *s) {
 
 /* ---------- mean-field theory and 1/N theory of one (sigma_w2, sigma_b2) ---------- */
 
+/* The recurrent summary with leak or noise (doc/physics.md §3.6); leak 0 has no stationary
+ * state (the residual net's variance grows without bound): NaN with the reason. */
+static void es__recurrent_point(const es_mft_params *mp, es_mft_point *pt, double *corr_time) {
+  if (mp->leak > 0 && es_mft_recurrent_point(mp, pt, corr_time) == ES_OK) return;
+  const char *why = mp->leak > 0 ? es_error_msg() : "recurrent with leak 0: no stationary state";
+  *pt = (es_mft_point){ES_PHASE_NO_FIXED_POINT, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, ""};
+  *corr_time = NAN;
+  snprintf(pt->reason, sizeof pt->reason, "%s", why);
+}
+
 /* A task of the sweep's queue (schedule.c), run by whichever rank is free. */
 es_status es__pair(es__sweep *s, int64_t k) {
   const es_job *j = s->job;
@@ -394,25 +420,20 @@ es_status es__pair(es__sweep *s, int64_t k) {
     snprintf(pt.reason, sizeof pt.reason, "%s", es_error_msg());
   }
   /* Shared weights: the equal-time kernel is the feedforward one only at leak 1, noise 0
-   * (doc/physics.md §3.1); otherwise the fixed-point summary of the leaky feedforward map
-   * would describe another network, so it is NaN with the reason, and q, c, logjac
-   * below come from the two-time DMFT. The phase stays (that of the feedforward map). */
+   * (doc/physics.md §3.1, §3.6); otherwise the summary is the stationary state of the two-time DMFT
+   * and q, c, logjac below come from its time-dependent solution. */
   const int dmft = j->arch == ES_ARCH_RECURRENT && !(j->leak == 1 && j->noise == 0);
-  if (dmft) {
-    pt.q_star = pt.c_star = pt.chi1 = pt.chi_q = pt.chi_c = NAN;
-    pt.xi_q = pt.xi_c = pt.lyapunov = NAN;
-    snprintf(pt.reason, sizeof pt.reason,
-             "recurrent with leak/noise: no fixed-point summary; phase: feedforward map; "
-             "DMFT q c logjac");
-  }
+  double corr_time = j->arch == ES_ARCH_RECURRENT ? 0 : NAN; /* leak 1: C(tau >= 1) = C_inf */
+  if (dmft) es__recurrent_point(&mp, &pt, &corr_time);
   int64_t s2[2] = {iw, ib}, c2[2] = {1, 1};
   const struct {
     es_dataset name;
     double v;
-  } vals[] = {{ES_DS_MFT_Q_STAR, pt.q_star}, {ES_DS_MFT_C_STAR, pt.c_star},
-              {ES_DS_MFT_CHI1, pt.chi1},     {ES_DS_MFT_CHI_Q, pt.chi_q},
-              {ES_DS_MFT_CHI_C, pt.chi_c},   {ES_DS_MFT_XI_Q, pt.xi_q},
-              {ES_DS_MFT_XI_C, pt.xi_c},     {ES_DS_MFT_LYAPUNOV, pt.lyapunov}};
+  } vals[] = {{ES_DS_MFT_Q_STAR, pt.q_star},   {ES_DS_MFT_C_STAR, pt.c_star},
+              {ES_DS_MFT_CHI1, pt.chi1},       {ES_DS_MFT_CHI_Q, pt.chi_q},
+              {ES_DS_MFT_CHI_C, pt.chi_c},     {ES_DS_MFT_XI_Q, pt.xi_q},
+              {ES_DS_MFT_XI_C, pt.xi_c},       {ES_DS_MFT_LYAPUNOV, pt.lyapunov},
+              {ES_DS_MFT_CORR_TIME, corr_time}};
   for (size_t i = 0; st == ES_OK && i < sizeof vals / sizeof vals[0]; i++)
     st = es_h5out_write_f64(s->out, vals[i].name, s2, c2, &vals[i].v);
   signed char ph = (signed char)pt.phase;
@@ -437,7 +458,9 @@ es_status es__pair(es__sweep *s, int64_t k) {
   if (st == ES_OK && iw == 0) { /* the critical line at this sigma_b2 */
     double crit;
     char why[ES_REASON_LEN] = "";
-    if (es_mft_critical(&mp, &crit, why) != ES_OK) crit = NAN;
+    es_status cs =
+        dmft ? es_mft_recurrent_critical(&mp, &crit, why) : es_mft_critical(&mp, &crit, why);
+    if (cs != ES_OK) crit = NAN;
     int64_t s1[1] = {ib}, c1[1] = {1};
     st = es_h5out_write_f64(s->out, ES_DS_MFT_CRITICAL_SIGMA_W2, s1, c1, &crit);
   }

@@ -348,15 +348,19 @@ es_status es_mft_fixed_point(const es_mft_params *p, es_mft_point *o) {
     o->phase = ES_PHASE_CRITICAL;
   else
     o->phase = o->chi1 < 1 ? ES_PHASE_ORDERED : ES_PHASE_CHAOTIC;
-  if (o->phase != ES_PHASE_CHAOTIC || q == 0) {
+  /* Noise independent per input decorrelates them: c-map(1) = 1 - g/q*, so c* < 1 in every
+   * phase and is found by the root search below. */
+  if ((o->phase != ES_PHASE_CHAOTIC && p->noise == 0) || q == 0) {
     o->c_star = 1;
     o->chi_c = o->chi1;
   } else {
-    /* c = 1 is a fixed point, unstable here: the stable one lies in [-1, 1). */
+    /* The stable root lies in [-1, 1) (c = 1 is an unstable fixed point, or none with noise). */
     /* c = -1 is also a fixed point for odd phi without bias; step in from both ends until
-     * the residual has the signs of a stable root in between. */
+     * the residual has the signs of a stable root in between. With noise c = 1 itself has
+     * residual -g/q* < 0. */
     es__cctx cx = {p, q};
-    double hi = 1 - 1e-6, fhi = es__cres(hi, &cx), lo = -1 + 1e-6, flo = es__cres(lo, &cx);
+    double hi = p->noise > 0 ? 1 : 1 - 1e-6, fhi = es__cres(hi, &cx), lo = -1 + 1e-6,
+           flo = es__cres(lo, &cx);
     for (int k = 0; k < 5 && fhi >= 0; k++) {
       hi = 1 - (1 - hi) * 10;
       fhi = es__cres(hi, &cx);

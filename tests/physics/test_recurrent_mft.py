@@ -4,7 +4,8 @@
 logjac^t of a dense recurrent tanh ensemble at N = 512 match /mft/q, /mft/c, /mft/logjac
 within z-score bounds, at leak 1, noise 0 (where shared and independent weights coincide and
 /mft is the feedforward trajectory) and at leak 0.5, noise 0.1 (where they differ: the same
-job as feedforward gives another /mft, which the recurrent measurement rejects).
+job as feedforward gives another /mft, which the recurrent measurement rejects), and deep in
+the net the stationary q*, c*, lambda of doc/physics.md §3.6.
 One rank, fixed seeds; ~10 s."""
 import os
 import sys
@@ -79,11 +80,36 @@ def main():
         z = (mean - ff["mft/q"][iw, 0, 3]) / np.hypot(se, mean / N)
         estest.check(abs(z) > 8, f"sw2={sw2:g}: recurrent q^8 {mean:.4f} vs independent-weights "
                      f"MFT {ff['mft/q'][iw, 0, 3]:.4f}: z {z:.1f} should be far from 0")
-    # Fixed-point summary: NaN with a reason where it would describe another network.
-    estest.check(np.all(np.isnan(rec["mft/q_star"][()])), "recurrent leak 0.5: q_star is NaN")
+    # Fixed-point summary: the stationary state of the DMFT (doc/physics.md §3.6), reached by the
+    # measurement deep in the net: q^t -> q*, c^t -> c*, and the growth of logjac between
+    # t = 40 and 60 is 2 lambda per step. chi_q, xi_q are NaN with the reason.
     reason = rec["mft/reason"][0, 0]
     reason = reason.decode() if isinstance(reason, bytes) else str(reason)
-    estest.check("DMFT" in reason, f"recurrent leak 0.5: reason says why ({reason!r})")
+    estest.check(np.all(np.isnan(rec["mft/chi_q"][()])) and "recurrent" in reason,
+                 f"recurrent leak 0.5: chi_q NaN, reason says why ({reason!r})")
+    deep = estest.write_job(os.path.join(d, "deep.ini"), {
+        "run": {"name": "deep", "seed": 8},
+        "network": {"architecture": "recurrent", "activation": "tanh", "leak": 0.5, "noise": 0.1,
+                    "q0": 1.0, "c0": 0.6},
+        "grid": {"sigma_w2": "0.4, 1.8, 3.0", "sigma_b2": "0.05", "depth": "1, 40, 60", "width": N},
+        "ensemble": {"networks": M, "method": "dense"},
+    })
+    estest.run(["run", deep, "-o", os.path.join(d, "deep.h5"), "--quiet"])
+    with h5py.File(os.path.join(d, "deep.h5"), "r") as f:
+        for iw, sw2 in enumerate(f["sigma_w2"][()]):
+            for name, star, scale in (("q", "q_star", None), ("c", "c_star", 1.0)):
+                mean, var = f[f"ensemble/{name}_mean"][iw, 0, 2, 0], f[f"ensemble/{name}_var"][iw, 0, 2, 0]
+                th = f[f"mft/{star}"][iw, 0]
+                bias = (th if scale is None else scale) / N
+                estest.check_z(f"stationary {star} sw2={sw2:g}", mean, th,
+                               np.hypot(np.sqrt(var / M), bias))
+            lj = f["ensemble/logjac_mean"][iw, 0, :, 0]
+            se = np.hypot(*np.sqrt(f["ensemble/logjac_var"][iw, 0, 1:, 0] / M)) / 40
+            estest.check_z(f"stationary lyapunov sw2={sw2:g}", (lj[2] - lj[1]) / 40,
+                           f["mft/lyapunov"][iw, 0], np.hypot(se, 1 / N))
+            ph = f["mft/phase"][iw, 0]
+            estest.check(ph == (0 if f["mft/lyapunov"][iw, 0] < 0 else 1),
+                         f"phase {ph} from the sign of lambda at sw2={sw2:g}")
     for f in (rec1, ff1, rec, ff):
         f.close()
     estest.finish()

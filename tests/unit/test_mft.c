@@ -133,6 +133,148 @@ static void zero_bias_limits(void) {
   }
 }
 
+/* The recurrent model's stationary DMFT (doc/physics.md §3.6): leak 1 reduces to the standard
+ * maps; linear phi has closed forms; a long direct iteration of the time-dependent DMFT
+ * (es_mft_dmft) converges to the stationary values; the critical line is the rescaled
+ * standard one without noise and lambda = 0 with it. The feedforward leaky map's line
+ * rescales the same way. */
+static void recurrent_stationary(void) {
+  es_mft_point o, f;
+  double tc;
+  /* Leak 1, noise 0: exactly es_mft_fixed_point. */
+  for (size_t i = 0; i < sizeof fp / sizeof fp[0]; i++) {
+    es_mft_params p = P(fp[i].act, fp[i].sw2, fp[i].sb2);
+    ASSERT_EQ_INT(es_mft_recurrent_point(&p, &o, &tc), ES_OK);
+    es_mft_fixed_point(&p, &f);
+    ASSERT(o.q_star == f.q_star && o.c_star == f.c_star && o.chi1 == f.chi1 &&
+           o.lyapunov == f.lyapunov && o.phase == f.phase && tc == 0);
+  }
+  /* Leak 1, noise > 0: the feedforward map with noise (C(tau >= 1) is the c-map's c*). */
+  static const double sw2n[] = {0.8, 1.5, 2.5};
+  for (int i = 0; i < 3; i++) {
+    es_mft_params p = P("tanh", sw2n[i], 0.05);
+    p.noise = 0.1;
+    ASSERT_EQ_INT(es_mft_recurrent_point(&p, &o, &tc), ES_OK);
+    es_mft_fixed_point(&p, &f);
+    ASSERT_REL(o.q_star, f.q_star, 1e-12);
+    ASSERT_NEAR(o.c_star, f.c_star, 1e-12);
+    ASSERT_NEAR(o.lyapunov, f.lyapunov, 1e-12);
+    ASSERT_NEAR(o.chi_c, f.chi_c, 1e-12);
+    ASSERT(f.c_star < 1 && o.phase == f.phase);
+  }
+  /* Linear phi: C(tau) = C_inf + A mu^|tau|, C_inf = sb2/(gamma^2 - sw2),
+   * mu + 1/mu = (1 + a^2 - sw2)/a, A = g/(a (1/mu - mu)); Lambda = a + sqrt(sw2). */
+  {
+    const double gam = 0.6, a = 1 - gam, sw2 = 0.1, sb2 = 0.2, g = 0.3;
+    es_mft_params p = {es_activation_find("linear"), sw2, sb2, gam, g, 1, 0.5};
+    double C[40], B = (1 + a * a - sw2) / a, mu = 0.5 * (B - sqrt(B * B - 4));
+    double cinf = sb2 / (gam * gam - sw2), A = g / (a * (1 / mu - mu));
+    es_mft_stationary_state st;
+    ASSERT_EQ_INT(es_mft_stationary(&p, 39, C, &st), ES_OK);
+    for (int t = 0; t < 40; t++) ASSERT_REL(C[t], cinf + A * pow(mu, t), 1e-12);
+    ASSERT_REL(st.q_star, cinf + A, 1e-12);
+    ASSERT_REL(st.c_star, cinf / (cinf + A), 1e-11);
+    ASSERT_NEAR(st.lambda, log(a + sqrt(sw2)), 1e-13);
+    ASSERT_REL(st.corr_time, -1 / log(mu), 1e-12);
+    p.sigma_w2 = 0.5; /* sqrt(sw2) > gamma: h grows without bound, lambda stays closed-form */
+    ASSERT_EQ_INT(es_mft_recurrent_point(&p, &o, &tc), ES_OK);
+    ASSERT(o.phase == ES_PHASE_NO_FIXED_POINT && isinf(o.q_star));
+    ASSERT_NEAR(o.lyapunov, log(a + sqrt(0.5)), 1e-15);
+    p.sigma_w2 = sw2;
+    p.noise = 0; /* a fixed point */
+    ASSERT_EQ_INT(es_mft_recurrent_point(&p, &o, &tc), ES_OK);
+    ASSERT_REL(o.q_star, cinf, 1e-12);
+    ASSERT_NEAR(o.lyapunov, log(a + sqrt(sw2)), 1e-13);
+    ASSERT(o.phase == ES_PHASE_ORDERED && o.c_star == 1 && tc == 0);
+  }
+  /* Against 400 steps of the time-dependent DMFT (tanh, sb2 0.05, leak 0.5): chaos without
+   * noise, order and chaos with it. lambda against the last step's growth of ln r / 2, which
+   * converges geometrically where C(tau) relaxes (not at a noiseless fixed point, where the
+   * prefactor of the growth is a power of t). */
+  {
+    enum { T = 400 };
+    static double q[T], c[T], lr[T];
+    static const double pts[][2] = {{1.0, 0}, {0.4, 0.1}, {1.0, 0.1}};
+    for (int i = 0; i < 3; i++) {
+      es_mft_params p = {es_activation_find("tanh"), pts[i][0], 0.05, 0.5, pts[i][1], 1, 0.6};
+      ASSERT_EQ_INT(es_mft_recurrent_point(&p, &o, &tc), ES_OK);
+      ASSERT_EQ_INT(es_mft_dmft(&p, 1, T, q, c, lr), ES_OK);
+      fprintf(stderr,
+              "recurrent tanh (%g, 0.05) leak 0.5 noise %g: q* %.10f (DMFT %.10f) c* %.10f "
+              "(%.10f) lambda %.10f (%.10f) corr_time %.4f\n",
+              pts[i][0], pts[i][1], o.q_star, q[T - 1], o.c_star, c[T - 1], o.lyapunov,
+              0.5 * (lr[T - 1] - lr[T - 2]), tc);
+      /* The step's growth converges monotonically and at least halves its distance every 100
+       * steps (noise 0.1: to -0.0812370372 at t = 1000), so the change over the last 100
+       * steps bounds the remaining error. c^t relaxes as chi_c^t (0.96^400 ~ 1e-7 in chaos). */
+      double s2 = 0.5 * (lr[T - 101] - lr[T - 102]), s3 = 0.5 * (lr[T - 1] - lr[T - 2]);
+      ASSERT_REL(o.q_star, q[T - 1], 1e-9);
+      ASSERT_NEAR(o.c_star, c[T - 1], fmax(3 * pow(o.chi_c, T), 1e-12));
+      ASSERT_NEAR(o.lyapunov, s3, fabs(s3 - s2) + 1e-10);
+      ASSERT(fabs(o.lyapunov - s3) < 1e-9 || (o.lyapunov - s3) * (s3 - s2) > 0);
+      ASSERT(o.phase == (o.lyapunov < 0 ? ES_PHASE_ORDERED : ES_PHASE_CHAOTIC));
+      ASSERT(tc > 0 && isfinite(tc));
+    }
+    /* The noiseless fixed point: lambda = ln(a + sqrt(sw2 E phi'^2)), approached by the
+     * DMFT's growth as -1/(4t) (|u|^2 ~ t^(-1/2) Lambda^(2t)). */
+    es_mft_params p = {es_activation_find("tanh"), 0.4, 0.05, 0.5, 0, 1, 0.6};
+    es_mft_recurrent_point(&p, &o, &tc);
+    es_mft_dmft(&p, 1, T, q, c, lr);
+    ASSERT_REL(o.q_star, q[T - 1], 1e-12);
+    ASSERT_NEAR(o.lyapunov, 0.5 * (lr[T - 1] - lr[T - 2]) + 1 / (4.0 * T), 2e-5);
+  }
+  /* Critical lines. Noise 0: gamma^2 sw2_c(sb2/gamma^2) (doc/physics.md §8.1: sb2/gamma^2 =
+   * 0.2 at gamma = 0.5), with the phase changing across it. Feedforward with leak: the
+   * line (1 - a^2) sw2_c((sb2 + g)/(1 - a^2)) (0.75 * table at sb2 + g = 0.15). */
+  {
+    es_mft_params p = {es_activation_find("tanh"), 1, 0.05, 0.5, 0, 1, 0.6};
+    double sc;
+    char why[ES_REASON_LEN];
+    ASSERT_EQ_INT(es_mft_recurrent_critical(&p, &sc, why), ES_OK);
+    ASSERT_NEAR(sc, 0.25 * 2.2851524737, 1e-10);
+    p.sigma_w2 = sc * (1 - 1e-4);
+    es_mft_recurrent_point(&p, &o, &tc);
+    ASSERT(o.phase == ES_PHASE_ORDERED && o.lyapunov > -1e-4);
+    p.sigma_w2 = sc * 1.01;
+    es_mft_recurrent_point(&p, &o, &tc);
+    ASSERT(o.phase == ES_PHASE_CHAOTIC && o.lyapunov > 0 && o.lyapunov < 1e-2);
+    /* Noise: lambda = 0 there, the line moves up with g and tends to the noiseless one. */
+    double prev = sc;
+    static const double gs[] = {1e-3, 0.1};
+    for (int i = 0; i < 2; i++) {
+      p.noise = gs[i];
+      double sn;
+      ASSERT_EQ_INT(es_mft_recurrent_critical(&p, &sn, why), ES_OK);
+      p.sigma_w2 = sn;
+      es_mft_recurrent_point(&p, &o, &tc);
+      fprintf(stderr,
+              "recurrent tanh sb2 0.05 leak 0.5 noise %g: sw2_c %.10f (lambda there %.2e)\n", gs[i],
+              sn, o.lyapunov);
+      ASSERT_NEAR(o.lyapunov, 0, 1e-9);
+      ASSERT(sn > prev);
+      if (i == 0) ASSERT(sn - sc < 0.02); /* ~ 0.2 sqrt(g): the edge responds singularly */
+      prev = sn;
+    }
+    es_mft_params ff = {es_activation_find("tanh"), 1, 0.05, 0.5, 0.1, 1, 0.6};
+    ASSERT_EQ_INT(es_mft_critical(&ff, &sc, why), ES_OK);
+    ASSERT_NEAR(sc, 0.75 * 2.2851524737, 1e-9);
+  }
+  /* Feedforward with noise: c* < 1 in the ordered phase too, the limit of the trajectory. */
+  {
+    enum { T = 400 };
+    static double q[T], c[T], lr[T];
+    static const double sw2s[] = {0.8, 2.5};
+    for (int i = 0; i < 2; i++) {
+      es_mft_params p = {es_activation_find("tanh"), sw2s[i], 0.05, 0.7, 0.05, 1, 0.6};
+      es_mft_fixed_point(&p, &o);
+      es_mft_trajectory(&p, T, q, c, lr);
+      ASSERT(o.c_star < 1);
+      ASSERT_NEAR(o.c_star, c[T - 1], 1e-10);
+      ASSERT_REL(o.q_star, q[T - 1], 1e-12);
+    }
+  }
+}
+
 int main(void) {
   zero_bias_limits();
   for (size_t i = 0; i < sizeof fp / sizeof fp[0]; i++) {
@@ -380,5 +522,6 @@ int main(void) {
     es_mft_dmft(&lin, 0, 3, qi, ci, li);
     ASSERT_REL(qi[2], 1.5 * 1.5 * 0.5, 1e-14);
   }
+  recurrent_stationary();
   ES_TEST_END();
 }

@@ -4,6 +4,7 @@
  * the 2-D moments and their derivatives, and the |c| -> 1 edge. The module's statics are
  * tested directly, so it is compiled into this test. */
 #include "../../src/theory/theory.c"
+#include "../../src/theory/theory_leak.c"
 
 #include <stdio.h>
 
@@ -123,6 +124,37 @@ static void depth_scales(void) {
   leaky.leak = 0.5;
   es_mft_fixed_point(&leaky, &pt);
   ASSERT_EQ_INT(es_theory_xi_coeffs(&leaky, &pt, &x), ES_ERR_INPUT);
+}
+
+/* The leaky 1/N theory (doc/physics.md §5.6): at leak 1 the section-2 recursions; for linear
+ * phi the exact moment recursion's O(1/N) part, at any leak. */
+static void leak_theory(void) {
+  enum { T = 20 };
+  es_theory_leak_layer L[T];
+  es_theory_layer G[T];
+  es_mft_params p = {es_activation_find("tanh"), 1.5, 0.05, 1, 0.1, 1, 0.6};
+  ASSERT_EQ_INT(es_theory_leak_layers(&p, T, L), ES_OK);
+  ASSERT_EQ_INT(es_theory_layers(&p, T, G), ES_OK);
+  for (int t = 0; t < T; t++) {
+    ASSERT_REL(L[t].K, G[t].K, 1e-14);
+    ASSERT_NEAR(L[t].K1, G[t].K1, 1e-12);
+    ASSERT_REL(L[t].Vq, G[t].Vzz + 2 * G[t].K * G[t].K, 1e-12);
+    ASSERT_NEAR(L[t].D4, 3 * G[t].Vzz, 1e-12 * (1 + G[t].Vzz)); /* kurtosis 3 Vzz/(N K^2) */
+  }
+  /* Linear: q' = a^2 q + G chi + 2a sqrt(G) zeta, G = F + sw2 q, exact moments at N = 1e6. */
+  es_mft_params lin = {es_activation_find("linear"), 0.5, 0.2, 0.4, 0.1, 1, 0.6};
+  ASSERT_EQ_INT(es_theory_leak_layers(&lin, T, L), ES_OK);
+  const double a = 0.6, F = 0.3, sw = 0.5, N = 1e6;
+  double m1 = sw + 0.2, m2 = m1 * m1 * (1 + 2 / N);
+  for (int t = 1; t < T; t++) {
+    double EG = F + sw * m1, EG2 = F * F + 2 * F * sw * m1 + sw * sw * m2, EGq = F * m1 + sw * m2;
+    double n1 = a * a * m1 + EG;
+    m2 = a * a * a * a * m2 + 2 * a * a * EGq + EG2 + (2 / N) * EG2 + (4 * a * a / N) * EGq;
+    m1 = n1;
+    ASSERT_REL(L[t].K, m1, 1e-13);
+    ASSERT_NEAR(L[t].K1, 0, 1e-13);
+    ASSERT_REL(L[t].Vq, N * (m2 - m1 * m1), 1e-4); /* the O(1/N) remainder: 4e-6 at t = 20 */
+  }
 }
 
 int main(void) {
@@ -353,5 +385,6 @@ int main(void) {
   p = P("tanh", 1.5, 0.05, 1, 0.3);
   p.leak = 0.5;
   ASSERT_EQ_INT(es_theory2_layers(&p, 1, 1, 0.3, 4, L), ES_ERR_INPUT);
+  leak_theory();
   ES_TEST_END();
 }
