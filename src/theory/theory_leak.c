@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "edgesweep/theory.h"
+#include "quad.h"
 
 enum { ES__NH = 160 }; /* Hermite terms of the Mehler series (rho <= a^{t-s}) */
 
@@ -22,7 +23,8 @@ enum { ES__NH = 160 }; /* Hermite terms of the Mehler series (rho <= a^{t-s}) */
  * E[F'' h_n] = E[F h_{n+2}] sqrt((n+1)(n+2)) / K). Also E phi^2, E phi^4. */
 static void es__hermite(const es_activation *act, double K, double *c, double *d, double *g,
                         double *p4) {
-  static double z[2048], w[2048], x[2048], f[2048];
+  /* The rule's nodes on the stack (64 KiB): the module keeps no state between calls. */
+  double z[2048], w[2048], x[2048], f[2048];
   const int n = es__normal_rule(K, 1, z, w);
   const double sq = sqrt(K);
   for (int i = 0; i < n; i++) x[i] = sq * z[i];
