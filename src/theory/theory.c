@@ -65,11 +65,48 @@ static void es__moments_at(const es_activation *act, double K, es__moments *m) {
   m->dphi4 = v[10];
 }
 
+/* Deep layers repeat their inputs: once a recursion has reached its fixed point to the last
+ * bit (or a short cycle of roundings about it), the state that feeds a layer's integrals is
+ * bitwise equal to an earlier layer's. The integrals are a pure function of that state (the
+ * rules are rebuilt from it alone), so an earlier layer's integrals are reused: the same bits
+ * as integrating again, and the affine recursions (K1, V, ...) continue from them. The last
+ * ES__MEMO states are kept, which catches cycles up to that length. */
+enum { ES__MEMO = 8 };
+typedef struct {
+  int n, next;
+  double key[ES__MEMO][4];
+} es__memo;
+
+/* The tests turn the reuse off to compare bits, and count the reuses. */
+static int es__memo_off;
+static long es__memo_reused;
+
+/* The slot holding KEY (NK doubles, compared bitwise), or -1. */
+static int es__memo_find(const es__memo *m, const double *key, int nk) {
+  for (int i = 0; i < m->n && !es__memo_off; i++)
+    if (memcmp(m->key[i], key, (size_t)nk * sizeof *key) == 0) {
+      es__memo_reused++;
+      return i;
+    }
+  return -1;
+}
+
+/* The slot to store KEY in (the oldest once full). */
+static int es__memo_put(es__memo *m, const double *key, int nk) {
+  const int i = m->next;
+  memcpy(m->key[i], key, (size_t)nk * sizeof *key);
+  m->next = (i + 1) % ES__MEMO;
+  if (m->n < ES__MEMO) m->n++;
+  return i;
+}
+
 es_status es_theory_layers(const es_mft_params *p, int T, es_theory_layer *out) {
   ES_CHECK(p->leak == 1.0, ES_ERR_INPUT,
            "the 1/N theory is implemented for leak = 1 (physics.md 5.1); leak = %g", p->leak);
   const double sw = p->sigma_w2, sw2 = sw * sw;
   es_theory_layer l = {sw * p->q0 + p->sigma_b2, 0, 0, sw, 0, 0, 0, 0};
+  es__memo memo = {0, 0, {{0}}};
+  es__moments mm[ES__MEMO];
   for (int t = 0; t < T; t++) {
     out[t] = l;
     if (t + 1 == T) break;
@@ -79,7 +116,13 @@ es_status es_theory_layers(const es_mft_params *p, int T, es_theory_layer *out) 
       break;
     }
     es__moments m;
-    es__moments_at(p->act, l.K, &m);
+    int slot = es__memo_find(&memo, &l.K, 1);
+    if (slot >= 0) {
+      m = mm[slot];
+    } else {
+      es__moments_at(p->act, l.K, &m);
+      mm[es__memo_put(&memo, &l.K, 1)] = m;
+    }
     es_theory_layer n;
     n.K = p->sigma_b2 + p->noise + sw * m.g;
     n.K1 = sw * (m.g1 * l.K1 + 0.5 * m.g2 * l.Vzz);
@@ -386,6 +429,13 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
   l.k[0] = sw * qa0 + sb;
   l.k[1] = sw * qab0 + sb;
   l.k[2] = sw * qb0 + sb;
+  /* Keyed by (k, edge): the integrals of the layer (es__memo). */
+  es__memo memo = {0, 0, {{0}}};
+  struct {
+    es__ab ab;
+    es__moments ma, mb;
+    double nk[3]; /* edge layers: the MFT part */
+  } mv[ES__MEMO];
   for (int t = 0; t < T; t++) {
     if (l.edge == 0 && es__c_edge(l.k)) {
       l.edge = 1;
@@ -410,10 +460,17 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
     }
     es_theory2_layer n;
     n.edge = l.edge;
+    const double key[4] = {l.k[0], l.k[1], l.k[2], l.edge};
+    int slot = es__memo_find(&memo, key, 4);
+    const int hit = slot >= 0;
+    if (!hit) slot = es__memo_put(&memo, key, 4);
     if (l.edge) { /* the MFT part only */
-      n.k[0] = sb + g + sw * es_mft_e_phi2(p->act, l.k[0]);
-      n.k[1] = sb + sw * es_mft_e_phiphi(p->act, l.k[0], l.k[2], l.k[1]);
-      n.k[2] = sb + g + sw * es_mft_e_phi2(p->act, l.k[2]);
+      if (!hit) {
+        mv[slot].nk[0] = sb + g + sw * es_mft_e_phi2(p->act, l.k[0]);
+        mv[slot].nk[1] = sb + sw * es_mft_e_phiphi(p->act, l.k[0], l.k[2], l.k[1]);
+        mv[slot].nk[2] = sb + g + sw * es_mft_e_phi2(p->act, l.k[2]);
+      }
+      memcpy(n.k, mv[slot].nk, sizeof n.k);
       for (int i = 0; i < 3; i++) {
         n.K1[i] = NAN;
         for (int j = 0; j < 3; j++) n.V[i][j] = NAN;
@@ -421,14 +478,16 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
       l = n;
       continue;
     }
-    es__ab ab;
-    es__ab_at(p->act, l.k[0], l.k[2], l.k[1], &ab);
-    es__moments ma, mb;
-    es__moments_at(p->act, l.k[0], &ma);
-    if (l.k[2] == l.k[0])
-      mb = ma;
-    else
-      es__moments_at(p->act, l.k[2], &mb);
+    if (!hit) {
+      es__ab_at(p->act, l.k[0], l.k[2], l.k[1], &mv[slot].ab);
+      es__moments_at(p->act, l.k[0], &mv[slot].ma);
+      if (l.k[2] == l.k[0])
+        mv[slot].mb = mv[slot].ma;
+      else
+        es__moments_at(p->act, l.k[2], &mv[slot].mb);
+    }
+    const es__ab ab = mv[slot].ab;
+    const es__moments ma = mv[slot].ma, mb = mv[slot].mb;
     const double m[3] = {ma.g, ab.m, mb.g};
     const double J[3][3] = {{ma.g1, 0, 0}, {ab.grad[0], ab.grad[1], ab.grad[2]}, {0, 0, mb.g1}};
     const double C[3][3] = {{ma.phi4 - ma.g * ma.g, ab.m31 - ma.g * ab.m, ab.m22 - ma.g * mb.g},
