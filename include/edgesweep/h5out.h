@@ -73,6 +73,10 @@ es_status es_h5out_info(const char *path, FILE *f);
  * job identity (SHA-256 of the canonical job) that wrote it. */
 es_status es_h5out_networks(const char *path, int64_t *networks, char sha256[65]);
 
+/* Not collective (pure). The size in bytes of JOB's output file with NTASKS ledger rows,
+ * from the layout's own dataset table (what `check` reports). */
+double es_h5out_layout_bytes(const es_job *job, int64_t ntasks);
+
 /* Version string of the HDF5 library ("1.10.8"). */
 const char *es_h5out_hdf5_version(void);
 

@@ -412,41 +412,6 @@ static es_status es__sweep_run(es__sweep *s, FILE *log, int quiet) {
 
 /* ---------- plan estimates: shown by `check`, enforced by `run` and `check` ---------- */
 
-typedef struct {
-  int64_t points;
-  double core_seconds, mem_bytes, out_bytes, ram_bytes, free_bytes;
-} es__estimate;
-
-static void es__estimate_job(const es_job *j, const char *out, es__estimate *e) {
-  double work = 0, maxn = 0;
-  for (int64_t i = 0; i < j->width.n; i++) {
-    work += j->width.v[i];
-    maxn = fmax(maxn, j->width.v[i]);
-  }
-  double tmax = j->depth.v[j->depth.n - 1], nwb = (double)(j->sigma_w2.n * j->sigma_b2.n);
-  e->points = j->sigma_w2.n * j->sigma_b2.n * j->width.n;
-  /* ~100 ns per neuron, layer and network on one core (tanh, gram), measured on the dev
-   * machine (bench/README.md). */
-  e->core_seconds = 100e-9 * work * nwb * tmax * (double)j->networks;
-  /* One point's working set: the ensemble workspace and every network's measurements. */
-  e->mem_bytes = 10 * maxn * 8 + (double)j->networks * (double)j->depth.n * ES_NOBS_COUNT * 8 +
-                 (double)ES_F_COUNT * (double)j->depth.n * 8;
-  double cells = (double)e->points * (double)j->depth.n;
-  e->out_bytes = cells * (ES_F_COUNT + 1) * 8 + nwb * (double)j->depth.n * 3 * 8 +
-                 (double)e->points * (8 * 8 + 100);
-  e->ram_bytes = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-  e->free_bytes = HUGE_VAL;
-  char dir[4100];
-  snprintf(dir, sizeof dir, "%s", out);
-  char *slash = strrchr(dir, '/');
-  if (slash)
-    slash == dir ? (void)(dir[1] = '\0') : (void)(*slash = '\0');
-  else
-    snprintf(dir, sizeof dir, ".");
-  struct statvfs fs;
-  if (statvfs(dir, &fs) == 0) e->free_bytes = (double)fs.f_bavail * (double)fs.f_frsize;
-}
-
 /* Refuse, before anything is written, a job that cannot fit this machine. */
 static es_status es__check_fits(const es_job *j, const es__estimate *e) {
   ES_CHECK(e->mem_bytes <= 0.5 * e->ram_bytes, ES_ERR_INPUT,
@@ -532,7 +497,7 @@ static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, i
       st = es__check_output(out, o->force);
     }
     es__estimate e;
-    es__estimate_job(s->job, out, &e);
+    es__estimate_job(s->job, out, s->size, 0, &e);
     if (st == ES_OK) st = es__check_fits(s->job, &e);
     if (st != ES_OK) es__unlock(s, out, 0);
   }
@@ -662,7 +627,9 @@ es_status es_check(MPI_Comm comm, const es_run_opts *o, FILE *f) {
     const es_job *j = job;
     const char *out = o->output ? o->output : j->output;
     es__estimate e;
-    es__estimate_job(j, out, &e);
+    int size;
+    MPI_Comm_size(comm, &size);
+    es__estimate_job(j, out, size, 1, &e);
     fprintf(f, "job        %s (sha256 %.16s...)\n", j->path, j->sha256);
     fprintf(f, "model      %s %s, leak %g, noise %g, q0 %g, c0 %g, method %s\n",
             es_arch_name(j->arch), j->act->name, j->leak, j->noise, j->q0, j->c0,
@@ -672,9 +639,22 @@ es_status es_check(MPI_Comm comm, const es_run_opts *o, FILE *f) {
             (long long)j->width.n);
     fprintf(f, "points     %lld simulations (one per sigma_w2, sigma_b2, width) to depth %g\n",
             (long long)e.points, j->depth.v[j->depth.n - 1]);
-    fprintf(f, "tasks      %lld (one point of %lld networks each), largest first\n",
-            (long long)e.points, (long long)j->networks);
-    fprintf(f, "time       ~%.3g core-seconds (rough; divide by the ranks)\n", e.core_seconds);
+    char plan[160];
+    if (e.ranks_upto < 0)
+      snprintf(plan, sizeof plan, "on any number of ranks");
+    else if (e.ranks <= e.ranks_upto)
+      snprintf(plan, sizeof plan, "on up to %lld ranks", (long long)e.ranks_upto);
+    else
+      snprintf(plan, sizeof plan, "on %d ranks; networks_per_task = 0 splits points when there "
+               "are fewer than 4 per rank, so check under the run's mpirun -n", e.ranks);
+    fprintf(f, "tasks      %lld of <= %lld networks (the run's plan %s), and %lld (sigma_w2, "
+            "sigma_b2) pairs of MFT and theory\n", (long long)e.tasks,
+            (long long)e.networks_per_task, plan, (long long)e.pairs);
+    const double core = e.sim_s + e.mft_s + e.theory_s + e.write_s;
+    fprintf(f, "time       ~%.3g core-seconds, ~%.3g s on %d rank%s (samples timed here): "
+            "simulation %.3g, theory %.3g, MFT %.3g, writes %.3g (rank 0)\n",
+            core, fmax(core / e.ranks, e.write_s), e.ranks, e.ranks == 1 ? "" : "s", e.sim_s,
+            e.theory_s, e.mft_s, e.write_s);
     fprintf(f, "memory     ~%.3g MiB per rank (of %.3g GiB)\n", e.mem_bytes / 1048576.0,
             e.ram_bytes / 1073741824.0);
     fprintf(f, "output     %s, ~%.3g MiB (%.3g GiB free there)\n", out, e.out_bytes / 1048576.0,

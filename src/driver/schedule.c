@@ -50,19 +50,22 @@ static int es__cost_cmp(const void *a, const void *b) {
   return (pa > pb) - (pa < pb);
 }
 
+int64_t es__networks_per_task(const es_job *j, int64_t npoints, int size) {
+  /* The job's, or whole points unless there are too few points to keep every rank busy. It
+   * never changes a number: networks are folded in order. */
+  int64_t T = j->networks_per_task;
+  if (T <= 0) {
+    T = j->networks;
+    if (npoints < 4 * size) T = (j->networks * npoints + 4 * size - 1) / (4 * size);
+  }
+  return T < 1 ? 1 : T;
+}
+
 es_status es__plan(es__sweep *s) {
   const es_job *j = s->job;
   s->shape = (es_grid_shape){j->sigma_w2.n, j->sigma_b2.n, j->depth.n, j->width.n};
   s->npoints = es_grid_npoints(&s->shape);
-  /* Networks per task: the job's, or whole points unless there are too few points to keep
-   * every rank busy. It never changes a number: networks are folded in order. */
-  int64_t T = j->networks_per_task;
-  if (T <= 0) {
-    T = j->networks;
-    if (s->npoints < 4 * s->size)
-      T = (j->networks * s->npoints + 4 * s->size - 1) / (4 * s->size);
-  }
-  if (T < 1) T = 1;
+  const int64_t T = es__networks_per_task(j, s->npoints, s->size);
   int64_t per = (j->networks + T - 1) / T;
   s->order = malloc((size_t)s->npoints * sizeof *s->order);
   s->tasks = malloc((size_t)(s->npoints * per) * sizeof *s->tasks);

@@ -62,6 +62,10 @@ extern volatile sig_atomic_t es__stop;
 /* Collective. Every rank learns the worst status and the message of a rank that has it. */
 es_status es__agree(MPI_Comm comm, es_status st);
 
+/* Not collective. Networks per task of the plan for NPOINTS points on SIZE ranks; a point
+ * of M networks is ceil(M / that) tasks. */
+int64_t es__networks_per_task(const es_job *j, int64_t npoints, int size);
+
 /* Collective. Build the plan: points largest first, cut into tasks of networks. */
 es_status es__plan(es__sweep *s);
 
@@ -76,6 +80,22 @@ es_status es__schedule(es__sweep *s);
 /* Not collective (driver.c). The mean-field and 1/N theory of pair K (sigma_w2 fastest), and
  * for the first sigma_w2 the critical sigma_w2 of its sigma_b2, written by the calling rank. */
 es_status es__pair(es__sweep *s, int64_t k);
+
+/* What a job will cost (estimate.c): shown by `check`, enforced by `run` and `check`. */
+typedef struct {
+  int64_t points, pairs, tasks, networks_per_task;
+  int ranks;          /* the task count is the plan on RANKS ranks */
+  int64_t ranks_upto; /* and on any number up to this one (-1: any number at all) */
+  double mem_bytes, out_bytes, ram_bytes, free_bytes;
+  /* Core-seconds: the simulation, the MFT and the 1/N theory sampled on this machine (when
+   * measured), rank 0's writes from a model. */
+  int measured;
+  double sim_s, mft_s, theory_s, write_s;
+} es__estimate;
+
+/* Not collective. Estimate JOB writing OUT on SIZE ranks; MEASURE times samples of the
+ * simulation and theory (up to ~1 s), else only counts, memory and sizes are filled. */
+void es__estimate_job(const es_job *j, const char *out, int size, int measure, es__estimate *e);
 
 /* Free what es__plan and es__pending allocated. */
 void es__sweep_free(es__sweep *s);
