@@ -314,8 +314,12 @@ static void es__mom2_quad(const es_activation *act, const es__rule2 *r, double A
  * positive, t in (beta - pi/2, pi/2); the integrand is a trigonometric polynomial, so two
  * 8-point Gauss-Legendre panels are exact to rounding. */
 static double es__relu_pr(double A, double B, double c, int p, int r) {
-  double gx[8], gw[8];
-  es__gauss_legendre(8, gx, gw);
+  static double gx[8], gw[8]; /* the nodes once: Newton iterations cost more than the sum */
+  static int ready;
+  if (!ready) {
+    es__gauss_legendre(8, gx, gw);
+    ready = 1;
+  }
   double beta = acos(c), lo = beta - ES_PI / 2, hi = ES_PI / 2, sum = 0;
   for (int pn = 0; pn < 2; pn++) {
     double a = lo + pn * (hi - lo) / 2, b = a + (hi - lo) / 2;
