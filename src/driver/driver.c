@@ -650,11 +650,11 @@ es_status es_check(MPI_Comm comm, const es_run_opts *o, FILE *f) {
     fprintf(f, "tasks      %lld of <= %lld networks (the run's plan %s), and %lld (sigma_w2, "
             "sigma_b2) pairs of MFT and theory\n", (long long)e.tasks,
             (long long)e.networks_per_task, plan, (long long)e.pairs);
-    const double core = e.sim_s + e.mft_s + e.theory_s + e.write_s;
+    const double core = e.sim_s + e.mft_s + e.theory_s + e.write_s + e.setup_s;
     fprintf(f, "time       ~%.3g core-seconds, ~%.3g s on %d rank%s (samples timed here): "
-            "simulation %.3g, theory %.3g, MFT %.3g, writes %.3g (rank 0)\n",
+            "simulation %.3g, theory %.3g, MFT %.3g, writes %.3g (rank 0), set-up %.3g\n",
             core, fmax(core / e.ranks, e.write_s), e.ranks, e.ranks == 1 ? "" : "s", e.sim_s,
-            e.theory_s, e.mft_s, e.write_s);
+            e.theory_s, e.mft_s, e.write_s, e.setup_s);
     fprintf(f, "memory     ~%.3g MiB per rank (of %.3g GiB)\n", e.mem_bytes / 1048576.0,
             e.ram_bytes / 1073741824.0);
     fprintf(f, "output     %s, ~%.3g MiB (%.3g GiB free there)\n", out, e.out_bytes / 1048576.0,

@@ -18,6 +18,8 @@
  * the streaming state, read back and written whole when the slab is small). */
 #define ES__WRITE_POINT_S 150e-6
 #define ES__WRITE_DEPTH_S 1.5e-6
+/* Per rank: MPI and HDF5 set-up, the file's layout (mpirun's own launch not included). */
+#define ES__SETUP_S 0.04
 
 /* CPU seconds of this thread: samples timed on a shared machine measure the work, not the
  * share of the cores they got. */
@@ -33,7 +35,12 @@ static double es__cpu(void) {
 static double es__sample_network(const es_job *j, int64_t in) {
   const int64_t nd = j->depth.n, tmax = (int64_t)j->depth.v[nd - 1];
   const double sw2 = j->sigma_w2.v[j->sigma_w2.n / 2], sb2 = j->sigma_b2.v[j->sigma_b2.n / 2];
-  const int64_t n = (int64_t)j->width.v[in];
+  /* Wide networks are sampled narrower and scaled (dense: N^2 per layer, gram: N), so that
+   * check stays quick and never holds a recurrent W of the real size. */
+  const int dense = j->method == ES_METHOD_DENSE;
+  const int64_t nreal = (int64_t)j->width.v[in], cap = dense ? 1024 : 65536;
+  const int64_t n = nreal > cap ? cap : nreal;
+  const double scale = dense ? ((double)nreal / n) * ((double)nreal / n) : (double)nreal / n;
   int64_t *dep = malloc((size_t)nd * sizeof *dep);
   double *rec = malloc((size_t)(nd * ES_NOBS_COUNT) * sizeof *rec);
   double per = NAN;
@@ -42,7 +49,7 @@ static double es__sample_network(const es_job *j, int64_t in) {
     for (int64_t i = 0; i < nd && j->depth.v[i] <= (double)ts; i++) dep[k++] = (int64_t)j->depth.v[i];
     if (k == 0 || dep[k - 1] != ts) dep[k++] = ts;
     es_ensemble_params ep = {j->act,   sw2, sb2, j->leak, j->noise, j->q0, j->c0, n, k, dep,
-                             es_rng_point_key(j->seed, sw2, sb2, n), j->method == ES_METHOD_DENSE,
+                             es_rng_point_key(j->seed, sw2, sb2, n), dense,
                              j->arch == ES_ARCH_RECURRENT};
     es_ensemble *e = NULL;
     if (es_ensemble_create(&ep, &e) != ES_OK) break;
@@ -54,7 +61,7 @@ static double es__sample_network(const es_job *j, int64_t in) {
       dt = es__cpu() - t0;
     } while (m < j->networks && dt < (ts < tmax ? 2e-3 : 20e-3));
     es_ensemble_destroy(&e);
-    per = dt / (double)m * (double)tmax / (double)ts;
+    per = dt / (double)m * (double)tmax / (double)ts * scale;
     if (ts == tmax || dt / (double)m >= 2e-3) break;
     ts = ts * 4 < tmax ? ts * 4 : tmax;
   }
@@ -128,8 +135,10 @@ void es__estimate_job(const es_job *j, const char *out, int size, int measure, e
   /* One point's working set: the ensemble workspace and every network's measurements. */
   e->mem_bytes = 10 * maxn * 8 + (double)j->networks * (double)nd * ES_NOBS_COUNT * 8 +
                  (double)ES_F_COUNT * (double)nd * 8;
+  if (j->arch == ES_ARCH_RECURRENT) e->mem_bytes += maxn * maxn * 8; /* the shared W */
   e->out_bytes = es_h5out_layout_bytes(j, e->tasks);
   e->write_s = (double)e->points * (ES__WRITE_POINT_S + ES__WRITE_DEPTH_S * (double)nd);
+  e->setup_s = ES__SETUP_S * size;
   e->ram_bytes = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
   e->free_bytes = HUGE_VAL;
   char dir[4100];

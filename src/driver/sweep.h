@@ -88,9 +88,9 @@ typedef struct {
   int64_t ranks_upto; /* and on any number up to this one (-1: any number at all) */
   double mem_bytes, out_bytes, ram_bytes, free_bytes;
   /* Core-seconds: the simulation, the MFT and the 1/N theory sampled on this machine (when
-   * measured), rank 0's writes from a model. */
+   * measured), rank 0's writes and every rank's set-up from a model. */
   int measured;
-  double sim_s, mft_s, theory_s, write_s;
+  double sim_s, mft_s, theory_s, write_s, setup_s;
 } es__estimate;
 
 /* Not collective. Estimate JOB writing OUT on SIZE ranks; MEASURE times samples of the
