@@ -1,4 +1,4 @@
-/* The dense (explicit-weight) path (issue 6 item 1, issue 9 item 4): per layer, the floor
+/* The dense (explicit-weight) path: per layer, the floor
  * (drawing the N^2 weight normals alone), the product (6 N^2 flops: W times the three columns,
  * by dense.c's own kernel), and a whole layer; "% of normal floor" = floor / layer time
  * (target >= 85%). Also the single-thread DGEMM peak for scale, and the memory of one network.
@@ -59,8 +59,9 @@ static double dgemm_peak(int n) {
  * nets networks. */
 static double per_network(int64_t n, int64_t T, int recurrent, int nets, int reps) {
   int64_t depth[1] = {T};
-  es_ensemble_params p = {es_activation_find("tanh"), 1.8, 0.05, 1.0, 0.0, 1.0, 0.5, n, 1,
-                          depth, es_rng_point_key(1, 1.8, 0.05, n), 1, recurrent};
+  es_ensemble_params p = {
+      es_activation_find("tanh"),        1.8, 0.05,     1.0, 0.0, 1.0, 0.5, n, 1, depth,
+      es_rng_point_key(1, 1.8, 0.05, n), 1,   recurrent};
   es_ensemble *e = NULL;
   if (es_ensemble_create(&p, &e) != ES_OK) {
     fprintf(stderr, "bench_dense: %s\n", es_error_msg());
@@ -144,9 +145,10 @@ int main(int argc, char **argv) {
   }
   double peak = dgemm_peak(2048);
   printf("single-thread DGEMM peak (2048^3): %.1f GFLOP/s\n\n", peak);
-  printf("| N | normals ns/each: to memory, in chunks | product in cache: ms/layer, GFLOP/s | "
-         "product, W from memory: ms, GFLOP/s | feedforward layer ms | %% of normal floor | "
-         "recurrent: W drawn ms/net, then ms/layer | weights MB ff / rec |\n");
+  printf(
+      "| N | normals ns/each: to memory, in chunks | product in cache: ms/layer, GFLOP/s | "
+      "product, W from memory: ms, GFLOP/s | feedforward layer ms | %% of normal floor | "
+      "recurrent: W drawn ms/net, then ms/layer | weights MB ff / rec |\n");
   printf("|---|---|---|---|---|---|---|---|\n");
   for (int k = 0; k < nw; k++) {
     int64_t n = widths[k];
@@ -193,17 +195,19 @@ int main(int argc, char **argv) {
     double t2 = per_network(n, 2, 1, nets_for(n), 3);
     double trec = (per_network(n, 20, 1, nets_for(n), 3) - t2) / 18.0;
     double fl = 6.0 * (double)nn * 1e-9;
-    printf("| %lld | %.2f, %.2f | %.3f, %.1f | %.3f, %.1f | %.3f | %.0f%% | %.1f, %.2f | "
-           "%.3f / %.1f |\n",
-           (long long)n, tnm / (double)nn * 1e9, tnc / (double)nn * 1e9, tcache * 1e3,
-           fl / tcache, tmem * 1e3, fl / tmem, tff * 1e3, 100.0 * tnorm / tff, (t2 - trec) * 1e3,
-           trec * 1e3, (double)(nb * n) * 8e-6, (double)nn * 8e-6);
+    printf(
+        "| %lld | %.2f, %.2f | %.3f, %.1f | %.3f, %.1f | %.3f | %.0f%% | %.1f, %.2f | "
+        "%.3f / %.1f |\n",
+        (long long)n, tnm / (double)nn * 1e9, tnc / (double)nn * 1e9, tcache * 1e3, fl / tcache,
+        tmem * 1e3, fl / tmem, tff * 1e3, 100.0 * tnorm / tff, (t2 - trec) * 1e3, trec * 1e3,
+        (double)(nb * n) * 8e-6, (double)nn * 8e-6);
     fflush(stdout);
   }
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  printf("\nmax resident set of this process: %.1f MB (the largest recurrent W plus the "
-         "benchmark's own copy of it)\n",
-         (double)ru.ru_maxrss / 1024.0);
+  printf(
+      "\nmax resident set of this process: %.1f MB (the largest recurrent W plus the "
+      "benchmark's own copy of it)\n",
+      (double)ru.ru_maxrss / 1024.0);
   return 0;
 }

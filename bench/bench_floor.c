@@ -1,4 +1,4 @@
-/* The floor of the gram path (issue 9 item 2): ns per standard normal from the project's
+/* The floor of the gram path: ns per standard normal from the project's
  * generator (es_rng_normals), ns per activation with and without its derivative through the
  * activation module's array kernel (act->eval), and glibc's scalar tanh for scale. The floor
  * of a workload is (3 normals + 1 eval with phi' + 1 eval without) per neuron, layer and
@@ -15,9 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activation_impl.h"
 #include "edgesweep/activation.h"
 #include "edgesweep/rng.h"
 #include "edgesweep/util.h"
+#include "rng_impl.h"
 
 /* Many short repetitions: on a shared machine the best one is the least disturbed. */
 enum { REPS = 21 };
@@ -108,8 +110,10 @@ static const char *path_name(int p) {
 /* One row per activation: the table of bench/README.md ("Activations other than tanh"). */
 static int print_table(void) {
   const char *apath = path_name((int)es__activation_simd());
-  printf("| activation | eval + phi' (%s) | eval alone (%s) | eval + phi' (scalar+fma) | "
-         "eval alone (scalar+fma) |\n|---|---|---|---|---|\n", apath, apath);
+  printf(
+      "| activation | eval + phi' (%s) | eval alone (%s) | eval + phi' (scalar+fma) | "
+      "eval alone (scalar+fma) |\n|---|---|---|---|---|\n",
+      apath, apath);
   for (int id = 0; id < ES_ACT_COUNT; id++) {
     const es_activation *act = es_activation_get((es_act_id)id);
     es__activation_set_simd(ES__SIMD_AUTO);
@@ -130,14 +134,20 @@ int main(int argc, char **argv) {
   const char *name = "tanh";
   int json = 0;
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--work") && i + 1 < argc) work = atof(argv[++i]);
-    else if (!strcmp(argv[i], "--cores") && i + 1 < argc) cores = atof(argv[++i]);
-    else if (!strcmp(argv[i], "--act") && i + 1 < argc) name = argv[++i];
-    else if (!strcmp(argv[i], "--json")) json = 1;
-    else if (!strcmp(argv[i], "--table")) return print_table();
+    if (!strcmp(argv[i], "--work") && i + 1 < argc)
+      work = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--cores") && i + 1 < argc)
+      cores = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--act") && i + 1 < argc)
+      name = argv[++i];
+    else if (!strcmp(argv[i], "--json"))
+      json = 1;
+    else if (!strcmp(argv[i], "--table"))
+      return print_table();
     else {
-      fprintf(stderr, "usage: bench_floor [--work W] [--cores C] [--act NAME] [--json]\n"
-                      "       bench_floor --table\n");
+      fprintf(stderr,
+              "usage: bench_floor [--work W] [--cores C] [--act NAME] [--json]\n"
+              "       bench_floor --table\n");
       return 2;
     }
   }
@@ -146,7 +156,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_floor: unknown activation %s\n", name);
     return 2;
   }
-  const char *rpath = path_name((int)es__rng_simd()), *apath = path_name((int)es__activation_simd());
+  const char *rpath = path_name((int)es__rng_simd()),
+             *apath = path_name((int)es__activation_simd());
   double zn = ns_normals(), ed = ns_eval(act, 1), e0 = ns_eval(act, 0), gt = ns_glibc_tanh();
   /* The same kernels on the scalar FMA path (NaN when this CPU cannot run it). */
   double zs = NAN, es = NAN;
@@ -157,22 +168,23 @@ int main(int argc, char **argv) {
   double per = 3 * zn + ed + e0; /* ns per neuron-layer-network */
   double floor_s = work * per * 1e-9 / cores;
   if (json) {
-    printf("{\"ns_normal\": %.4f, \"ns_eval_deriv\": %.4f, \"ns_eval\": %.4f, "
-           "\"ns_glibc_tanh\": %.4f, \"ns_normal_scalar\": %.4f, "
-           "\"ns_eval_deriv_scalar\": %.4f, \"rng_path\": \"%s\", \"act_path\": \"%s\", "
-           "\"ns_per_neuron_layer\": %.4f, \"work\": %.0f, \"cores\": %g, "
-           "\"floor_seconds\": %.4f}\n",
-           zn, ed, e0, gt, zs, es, rpath, apath, per, work, cores, floor_s);
+    printf(
+        "{\"ns_normal\": %.4f, \"ns_eval_deriv\": %.4f, \"ns_eval\": %.4f, "
+        "\"ns_glibc_tanh\": %.4f, \"ns_normal_scalar\": %.4f, "
+        "\"ns_eval_deriv_scalar\": %.4f, \"rng_path\": \"%s\", \"act_path\": \"%s\", "
+        "\"ns_per_neuron_layer\": %.4f, \"work\": %.0f, \"cores\": %g, "
+        "\"floor_seconds\": %.4f}\n",
+        zn, ed, e0, gt, zs, es, rpath, apath, per, work, cores, floor_s);
     return 0;
   }
-  printf("normal (es_rng_normals, 3x%d per stream, %s): %7.3f ns (scalar+fma: %.3f)\n",
-         WIDTH, rpath, zn, zs);
-  printf("%s + derivative (act->eval, %s):           %7.3f ns (scalar+fma: %.3f)\n", name,
-         apath, ed, es);
+  printf("normal (es_rng_normals, 3x%d per stream, %s): %7.3f ns (scalar+fma: %.3f)\n", WIDTH,
+         rpath, zn, zs);
+  printf("%s + derivative (act->eval, %s):           %7.3f ns (scalar+fma: %.3f)\n", name, apath,
+         ed, es);
   printf("%s alone (act->eval, df = NULL):              %7.3f ns\n", name, e0);
   printf("glibc tanh (scalar loop):                 %7.3f ns\n", gt);
   printf("per neuron-layer-network: 3 normals + 2 evals = %.3f ns\n", per);
-  printf("floor: %.4g neuron-layer-networks x %.3f ns / %g cores = %.3f s\n", work, per,
-         cores, floor_s);
+  printf("floor: %.4g neuron-layer-networks x %.3f ns / %g cores = %.3f s\n", work, per, cores,
+         floor_s);
   return 0;
 }

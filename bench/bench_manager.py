@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Issue 9 item 7: how many tasks per second rank 0 hands out, and what one point's HDF5
+"""How many tasks per second rank 0 hands out, and what one point's HDF5
 write costs, with tiny tasks (width 4.., depth 1..2, 8 networks) so that nothing but the
 manager and the file is measured. The grid grows along width (10 sigma_w2 x 1 sigma_b2 x W
 widths): more points, but the per-(sigma_w2, sigma_b2) mean-field work before the sweep stays
@@ -21,7 +21,6 @@ import tempfile
 import time
 
 import h5py
-import numpy as np
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
 ap.add_argument("--edgesweep", default="build-bench/edgesweep")

@@ -1,4 +1,4 @@
-/* The whole /mft of a 100 x 100 (sigma_w2, sigma_b2) grid (issue 4): fixed point, chi's,
+/* The whole /mft of a 100 x 100 (sigma_w2, sigma_b2) grid: fixed point, chi's,
  * depth scales and phase per pair, a 20-layer trajectory per pair, and the critical sigma_w2
  * per sigma_b2. Prints the seconds. Usage: bench_mft [activation] [n] [layers] [leak]
  * [shared]: shared = 1 times the recurrent nets' trajectories (two-time DMFT, O(T^2)). */
@@ -40,10 +40,11 @@ int main(int argc, char **argv) {
     es_mft_critical(&p, &c, why);
     tcr += es_wtime() - a;
   }
-  printf("%s%s %dx%d grid, %d layers: %.2f s (fixed points %.2f s, trajectories %.2f s, "
-         "critical line %.3f s); phases ordered %d chaotic %d critical %d none %d\n",
-         name, shared ? " shared-weight DMFT" : "", n, n, T, es_wtime() - t0, tfp, ttr, tcr, phases[0], phases[1], phases[2],
-         phases[3]);
+  printf(
+      "%s%s %dx%d grid, %d layers: %.2f s (fixed points %.2f s, trajectories %.2f s, "
+      "critical line %.3f s); phases ordered %d chaotic %d critical %d none %d\n",
+      name, shared ? " shared-weight DMFT" : "", n, n, T, es_wtime() - t0, tfp, ttr, tcr, phases[0],
+      phases[1], phases[2], phases[3]);
   free(q);
   return 0;
 }

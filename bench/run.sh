@@ -1,5 +1,5 @@
 #!/bin/bash
-# W-ref in one go (issue 9): build, edgesweep on 1 and 2 ranks, the floor, the peers on
+# W-ref in one go: build, edgesweep on 1 and 2 ranks, the floor, the peers on
 # subsets (extrapolated linearly in their work, and labelled so), then a table of times and
 # ratios. Usage:
 #   bench/run.sh            full: edgesweep best of 3, explicit peers on 1/128 of W-ref

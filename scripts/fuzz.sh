@@ -11,8 +11,8 @@ cp tests/fuzz/corpus/* "$work/corpus/"
 inih_cflags=$(pkg-config --cflags inih)
 inih_libs=$(pkg-config --libs inih)
 clang -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -fsanitize=fuzzer,address,undefined \
-  -fno-sanitize-recover=undefined -Iinclude $inih_cflags \
-  tests/fuzz/fuzz_job.c src/config/config.c src/config/grid.c src/activation/activation.c \
+  -fno-sanitize-recover=undefined -Iinclude -Isrc/util $inih_cflags \
+  tests/fuzz/fuzz_job.c src/config/config.c src/config/grid.c src/activation/*.c \
   src/util/util.c src/util/simd.c $inih_libs -lm -o "$work/fuzz_job"
 cd "$work"
 # A whole grid of ~10^6 values takes ~1.5 s under ASan on an idle core; 30 s leaves room for

@@ -1,5 +1,5 @@
-/* edgesweep: command-line entry. A shim over the driver (STYLE A19): parse arguments, start
- * MPI for the commands that need it, map the status to the exit code of SPEC §4. */
+/* edgesweep: command-line entry. A shim over the driver: parse arguments, start
+ * MPI for the commands that need it, map the status to the exit code the README lists. */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <ftw.h>
 #include <mpi.h>
@@ -11,23 +11,6 @@
 #include "edgesweep/driver.h"
 #include "edgesweep/h5out.h"
 #include "es_config.h"
-
-enum { ES_EXIT_OK = 0, ES_EXIT_FAIL = 1, ES_EXIT_INPUT = 2, ES_EXIT_STOPPED = 3 };
-
-static const char es__usage[] =
-    "usage:\n"
-    "  edgesweep run JOB.ini [-o OUT.h5] [--resume] [--force] [--set section.key=value]...\n"
-    "                [--quiet]\n"
-    "  edgesweep check JOB.ini [--set section.key=value]...\n"
-    "  edgesweep mft --activation A --sigma-w2 X --sigma-b2 Y [--leak G] [--json]\n"
-    "  edgesweep critical --activation A --sigma-b2 Y [--json]\n"
-    "  edgesweep info OUT.h5     provenance, progress and the points not done\n"
-    "  edgesweep keys            print every job key with its default and meaning\n"
-    "  edgesweep --help | --version\n"
-    "\n"
-    "run under MPI as: mpirun -n P edgesweep run JOB.ini (or srun, or alone).\n"
-    "exit codes: 0 done, 1 runtime failure, 2 bad input (nothing written), 3 stopped by\n"
-    "SIGTERM/SIGUSR1/SIGINT (OUT.h5.partial kept; continue with --resume).\n";
 
 static int es__exit_code(es_status st) {
   switch (st) {
@@ -55,36 +38,55 @@ static char *es__command_line(int argc, char **argv) {
   return s;
 }
 
-/* Parse `run`/`check` arguments into OPTS; returns 0 or prints a message and returns 2. */
+/* Parse `run`/`check` arguments (ARGV[0] is the command) into O; returns ES_EXIT_OK,
+ * ES_EXIT_INPUT after a message, or -1 when --help was printed. */
 static int es__parse_run(int argc, char **argv, int is_run, es_run_opts *o, es_override *sets) {
-  for (int i = 2; i < argc; i++) {
-    const char *a = argv[i];
-    int has_next = i + 1 < argc;
-    if (strcmp(a, "--set") == 0 && has_next) {
-      sets[o->nsets++].text = argv[++i];
-    } else if (strncmp(a, "--set=", 6) == 0) {
-      sets[o->nsets++].text = a + 6;
-    } else if (is_run && (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && has_next) {
-      o->output = argv[++i];
-    } else if (is_run && strcmp(a, "--force") == 0) {
-      o->force = 1;
-    } else if (is_run && strcmp(a, "--quiet") == 0) {
-      o->quiet = 1;
-    } else if (is_run && strcmp(a, "--resume") == 0) {
-      o->resume = 1;
-    } else if (a[0] == '-' && a[1]) {
-      fprintf(stderr, "edgesweep %s: unknown or incomplete option '%s'\n%s", argv[1], a,
-              es__usage);
-      return ES_EXIT_INPUT;
-    } else if (!o->job_path) {
-      o->job_path = a;
-    } else {
-      fprintf(stderr, "edgesweep %s: unexpected argument '%s'\n", argv[1], a);
-      return ES_EXIT_INPUT;
+  enum { OPT_SET = 256, OPT_FORCE, OPT_QUIET, OPT_RESUME, OPT_PROGRESS };
+  static const struct option run_opts[] = {{"output", required_argument, NULL, 'o'},
+                                           {"set", required_argument, NULL, OPT_SET},
+                                           {"force", no_argument, NULL, OPT_FORCE},
+                                           {"quiet", no_argument, NULL, OPT_QUIET},
+                                           {"resume", no_argument, NULL, OPT_RESUME},
+                                           {"progress", required_argument, NULL, OPT_PROGRESS},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
+  static const struct option check_opts[] = {{"set", required_argument, NULL, OPT_SET},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+  static const char *const modes[] = {"auto", "bar", "log", "none"};
+  int c;
+  while ((c = es_cli_getopt(argc, argv, is_run ? ":ho:" : ":h", is_run ? run_opts : check_opts)) !=
+         -1) {
+    switch (c) {
+      case 'h': es_cli_help(stdout, es_cli_find(argv[0])); return -1;
+      case 'o': o->output = optarg; break;
+      case OPT_SET: sets[o->nsets++].text = optarg; break;
+      case OPT_FORCE: o->force = 1; break;
+      case OPT_QUIET: o->quiet = 1; break;
+      case OPT_RESUME: o->resume = 1; break;
+      case OPT_PROGRESS: {
+        int m = 0;
+        while (m < 4 && strcmp(optarg, modes[m]) != 0) m++;
+        if (m == 4) {
+          fprintf(stderr, "edgesweep %s: --progress=%s: use auto, bar, log or none\n", argv[0],
+                  optarg);
+          return ES_EXIT_INPUT;
+        }
+        o->progress = (es_progress_mode)m;
+        break;
+      }
+      default: return ES_EXIT_INPUT;
     }
   }
-  if (!o->job_path) {
-    fprintf(stderr, "edgesweep %s: missing JOB.ini\n%s", argv[1], es__usage);
+  if (optind >= argc) {
+    fprintf(stderr, "edgesweep %s: missing JOB.ini\nusage: %s\n", argv[0],
+            es_cli_find(argv[0])->synopsis);
+    return ES_EXIT_INPUT;
+  }
+  o->job_path = argv[optind];
+  if (optind + 1 < argc) {
+    fprintf(stderr, "edgesweep %s: unexpected argument '%s' (one job file per run)\n", argv[0],
+            argv[optind + 1]);
     return ES_EXIT_INPUT;
   }
   return ES_EXIT_OK;
@@ -122,8 +124,8 @@ static void es__mpi_local_defaults(void) {
       es__mpi_tmp[0] = '\0'; /* no directory of its own: Open MPI's usual singleton */
     }
   }
-  const int one_node = alone || (size ? local && strcmp(size, local) == 0
-                                      : nodes && strcmp(nodes, "1") == 0);
+  const int one_node =
+      alone || (size ? local && strcmp(size, local) == 0 : nodes && strcmp(nodes, "1") == 0);
   if (one_node) setenv("OMPI_MCA_pml", "ob1", 0);
 }
 
@@ -141,15 +143,21 @@ static void es__mpi_local_cleanup(void) {
 static int es__run_mpi(int argc, char **argv, int is_run) {
   es_override *sets = calloc((size_t)argc, sizeof *sets);
   es_run_opts o = {0};
-  if (!sets) return ES_EXIT_FAIL;
-  int rc = es__parse_run(argc, argv, is_run, &o, sets);
+  /* The command line as typed, before getopt_long reorders ARGV. */
+  char *cl = es__command_line(argc, argv);
+  if (!sets || !cl) {
+    free(sets);
+    free(cl);
+    return ES_EXIT_FAIL;
+  }
+  int rc = es__parse_run(argc - 1, argv + 1, is_run, &o, sets);
   if (rc != ES_EXIT_OK) {
     free(sets);
-    return rc;
+    free(cl);
+    return rc < 0 ? ES_EXIT_OK : rc;
   }
   o.sets = sets;
-  char *cl = es__command_line(argc, argv);
-  o.command_line = cl ? cl : "";
+  o.command_line = cl;
   int provided;
   es__mpi_local_defaults();
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
@@ -159,8 +167,8 @@ static int es__run_mpi(int argc, char **argv, int is_run) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   es_status st = is_run ? es_run(MPI_COMM_WORLD, &o, stderr) : es_check(MPI_COMM_WORLD, &o, stdout);
   if (st != ES_OK && rank == 0)
-    fprintf(stderr, "edgesweep: %s: %s\n",
-            st == ES_ERR_INPUT ? "error" : es_status_str(st), es_error_msg());
+    fprintf(stderr, "edgesweep: %s: %s\n", st == ES_ERR_INPUT ? "error" : es_status_str(st),
+            es_error_msg());
   MPI_Finalize();
   es__mpi_local_cleanup();
   free(cl);
@@ -168,37 +176,68 @@ static int es__run_mpi(int argc, char **argv, int is_run) {
   return es__exit_code(st);
 }
 
+/* `edgesweep info OUT.h5`. */
+static int es__info(int argc, char **argv) {
+  static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+  int c;
+  while ((c = es_cli_getopt(argc, argv, ":h", opts)) != -1) {
+    if (c != 'h') return ES_EXIT_INPUT;
+    es_cli_help(stdout, es_cli_find(argv[0]));
+    return ES_EXIT_OK;
+  }
+  if (argc - optind != 1) {
+    fprintf(stderr, "usage: %s\n", es_cli_find(argv[0])->synopsis);
+    return ES_EXIT_INPUT;
+  }
+  es_status st = es_h5out_info(argv[optind], stdout);
+  if (st != ES_OK) fprintf(stderr, "edgesweep info: %s\n", es_error_msg());
+  return es__exit_code(st);
+}
+
+/* `edgesweep keys`. */
+static int es__keys(int argc, char **argv) {
+  static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+  int c;
+  while ((c = es_cli_getopt(argc, argv, ":h", opts)) != -1) {
+    if (c != 'h') return ES_EXIT_INPUT;
+    es_cli_help(stdout, es_cli_find(argv[0]));
+    return ES_EXIT_OK;
+  }
+  if (optind < argc) {
+    fprintf(stderr, "edgesweep keys: unexpected argument '%s'\n", argv[optind]);
+    return ES_EXIT_INPUT;
+  }
+  es_job_print_keys(stdout);
+  return ES_EXIT_OK;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fputs(es__usage, stderr);
+    es_cli_usage(stderr);
     return ES_EXIT_INPUT;
   }
   const char *cmd = argv[1];
-  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-    fputs(es__usage, stdout);
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    es_cli_usage(stdout);
     return ES_EXIT_OK;
   }
-  if (strcmp(cmd, "--version") == 0) {
+  if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
     printf("edgesweep %s (git %s)\n", ES_VERSION, ES_GIT_COMMIT);
     return ES_EXIT_OK;
   }
+  if (strcmp(cmd, "help") == 0) return es_cli_help_command(argc - 1, argv + 1);
   if (strcmp(cmd, "run") == 0) return es__run_mpi(argc, argv, 1);
   if (strcmp(cmd, "check") == 0) return es__run_mpi(argc, argv, 0);
   if (strcmp(cmd, "mft") == 0) return es_cmd_mft(argc - 1, argv + 1);
   if (strcmp(cmd, "critical") == 0) return es_cmd_critical(argc - 1, argv + 1);
-  if (strcmp(cmd, "info") == 0) {
-    if (argc != 3) {
-      fprintf(stderr, "usage: edgesweep info OUT.h5\n");
-      return ES_EXIT_INPUT;
-    }
-    es_status st = es_h5out_info(argv[2], stdout);
-    if (st != ES_OK) fprintf(stderr, "edgesweep info: %s\n", es_error_msg());
-    return es__exit_code(st);
+  if (strcmp(cmd, "info") == 0) return es__info(argc - 1, argv + 1);
+  if (strcmp(cmd, "keys") == 0) return es__keys(argc - 1, argv + 1);
+  if (cmd[0] == '-') {
+    fprintf(stderr,
+            "edgesweep: '%s' is not a command (options go after it: edgesweep COMMAND "
+            "[OPTIONS]); edgesweep help lists the commands\n",
+            cmd);
+    return ES_EXIT_INPUT;
   }
-  if (strcmp(cmd, "keys") == 0) {
-    es_job_print_keys(stdout);
-    return ES_EXIT_OK;
-  }
-  fprintf(stderr, "edgesweep: unknown command '%s'\n%s", cmd, es__usage);
-  return ES_EXIT_INPUT;
+  return es_cli_unknown_command(cmd);
 }

@@ -18,6 +18,8 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator  # noqa: E402
 from scipy.ndimage import gaussian_filter  # noqa: E402
 
+from .estimators import (kernel_var_dev, relative_variance,  # noqa: E402
+                         relative_variance_se, stderr)
 from .io import Skip  # noqa: E402
 
 WBDN = ("sigma_w2", "sigma_b2", "depth", "width")
@@ -33,8 +35,6 @@ SYMBOLS = {
     "width": r"width $N$", "lyapunov": r"Lyapunov exponent $\lambda$",
     "xi_c": r"correlation length $\xi_c$",
 }
-PHASE_NAMES = {0: "ordered", 1: "chaotic", 2: "critical", 3: "no fixed point"}
-EPS_K_LEVELS = (0.02, 0.2)
 XI_MARKERS = "osD^v<>"
 
 
@@ -80,16 +80,6 @@ def edges(x, log=False):
     mid = 0.5 * (y[1:] + y[:-1])
     e = np.concatenate([[2 * y[0] - mid[0]], mid, [2 * y[-1] - mid[-1]]])
     return np.exp(e) if log else e
-
-
-def stderr(run, group, name, ix):
-    """Standard error sqrt(var/networks) of GROUP/NAME_mean, indexed by IX, or None."""
-    var = run.optional(f"{group}/{name}_var", WBDN)
-    m = run.optional(f"{group}/networks", WBDN)
-    if var is None or m is None:
-        return None
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.sqrt(var.values[ix] / m.values[ix])
 
 
 def mft_critical(run):
@@ -372,7 +362,7 @@ def _phase_note(run, phase, iw, ib):
     lam = run.optional("mft/lyapunov", WB)
     if phase is None or lam is None or not np.isfinite(lam.values[iw, ib]):
         return ""
-    return f" ({PHASE_NAMES.get(int(phase.values[iw, ib]), '?')})"
+    return f" ({run.code_names('mft/phase').get(int(phase.values[iw, ib]), '?')})"
 
 
 def trajectories(run):
@@ -404,30 +394,21 @@ def trajectories(run):
 
 # ---------------------------------------------------------------- variance collapse
 
-def _relative_variance(run, group, iw, ib):
-    """Var(q)/E(q)^2 of GROUP at (IW, IB) as a (depth, width) array."""
-    mean = run.field(f"{group}/q_mean", WBDN).values[iw, ib]
-    var = run.field(f"{group}/q_var", WBDN).values[iw, ib]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return var / mean ** 2
-
-
 def variance_collapse(run):
     """Var(q)/E(q)^2 vs t/N per width near the MFT edge (first sigma_b2), and N x it vs t."""
     require_axis(run, "depth", "variance_collapse")
     ib = 0
     iw = nearest_critical_index(run, ib)
-    rel = _relative_variance(run, "ensemble", iw, ib)
+    rel = relative_variance(run, "ensemble")[iw, ib]
     if not np.any(np.isfinite(rel)):
         raise Skip("no finite q_var/q_mean^2 near the critical point")
     theory = run.has("theory/q_mean") and run.has("theory/q_var")
-    th = _relative_variance(run, "theory", iw, ib) if theory else None
-    m = run.optional("ensemble/networks", WBDN)
+    th = relative_variance(run, "theory")[iw, ib] if theory else None
+    rel_se = relative_variance_se(run)[iw, ib] if run.has("ensemble/networks") else None
     t, widths = run.coord("depth").astype(float), run.coord("width").astype(float)
     fig, (a0, a1) = plt.subplots(1, 2, figsize=(11, 4.6), constrained_layout=True)
     for k, color in zip(range(len(widths)), width_colors(len(widths))):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            err = None if m is None else rel[:, k] * np.sqrt(2 / (m.values[iw, ib, :, k] - 1))
+        err = None if rel_se is None else rel_se[:, k]
         lab = f"N = {int(widths[k])}"
         a0.errorbar(t / widths[k], rel[:, k], yerr=err, fmt="o-", ms=3, lw=1.2, capsize=0,
                     color=color, label=lab)
@@ -492,17 +473,18 @@ def gaussianity(run):
     cmap.set_bad("0.75")
     fig, axes = panel_grid(len(cols), height=3.7, sharex=True, sharey=True)
     crit = mft_critical(run)
+    levels = _eps_levels(run)
     for ax, k in zip(axes, cols):
         y = t / widths[k]
         z = np.where(np.isfinite(eps[:, :, k]), np.maximum(eps[:, :, k], norm.vmin * 0.5),
                      np.nan)
         mesh = ax.pcolormesh(edges(sw), edges(y, log=y.min() > 0), z.T, cmap=cmap, norm=norm,
                              shading="flat", rasterized=True)
-        _eps_contours(ax, sw, y, eps[:, :, k])
+        _eps_contours(ax, sw, y, eps[:, :, k], levels)
         _tn_panel(ax, run, y, crit, ib, widths[k])
     cb = fig.colorbar(mesh, ax=axes, extend="min", shrink=0.9, pad=0.02)
     cb.set_label(r"$\varepsilon_K$ = excess kurtosis / 3 = Var$G$/(E$G$)$^2$")
-    below_legend(fig, _eps_legend(crit is not None and np.isfinite(crit[ib])))
+    below_legend(fig, _eps_legend(crit is not None and np.isfinite(crit[ib]), levels))
     fig.suptitle(f"Non-Gaussianity of pre-activations: {describe(run, widths[cols])}, "
                  f"$\\sigma_b^2$ = {run.coord('sigma_b2')[ib]:g}")
     return fig
@@ -517,26 +499,34 @@ def smooth(z, sigma=(0.7, 1.2)):
         return np.where(ok, num / den, np.nan)
 
 
-def _eps_contours(ax, sw, y, eps):
-    """Class boundaries eps_K = 0.02 (Gaussian) and 0.2 (perturbative) of the smoothed map
-    (the kurtosis of a modest ensemble is noisy; smoothing keeps the boundary readable)."""
+def _eps_levels(run):
+    """The eps_K class bounds (Gaussian, perturbative) the file's /theory/regime was
+    classified with (its attribute eps_K_bounds), or () when it does not say."""
+    if not run.has("theory/regime"):
+        return ()
+    return tuple(float(v) for v in run.h5["theory/regime"].attrs.get("eps_K_bounds", ()))
+
+
+def _eps_contours(ax, sw, y, eps, levels):
+    """Class boundaries eps_K = LEVELS (Gaussian | perturbative | non-perturbative) of the
+    smoothed map (the kurtosis of a modest ensemble is noisy; smoothing keeps the boundary
+    readable)."""
     if min(eps.shape) < 2 or not np.any(np.isfinite(eps)):
         return
     eps = smooth(eps)
     z = np.ma.masked_invalid(eps.T)
-    for level, style in zip(EPS_K_LEVELS, ("-", "--")):
+    for level, style in zip(levels, ("-", "--")):
         if np.nanmin(eps) < level < np.nanmax(eps):
             ax.contour(sw, y, z, levels=[level], colors="#00a0a0", linewidths=1.8,
                        linestyles=style)
 
 
-def _eps_legend(with_crit):
-    """Legend handles for the class boundaries (physics.md §7)."""
-    h = [Line2D([], [], color="#00a0a0", lw=1.8, ls="-",
-                label=r"$\varepsilon_K$ = 0.02 (smoothed): Gaussian | perturbative"),
-         Line2D([], [], color="#00a0a0", lw=1.8, ls="--",
-                label=r"$\varepsilon_K$ = 0.2: perturbative | non-pert."),
-         ]
+def _eps_legend(with_crit, levels):
+    """Legend handles for the class boundaries LEVELS (doc/physics.md §7)."""
+    labels = ("(smoothed): Gaussian | perturbative", ": perturbative | non-pert.")
+    h = [Line2D([], [], color="#00a0a0", lw=1.8, ls=ls,
+                label=rf"$\varepsilon_K$ = {level:g} {label}")
+         for level, ls, label in zip(levels, ("-", "--"), labels)]
     if with_crit:
         h.append(Line2D([], [], color="#2b8cbe", lw=1.5, ls="-.", label=r"MFT $\chi_1 = 1$"))
     return h
@@ -547,23 +537,6 @@ def _eps_legend(with_crit):
 DEV_LEVEL = 0.1
 
 
-def _kernel_var_dev(run):
-    """(dev, err) over WBDN: measured / theory Var q/(E q)^2 - 1, from /theory/kernel_var_dev
-    when the file has it, else recomputed from /ensemble and /theory (older files)."""
-    if run.has("theory/kernel_var_dev"):
-        dev = run.field("theory/kernel_var_dev", WBDN).values
-        err = run.optional("theory/kernel_var_dev_err", WBDN)
-        return dev, None if err is None else err.values
-    if not (run.has("theory/kurtosis") and run.has("ensemble/q_var")):
-        raise Skip("the file has neither theory/kernel_var_dev nor theory/kurtosis")
-    # leading order (Vzz + 2K^2)/(N K^2) = kurtosis/3 + 2/N, as the C side computes it
-    n = run.coord("width").astype(float)
-    th = run.field("theory/kurtosis", WBDN).values / 3 + 2 / n
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dev = _relative_variance(run, "ensemble", slice(None), slice(None)) / th - 1
-    return dev, None
-
-
 def gaussian_regime(run):
     """Where leading-order perturbation theory holds: the measured normalised kernel variance
     Var q/(E q)^2 against the theory's T/N-order prediction, dev = measured/theory - 1, over
@@ -571,7 +544,7 @@ def gaussian_regime(run):
     where dev is beyond 0.1 by more than 3 standard errors are crossed."""
     require_axis(run, "sigma_w2", "gaussian_regime")
     require_axis(run, "depth", "gaussian_regime")
-    dev, err = _kernel_var_dev(run)
+    dev, err = kernel_var_dev(run)
     ib, cols = 0, largest_widths(run)
     if not np.any(np.isfinite(dev[:, ib])):
         raise Skip("kernel_var_dev has no finite values at the first sigma_b2")

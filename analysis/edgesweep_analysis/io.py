@@ -1,4 +1,4 @@
-"""Reading an edgesweep output file (SPEC §5) through its layout and attributes only.
+"""Reading an edgesweep output file (doc/output.md) through its layout and attributes only.
 
 Every array comes back as a `Field`: values in the canonical axis order
 (sigma_w2, sigma_b2, depth, width) restricted to the axes the dataset has, with its
@@ -6,6 +6,9 @@ Every array comes back as a `Field`: values in the canonical axis order
 attached to the dataset when there are any, so a file that stores an axis permutation
 still reads correctly. Ensemble values of points that /run/status does not mark as done
 read as NaN.
+
+Codes (/run/status, /mft/phase, /theory/regime) mean what the file's own CF attributes
+`flag_values` and `flag_meanings` say; nothing here repeats their numbers.
 """
 import os
 from dataclasses import dataclass
@@ -15,7 +18,6 @@ import numpy as np
 
 AXES = ("sigma_w2", "sigma_b2", "depth", "width")
 FORMAT_PREFIX = "edgesweep/"
-DONE = 1
 
 
 class NotEdgesweep(Exception):
@@ -45,6 +47,19 @@ def _text(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def code_meanings(ds):
+    """{meaning: value} of a code dataset from its CF attributes flag_values and
+    flag_meanings, or None when it has none (files written before they were added)."""
+    if "flag_values" not in ds.attrs or "flag_meanings" not in ds.attrs:
+        return None
+    values = np.atleast_1d(ds.attrs["flag_values"]).reshape(-1)
+    meanings = str(_text(ds.attrs["flag_meanings"])).split()
+    if len(values) != len(meanings):
+        raise NotEdgesweep(f"{ds.name}: {len(values)} flag_values but {len(meanings)} "
+                           "flag_meanings")
+    return {m: int(v) for m, v in zip(meanings, values)}
 
 
 def _check_file(path):
@@ -91,7 +106,8 @@ class Run:
         self.path = path
         self.attrs = {k: _text(v) for k, v in h5.attrs.items()}
         self.coords = {a: self._read(a, (a,)) for a in AXES}
-        self._status = self._read_status()
+        self._status_codes = self.codes("run/status")
+        self._status = self._read_status() if self._status_codes else None
 
     def __enter__(self):
         return self
@@ -110,6 +126,14 @@ class Run:
     def coord(self, axis):
         """The 1-D coordinate values of AXIS."""
         return self.coords[axis].values
+
+    def codes(self, path):
+        """{meaning: value} of code dataset PATH (see code_meanings), or None."""
+        return code_meanings(self.h5[path]) if self.has(path) else None
+
+    def code_names(self, path):
+        """{value: meaning} of code dataset PATH, meanings with spaces, or {}."""
+        return {v: m.replace("_", " ") for m, v in (self.codes(path) or {}).items()}
 
     def has(self, path):
         """True when PATH names a dataset in the file."""
@@ -175,7 +199,7 @@ class Run:
         """Return F with entries of points whose status is not done set to NaN."""
         if self._status is None:
             return f
-        done = self._status == DONE
+        done = self._status == self._status_codes["done"]
         shape = [len(self.coords[a].values) if a in ("sigma_w2", "sigma_b2", "width") else 1
                  for a in f.axes]
         done = done.reshape(shape)  # w, b, n keep their order among canonical axes
@@ -187,6 +211,6 @@ class Run:
         """{'done', 'pending', 'flagged', 'total'} point counts from /run/status, or None."""
         if self._status is None:
             return None
-        s = self._status
-        return {"done": int(np.sum(s == DONE)), "pending": int(np.sum(s == 0)),
-                "flagged": int(np.sum(s == 2)), "total": int(s.size)}
+        s, c = self._status, self._status_codes
+        return {"done": int(np.sum(s == c["done"])), "pending": int(np.sum(s == c["pending"])),
+                "flagged": int(np.sum(s == c["flagged"])), "total": int(s.size)}

@@ -7,7 +7,7 @@
 One row per pair: (a) the Lyapunov exponent at the deepest depth vs sigma_w2, per width,
 recurrent (filled, solid) beside feedforward (open, dashed), with the MFT of each
 architecture at the same finite depth, (logjac^T - logjac^1) / (2 (T - 1)) from /mft/logjac
-(the two-time DMFT for recurrent, physics.md 3.1); (b), (c) c^t vs depth at a
+(the two-time DMFT for recurrent, doc/physics.md 3.1); (b), (c) c^t vs depth at a
 sigma_w2 near the edge and a chaotic one, the smallest and largest width, +-1 SE bands, with
 /mft/c of each architecture. Exit 2 on bad arguments or mismatched files.
 """
@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 from matplotlib.lines import Line2D
 
+from .estimators import lyapunov_from_logjac, nearest_index
 from .figures import STYLE, below_legend, label, plt, save, width_colors
 from .io import NotEdgesweep, Skip, open_run
 
@@ -51,11 +52,7 @@ def _mft_lyapunov(run, ib):
     d = run.coord("depth")
     if d[0] != 1 or d[-1] < 2:
         raise Skip("depth 1 and a deeper depth are needed for the Lyapunov exponent")
-    return (lj[:, -1] - lj[:, 0]) / (2 * (d[-1] - 1))
-
-
-def _near(values, target):
-    return int(np.argmin(np.abs(np.asarray(values) - target)))
+    return lyapunov_from_logjac(lj, d)
 
 
 def _lyapunov_panel(ax, pair, ib, colors, widths):
@@ -117,7 +114,7 @@ def recurrent_vs_feedforward(pairs, edge=1.9, chaos=2.8):
         _lyapunov_panel(axes[r][0], pair, 0, colors, widths)
         sw = rec.coord("sigma_w2")
         for col, target in ((1, edge), (2, chaos)):
-            _c_panel(axes[r][col], pair, 0, _near(sw, target), colors, widths)
+            _c_panel(axes[r][col], pair, 0, nearest_index(sw, target), colors, widths)
     # One legend: widths by colour, architectures by marker and line style.
     rec = pairs[0][1]
     widths = list(range(len(rec.coord("width"))))

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The gram algorithm of SPEC §1 in numpy, vectorised over the networks of a point: per
+"""The gram algorithm of doc/physics.md §2 in numpy, vectorised over the networks of a point: per
 layer the 3x3 Gram matrix of the columns [phi(h_a), phi(h_b) - phi(h_a), phi'(h_a) u],
 its Cholesky factor, and 3 standard normals per neuron. Like edgesweep it carries
 d = h_b - h_a (the Gram of [phi(h_a), phi(h_b), ...] in the difference basis, the same law)

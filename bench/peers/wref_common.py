@@ -1,5 +1,5 @@
 """Shared by the W-ref peers: the workload (read from bench/wref.ini), the subset options,
-the per-network observables of SPEC §2, the ensemble statistics, and the timing report with
+the per-network observables of doc/physics.md §10, the ensemble statistics, and the timing report with
 its linear extrapolation to the full W-ref."""
 import argparse
 import configparser
@@ -93,7 +93,7 @@ def params_from(args):
 
 
 def measure(ha, hb, logjac):
-    """Per-network observables of SPEC §2 from pre-activations (..., N) and logjac (...)."""
+    """Per-network observables of doc/physics.md §10 from pre-activations (..., N) and logjac (...)."""
     n = ha.shape[-1]
     qa = np.einsum("...i,...i->...", ha, ha) / n
     qb = np.einsum("...i,...i->...", hb, hb) / n

@@ -1,6 +1,6 @@
 /* activation: the registry of nonlinearities phi and their derivatives.
  *
- * Pure functions, looked up by name at run time (STYLE A21), so one binary covers every
+ * Pure functions, looked up by name at run time, so one binary covers every
  * activation of a sweep. Not collective; no state.
  */
 #ifndef EDGESWEEP_ACTIVATION_H
@@ -9,7 +9,6 @@
 #include <stddef.h>
 
 #include "edgesweep/util.h"
-#include "edgesweep/simd.h"
 
 typedef enum {
   ES_ACT_LINEAR,
@@ -38,7 +37,7 @@ typedef struct es_activation {
   int odd;
 } es_activation;
 
-/* tanh and its derivative are edgesweep's own (src/activation/activation.c), identical bits
+/* tanh and its derivative are edgesweep's own (src/activation/tanh.c), identical bits
  * on every path and CPU: tanh within 1.5 ulp of the exact value and tanh' = 1 - tanh^2 (computed
  * as 4 e^{-2|x|} / (1 + e^{-2|x|})^2 for |x| >= 0.625, so that it keeps its relative accuracy
  * in the tails) within 4 ulp where it is a normal number (the worst of 2.4e8 random points
@@ -59,12 +58,6 @@ typedef struct es_activation {
  * gelu(+inf) = +inf, gelu'(+inf) = 1, gelu(-inf) = gelu'(-inf) = -0.
  * NaN in gives the same NaN out for all of them.
  * tests/unit/test_activation.c checks the bounds against long double libm. */
-
-
-/* Internal (es__): force the path of the activation kernels (AUTO: the CPU's best).
- * Returns 0, or -1 when this CPU or build cannot run it (the path is then unchanged). */
-int es__activation_set_simd(es__simd path);
-es__simd es__activation_simd(void);
 
 /* Look an activation up by name (case-sensitive: "tanh", "relu", ...).
  * Returns NULL when the name is unknown. */

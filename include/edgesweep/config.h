@@ -1,6 +1,6 @@
-/* config: the job file (SPEC §3), its overrides, validation and canonical identity.
+/* config: the job file (doc/jobfile.md), its overrides, validation and canonical identity.
  *
- * Every key is declared once in a table (STYLE A10) with its type, default and help; the
+ * Every key is declared once in a table with its type, default and help; the
  * parser, the validation messages, `jobs/reference.ini` checks and the canonical form all
  * come from it. Not collective: rank 0 parses and the driver broadcasts the text.
  */

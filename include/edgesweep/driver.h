@@ -1,4 +1,4 @@
-/* driver: `edgesweep run` as a library call (STYLE A19: main is a shim).
+/* driver: `edgesweep run` as a library call (main is a shim).
  *
  * Plans the sweep, divides the simulation points among the ranks (rank 0 hands them out,
  * largest first, and computes too), writes the one output file, reports progress, and
@@ -13,6 +13,15 @@
 #include "edgesweep/config.h"
 #include "edgesweep/util.h"
 
+/* How progress is shown on rank 0: AUTO draws a live bar when a person can see it (stderr is
+ * a terminal, or a launcher such as mpirun runs in one) and periodic lines otherwise. */
+typedef enum {
+  ES_PROGRESS_AUTO,
+  ES_PROGRESS_BAR,
+  ES_PROGRESS_LOG,
+  ES_PROGRESS_NONE
+} es_progress_mode;
+
 typedef struct {
   const char *job_path;
   const es_override *sets;
@@ -20,7 +29,8 @@ typedef struct {
   const char *output; /* -o; NULL = from the job */
   int force;          /* overwrite an existing output */
   int resume;         /* continue OUT.partial (a fresh run when there is none) */
-  int quiet;          /* no progress */
+  int quiet;          /* no progress, no closing summary */
+  es_progress_mode progress;
   const char *command_line;
 } es_run_opts;
 

@@ -1,6 +1,6 @@
 /* ensemble: simulate random networks one at a time and measure them at recorded depths.
  *
- * The gram method (SPEC §1): for fresh i.i.d. weights, given the columns
+ * The gram method (doc/physics.md §2): for fresh i.i.d. weights, given the columns
  * X = [phi(h_a), phi(h_b) - phi(h_a), phi'(h_a) u] of a layer, the rows of the next layer's
  * increments are i.i.d. Gaussian with covariance sigma_w2 X^T X / N (+ sigma_b2 on h_a and the
  * noise g), so a layer costs O(N) instead of O(N^2), and is exact in law. Inputs are carried

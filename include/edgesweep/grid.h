@@ -26,9 +26,6 @@ es_status es_axis_parse(const char *expr, int integer, es_axis *axis);
 
 void es_axis_free(es_axis *axis);
 
-/* Deep copy. */
-es_status es_axis_copy(const es_axis *src, es_axis *dst);
-
 /* Simulation points: index p <-> (iw, ib, in) in row-major order (sigma_w2 slowest). */
 typedef struct {
   int64_t nw, nb, nd, nn;

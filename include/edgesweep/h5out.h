@@ -1,4 +1,4 @@
-/* h5out: the one HDF5 output file of a sweep (SPEC §5). The only module that sees hdf5.h.
+/* h5out: the one HDF5 output file of a sweep (doc/output.md). The only module that sees hdf5.h.
  *
  * The layout is created collectively up front, every dataset early-allocated, contiguous
  * and filled (NaN for numbers), so later writes are independent hyperslab writes that go
@@ -13,7 +13,147 @@
 #include <stdio.h>
 
 #include "edgesweep/config.h"
+#include "edgesweep/observables.h"
 #include "edgesweep/util.h"
+
+/* Point status in /run/status: X(ID, value, CF flag meaning). */
+#define ES_POINT_STATUS_MAP(X) \
+  X(PENDING, 0, "pending")     \
+  X(DONE, 1, "done")           \
+  X(FLAGGED, 2, "flagged")
+
+typedef enum {
+#define ES__PS(id, v, meaning) ES_POINT_##id = v,
+  ES_POINT_STATUS_MAP(ES__PS)
+#undef ES__PS
+} es_point_status;
+
+/* Which code table (flag_values/flag_meanings attributes) a code dataset uses. */
+typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME } es_codes;
+
+/* Every dataset of the layout besides the coordinates and the /ensemble fields (which come
+ * from ES_FIELD_MAP in observables.h, as ES_DS_ENSEMBLE_<field>, first and in its order):
+ *   X(ID, group, name, type, axes, codes, units, description)
+ * TYPE: F64 (NaN fill), I64 and I8 (0 fill), TEXT (a variable-length string, "" fill).
+ * AXES name the dimensions by letter: w sigma_w2, b sigma_b2, d depth, n width, t task,
+ * s statistic. CODES: the code table of an I8 code dataset, else NONE.
+ * A new dataset is one row here: the enum ES_DS_<ID> follows, the file gets it with its
+ * attributes and dimension scales, a resume reopens it, and writers name it by the enum. */
+#define ES_DATASET_MAP(X)                                                                          \
+  X(ENSEMBLE_NETWORKS, "ensemble", "networks", I64, "wbdn", NONE, "1",                             \
+    "number of networks in the statistics")                                                        \
+  X(MFT_Q_STAR, "mft", "q_star", F64, "wb", NONE, "1",                                             \
+    "MFT fixed point q* reached from q0 (NaN: none)")                                              \
+  X(MFT_C_STAR, "mft", "c_star", F64, "wb", NONE, "1",                                             \
+    "MFT fixed point c* of the correlation map")                                                   \
+  X(MFT_CHI1, "mft", "chi1", F64, "wb", NONE, "1",                                                 \
+    "chi_1 = (1-gamma)^2 + sigma_w2 E[phi'^2] at q*")                                              \
+  X(MFT_CHI_Q, "mft", "chi_q", F64, "wb", NONE, "1", "chi_q = F'(q*), slope of the q-map")         \
+  X(MFT_CHI_C, "mft", "chi_c", F64, "wb", NONE, "1", "chi_c, slope of the c-map at c*")            \
+  X(MFT_XI_Q, "mft", "xi_q", F64, "wb", NONE, "layers", "xi_q = -1/ln chi_q (inf at chi_q = 1)")   \
+  X(MFT_XI_C, "mft", "xi_c", F64, "wb", NONE, "layers", "xi_c = -1/ln chi_c (inf at chi_c = 1)")   \
+  X(MFT_LYAPUNOV, "mft", "lyapunov", F64, "wb", NONE, "1/layer", "lambda = ln(chi_1)/2")           \
+  X(MFT_PHASE, "mft", "phase", I8, "wb", PHASE, "1",                                               \
+    "0 ordered, 1 chaotic, 2 critical, 3 no finite fixed point")                                   \
+  X(MFT_REASON, "mft", "reason", TEXT, "wb", NONE, "",                                             \
+    "why a value is NaN (empty when all exist)")                                                   \
+  X(MFT_Q, "mft", "q", F64, "wbd", NONE, "1", "MFT trajectory q^t from q0 at the recorded depths") \
+  X(MFT_C, "mft", "c", F64, "wbd", NONE, "1", "MFT trajectory c^t from c0 at the recorded depths") \
+  X(MFT_LOGJAC, "mft", "logjac", F64, "wbd", NONE, "1", "MFT ln(r^t/r^0) of the tangent")          \
+  X(MFT_CRITICAL_SIGMA_W2, "mft", "critical_sigma_w2", F64, "b", NONE, "1",                        \
+    "sigma_w2 where chi_1(q*) = 1 at this sigma_b2 (NaN: none)")                                   \
+  X(THEORY_Q_MEAN, "theory", "q_mean", F64, "wbdn", NONE, "1",                                     \
+    "1/N theory (doc/physics.md 5.1): E q = K + K1/N (NaN: leak != 1, recurrent, or q* = 0 "       \
+    "class / blow-up at t)")                                                                       \
+  X(THEORY_Q_VAR, "theory", "q_var", F64, "wbdn", NONE, "1", "1/N theory: Var q = (Vzz + 2K^2)/N") \
+  X(THEORY_LOGQ_MEAN, "theory", "logq_mean", F64, "wbdn", NONE, "1", "1/N theory: E ln q")         \
+  X(THEORY_LOGQ_VAR, "theory", "logq_var", F64, "wbdn", NONE, "1",                                 \
+    "1/N theory: Var ln q = (Vzz + 2K^2)/(N K^2)")                                                 \
+  X(THEORY_LOGJAC_MEAN, "theory", "logjac_mean", F64, "wbdn", NONE, "1",                           \
+    "1/N theory: E ln(|u|^2/N) = ln R + (R1/R - (Vuu + 2R^2)/(2R^2))/N")                           \
+  X(THEORY_LOGJAC_VAR, "theory", "logjac_var", F64, "wbdn", NONE, "1",                             \
+    "1/N theory: Var logjac = (Vuu + 2R^2)/(N R^2)")                                               \
+  X(THEORY_KURTOSIS, "theory", "kurtosis", F64, "wbdn", NONE, "1",                                 \
+    "1/N theory: excess kurtosis 3 Vzz/(N K^2)")                                                   \
+  X(THEORY_C_MEAN, "theory", "c_mean", F64, "wbdn", NONE, "1",                                     \
+    "1/N theory (doc/physics.md 5.5): E c = c + [grad c.K1 + tr(Hess c nCov q)/2]/N (NaN past "    \
+    "q = 50 for smooth activations, where the 2-D quadrature is not verified); where "             \
+    "1 - |c| < 1e-4 (ordered phase, deep) the MFT c, the limit; leak != 1 or recurrent: the "      \
+    "MFT c")                                                                                       \
+  X(THEORY_C_VAR, "theory", "c_var", F64, "wbdn", NONE, "1",                                       \
+    "1/N theory (doc/physics.md 5.5): Var c = grad c' Cov q grad c (NaN where 1 - |c| < 1e-4: "    \
+    "O((1-c)^2 T/N), beyond the expansion's resolution)")                                          \
+  X(THEORY_QAB_MEAN, "theory", "qab_mean", F64, "wbdn", NONE, "1",                                 \
+    "1/N theory (doc/physics.md 5.5): E q_ab = k_ab + K1_ab/N (NaN where 1 - |c| < 1e-4)")         \
+  X(THEORY_QAB_VAR, "theory", "qab_var", F64, "wbdn", NONE, "1",                                   \
+    "1/N theory: Var q_ab = (V_ab,ab + k_aa k_bb + k_ab^2)/N (NaN where 1 - |c| < 1e-4)")          \
+  X(THEORY_EPS_K, "theory", "eps_K", F64, "wbdn", NONE, "1",                                       \
+    "Gaussianity (doc/physics.md 7), theory: Var G/(E G)^2 = Vzz/(N K^2) = kurtosis/3")            \
+  X(THEORY_KERNEL_VAR_DEV, "theory", "kernel_var_dev", F64, "wbdn", NONE, "1",                     \
+    "measured over leading-order theory normalised kernel variance minus 1: "                      \
+    "(Var q/(E q)^2)_ensemble / ((Vzz + 2K^2)/(N K^2)) - 1 (NaN: point not done)")                 \
+  X(THEORY_KERNEL_VAR_DEV_ERR, "theory", "kernel_var_dev_err", F64, "wbdn", NONE, "1",             \
+    "standard error of kernel_var_dev (Gaussian-sample error of the variance and the mean)")       \
+  X(THEORY_REGIME, "theory", "regime", I8, "wbdn", REGIME, "1",                                    \
+    "measured regime (doc/physics.md 7) from eps_K = kurtosis/3 and eps_J = logjac_var: "          \
+    "1 Gaussian (eps_K < 0.02, eps_J < 0.1), 2 perturbative (eps_K < 0.2, eps_J < 0.6), "          \
+    "3 non-perturbative, 0 unknown")                                                               \
+  X(THEORY_XI_Q, "theory", "xi_q", F64, "wbn", NONE, "layers",                                     \
+    "1/N-corrected depth scale of E q^t - E q^inf (doc/physics.md): 1/xi_q,N = -ln chi_q - "       \
+    "beta/(chi_q N), xi_q,N = xi_q + xi_q^2 beta/(chi_q N) + O(1/N^2); both phases. q* = 0: "      \
+    "xi_q (beta -> 0 with q*). NaN: no finite fixed point, leak != 1, or recurrent")               \
+  X(THEORY_XI_C, "theory", "xi_c", F64, "wbn", NONE, "layers",                                     \
+    "1/N-corrected depth scale of E[1 - c^t] in the ordered phase (doc/physics.md): "              \
+    "1/xi_c,N = -ln chi_1 - c_mean/N, c_mean the per-layer 1/N growth of the mean tangent "        \
+    "norm; inf where that rate is <= 0. NaN: chaotic phase (c* < 1 has no single-input "           \
+    "description; not derived), no finite fixed point, leak != 1, or recurrent")                   \
+  X(PHASE_CRITICAL_SIGMA_W2, "phase", "critical_sigma_w2", F64, "bn", NONE, "1",                   \
+    "finite-N critical sigma_w2: first zero crossing of the measured lyapunov (deepest "           \
+    "depth) along sigma_w2, linear interpolation (NaN: no crossing in the grid)")                  \
+  X(PHASE_CRITICAL_SIGMA_W2_ERR, "phase", "critical_sigma_w2_err", F64, "bn", NONE, "1",           \
+    "standard error of critical_sigma_w2 from the lyapunov errors of the bracketing points")       \
+  X(PHASE_LYAPUNOV, "phase", "lyapunov", F64, "wbn", NONE, "1/layer",                              \
+    "measured lyapunov at the deepest depth")                                                      \
+  X(PHASE_LYAPUNOV_STDERR, "phase", "lyapunov_stderr", F64, "wbn", NONE, "1/layer",                \
+    "its standard error")                                                                          \
+  X(PHASE_XI_C, "phase", "xi_c", F64, "wbn", NONE, "layers",                                       \
+    "measured correlation length: -1/slope of a weighted fit of ln|c^t - c*_MFT| over the "        \
+    "depths where it exceeds 3 standard errors (NaN: too few such depths or no decay)")            \
+  X(PHASE_XI_C_ERR, "phase", "xi_c_err", F64, "wbn", NONE, "layers",                               \
+    "standard error of xi_c from the fit")                                                         \
+  X(RUN_STATUS, "run", "status", I8, "wbn", STATUS, "1",                                           \
+    "0 pending, 1 done, 2 flagged (non-finite or overflow, see reason)")                           \
+  X(RUN_REASON, "run", "reason", TEXT, "wbn", NONE, "", "why a point was flagged")                 \
+  X(RUN_NETWORKS_DONE, "run", "networks_done", I64, "wbn", NONE, "1",                              \
+    "networks folded into the point's statistics (a resume with more networks adds to them)")      \
+  X(RUN_STATE, "run", "state", F64, "wbdns", NONE, "1",                                            \
+    "streaming statistics of the point (observables.h): what a resume with more networks "         \
+    "continues from")                                                                              \
+  X(RUN_TASK_POINT, "run", "task_point", I64, "t", NONE, "1",                                      \
+    "flat index (sigma_w2, sigma_b2, width) of the task")                                          \
+  X(RUN_TASK_NETWORKS_BEGIN, "run", "task_networks_begin", I64, "t", NONE, "1",                    \
+    "first network of the task")                                                                   \
+  X(RUN_TASK_NETWORKS_END, "run", "task_networks_end", I64, "t", NONE, "1",                        \
+    "one past the last network of the task")                                                       \
+  X(RUN_TASK_RANK, "run", "task_rank", I64, "t", NONE, "1", "MPI rank that computed the task")     \
+  X(RUN_TASK_START, "run", "task_start", F64, "t", NONE, "s",                                      \
+    "start, seconds since the run began")                                                          \
+  X(RUN_TASK_END, "run", "task_end", F64, "t", NONE, "s", "end, seconds since the run began")      \
+  X(RUN_TASK_SECONDS, "run", "task_seconds", F64, "t", NONE, "s", "wall time of the task")
+
+/* The datasets: ES_DS_ENSEMBLE_<field> for the /ensemble fields, then ES_DS_<ID>. */
+typedef enum {
+#define ES__DSF(id, name, units, desc) ES_DS_ENSEMBLE_##id,
+  ES_FIELD_MAP(ES__DSF)
+#undef ES__DSF
+#define ES__DS(id, ...) ES_DS_##id,
+      ES_DATASET_MAP(ES__DS)
+#undef ES__DS
+          ES_DS_COUNT
+} es_dataset;
+
+/* The dataset of /ensemble field F (the fields come first, in field order). */
+#define ES_DS_FIELD(f) ((es_dataset)(int)(f))
 
 typedef struct es_h5out es_h5out;
 
@@ -30,38 +170,47 @@ es_status es_h5out_create(MPI_Comm comm, const char *path, const es_job *job,
 
 /* Collective. Open an existing (partial) output to resume it. Refuses (ES_ERR_INPUT, with a
  * message saying what differs) a file that is not edgesweep's or that another job wrote.
- * Appends this launch (PROV's time, ranks, command line) to the root attribute "resumes". */
-es_status es_h5out_open(MPI_Comm comm, const char *path, const es_job *job,
-                        const es_h5_prov *prov, es_h5out **h);
+ * Appends this launch (PROV's time, ranks, command line) to the root attributes "resumes" and
+ * "history". */
+es_status es_h5out_open(MPI_Comm comm, const char *path, const es_job *job, const es_h5_prov *prov,
+                        es_h5out **h);
 
-/* Not collective. Independent read of a hyperslab of an int8 dataset (e.g. "run/status"). */
-es_status es_h5out_read_i8(es_h5out *h, const char *dset, const int64_t *start,
-                           const int64_t *count, signed char *data);
-es_status es_h5out_read_i64(es_h5out *h, const char *dset, const int64_t *start,
-                            const int64_t *count, int64_t *data);
-es_status es_h5out_read_f64(es_h5out *h, const char *dset, const int64_t *start,
-                            const int64_t *count, double *data);
+/* Not collective. Independent read of a hyperslab of dataset DS: START and COUNT have one
+ * entry per axis of the dataset. */
+es_status es_h5out_read_i8(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                           signed char *data);
+es_status es_h5out_read_i64(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                            int64_t *data);
+es_status es_h5out_read_f64(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                            double *data);
 
-/* Not collective. Independent write of a hyperslab of dataset "group/name" (e.g.
- * "ensemble/q_mean"): START and COUNT have one entry per axis of the dataset. */
-es_status es_h5out_write_f64(es_h5out *h, const char *dset, const int64_t *start,
-                             const int64_t *count, const double *data);
-es_status es_h5out_write_i64(es_h5out *h, const char *dset, const int64_t *start,
-                             const int64_t *count, const int64_t *data);
-es_status es_h5out_write_i8(es_h5out *h, const char *dset, const int64_t *start,
-                            const int64_t *count, const signed char *data);
-/* One fixed-length string element (truncated to the dataset's length, 95 bytes). */
-es_status es_h5out_write_str(es_h5out *h, const char *dset, const int64_t *start,
-                             const char *text);
+/* Not collective. Independent write of a hyperslab of dataset DS. */
+es_status es_h5out_write_f64(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                             const double *data);
+es_status es_h5out_write_i64(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                             const int64_t *data);
+es_status es_h5out_write_i8(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                            const signed char *data);
 
-/* Not collective. Length of the first axis of a dataset of the layout (-1: no such). */
-int64_t es_h5out_extent(es_h5out *h, const char *dset);
+/* Not collective. One element of the TEXT dataset DS (cut to ES_REASON_LEN - 1 bytes). Parallel
+ * HDF5 cannot write variable-length strings, so the text is kept by the calling rank and
+ * written by es_h5out_close; a launch killed before its close loses its texts (they read ""). */
+es_status es_h5out_write_text(es_h5out *h, es_dataset ds, const int64_t *start, const char *text);
+/* Not collective. Whether the element of TEXT dataset DS at START is empty (*empty = 1). */
+es_status es_h5out_text_empty(es_h5out *h, es_dataset ds, const int64_t *start, int *empty);
+
+/* Not collective. Length of the first axis of dataset DS. */
+int64_t es_h5out_extent(es_h5out *h, es_dataset ds);
+
+/* Not collective. The file was renamed to PATH while open (the close reopens it by name). */
+es_status es_h5out_renamed(es_h5out *h, const char *path);
 
 /* Collective. Flush everything to the file. */
 es_status es_h5out_flush(es_h5out *h);
 
 /* Collective. Set the root attribute "completed" (a time stamp, or "" when the run did not
- * finish), close, and free. NULL-safe; sets *h to NULL. Returns the first error met. */
+ * finish), close, then rank 0 reopens the file alone to write every rank's texts; free. NULL-safe;
+ * sets *h to NULL. Returns the first error met. */
 es_status es_h5out_close(es_h5out **h, const char *completed);
 
 /* Not collective (serial, read-only). Print provenance, progress and the points not done of

@@ -1,4 +1,4 @@
-/* mft: mean-field theory (N -> infinity) of the general model, shared/physics.md §3.
+/* mft: mean-field theory (N -> infinity) of the general model, doc/physics.md §3.
  *
  * Serial, pure: no MPI, no HDF5, no printing. Every function is "Not collective".
  * Quantities that do not exist come back as NaN or +inf together with a phase code and a
@@ -10,16 +10,22 @@
 #include "edgesweep/activation.h"
 #include "edgesweep/util.h"
 
+/* MFT phase codes (/mft/phase): X(ID, value, CF flag meaning). */
+#define ES_PHASE_MAP(X)                                                   \
+  X(ORDERED, 0, "ordered")               /* chi_1 < 1: c* = 1 */          \
+  X(CHAOTIC, 1, "chaotic")               /* chi_1 > 1: c* < 1 */          \
+  X(CRITICAL, 2, "critical")             /* chi_1 = 1 within tolerance */ \
+  X(NO_FIXED_POINT, 3, "no_fixed_point") /* q grows without bound from q0 (e.g. relu, sw2 > 2) */
+
 typedef enum {
-  ES_PHASE_ORDERED = 0,   /* chi_1 < 1: c* = 1 */
-  ES_PHASE_CHAOTIC = 1,   /* chi_1 > 1: c* < 1 */
-  ES_PHASE_CRITICAL = 2,  /* chi_1 = 1 within tolerance */
-  ES_PHASE_NO_FIXED_POINT = 3 /* q grows without bound from q0 (e.g. relu, sw2 > 2) */
+#define ES__PH(id, v, meaning) ES_PHASE_##id = v,
+  ES_PHASE_MAP(ES__PH)
+#undef ES__PH
 } es_phase;
 
 const char *es_phase_name(es_phase p);
 
-/* The model parameters the MFT needs (a plain value struct, STYLE A3). */
+/* The model parameters the MFT needs (a plain value struct). */
 typedef struct {
   const es_activation *act;
   double sigma_w2, sigma_b2;
@@ -33,7 +39,7 @@ typedef struct {
 typedef struct {
   es_phase phase;
   double q_star, c_star, chi1, chi_q, chi_c, xi_q, xi_c, lyapunov;
-  char reason[96]; /* empty when every value exists */
+  char reason[ES_REASON_LEN]; /* empty when every value exists */
 } es_mft_point;
 
 /* Gaussian expectations E_q[phi^2] and E_q[phi'^2] for x ~ N(0, q). */
@@ -45,23 +51,12 @@ double es_mft_e_dphidphi(const es_activation *act, double qa, double qb, double 
 
 /* The same expectations by quadrature only, never a closed form, for cross-checks: the fast
  * trapezoid rule the maps use for smooth activations (NaN for activations without one, e.g.
- * relu) or the reference composite Gauss-Legendre rule (physics.md §3.4). g = phi, or phi'
+ * relu) or the reference composite Gauss-Legendre rule (doc/physics.md §3.4). g = phi, or phi'
  * when deriv; e1 is E_q[g^2], e2 is E[g(u_a) g(u_b)]. */
 typedef enum { ES_MFT_RULE_FAST = 0, ES_MFT_RULE_REFERENCE = 1 } es_mft_rule;
 double es_mft_e1_quad(const es_activation *act, int deriv, double q, es_mft_rule rule);
 double es_mft_e2_quad(const es_activation *act, int deriv, double qa, double qb, double qab,
                       es_mft_rule rule);
-
-/* Internal (es__), shared with the theory module: the n-point Gauss-Legendre nodes x and
- * weights w on [-1, 1] (Newton on the Legendre recurrence). */
-void es__gauss_legendre(int n, double *x, double *w);
-/* ... and the module's rule for E[f(z)], z ~ N(0, 1), at variance q: composite Gauss-Legendre,
- * FINE (16-point panels, at most 2048 nodes: 1-D expectations) or not (8-point, at most 512:
- * each axis of a 2-D one). es__normal_rule writes the nodes z and weights w (the normal
- * density folded in) and returns their count; es__normal_rule_panels is its panel count, the
- * same for every q that gives the same rule (a cache key). */
-int es__normal_rule_panels(double q, int fine);
-int es__normal_rule(double q, int fine, double *z, double *w);
 
 /* E[f(sqrt(q) z)], z ~ N(0, 1), by the module's quadrature (1e-14 for smooth f at q <~ 50). */
 double es_mft_expect(double (*f)(double x, void *ctx), void *ctx, double q);
@@ -71,17 +66,21 @@ double es_mft_expect(double (*f)(double x, void *ctx), void *ctx, double q);
 double es_mft_qmap(const es_mft_params *p, double q);
 double es_mft_chi1(const es_mft_params *p, double q);
 
-/* Fixed point, susceptibilities, depth scales, phase. */
+/* Fixed point, susceptibilities, depth scales, phase. At q* = 0 (sigma_b2 = noise = 0) the
+ * values are the sigma_b2 -> 0+ limits: chi_1 = chi_q = chi_c = (1-gamma)^2 + sigma_w2 L,
+ * L = lim_{q->0} E_q[phi'^2] (relu 1/2), c* = 1 (doc/physics.md §3.5; at sigma_b2 = 0 exactly
+ * c^t itself freezes instead of relaxing, see the trajectory). */
 es_status es_mft_fixed_point(const es_mft_params *p, es_mft_point *out);
 
 /* Critical sigma_w2 at this sigma_b2 (chi_1(q*) = 1); NaN with a reason when none. */
-es_status es_mft_critical(const es_mft_params *p, double *sigma_w2_crit, char reason[96]);
+es_status es_mft_critical(const es_mft_params *p, double *sigma_w2_crit,
+                          char reason[ES_REASON_LEN]);
 
 /* MFT trajectory from the job's q0, c0: q[t-1], c[t-1] for t = 1..T (layer 1 is the first
  * pre-activation), and logr[t-1] = ln(r^t / r^0) of the tangent. Arrays of length T. */
 es_status es_mft_trajectory(const es_mft_params *p, int T, double *q, double *c, double *logr);
 
-/* The general model's MFT (physics.md §3.1, two-time DMFT): q[t-1] = C_aa(t, t),
+/* The general model's MFT (doc/physics.md §3.1, two-time DMFT): q[t-1] = C_aa(t, t),
  * c[t-1] = C_ab(t, t) / C_aa(t, t) for the two inputs of the job (both |x|^2/N0 = q0, cosine
  * c0; noise g independent per input), and logr[t-1] = ln(r^t / r^0) of the tangent, t = 1..T.
  * shared = 1: one W and b reused at every step (architecture = recurrent); shared = 0:

@@ -1,7 +1,7 @@
-/* observables: from per-network measurements to the ensemble statistics of SPEC §2.
+/* observables: from per-network measurements to the ensemble statistics of doc/physics.md §10.
  *
- * One descriptor table lists every /ensemble field with its units and description (STYLE
- * A13): the HDF5 layout, the docs and the reductions all come from it. Reductions run over
+ * One descriptor table lists every /ensemble field with its units and description:
+ * the HDF5 layout, the docs and the reductions all come from it. Reductions run over
  * networks in index order, so the bits never depend on who computed which network.
  * Not collective.
  */
@@ -14,23 +14,23 @@
 #include "edgesweep/util.h"
 
 /* The /ensemble fields, in this order. */
-#define ES_FIELD_MAP(X)                                                                   \
-  X(Q_MEAN, "q_mean", "1", "ensemble mean of q_a = |h_a|^2/N")                            \
-  X(Q_VAR, "q_var", "1", "unbiased variance over networks of q_a")                        \
-  X(QAB_MEAN, "qab_mean", "1", "ensemble mean of q_ab = h_a.h_b/N")                       \
-  X(QAB_VAR, "qab_var", "1", "unbiased variance over networks of q_ab")                   \
-  X(C_MEAN, "c_mean", "1", "ensemble mean of c = q_ab/sqrt(q_a q_b)")                     \
-  X(C_VAR, "c_var", "1", "unbiased variance over networks of c")                          \
-  X(LOGJAC_MEAN, "logjac_mean", "1", "ensemble mean of ln(|u^t|^2/N), |u^0|^2/N0 = 1")    \
-  X(LOGJAC_VAR, "logjac_var", "1", "unbiased variance over networks of logjac")           \
-  X(LOGQ_MEAN, "logq_mean", "1", "ensemble mean of ln q_a")                               \
-  X(LOGQ_VAR, "logq_var", "1", "unbiased variance over networks of ln q_a")               \
-  X(KURTOSIS, "kurtosis", "1",                                                            \
-    "excess kurtosis of one pre-activation h_a,i pooled over neurons and networks")       \
-  X(KURTOSIS_STDERR, "kurtosis_stderr", "1",                                              \
-    "standard error of kurtosis (delta method over networks)")                            \
-  X(LYAPUNOV, "lyapunov", "1/layer",                                                      \
-    "mean over networks of (logjac^t - logjac^1)/(2(t-1)); NaN at t = 1")                 \
+#define ES_FIELD_MAP(X)                                                                \
+  X(Q_MEAN, "q_mean", "1", "ensemble mean of q_a = |h_a|^2/N")                         \
+  X(Q_VAR, "q_var", "1", "unbiased variance over networks of q_a")                     \
+  X(QAB_MEAN, "qab_mean", "1", "ensemble mean of q_ab = h_a.h_b/N")                    \
+  X(QAB_VAR, "qab_var", "1", "unbiased variance over networks of q_ab")                \
+  X(C_MEAN, "c_mean", "1", "ensemble mean of c = q_ab/sqrt(q_a q_b)")                  \
+  X(C_VAR, "c_var", "1", "unbiased variance over networks of c")                       \
+  X(LOGJAC_MEAN, "logjac_mean", "1", "ensemble mean of ln(|u^t|^2/N), |u^0|^2/N0 = 1") \
+  X(LOGJAC_VAR, "logjac_var", "1", "unbiased variance over networks of logjac")        \
+  X(LOGQ_MEAN, "logq_mean", "1", "ensemble mean of ln q_a")                            \
+  X(LOGQ_VAR, "logq_var", "1", "unbiased variance over networks of ln q_a")            \
+  X(KURTOSIS, "kurtosis", "1",                                                         \
+    "excess kurtosis of one pre-activation h_a,i pooled over neurons and networks")    \
+  X(KURTOSIS_STDERR, "kurtosis_stderr", "1",                                           \
+    "standard error of kurtosis (delta method over networks)")                         \
+  X(LYAPUNOV, "lyapunov", "1/layer",                                                   \
+    "mean over networks of (logjac^t - logjac^1)/(2(t-1)); NaN at t = 1")              \
   X(LYAPUNOV_STDERR, "lyapunov_stderr", "1/layer", "standard error of lyapunov")
 
 typedef enum {

@@ -2,7 +2,7 @@
  *
  * A stream is named by (seed, sigma_w2, sigma_b2, N) and (network, layer, purpose), so every
  * number is a pure function of what it is for and never of which rank or in which order it
- * was drawn (STYLE A15, SPEC §6). Not collective.
+ * was drawn (README.md, What is computed). Not collective.
  *
  * The stream, exactly (what the scalar and the AVX2 paths both compute, bit for bit):
  *   Philox key  K = es_mix64(es_mix64(es_mix64(es_mix64(seed) ^ point_hash) ^ (network >> 32))
@@ -25,8 +25,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "edgesweep/simd.h"
-
 /* What a stream is used for: one value per independent use in a layer (< 16). */
 typedef enum {
   ES_RNG_ROWS = 1,    /* the conditional-Gaussian rows of a layer (gram method) */
@@ -41,10 +39,10 @@ typedef struct {
 } es_rng_key;
 
 typedef struct {
-  uint32_t key[2];   /* Philox key */
-  uint32_t ctr[3];   /* counter words 1..3 without the block bits: purpose << 28, layer, network */
-  uint64_t group;    /* the next group of 16 variates to generate */
-  double buf[16];    /* the last group's variates not handed out yet: buf[16 - nbuf ..] */
+  uint32_t key[2]; /* Philox key */
+  uint32_t ctr[3]; /* counter words 1..3 without the block bits: purpose << 28, layer, network */
+  uint64_t group;  /* the next group of 16 variates to generate */
+  double buf[16];  /* the last group's variates not handed out yet: buf[16 - nbuf ..] */
   int nbuf;
 } es_rng;
 
@@ -63,11 +61,5 @@ void es_rng_seek(es_rng *r, uint64_t index);
 
 /* Raw Philox4x32-10 block for counter c under key k (for tests of the generator). */
 void es_rng_philox4x32(const uint32_t key[2], const uint32_t ctr[4], uint32_t out[4]);
-
-/* Force a path for es_rng_normals (AUTO: back to the CPU's best). Returns 0, or -1 when this
- * CPU or build cannot run it (the path is then unchanged). */
-int es__rng_set_simd(es__simd path);
-/* The path es_rng_normals uses now. */
-es__simd es__rng_simd(void);
 
 #endif

@@ -1,4 +1,4 @@
-/* theory: leading 1/N ("one-loop") corrections to mean-field theory, shared/physics.md §5.1.
+/* theory: leading 1/N ("one-loop") corrections to mean-field theory, doc/physics.md §5.1.
  *
  * For one input and its tangent, the recursions of the metric's mean (K + K1/N), its variance
  * (Vzz/N), the tangent's (R + R1/N, Vuu/N) and their cross terms, layer by layer, give the
@@ -28,7 +28,27 @@ typedef struct {
 
 void es_theory_predict(const es_theory_layer *l, double N, es_theory_pred *out);
 
-/* ---- two inputs a, b (physics.md §5.5) ----
+/* ---- depth scales at finite width (doc/physics.md §5.4) ----
+ * Near the fixed point the O(1/N) parts of the recursions relax with the same eigenvalue as
+ * the O(1) parts (a Jordan block), which shifts the decay rates of E q^t - E q^inf and of
+ * E[1 - c^t] by d/N: 1/xi_N = 1/xi - d/N + O(1/N^2). */
+typedef struct {
+  double xi_q, xi_c; /* the MFT depth scales (es_mft_point's) */
+  double d_q;        /* beta/chi_q: E q's relaxation */
+  double d_c;        /* c_mean, the per-layer 1/N growth of the mean tangent: E[1 - c]'s
+                        relaxation in the ordered phase; NaN in the chaotic phase */
+} es_theory_xi;
+
+/* The coefficients at the fixed point PT of P (es_mft_fixed_point's). q* = 0: d_q = d_c = 0,
+ * their limits (the fluctuations vanish with q*); relu and linear: 0 exactly. No finite fixed
+ * point: all NaN. Leak 1 only (ES_ERR_INPUT otherwise, with the reason). */
+es_status es_theory_xi_coeffs(const es_mft_params *p, const es_mft_point *pt, es_theory_xi *out);
+
+/* 1/(1/xi - d/N): +inf where the shifted rate is <= 0 (no decay at this width), NaN when
+ * either input is. */
+double es_theory_xi_at(double xi, double d, double N);
+
+/* ---- two inputs a, b (doc/physics.md §5.5) ----
  * Components are ordered A = (aa, ab, bb). E G_A = k_A + K1_A/N and N Cov(G_A, G_B) = V[A][B]
  * for the metric G of the layer; q = (1/N) h h^T is Wishart given G. */
 typedef struct {
@@ -38,7 +58,7 @@ typedef struct {
    * continues as the MFT (see es_theory2_predict for what is reported). 2: no finite
    * nonzero metric (q* = 0 class or blow-up): everything NaN. 3: a smooth activation's metric
    * passed ES_THEORY_QMAX2 (growing without bound, e.g. gelu/silu at large sigma_w2), beyond
-   * the range where the 2-D quadrature is accurate (physics.md 3.4): everything NaN. */
+   * the range where the 2-D quadrature is accurate (doc/physics.md 3.4): everything NaN. */
   int edge;
 } es_theory2_layer;
 
@@ -54,9 +74,9 @@ typedef struct {
   double qab_mean, qab_var, c_mean, c_var;
 } es_theory2_pred;
 
-/* Predictions at width N (edge 2 or 3: all NaN). At an edge layer (edge == 1): c_mean is the MFT c (the 1/N shift
- * of 1 - c is O((1 - c) T/N), below 1e-4 T/N there), c_var NaN (it is O((1 - c)^2 T/N) and the
- * expansion in q no longer resolves it), qab_mean/qab_var are NaN. */
+/* Predictions at width N (edge 2 or 3: all NaN). At an edge layer (edge == 1): c_mean is the MFT c
+ * (the 1/N shift of 1 - c is O((1 - c) T/N), below 1e-4 T/N there), c_var NaN (it is O((1 - c)^2
+ * T/N) and the expansion in q no longer resolves it), qab_mean/qab_var are NaN. */
 void es_theory2_predict(const es_theory2_layer *l, double N, es_theory2_pred *out);
 
 #endif

@@ -11,15 +11,15 @@
 #include <stdint.h>
 
 /* One table for codes, names and messages (libuv UV_ERRNO_MAP style). */
-#define ES_STATUS_MAP(X)                                                   \
-  X(ES_OK, "ok")                                                           \
-  X(ES_ERR_INPUT, "bad input")                                             \
-  X(ES_ERR_IO, "input/output error")                                       \
-  X(ES_ERR_NOMEM, "out of memory")                                         \
-  X(ES_ERR_NUMERIC, "numerical failure")                                   \
-  X(ES_ERR_MPI, "MPI error")                                               \
-  X(ES_ERR_HDF5, "HDF5 error")                                             \
-  X(ES_ERR_STOPPED, "stopped by signal")                                   \
+#define ES_STATUS_MAP(X)                 \
+  X(ES_OK, "ok")                         \
+  X(ES_ERR_INPUT, "bad input")           \
+  X(ES_ERR_IO, "input/output error")     \
+  X(ES_ERR_NOMEM, "out of memory")       \
+  X(ES_ERR_NUMERIC, "numerical failure") \
+  X(ES_ERR_MPI, "MPI error")             \
+  X(ES_ERR_HDF5, "HDF5 error")           \
+  X(ES_ERR_STOPPED, "stopped by signal") \
   X(ES_ERR_INTERNAL, "internal error")
 
 typedef enum {
@@ -41,23 +41,22 @@ void es_error_set(const char *fmt, ...)
 #endif
     ;
 const char *es_error_msg(void);
-void es_error_clear(void);
 
 /* Propagate a non-OK status to the caller. */
-#define ES_CALL(expr)                    \
-  do {                                   \
-    es_status es__s = (expr);            \
-    if (es__s != ES_OK) return es__s;    \
+#define ES_CALL(expr)                 \
+  do {                                \
+    es_status es__s = (expr);         \
+    if (es__s != ES_OK) return es__s; \
   } while (0)
 
 /* Fail with CODE and a formatted message when COND is false. The format is part of
- * the variadic arguments so no GNU extension is needed (STYLE V1). */
-#define ES_CHECK(cond, code, ...)        \
-  do {                                   \
-    if (!(cond)) {                       \
-      es_error_set(__VA_ARGS__);         \
-      return (code);                     \
-    }                                    \
+ * the variadic arguments so no GNU extension is needed. */
+#define ES_CHECK(cond, code, ...) \
+  do {                            \
+    if (!(cond)) {                \
+      es_error_set(__VA_ARGS__);  \
+      return (code);              \
+    }                             \
   } while (0)
 
 /* Wall-clock seconds since an arbitrary origin (monotonic). */
@@ -75,9 +74,14 @@ uint64_t es_mix64(uint64_t x);
 /* Bits of a double as an integer (for hashing exact values). */
 uint64_t es_double_bits(double x);
 
-/* malloc/calloc that never return NULL silently: NULL plus an error message. */
+/* The candidate closest to WORD by edit distance (insertions, deletions, substitutions and
+ * swaps of neighbours, case-insensitive), if it is close enough to be a likely typo (at most
+ * 1 edit for words up to 4 characters, 2 up to 8, 3 beyond); NULL otherwise. For "did you
+ * mean" hints. Not collective. */
+const char *es_suggest(const char *word, const char *const *candidates, size_t n);
+
+/* calloc that never returns NULL silently: NULL plus an error message. */
 void *es_calloc(size_t n, size_t size);
-void es_free(void *p);
 
 /* A growable string buffer, used to build canonical texts and messages. */
 typedef struct {
@@ -94,5 +98,9 @@ void es_strbuf_printf(es_strbuf *b, const char *fmt, ...)
 void es_strbuf_free(es_strbuf *b);
 
 #define ES_PI 3.14159265358979323846
+
+/* Room for a reason (why a value is NaN, why a point was flagged), the terminating NUL
+ * included: longer texts are cut. */
+#define ES_REASON_LEN 96
 
 #endif

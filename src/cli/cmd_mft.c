@@ -15,12 +15,6 @@ typedef struct {
   int has_sw2, has_sb2, json;
 } es__mft_args;
 
-static const char es__mft_usage[] =
-    "usage: edgesweep mft --activation A --sigma-w2 X --sigma-b2 Y [--leak G] [--noise g]\n"
-    "                     [--q0 Q] [--c0 C] [--json]\n"
-    "       edgesweep critical --activation A --sigma-b2 Y [--leak G] [--json]\n"
-    "activations: linear, relu, tanh, erf, gelu, silu, sin\n";
-
 /* A finite number within [lo, hi] from the whole of TEXT, or a message and 0. */
 static int es__num(const char *opt, const char *text, double lo, double hi, double *out) {
   char *end;
@@ -40,46 +34,55 @@ static int es__num(const char *opt, const char *text, double lo, double hi, doub
 
 /* Parse; returns 0 (ok), 2 (bad arguments, message printed) or -1 (--help printed). */
 static int es__parse(int argc, char **argv, es__mft_args *a) {
+  enum { OPT_SW2 = 256, OPT_SB2, OPT_LEAK, OPT_NOISE, OPT_Q0, OPT_C0, OPT_JSON, OPT_ACT };
+  static const struct option opts[] = {{"activation", required_argument, NULL, OPT_ACT},
+                                       {"sigma-w2", required_argument, NULL, OPT_SW2},
+                                       {"sigma-b2", required_argument, NULL, OPT_SB2},
+                                       {"leak", required_argument, NULL, OPT_LEAK},
+                                       {"noise", required_argument, NULL, OPT_NOISE},
+                                       {"q0", required_argument, NULL, OPT_Q0},
+                                       {"c0", required_argument, NULL, OPT_C0},
+                                       {"json", no_argument, NULL, OPT_JSON},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
   *a = (es__mft_args){NULL, 0, 0, 1, 0, 1, 0.5, 0, 0, 0};
-  for (int i = 1; i < argc; i++) {
-    const char *o = argv[i];
-    if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
-      fputs(es__mft_usage, stdout);
-      return -1;
-    }
-    if (strcmp(o, "--json") == 0) {
-      a->json = 1;
-      continue;
-    }
-    if (i + 1 >= argc) {
-      fprintf(stderr, "edgesweep %s: %s needs a value\n%s", argv[0], o, es__mft_usage);
-      return 2;
-    }
-    const char *v = argv[++i];
+  int c;
+  while ((c = es_cli_getopt(argc, argv, ":h", opts)) != -1) {
+    char opt[32];
+    snprintf(opt, sizeof opt, "--%s",
+             c >= OPT_SW2 && c <= OPT_C0 ? opts[c - OPT_SW2 + 1].name : "");
     int ok = 1;
-    if (strcmp(o, "--activation") == 0)
-      a->activation = v;
-    else if (strcmp(o, "--sigma-w2") == 0)
-      ok = es__num(o, v, 1e-300, 1e6, &a->sw2), a->has_sw2 = 1;
-    else if (strcmp(o, "--sigma-b2") == 0)
-      ok = es__num(o, v, 0, 1e6, &a->sb2), a->has_sb2 = 1;
-    else if (strcmp(o, "--leak") == 0)
-      ok = es__num(o, v, 0, 1, &a->leak);
-    else if (strcmp(o, "--noise") == 0)
-      ok = es__num(o, v, 0, 1e6, &a->noise);
-    else if (strcmp(o, "--q0") == 0)
-      ok = es__num(o, v, 1e-300, 1e6, &a->q0);
-    else if (strcmp(o, "--c0") == 0)
-      ok = es__num(o, v, -1, 1, &a->c0);
-    else {
-      fprintf(stderr, "edgesweep %s: unknown option '%s'\n%s", argv[0], o, es__mft_usage);
-      return 2;
+    switch (c) {
+      case 'h': es_cli_help(stdout, es_cli_find(argv[0])); return -1;
+      case OPT_ACT: a->activation = optarg; break;
+      case OPT_JSON: a->json = 1; break;
+      case OPT_SW2: ok = es__num(opt, optarg, 1e-300, 1e6, &a->sw2), a->has_sw2 = 1; break;
+      case OPT_SB2: ok = es__num(opt, optarg, 0, 1e6, &a->sb2), a->has_sb2 = 1; break;
+      case OPT_LEAK: ok = es__num(opt, optarg, 0, 1, &a->leak); break;
+      case OPT_NOISE: ok = es__num(opt, optarg, 0, 1e6, &a->noise); break;
+      case OPT_Q0: ok = es__num(opt, optarg, 1e-300, 1e6, &a->q0); break;
+      case OPT_C0: ok = es__num(opt, optarg, -1, 1, &a->c0); break;
+      default: return 2;
     }
     if (!ok) return 2;
   }
+  if (optind < argc) {
+    fprintf(stderr, "edgesweep %s: unexpected argument '%s'\n", argv[0], argv[optind]);
+    return 2;
+  }
   if (!a->activation || !es_activation_find(a->activation)) {
-    fprintf(stderr, "edgesweep %s: --activation %s (one of %s)\n", argv[0],
+    /* The registry's names ("linear, relu, ...") as a list, for the suggestion. */
+    char list[256], *save = NULL;
+    const char *names[32];
+    size_t n = 0;
+    snprintf(list, sizeof list, "%s", es_activation_names());
+    for (char *t = strtok_r(list, ", |", &save); t && n < 32; t = strtok_r(NULL, ", |", &save))
+      names[n++] = t;
+    const char *near = a->activation ? es_suggest(a->activation, names, n) : NULL;
+    fprintf(stderr, "edgesweep %s: --activation %s (one of %s)", argv[0],
             a->activation ? "is unknown" : "is required", es_activation_names());
+    if (near) fprintf(stderr, "; did you mean %s?", near);
+    fputc('\n', stderr);
     return 2;
   }
   if (!a->has_sb2) {
@@ -128,8 +131,8 @@ int es_cmd_mft(int argc, char **argv) {
     printf("\"phase\": \"%s\", \"reason\": \"%s\"}\n", es_phase_name(o.phase), o.reason);
     return 0;
   }
-  printf("%s, sigma_w2 = %g, sigma_b2 = %g, leak = %g, noise = %g\n", a.activation, a.sw2,
-         a.sb2, a.leak, a.noise);
+  printf("%s, sigma_w2 = %g, sigma_b2 = %g, leak = %g, noise = %g\n", a.activation, a.sw2, a.sb2,
+         a.leak, a.noise);
   printf("  phase     %s%s%s\n", es_phase_name(o.phase), o.reason[0] ? ": " : "", o.reason);
   printf("  q*        %.12g\n  c*        %.12g\n", o.q_star, o.c_star);
   printf("  chi_1     %.12g\n  chi_q     %.12g\n  chi_c     %.12g\n", o.chi1, o.chi_q, o.chi_c);
@@ -144,7 +147,7 @@ int es_cmd_critical(int argc, char **argv) {
   if (rc) return rc < 0 ? 0 : rc;
   es_mft_params p = {es_activation_find(a.activation), 1, a.sb2, a.leak, a.noise, a.q0, a.c0};
   double c;
-  char why[96];
+  char why[ES_REASON_LEN];
   if (es_mft_critical(&p, &c, why) != ES_OK) {
     fprintf(stderr, "edgesweep critical: %s\n", es_error_msg());
     return 1;

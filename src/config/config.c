@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- the key table (STYLE A10): every job key is declared here once ---- */
+/* ---- the key table: every job key is declared here once ---- */
 
 typedef enum { ES__STR, ES__U64, ES__INT, ES__DBL, ES__ENUM, ES__AXIS, ES__IAXIS } es__type;
 
@@ -30,14 +30,13 @@ static const es__keydef es__keys[] = {
      "output HDF5 path (default NAME.h5); -o on the command line overrides it"},
     {"network", "architecture", ES__ENUM, "feedforward", ES__NOLIM, "feedforward|recurrent",
      "feedforward: fresh W, b per layer; recurrent: one W, b shared by all steps"},
-    {"network", "activation", ES__ENUM, "tanh", ES__NOLIM,
-     "linear|relu|tanh|erf|gelu|silu|sin", "the nonlinearity phi"},
+    {"network", "activation", ES__ENUM, "tanh", ES__NOLIM, "linear|relu|tanh|erf|gelu|silu|sin",
+     "the nonlinearity phi"},
     {"network", "leak", ES__DBL, "1", 0.0, 1.0, NULL,
      "gamma in h' = (1-gamma) h + W phi(h) + b + xi; 1 is the standard MLP"},
     {"network", "noise", ES__DBL, "0", 0.0, HUGE_VAL, NULL,
      "g: variance of the noise xi added per layer, independently per input"},
-    {"network", "q0", ES__DBL, "1", 1e-300, HUGE_VAL, NULL,
-     "|x|^2/N0 of both inputs (> 0)"},
+    {"network", "q0", ES__DBL, "1", 1e-300, HUGE_VAL, NULL, "|x|^2/N0 of both inputs (> 0)"},
     {"network", "c0", ES__DBL, "0.5", -1.0, 1.0, NULL, "cosine between the two inputs"},
     {"grid", "sigma_w2", ES__AXIS, NULL, 1e-300, HUGE_VAL, NULL,
      "weight variance sigma_w^2 (> 0): list, linspace, logspace or range"},
@@ -45,8 +44,7 @@ static const es__keydef es__keys[] = {
     {"grid", "depth", ES__IAXIS, NULL, 1, 1e6, NULL,
      "recorded depths t (layers, integers >= 1); one simulation to the deepest serves all"},
     {"grid", "width", ES__IAXIS, NULL, 1, 1 << 24, NULL, "hidden widths N (integers >= 1)"},
-    {"ensemble", "networks", ES__INT, "64", 2, 1e9, NULL,
-     "M: networks per grid point (>= 2)"},
+    {"ensemble", "networks", ES__INT, "64", 2, 1e9, NULL, "M: networks per grid point (>= 2)"},
     {"ensemble", "method", ES__ENUM, "auto", ES__NOLIM, "auto|gram|dense",
      "gram: exact conditional-Gaussian sampling, O(N) per layer (fresh weights only); "
      "dense: explicit W; auto: gram where it is exact"},
@@ -76,8 +74,7 @@ typedef struct {
 
 static int es__find_key(const char *section, const char *key) {
   for (int i = 0; i < ES__NKEYS; i++)
-    if (strcmp(es__keys[i].section, section) == 0 && strcmp(es__keys[i].key, key) == 0)
-      return i;
+    if (strcmp(es__keys[i].section, section) == 0 && strcmp(es__keys[i].key, key) == 0) return i;
   return -1;
 }
 
@@ -119,16 +116,54 @@ static void es__fail(es__parse *ps, int line, const char *fmt, const char *a, co
   snprintf(ps->err, sizeof ps->err, "%s:%d: %s", ps->path, line, msg);
 }
 
-static es_status es__store(es__parse *ps, const char *section, const char *key,
-                           const char *value, int line, int from_set) {
+/* Add to the message of the first error (nothing when an earlier error holds it). */
+static void es__append(es__parse *ps, const char *fmt, const char *a) {
+  size_t l = strlen(ps->err);
+  if (l < sizeof ps->err) snprintf(ps->err + l, sizeof ps->err - l, fmt, a);
+}
+
+/* "did you mean": the closest key of SECTION, else the same key in another section, else
+ * the closest key anywhere (a key put under the wrong header). */
+static void es__hint_key(es__parse *ps, const char *section, const char *key) {
+  const char *names[ES__NKEYS], *full[ES__NKEYS];
+  char buf[ES__NKEYS][64];
+  size_t n = 0;
+  for (int i = 0; i < ES__NKEYS; i++)
+    if (strcmp(es__keys[i].section, section) == 0) names[n++] = es__keys[i].key;
+  const char *near = es_suggest(key, names, n);
+  if (near) {
+    es__append(ps, "; did you mean %s?", near);
+    return;
+  }
+  for (int i = 0; i < ES__NKEYS; i++) {
+    snprintf(buf[i], sizeof buf[i], "[%s] %s", es__keys[i].section, es__keys[i].key);
+    full[i] = buf[i];
+    names[i] = es__keys[i].key;
+    if (strcmp(es__keys[i].key, key) == 0) {
+      es__append(ps, "; it belongs under %s", buf[i]);
+      return;
+    }
+  }
+  near = es_suggest(key, names, ES__NKEYS);
+  for (int i = 0; near && i < ES__NKEYS; i++)
+    if (names[i] == near) es__append(ps, "; did you mean %s?", full[i]);
+}
+
+static es_status es__store(es__parse *ps, const char *section, const char *key, const char *value,
+                           int line, int from_set) {
+  const int first = ps->st == ES_OK; /* only the first error gets a hint */
   if (!es__known_section(section)) {
-    es__fail(ps, line, "[%s] %s: unknown section (sections: run, network, grid, ensemble)",
-             section, key);
+    static const char *const secs[] = {"run", "network", "grid", "ensemble"};
+    const char *near = es_suggest(section, secs, 4);
+    es__fail(ps, line, "[%s] %s: unknown section (sections: run, network, grid, ensemble)", section,
+             key);
+    if (near && first) es__append(ps, "; did you mean [%s]?", near);
     return ES_ERR_INPUT;
   }
   int k = es__find_key(section, key);
   if (k < 0) {
     es__fail(ps, line, "[%s] %s: unknown key", section, key);
+    if (first) es__hint_key(ps, section, key);
     return ES_ERR_INPUT;
   }
   if (ps->raw[k].value && !from_set && !ps->raw[k].from_set) {
@@ -153,12 +188,13 @@ static es_status es__store(es__parse *ps, const char *section, const char *key,
 
 /* A value may go on over indented lines (inih's continuation, as Python's configparser):
  * the parts are joined with a space, so long lists need no long line. */
-static void es__continue(es__parse *ps, const char *section, const char *name,
-                         const char *value) {
+static void es__continue(es__parse *ps, const char *section, const char *name, const char *value) {
   if (ps->st != ES_OK) return;
   if (strchr(value, '=')) { /* an indented key, not a continuation */
-    es__fail(ps, ps->line, "[%s] %s: an indented line continues the value above; start keys "
-             "at the beginning of the line", section, name);
+    es__fail(ps, ps->line,
+             "[%s] %s: an indented line continues the value above; start keys "
+             "at the beginning of the line",
+             section, name);
     return;
   }
   es__raw *r = &ps->raw[ps->last_key];
@@ -376,8 +412,8 @@ static es_status es__convert(const es__parse *ps, es_job *j) {
   ES_CALL(es__conv_int(ps, es__find_key("run", "seed"), &i64, 1));
   j->seed = (uint64_t)i64;
   ES_CALL(es__conv_int(ps, es__find_key("ensemble", "networks"), &j->networks, 0));
-  ES_CALL(es__conv_int(ps, es__find_key("ensemble", "networks_per_task"),
-                       &j->networks_per_task, 0));
+  ES_CALL(
+      es__conv_int(ps, es__find_key("ensemble", "networks_per_task"), &j->networks_per_task, 0));
   ES_CALL(es__conv_axis(ps, es__find_key("grid", "sigma_w2"), &j->sigma_w2));
   ES_CALL(es__conv_axis(ps, es__find_key("grid", "sigma_b2"), &j->sigma_b2));
   ES_CALL(es__conv_axis(ps, es__find_key("grid", "depth"), &j->depth));
@@ -404,7 +440,8 @@ static es_status es__convert(const es__parse *ps, es_job *j) {
 
   /* Combinations the engine cannot run (yet) are input errors, found before any work. */
   int kmeth = es__find_key("ensemble", "method");
-  if (j->method == ES_METHOD_AUTO) j->method = j->arch == ES_ARCH_RECURRENT ? ES_METHOD_DENSE : ES_METHOD_GRAM;
+  if (j->method == ES_METHOD_AUTO)
+    j->method = j->arch == ES_ARCH_RECURRENT ? ES_METHOD_DENSE : ES_METHOD_GRAM;
   if (j->arch == ES_ARCH_RECURRENT && j->method == ES_METHOD_GRAM)
     return es__keyerr(ps, kmeth,
                       "gram sampling is exact only for fresh weights per layer; "
@@ -429,8 +466,10 @@ es_status es_job_parse(const char *path, const char *text, const es_override *se
   int rc = ini_parse_stream(es__reader, ps, es__handler, ps);
   es_status st = ES_OK;
   if (ps->long_line) {
-    es_error_set("%s:%d: line longer than %d characters (go on with the value on indented "
-                 "lines below it)", path, ps->long_line, INI_MAX_LINE - 2);
+    es_error_set(
+        "%s:%d: line longer than %d characters (go on with the value on indented "
+        "lines below it)",
+        path, ps->long_line, INI_MAX_LINE - 2);
     st = ES_ERR_INPUT;
   } else if (ps->st != ES_OK) {
     es_error_set("%s", ps->err);
@@ -520,9 +559,9 @@ void es_job_print_keys(FILE *f) {
     if (strcmp(sec, d->section) != 0) fprintf(f, "%s[%s]\n", i ? "\n" : "", sec = d->section);
     fprintf(f, "# %s\n", d->help);
     if (d->choices) fprintf(f, "# one of: %s\n", d->choices);
-    if (d->def)
-      fprintf(f, "%s = %s\n", d->key, d->def);
-    else
-      fprintf(f, "%s =    # required\n", d->key);
+    /* The parser takes no inline comments, so "required" stands on a line of its own: the
+     * printed file is a valid job once the required values are filled in. */
+    if (!d->def) fprintf(f, "# required: fill in a value\n");
+    fprintf(f, "%s = %s\n", d->key, d->def ? d->def : "");
   }
 }

@@ -92,8 +92,8 @@ static es_status es__range(const double *a, int na, es_axis *axis) {
   ES_CHECK(step != 0.0, ES_ERR_INPUT, "range(): step must not be 0");
   double count = ceil((stop - start) / step);
   ES_CHECK(count >= 1, ES_ERR_INPUT, "range(%g, %g, %g) is empty", start, stop, step);
-  ES_CHECK(count <= ES_AXIS_MAX, ES_ERR_INPUT, "range(): %g values is above the limit %d",
-           count, ES_AXIS_MAX);
+  ES_CHECK(count <= ES_AXIS_MAX, ES_ERR_INPUT, "range(): %g values is above the limit %d", count,
+           ES_AXIS_MAX);
   ES_CALL(es__alloc(axis, (int64_t)count));
   for (int64_t i = 0; i < axis->n; i++) axis->v[i] = start + (double)i * step;
   return ES_OK;
@@ -123,8 +123,8 @@ static es_status es__finish(int integer, es_axis *axis) {
     if (integer) {
       /* Floating steps may land a hair off an integer: accept that, nothing more. */
       double r = nearbyint(v);
-      ES_CHECK(fabs(v - r) <= 1e-9 * fmax(1.0, fabs(v)), ES_ERR_INPUT,
-               "%.17g is not an integer", v);
+      ES_CHECK(fabs(v - r) <= 1e-9 * fmax(1.0, fabs(v)), ES_ERR_INPUT, "%.17g is not an integer",
+               v);
       ES_CHECK(fabs(r) < 9.0e15, ES_ERR_INPUT, "%.17g is too large", v);
       axis->v[i] = r;
     }
@@ -171,12 +171,4 @@ void es_axis_free(es_axis *axis) {
   free(axis->v);
   axis->v = NULL;
   axis->n = 0;
-}
-
-es_status es_axis_copy(const es_axis *src, es_axis *dst) {
-  dst->v = es_calloc((size_t)src->n, sizeof(double));
-  if (!dst->v) return ES_ERR_NOMEM;
-  memcpy(dst->v, src->v, (size_t)src->n * sizeof(double));
-  dst->n = src->n;
-  return ES_OK;
 }

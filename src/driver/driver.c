@@ -13,11 +13,11 @@
 #include "edgesweep/ensemble.h"
 #include "edgesweep/h5out.h"
 #include "edgesweep/mft.h"
-#include "edgesweep/theory.h"
 #include "edgesweep/observables.h"
-#include "edgesweep/simd.h"
+#include "edgesweep/theory.h"
 #include "es_config.h"
 #include "progress.h"
+#include "simd.h"
 #include "sweep.h"
 
 /* ---------- signals: stop handing out work, drop the tasks in flight, flush, exit 3 ---------- */
@@ -89,7 +89,8 @@ static es_status es__check_output(const char *out, int force) {
   ES_CHECK(force || access(out, F_OK) != 0, ES_ERR_INPUT,
            "%s exists; edgesweep never overwrites a result (use --force to replace it)", out);
   ES_CHECK(force || access(partial, F_OK) != 0, ES_ERR_INPUT,
-           "%s exists: an interrupted run of this output. Continue it with --resume, or start over with --force",
+           "%s exists: an interrupted run of this output. Continue it with --resume, or start over "
+           "with --force",
            partial);
   char dir[4100];
   snprintf(dir, sizeof dir, "%s", out);
@@ -100,10 +101,10 @@ static es_status es__check_output(const char *out, int force) {
     *slash = '\0';
   else
     snprintf(dir, sizeof dir, ".");
-  ES_CHECK(access(dir, F_OK) == 0, ES_ERR_INPUT, "%s: the output directory %s does not exist",
-           out, dir);
-  ES_CHECK(access(dir, W_OK) == 0, ES_ERR_INPUT, "%s: the output directory %s is not writable",
-           out, dir);
+  ES_CHECK(access(dir, F_OK) == 0, ES_ERR_INPUT, "%s: the output directory %s does not exist", out,
+           dir);
+  ES_CHECK(access(dir, W_OK) == 0, ES_ERR_INPUT, "%s: the output directory %s is not writable", out,
+           dir);
   return ES_OK;
 }
 
@@ -139,8 +140,8 @@ static void es__libraries(char *buf, size_t n) {
   int len;
   MPI_Get_library_version(mpi, &len);
   mpi[strcspn(mpi, "\n,")] = '\0';
-  /* No BLAS any more: the dense products are edgesweep's own kernel (bits fixed by N alone).
-   * The kernels' path is recorded, though every path gives the same bits. */
+  /* No BLAS: the dense products are edgesweep's own kernel, so that their bits depend on N
+   * alone. The kernels' path is recorded, though every path gives the same bits. */
   static const char *const path[] = {"auto", "scalar", "scalar+fma", "avx2", "avx512"};
   snprintf(buf, n, "%s; HDF5 %s; Random123 Philox4x32-10; own kernels, %s path", mpi,
            es_h5out_hdf5_version(), path[es__simd_best()]);
@@ -162,9 +163,9 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
   if (st != ES_OK) es_error_set("out of memory");
   /* The recursions assume fresh weights per layer; shared (recurrent) weights correlate
    * the layers' fluctuations, so there is no 1/N theory for them: NaN. */
-  int ok = st == ES_OK && j->arch == ES_ARCH_FEEDFORWARD &&
-           es_theory_layers(mp, (int)tmax, L) == ES_OK;
-  /* Both inputs have |x|^2/N0 = q0 and cosine c0 (SPEC §1). */
+  int ok =
+      st == ES_OK && j->arch == ES_ARCH_FEEDFORWARD && es_theory_layers(mp, (int)tmax, L) == ES_OK;
+  /* Both inputs have |x|^2/N0 = q0 and cosine c0 (doc/physics.md §2). */
   int ok2 = ok && es_theory2_layers(mp, j->q0, j->q0, j->c0 * j->q0, (int)tmax, L2) == ES_OK;
   for (int64_t k = 0; st == ES_OK && k < nd; k++)
     for (int64_t in = 0; in < nn; in++) {
@@ -176,17 +177,16 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
       if (ok2) es_theory2_predict(&L2[(int64_t)j->depth.v[k] - 1], N, &p2);
       const double epsk = ok ? l->Vzz / (N * l->K * l->K) : NAN;
       /* No 1/N theory (leak != 1, recurrent): the MFT c, the leading order. */
-      const double v[NF] = {pr.q_mean,      pr.q_var,       pr.logq_mean,
-                            pr.logq_var,    pr.logjac_mean, pr.logjac_var,
-                            3 * epsk,       ok2 ? p2.c_mean : c_mft[k],
-                            p2.c_var,       p2.qab_mean,    p2.qab_var,
-                            epsk};
+      const double v[NF] = {pr.q_mean,      pr.q_var,      pr.logq_mean, pr.logq_var,
+                            pr.logjac_mean, pr.logjac_var, 3 * epsk,     ok2 ? p2.c_mean : c_mft[k],
+                            p2.c_var,       p2.qab_mean,   p2.qab_var,   epsk};
       for (int f = 0; f < NF; f++) out[(f * nd + k) * nn + in] = v[f];
     }
-  static const char *const names[NF] = {
-      "theory/q_mean",      "theory/q_var",       "theory/logq_mean", "theory/logq_var",
-      "theory/logjac_mean", "theory/logjac_var",  "theory/kurtosis",  "theory/c_mean",
-      "theory/c_var",       "theory/qab_mean",    "theory/qab_var",   "theory/eps_K"};
+  static const es_dataset names[NF] = {
+      ES_DS_THEORY_Q_MEAN,   ES_DS_THEORY_Q_VAR,       ES_DS_THEORY_LOGQ_MEAN,
+      ES_DS_THEORY_LOGQ_VAR, ES_DS_THEORY_LOGJAC_MEAN, ES_DS_THEORY_LOGJAC_VAR,
+      ES_DS_THEORY_KURTOSIS, ES_DS_THEORY_C_MEAN,      ES_DS_THEORY_C_VAR,
+      ES_DS_THEORY_QAB_MEAN, ES_DS_THEORY_QAB_VAR,     ES_DS_THEORY_EPS_K};
   int64_t s4[4] = {iw, ib, 0, 0}, c4[4] = {1, 1, nd, nn};
   for (int f = 0; st == ES_OK && f < NF; f++)
     st = es_h5out_write_f64(s->out, names[f], s4, c4, out + f * nd * nn);
@@ -196,15 +196,41 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
   return st;
 }
 
-/* The Gaussian-regime map (physics.md §7), rank 0 after the sweep, one (sigma_w2, sigma_b2)
+/* /theory/xi_q, xi_c: the finite-width depth scales of one pair at every width. Shared
+ * weights correlate the layers' fluctuations (no 1/N theory, as above): NaN. */
+static es_status es__theory_xi(es__sweep *s, const es_mft_params *mp, const es_mft_point *pt,
+                               int64_t iw, int64_t ib) {
+  const es_job *j = s->job;
+  const int64_t nn = j->width.n;
+  double *v = malloc((size_t)(2 * nn) * sizeof *v);
+  if (!v) {
+    es_error_set("out of memory");
+    return ES_ERR_NOMEM;
+  }
+  es_theory_xi x = {NAN, NAN, NAN, NAN};
+  if (j->arch != ES_ARCH_FEEDFORWARD || es_theory_xi_coeffs(mp, pt, &x) != ES_OK)
+    x = (es_theory_xi){NAN, NAN, NAN, NAN};
+  for (int64_t in = 0; in < nn; in++) {
+    v[in] = es_theory_xi_at(x.xi_q, x.d_q, j->width.v[in]);
+    v[nn + in] = es_theory_xi_at(x.xi_c, x.d_c, j->width.v[in]);
+  }
+  int64_t s3[3] = {iw, ib, 0}, c3[3] = {1, 1, nn};
+  es_status st = es_h5out_write_f64(s->out, ES_DS_THEORY_XI_Q, s3, c3, v);
+  if (st == ES_OK) st = es_h5out_write_f64(s->out, ES_DS_THEORY_XI_C, s3, c3, v + nn);
+  free(v);
+  return st;
+}
+
+/* The Gaussian-regime map (doc/physics.md §7), rank 0 after the sweep, one (sigma_w2, sigma_b2)
  * slab at a time: the measured normalised kernel variance against the theory's leading
  * order, and the class from the measured eps_K = kurtosis/3 and eps_J = Var logjac. */
 static es_status es__gaussian(es__sweep *s) {
   const es_job *j = s->job;
   const int64_t nd = j->depth.n, nn = j->width.n, m = nd * nn;
   enum { NIN = 5 };
-  static const char *const in[NIN] = {"ensemble/q_mean", "ensemble/q_var", "ensemble/kurtosis",
-                                      "ensemble/logjac_var", "theory/eps_K"};
+  static const es_dataset in[NIN] = {ES_DS_ENSEMBLE_Q_MEAN, ES_DS_ENSEMBLE_Q_VAR,
+                                     ES_DS_ENSEMBLE_KURTOSIS, ES_DS_ENSEMBLE_LOGJAC_VAR,
+                                     ES_DS_THEORY_EPS_K};
   double *b = malloc((size_t)(m * (NIN + 2)) * sizeof *b);
   signed char *cls = malloc((size_t)m), *status = malloc((size_t)m);
   int64_t *nets = malloc((size_t)m * sizeof *nets);
@@ -217,8 +243,8 @@ static es_status es__gaussian(es__sweep *s) {
               c3[3] = {1, 1, nn};
       for (int f = 0; st == ES_OK && f < NIN; f++)
         st = es_h5out_read_f64(s->out, in[f], s4, c4, b + f * m);
-      if (st == ES_OK) st = es_h5out_read_i64(s->out, "ensemble/networks", s4, c4, nets);
-      if (st == ES_OK) st = es_h5out_read_i8(s->out, "run/status", s3, c3, status);
+      if (st == ES_OK) st = es_h5out_read_i64(s->out, ES_DS_ENSEMBLE_NETWORKS, s4, c4, nets);
+      if (st == ES_OK) st = es_h5out_read_i8(s->out, ES_DS_RUN_STATUS, s3, c3, status);
       if (st != ES_OK) break;
       for (int64_t k = 0; k < nd; k++)
         for (int64_t n = 0; n < nn; n++) {
@@ -227,19 +253,16 @@ static es_status es__gaussian(es__sweep *s) {
           /* The theory's own order: (Vzz + 2K^2)/(N K^2) = eps_K + 2/N, not over its
            * corrected mean squared, whose O(T^2/N^2) part diverges where K1/(N K) -> -1. */
           double M = (double)nets[i], rm = qv / (qm * qm), rt = b[4 * m + i] + 2 / j->width.v[n];
-          int done = status[n] == 1 && M >= 2;
+          int done = status[n] == ES_POINT_DONE && M >= 2;
           dev[i] = done ? rm / rt - 1 : NAN;
           /* Gaussian-sample error of a variance, 2/(M-1), and of the squared mean. */
           err[i] = done ? (rm / rt) * sqrt(2 / (M - 1) + 4 * qv / (M * qm * qm)) : NAN;
-          double ek = ku / 3;
-          cls[i] = !(done && isfinite(ek) && isfinite(jv)) ? 0
-                   : ek < 0.02 && jv < 0.1                 ? 1
-                   : ek < 0.2 && jv < 0.6                  ? 2
-                                                           : 3;
+          cls[i] = (signed char)(done ? es_crit_regime(ku / 3, jv) : ES_REGIME_UNKNOWN);
         }
-      st = es_h5out_write_f64(s->out, "theory/kernel_var_dev", s4, c4, dev);
-      if (st == ES_OK) st = es_h5out_write_f64(s->out, "theory/kernel_var_dev_err", s4, c4, err);
-      if (st == ES_OK) st = es_h5out_write_i8(s->out, "theory/regime", s4, c4, cls);
+      st = es_h5out_write_f64(s->out, ES_DS_THEORY_KERNEL_VAR_DEV, s4, c4, dev);
+      if (st == ES_OK)
+        st = es_h5out_write_f64(s->out, ES_DS_THEORY_KERNEL_VAR_DEV_ERR, s4, c4, err);
+      if (st == ES_OK) st = es_h5out_write_i8(s->out, ES_DS_THEORY_REGIME, s4, c4, cls);
     }
   free(b);
   free(cls);
@@ -264,15 +287,15 @@ es_status es__pair(es__sweep *s, int64_t k) {
     return ES_ERR_NOMEM;
   }
   es_status st = ES_OK;
-  es_mft_params mp = {j->act,   j->sigma_w2.v[iw], j->sigma_b2.v[ib], j->leak,
-                      j->noise, j->q0,             j->c0};
+  es_mft_params mp = {j->act, j->sigma_w2.v[iw], j->sigma_b2.v[ib], j->leak, j->noise, j->q0,
+                      j->c0};
   es_mft_point pt;
   if (es_mft_fixed_point(&mp, &pt) != ES_OK) {
     pt = (es_mft_point){ES_PHASE_NO_FIXED_POINT, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, ""};
     snprintf(pt.reason, sizeof pt.reason, "%s", es_error_msg());
   }
   /* Shared weights: the equal-time kernel is the feedforward one only at leak 1, noise 0
-   * (physics.md §3.1); otherwise the fixed-point summary of the leaky feedforward map
+   * (doc/physics.md §3.1); otherwise the fixed-point summary of the leaky feedforward map
    * would describe another network, so it is NaN with the reason, and q, c, logjac
    * below come from the two-time DMFT. The phase stays (that of the feedforward map). */
   const int dmft = j->arch == ES_ARCH_RECURRENT && !(j->leak == 1 && j->noise == 0);
@@ -285,16 +308,18 @@ es_status es__pair(es__sweep *s, int64_t k) {
   }
   int64_t s2[2] = {iw, ib}, c2[2] = {1, 1};
   const struct {
-    const char *name;
+    es_dataset name;
     double v;
-  } vals[] = {{"mft/q_star", pt.q_star}, {"mft/c_star", pt.c_star}, {"mft/chi1", pt.chi1},
-              {"mft/chi_q", pt.chi_q},   {"mft/chi_c", pt.chi_c},   {"mft/xi_q", pt.xi_q},
-              {"mft/xi_c", pt.xi_c},     {"mft/lyapunov", pt.lyapunov}};
+  } vals[] = {{ES_DS_MFT_Q_STAR, pt.q_star}, {ES_DS_MFT_C_STAR, pt.c_star},
+              {ES_DS_MFT_CHI1, pt.chi1},     {ES_DS_MFT_CHI_Q, pt.chi_q},
+              {ES_DS_MFT_CHI_C, pt.chi_c},   {ES_DS_MFT_XI_Q, pt.xi_q},
+              {ES_DS_MFT_XI_C, pt.xi_c},     {ES_DS_MFT_LYAPUNOV, pt.lyapunov}};
   for (size_t i = 0; st == ES_OK && i < sizeof vals / sizeof vals[0]; i++)
     st = es_h5out_write_f64(s->out, vals[i].name, s2, c2, &vals[i].v);
   signed char ph = (signed char)pt.phase;
-  if (st == ES_OK) st = es_h5out_write_i8(s->out, "mft/phase", s2, c2, &ph);
-  if (st == ES_OK && pt.reason[0]) st = es_h5out_write_str(s->out, "mft/reason", s2, pt.reason);
+  if (st == ES_OK) st = es_h5out_write_i8(s->out, ES_DS_MFT_PHASE, s2, c2, &ph);
+  if (st == ES_OK && pt.reason[0])
+    st = es_h5out_write_text(s->out, ES_DS_MFT_REASON, s2, pt.reason);
   if (st == ES_OK) {
     es_status tr = dmft ? es_mft_dmft(&mp, 1, (int)tmax, q, q + tmax, q + 2 * tmax)
                         : es_mft_trajectory(&mp, (int)tmax, q, q + tmax, q + 2 * tmax);
@@ -305,16 +330,17 @@ es_status es__pair(es__sweep *s, int64_t k) {
   for (int a = 0; a < 3; a++)
     for (int64_t d = 0; d < nd; d++) rec[a * nd + d] = q[a * tmax + (int64_t)j->depth.v[d] - 1];
   int64_t s3[3] = {iw, ib, 0}, c3[3] = {1, 1, nd};
-  static const char *const tn[3] = {"mft/q", "mft/c", "mft/logjac"};
+  static const es_dataset tn[3] = {ES_DS_MFT_Q, ES_DS_MFT_C, ES_DS_MFT_LOGJAC};
   for (int a = 0; st == ES_OK && a < 3; a++)
     st = es_h5out_write_f64(s->out, tn[a], s3, c3, rec + a * nd);
   if (st == ES_OK) st = es__theory(s, &mp, iw, ib, rec + nd);
+  if (st == ES_OK) st = es__theory_xi(s, &mp, &pt, iw, ib);
   if (st == ES_OK && iw == 0) { /* the critical line at this sigma_b2 */
     double crit;
-    char why[96] = "";
+    char why[ES_REASON_LEN] = "";
     if (es_mft_critical(&mp, &crit, why) != ES_OK) crit = NAN;
     int64_t s1[1] = {ib}, c1[1] = {1};
-    st = es_h5out_write_f64(s->out, "mft/critical_sigma_w2", s1, c1, &crit);
+    st = es_h5out_write_f64(s->out, ES_DS_MFT_CRITICAL_SIGMA_W2, s1, c1, &crit);
   }
   free(q);
   free(rec);
@@ -343,17 +369,17 @@ static es_status es__phase(es__sweep *s) {
   /* MFT c* of every pair, written by the ranks that ran the pair tasks. */
   double *cstar = malloc((size_t)(nw * j->sigma_b2.n) * sizeof *cstar);
   int64_t z2[2] = {0, 0}, n2[2] = {nw, j->sigma_b2.n};
-  es_status st = cstar ? es_h5out_read_f64(s->out, "mft/c_star", z2, n2, cstar) : ES_ERR_NOMEM;
+  es_status st = cstar ? es_h5out_read_f64(s->out, ES_DS_MFT_C_STAR, z2, n2, cstar) : ES_ERR_NOMEM;
   /* A (sigma_w2, width) slice is nw x nd strided values, one system call each through MPI-IO;
    * when the whole sigma_b2 block of the four fields is small it is read in nw pieces and
    * the slices are cut from memory. */
-  static const char *const fin[4] = {"ensemble/lyapunov", "ensemble/lyapunov_stderr",
-                                     "ensemble/c_mean", "ensemble/c_var"};
+  static const es_dataset fin[4] = {ES_DS_ENSEMBLE_LYAPUNOV, ES_DS_ENSEMBLE_LYAPUNOV_STDERR,
+                                    ES_DS_ENSEMBLE_C_MEAN, ES_DS_ENSEMBLE_C_VAR};
   double *const fout[4] = {ly, lse, cm, cv};
   const int64_t nn = j->width.n, blk = nw * nd * nn;
-  double *block =
-      st == ES_OK && nn > 1 && 4 * blk <= (1 << 23) ? malloc((size_t)(4 * blk) * sizeof *block)
-                                                     : NULL;
+  double *block = st == ES_OK && nn > 1 && 4 * blk <= (1 << 23)
+                      ? malloc((size_t)(4 * blk) * sizeof *block)
+                      : NULL;
   for (int64_t ib = 0; st == ES_OK && ib < j->sigma_b2.n; ib++)
     for (int64_t in = 0; st == ES_OK && in < j->width.n; in++) {
       if (block && in == 0)
@@ -381,13 +407,14 @@ static es_status es__phase(es__sweep *s) {
       const char *why;
       es_crit_crossing(j->sigma_w2.v, deep, dse, nw, &crit, &crit_err, &why);
       int64_t s3[3] = {0, ib, in}, c3[3] = {nw, 1, 1}, s2[2] = {ib, in}, c2[2] = {1, 1};
-      st = es_h5out_write_f64(s->out, "phase/lyapunov", s3, c3, deep);
-      if (st == ES_OK) st = es_h5out_write_f64(s->out, "phase/lyapunov_stderr", s3, c3, dse);
-      if (st == ES_OK) st = es_h5out_write_f64(s->out, "phase/xi_c", s3, c3, xi);
-      if (st == ES_OK) st = es_h5out_write_f64(s->out, "phase/xi_c_err", s3, c3, xie);
-      if (st == ES_OK) st = es_h5out_write_f64(s->out, "phase/critical_sigma_w2", s2, c2, &crit);
+      st = es_h5out_write_f64(s->out, ES_DS_PHASE_LYAPUNOV, s3, c3, deep);
+      if (st == ES_OK) st = es_h5out_write_f64(s->out, ES_DS_PHASE_LYAPUNOV_STDERR, s3, c3, dse);
+      if (st == ES_OK) st = es_h5out_write_f64(s->out, ES_DS_PHASE_XI_C, s3, c3, xi);
+      if (st == ES_OK) st = es_h5out_write_f64(s->out, ES_DS_PHASE_XI_C_ERR, s3, c3, xie);
       if (st == ES_OK)
-        st = es_h5out_write_f64(s->out, "phase/critical_sigma_w2_err", s2, c2, &crit_err);
+        st = es_h5out_write_f64(s->out, ES_DS_PHASE_CRITICAL_SIGMA_W2, s2, c2, &crit);
+      if (st == ES_OK)
+        st = es_h5out_write_f64(s->out, ES_DS_PHASE_CRITICAL_SIGMA_W2_ERR, s2, c2, &crit_err);
     }
   free(block);
   free(buf);
@@ -396,9 +423,9 @@ static es_status es__phase(es__sweep *s) {
   return st;
 }
 
-static es_status es__sweep_run(es__sweep *s, FILE *log, int quiet) {
+static es_status es__sweep_run(es__sweep *s, FILE *log, es_progress_mode mode) {
   es_status st = ES_OK;
-  if (s->rank == 0) es_progress_start(&s->prog, log, quiet, s->npoints_pending, "points");
+  if (s->rank == 0) es_progress_start(&s->prog, log, mode, s->npoints_pending, "points");
   /* The /mft and /theory pairs are tasks of the queue (es__pair), beside the simulation. */
   st = es__schedule(s);
   if (s->rank == 0) es_progress_finish(&s->prog);
@@ -443,8 +470,10 @@ static es_status es__lock(es__sweep *s, const char *out) {
     struct flock q = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
     long pid = fcntl(fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK ? (long)q.l_pid : 0;
     close(fd); /* the file is the other run's */
-    es_error_set("%s is being written by another edgesweep (process %ld holds %s); wait for it "
-                 "to end or stop it, then run again", out, pid, path);
+    es_error_set(
+        "%s is being written by another edgesweep (process %ld holds %s); wait for it "
+        "to end or stop it, then run again",
+        out, pid, path);
     return ES_ERR_INPUT;
   }
   s->lock_fd = fd;
@@ -481,9 +510,10 @@ static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, i
         st = ES_ERR_INPUT;
       }
       if (st == ES_OK && had > s->job->networks) {
-        es_error_set("%s holds %lld networks per point; a resume can add networks but not "
-                     "remove them (networks = %lld)",
-                     out, (long long)had, (long long)s->job->networks);
+        es_error_set(
+            "%s holds %lld networks per point; a resume can add networks but not "
+            "remove them (networks = %lld)",
+            out, (long long)had, (long long)s->job->networks);
         st = ES_ERR_INPUT;
       }
       if (st == ES_OK && had < s->job->networks) {
@@ -529,14 +559,15 @@ static es_status es__create_output(es__sweep *s, const es__prov *pv, const char 
     unlink(init);
   }
   MPI_Barrier(s->comm);
-  ES_CALL(es__agree(s->comm,
-                    es_h5out_create(s->comm, init, s->job, &pv->prov, s->ntasks, &s->out)));
+  ES_CALL(
+      es__agree(s->comm, es_h5out_create(s->comm, init, s->job, &pv->prov, s->ntasks, &s->out)));
   MPI_Barrier(s->comm);
   es_status st = ES_OK;
   if (s->rank == 0 && rename(init, partial) != 0) {
     es_error_set("cannot rename %s to %s: %s", init, partial, strerror(errno));
     st = ES_ERR_IO;
   }
+  if (st == ES_OK) st = es_h5out_renamed(s->out, partial);
   return es__agree(s->comm, st);
 }
 
@@ -576,10 +607,11 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   double t_sweep = 0;
   if (st == ES_OK) {
     if (s.rank == 0 && log && !o->quiet)
-      fprintf(log, "edgesweep: %s%lld of %lld points (%lld tasks) x %lld networks on %d rank%s -> %s\n",
+      fprintf(log,
+              "edgesweep: %s%lld of %lld points (%lld tasks) x %lld networks on %d rank%s -> %s\n",
               mode == 1 ? "resuming: " : "", (long long)s.npoints_pending, (long long)s.npoints,
               (long long)s.npending, (long long)job->networks, s.size, s.size > 1 ? "s" : "", out);
-    st = es__agree(comm, es__sweep_run(&s, log, o->quiet));
+    st = es__agree(comm, es__sweep_run(&s, log, o->quiet ? ES_PROGRESS_NONE : o->progress));
     t_sweep = es_wtime() - s.t0 - t_setup;
   }
   char done[32] = "";
@@ -606,9 +638,10 @@ es_status es_run(MPI_Comm comm, const es_run_opts *o, FILE *log) {
   if (st == ES_ERR_STOPPED) {
     int64_t done_here = 0;
     MPI_Allreduce(&s.done, &done_here, 1, MPI_INT64_T, MPI_SUM, comm);
-    es_error_set("%lld of %lld pending points finished before the signal; %s keeps them. "
-                 "Continue with: edgesweep run %s -o %s --resume",
-                 (long long)done_here, (long long)s.npoints_pending, partial, o->job_path, out);
+    es_error_set(
+        "%lld of %lld pending points finished before the signal; %s keeps them. "
+        "Continue with: edgesweep run %s -o %s --resume",
+        (long long)done_here, (long long)s.npoints_pending, partial, o->job_path, out);
   }
   es__signals(0, old);
   es__unlock(&s, out, st == ES_OK);

@@ -100,6 +100,10 @@ static void es__sample_pairs(const es_job *j, double *mft_s, double *theory_s) {
       es_theory_layers(&mp, T, L);
       es_theory2_layers(&mp, j->q0, j->q0, j->c0 * j->q0, T, L2);
     }
+    if (j->arch == ES_ARCH_FEEDFORWARD) { /* the finite-width correlation lengths */
+      es_theory_xi x;
+      es_theory_xi_coeffs(&mp, &pt, &x);
+    }
     double t2 = es__cpu();
     if (s < 3) { /* the critical line: once per sigma_b2 */
       double crit;

@@ -1,5 +1,7 @@
 #include "progress.h"
 
+#include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "edgesweep/util.h"
@@ -15,10 +17,27 @@ static void es__fmt_time(double s, char *buf, size_t n) {
     snprintf(buf, n, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
 }
 
-void es_progress_start(es_progress *p, FILE *f, int quiet, int64_t total, const char *what) {
+/* Can a person see F? Directly when it is a terminal. Under mpirun F is a pipe to mpirun, which
+ * copies it to its own stderr: the ranks then still share mpirun's controlling terminal when it
+ * was started from one (and have none in a batch job), so /dev/tty tells. srun's tasks have no
+ * terminal unless started with --pty, which sets SLURM_PTY_PORT. */
+static int es__visible(FILE *f) {
+  if (isatty(fileno(f))) return 1;
+  const int launched = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") ||
+                       getenv("PMI_RANK") || getenv("SLURM_STEP_ID");
+  if (!launched) return 0;
+  if (getenv("SLURM_STEP_ID")) return getenv("SLURM_PTY_PORT") != NULL;
+  int fd = open("/dev/tty", O_WRONLY | O_NOCTTY);
+  if (fd < 0) return 0;
+  close(fd);
+  return 1;
+}
+
+void es_progress_start(es_progress *p, FILE *f, es_progress_mode mode, int64_t total,
+                       const char *what) {
   p->f = f;
-  p->quiet = quiet || !f;
-  p->tty = f && isatty(fileno(f));
+  p->quiet = mode == ES_PROGRESS_NONE || !f;
+  p->tty = f && (mode == ES_PROGRESS_BAR || (mode == ES_PROGRESS_AUTO && es__visible(f)));
   p->total = total;
   p->done = 0;
   p->t0 = p->last = es_wtime();
@@ -37,9 +56,8 @@ static void es__print(es_progress *p, int final) {
     int w = (int)(frac * 30);
     for (int i = 0; i < 30; i++) bar[i] = i < w ? '#' : '.';
     bar[30] = '\0';
-    fprintf(p->f, "\r[%s] %lld/%lld %s  %.2f/s  elapsed %s  ETA %s   %s", bar,
-            (long long)p->done, (long long)p->total, p->what, rate, els, eta,
-            final ? "\n" : "");
+    fprintf(p->f, "\r[%s] %lld/%lld %s  %.2f/s  elapsed %s  ETA %s   %s", bar, (long long)p->done,
+            (long long)p->total, p->what, rate, els, eta, final ? "\n" : "");
   } else {
     fprintf(p->f, "progress: %lld/%lld %s (%.0f%%), %.2f/s, elapsed %s, ETA %s\n",
             (long long)p->done, (long long)p->total, p->what, 100 * frac, rate, els, eta);

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "edgesweep/driver.h"
+
 typedef struct {
   FILE *f;
   int tty, quiet;
@@ -13,7 +15,8 @@ typedef struct {
   const char *what;
 } es_progress;
 
-void es_progress_start(es_progress *p, FILE *f, int quiet, int64_t total, const char *what);
+void es_progress_start(es_progress *p, FILE *f, es_progress_mode mode, int64_t total,
+                       const char *what);
 void es_progress_update(es_progress *p, int64_t done);
 void es_progress_finish(es_progress *p);
 

@@ -1,6 +1,6 @@
 /* schedule: tasks of networks, handed out by rank 0 (which computes too), and the merge of
- * every network into its point's statistics in network order (SPEC §6: the bits depend on
- * nothing but the job).
+ * every network into its point's statistics in network order (README.md, What is computed: the bits
+ * depend on nothing but the job).
  *
  * Protocol (tags below). A worker sends a request header; when it carries a finished task
  * the per-network measurements follow (and a reason when the point was flagged). Rank 0
@@ -15,7 +15,6 @@
 #include "sweep.h"
 
 enum { ES_TAG_REQ = 101, ES_TAG_TASK = 102, ES_TAG_DATA = 103, ES_TAG_REASON = 104 };
-enum { ES__REASON = 96 };
 
 /* Request header. */
 enum { ES_H_TASK, ES_H_FLAGGED, ES_H_QUIT, ES_H_START_US, ES_H_END_US, ES_H_COUNT };
@@ -32,7 +31,7 @@ struct es__merge {
   double *state;
   es__rec *buf; /* waiting records, sorted by begin */
   int flagged;
-  char reason[ES__REASON];
+  char reason[ES_REASON_LEN];
 };
 
 /* ---------- the plan ---------- */
@@ -99,8 +98,19 @@ es_status es__pending(es__sweep *s) {
   if (st != ES_OK) es_error_set("out of memory");
   if (st == ES_OK && s->rank == 0) {
     int64_t start[3] = {0, 0, 0}, count[3] = {s->shape.nw, s->shape.nb, s->shape.nn};
-    st = es_h5out_read_i8(s->out, "run/status", start, count, status);
-    if (st == ES_OK) st = es_h5out_read_i64(s->out, "run/networks_done", start, count, done);
+    st = es_h5out_read_i8(s->out, ES_DS_RUN_STATUS, start, count, status);
+    if (st == ES_OK) st = es_h5out_read_i64(s->out, ES_DS_RUN_NETWORKS_DONE, start, count, done);
+    /* A flagged point whose reason is missing was flagged by a launch killed before its close
+     * wrote the texts (es_h5out_close): compute it again, which flags it again. */
+    for (int64_t p = 0; st == ES_OK && p < np; p++) {
+      if (status[p] != ES_POINT_FLAGGED) continue;
+      int64_t iw, ib, in;
+      es_grid_point(&s->shape, p, &iw, &ib, &in);
+      const int64_t at[3] = {iw, ib, in};
+      int empty = 0;
+      st = es_h5out_text_empty(s->out, ES_DS_RUN_REASON, at, &empty);
+      if (empty) status[p] = ES_POINT_PENDING;
+    }
   }
   st = es__agree(s->comm, st);
   if (st == ES_OK) {
@@ -110,13 +120,14 @@ es_status es__pending(es__sweep *s) {
     for (int64_t p = 0; p < np; p++) {
       /* Done points with fewer networks than the job asks grow; a pending point starts
        * over (whatever a killed run left of it is not trusted). */
-      s->was_done[p] = status[p] == 1 && done[p] < s->job->networks;
+      s->was_done[p] = status[p] == ES_POINT_DONE && done[p] < s->job->networks;
       s->start_nets[p] = s->was_done[p] ? done[p] : 0;
     }
     for (int64_t t = 0; t < s->ntasks; t++) {
       es__task *k = &s->tasks[t];
       int64_t p = k->point;
-      if (!(status[p] == 0 || s->was_done[p]) || k->end <= s->start_nets[p]) continue;
+      if (!(status[p] == ES_POINT_PENDING || s->was_done[p]) || k->end <= s->start_nets[p])
+        continue;
       if (k->begin < s->start_nets[p]) k->begin = s->start_nets[p];
       s->pending[s->npending++] = t;
       if (s->left[p]++ == 0) s->npoints_pending++;
@@ -180,8 +191,18 @@ static es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *
   for (int64_t k = 0; k < nd; k++) depths[k] = (int64_t)j->depth.v[k];
   const double sw2 = j->sigma_w2.v[iw], sb2 = j->sigma_b2.v[ib];
   const int64_t n = (int64_t)j->width.v[in];
-  es_ensemble_params ep = {j->act, sw2, sb2, j->leak, j->noise, j->q0, j->c0, n, nd, depths,
-                           es_rng_point_key(j->seed, sw2, sb2, n), j->method == ES_METHOD_DENSE,
+  es_ensemble_params ep = {j->act,
+                           sw2,
+                           sb2,
+                           j->leak,
+                           j->noise,
+                           j->q0,
+                           j->c0,
+                           n,
+                           nd,
+                           depths,
+                           es_rng_point_key(j->seed, sw2, sb2, n),
+                           j->method == ES_METHOD_DENSE,
                            j->arch == ES_ARCH_RECURRENT};
   es_ensemble *e = NULL;
   es_status st = es_ensemble_create(&ep, &e);
@@ -195,7 +216,7 @@ static es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *
     es_status ns = es_ensemble_network(e, m, rec + (m - t->begin) * nd * ES_NOBS_COUNT);
     if (ns == ES_ERR_NUMERIC) {
       *flagged = 1;
-      snprintf(reason, ES__REASON, "%s", es_error_msg());
+      snprintf(reason, ES_REASON_LEN, "%s", es_error_msg());
       break;
     }
     st = ns;
@@ -222,9 +243,8 @@ static int64_t es__slab_elems(const es__sweep *s, int64_t tail) {
   return s->job->depth.n >= 8 && n <= ES__SLAB_MAX ? n : 0;
 }
 
-static es_status es__write_column(es__sweep *s, const char *name, int is_i64, int64_t iw,
-                                  int64_t ib, int64_t in, int64_t tail, const void *col,
-                                  void *buf) {
+static es_status es__write_column(es__sweep *s, es_dataset name, int is_i64, int64_t iw, int64_t ib,
+                                  int64_t in, int64_t tail, const void *col, void *buf) {
   const int64_t nd = s->job->depth.n, nn = s->job->width.n;
   int64_t start[5] = {iw, ib, 0, in, 0}, count[5] = {1, 1, nd, 1, tail};
   if (!buf || es__slab_elems(s, tail) == 0)
@@ -245,15 +265,15 @@ static es_status es__write_point(es__sweep *s, int64_t p, es__merge *m) {
   int64_t iw, ib, in;
   es_grid_point(&s->shape, p, &iw, &ib, &in);
   int64_t ps[3] = {iw, ib, in}, pc[3] = {1, 1, 1};
-  signed char status = 0;
+  signed char status = ES_POINT_PENDING;
   /* A done point that grows is marked pending first: a kill in between then recomputes it
    * from scratch instead of trusting half-written statistics. */
-  if (s->was_done[p]) ES_CALL(es_h5out_write_i8(s->out, "run/status", ps, pc, &status));
+  if (s->was_done[p]) ES_CALL(es_h5out_write_i8(s->out, ES_DS_RUN_STATUS, ps, pc, &status));
   double *fields = malloc((size_t)(ES_F_COUNT * nd) * sizeof *fields);
   int64_t *valid = malloc((size_t)nd * sizeof *valid);
   /* The slab buffer is an optimisation: without it the columns are written directly. */
-  const int64_t slab = es__slab_elems(s, ES_STATE_COUNT) ? es__slab_elems(s, ES_STATE_COUNT)
-                                                          : es__slab_elems(s, 1);
+  const int64_t slab =
+      es__slab_elems(s, ES_STATE_COUNT) ? es__slab_elems(s, ES_STATE_COUNT) : es__slab_elems(s, 1);
   void *buf = slab ? malloc((size_t)slab * 8) : NULL;
   es_status st = fields && valid ? ES_OK : ES_ERR_NOMEM;
   if (st != ES_OK) es_error_set("out of memory");
@@ -266,19 +286,17 @@ static es_status es__write_point(es__sweep *s, int64_t p, es__merge *m) {
     }
   }
   for (int f = 0; st == ES_OK && f < ES_F_COUNT; f++) {
-    char name[64];
-    snprintf(name, sizeof name, "ensemble/%s", es_field_get((es_field)f)->name);
-    st = es__write_column(s, name, 0, iw, ib, in, 1, fields + f * nd, buf);
+    st = es__write_column(s, ES_DS_FIELD(f), 0, iw, ib, in, 1, fields + f * nd, buf);
   }
-  if (st == ES_OK) st = es__write_column(s, "ensemble/networks", 1, iw, ib, in, 1, valid, buf);
+  if (st == ES_OK) st = es__write_column(s, ES_DS_ENSEMBLE_NETWORKS, 1, iw, ib, in, 1, valid, buf);
   if (st == ES_OK && !m->flagged) {
-    st = es__write_column(s, "run/state", 0, iw, ib, in, ES_STATE_COUNT, m->state,
+    st = es__write_column(s, ES_DS_RUN_STATE, 0, iw, ib, in, ES_STATE_COUNT, m->state,
                           es__slab_elems(s, ES_STATE_COUNT) ? buf : NULL);
-    if (st == ES_OK) st = es_h5out_write_i64(s->out, "run/networks_done", ps, pc, &m->next);
+    if (st == ES_OK) st = es_h5out_write_i64(s->out, ES_DS_RUN_NETWORKS_DONE, ps, pc, &m->next);
   }
-  if (st == ES_OK && m->flagged) st = es_h5out_write_str(s->out, "run/reason", ps, m->reason);
-  status = m->flagged ? 2 : 1;
-  if (st == ES_OK) st = es_h5out_write_i8(s->out, "run/status", ps, pc, &status);
+  if (st == ES_OK && m->flagged) st = es_h5out_write_text(s->out, ES_DS_RUN_REASON, ps, m->reason);
+  status = m->flagged ? ES_POINT_FLAGGED : ES_POINT_DONE;
+  if (st == ES_OK) st = es_h5out_write_i8(s->out, ES_DS_RUN_STATUS, ps, pc, &status);
   free(buf);
   free(fields);
   free(valid);
@@ -309,9 +327,10 @@ static es_status es__ledger_flush(es__sweep *s) {
     es_error_set("out of memory");
     return ES_ERR_NOMEM;
   }
-  static const char *const ti[4] = {"run/task_point", "run/task_networks_begin",
-                                    "run/task_networks_end", "run/task_rank"};
-  static const char *const tf[3] = {"run/task_start", "run/task_end", "run/task_seconds"};
+  static const es_dataset ti[4] = {ES_DS_RUN_TASK_POINT, ES_DS_RUN_TASK_NETWORKS_BEGIN,
+                                   ES_DS_RUN_TASK_NETWORKS_END, ES_DS_RUN_TASK_RANK};
+  static const es_dataset tf[3] = {ES_DS_RUN_TASK_START, ES_DS_RUN_TASK_END,
+                                   ES_DS_RUN_TASK_SECONDS};
   for (int64_t a = 0, b; st == ES_OK && a < n; a = b) {
     for (b = a + 1; b < n && s->ledger[b].id == s->ledger[b - 1].id + 1;) b++;
     const int64_t m = b - a, tt[1] = {s->ledger[a].id}, tc[1] = {m};
@@ -354,7 +373,7 @@ static es_status es__merge_of(es__sweep *s, int64_t p, es__merge **out) {
       int64_t iw, ib, in;
       es_grid_point(&s->shape, p, &iw, &ib, &in);
       int64_t s5[5] = {iw, ib, 0, in, 0}, c5[5] = {1, 1, nd, 1, ES_STATE_COUNT};
-      es_status st = es_h5out_read_f64(s->out, "run/state", s5, c5, state);
+      es_status st = es_h5out_read_f64(s->out, ES_DS_RUN_STATE, s5, c5, state);
       if (st != ES_OK) {
         free(state);
         free(m);
@@ -369,8 +388,8 @@ static es_status es__merge_of(es__sweep *s, int64_t p, es__merge **out) {
 
 /* Rank 0: a task is finished (REC is taken over; NULL when flagged). Fold what is in order,
  * write the ledger row, and the point when it is complete. */
-static es_status es__deliver(es__sweep *s, int64_t id, double *rec, int flagged,
-                             const char *reason, int rank, double t_start, double t_end) {
+static es_status es__deliver(es__sweep *s, int64_t id, double *rec, int flagged, const char *reason,
+                             int rank, double t_start, double t_end) {
   const es__task *t = &s->tasks[id];
   const int64_t p = t->point, nd = s->job->depth.n, stride = nd * ES_NOBS_COUNT;
   es__merge *m;
@@ -445,10 +464,10 @@ static void es__serve(es__sweep *s, int block) {
     MPI_Recv(h, ES_H_COUNT, MPI_INT64_T, src, ES_TAG_REQ, s->comm, MPI_STATUS_IGNORE);
     if (h[ES_H_TASK] >= 0) { /* a simulation task (finished pairs are not reported) */
       const es__task *t = &s->tasks[h[ES_H_TASK]];
-      char reason[ES__REASON] = "";
+      char reason[ES_REASON_LEN] = "";
       double *rec = NULL;
       if (h[ES_H_FLAGGED]) {
-        MPI_Recv(reason, ES__REASON, MPI_CHAR, src, ES_TAG_REASON, s->comm, MPI_STATUS_IGNORE);
+        MPI_Recv(reason, ES_REASON_LEN, MPI_CHAR, src, ES_TAG_REASON, s->comm, MPI_STATUS_IGNORE);
       } else {
         int64_t n = (t->end - t->begin) * stride;
         rec = malloc((size_t)n * sizeof *rec);
@@ -497,12 +516,14 @@ static es_status es__manager(es__sweep *s) {
     const es__task *t = &s->tasks[id];
     double *rec = malloc((size_t)((t->end - t->begin) * stride) * sizeof *rec);
     ES_CHECK(rec, ES_ERR_NOMEM, "out of memory for a task's measurements");
-    char reason[ES__REASON] = "";
+    char reason[ES_REASON_LEN] = "";
     int fl;
     double t0 = es_wtime() - s->t0;
     st = es__compute(s, t, rec, &fl, reason, s->size > 1 ? es__poll : NULL);
-    if (st == ES_OK) st = es__deliver(s, id, rec, fl, reason, 0, t0, es_wtime() - s->t0);
-    else free(rec);
+    if (st == ES_OK)
+      st = es__deliver(s, id, rec, fl, reason, 0, t0, es_wtime() - s->t0);
+    else
+      free(rec);
     if (st == ES_OK) st = es__serve_status;
     if (st == ES_OK && s->size > 1) es__serve(s, 0);
   }
@@ -518,7 +539,7 @@ static es_status es__worker(es__sweep *s) {
   const int64_t stride = s->job->depth.n * ES_NOBS_COUNT;
   int64_t h[ES_H_COUNT] = {-1, 0, 0, 0, 0}, id;
   double *rec = NULL;
-  char reason[ES__REASON] = "";
+  char reason[ES_REASON_LEN] = "";
   es_status st = ES_OK;
   for (;;) {
     if (st == ES_OK && es__stop) {
@@ -530,7 +551,7 @@ static es_status es__worker(es__sweep *s) {
     if (h[ES_H_TASK] >= 0) {
       const es__task *t = &s->tasks[h[ES_H_TASK]];
       if (h[ES_H_FLAGGED])
-        MPI_Send(reason, ES__REASON, MPI_CHAR, 0, ES_TAG_REASON, s->comm);
+        MPI_Send(reason, ES_REASON_LEN, MPI_CHAR, 0, ES_TAG_REASON, s->comm);
       else
         MPI_Send(rec, (int)((t->end - t->begin) * stride), MPI_DOUBLE, 0, ES_TAG_DATA, s->comm);
     }
@@ -559,7 +580,7 @@ static es_status es__worker(es__sweep *s) {
 }
 
 es_status es__schedule(es__sweep *s) {
-  s->ledger_rows = s->rank == 0 ? es_h5out_extent(s->out, "run/task_point") : 0;
+  s->ledger_rows = s->rank == 0 ? es_h5out_extent(s->out, ES_DS_RUN_TASK_POINT) : 0;
   if (s->rank != 0) return es__worker(s);
   s->nledger = 0;
   s->ledger = malloc(ES__LEDGER_BATCH * sizeof *s->ledger);

@@ -30,8 +30,8 @@ typedef struct {
   const es_job *job;
   es_grid_shape shape;
   int64_t npoints;
-  int64_t *order;   /* points, largest first */
-  es__task *tasks;  /* the full plan; a task's id is its index (the ledger row) */
+  int64_t *order;  /* points, largest first */
+  es__task *tasks; /* the full plan; a task's id is its index (the ledger row) */
   int64_t ntasks;
   int64_t *pending; /* ids of the tasks to compute in this launch, in order */
   int64_t npending, npoints_pending;
@@ -40,7 +40,7 @@ typedef struct {
   int64_t *queue;
   int64_t nqueue;
   es_h5out *out;
-  int64_t ledger_rows; /* rows of the file's ledger (the plan of the launch that made it) */
+  int64_t ledger_rows;    /* rows of the file's ledger (the plan of the launch that made it) */
   es__ledger_row *ledger; /* rank 0: finished tasks' rows not yet in the file */
   int64_t nledger;
   double t0;

@@ -1,5 +1,5 @@
-/* The dense method: explicit random weights (SPEC §1), the reference for gram and the only
- * method for shared (recurrent) weights.
+/* The dense method: explicit random weights (doc/physics.md §2), the reference for gram and the
+ * only method for shared (recurrent) weights.
  *
  * Layer 1 is es__layer1, bit for bit the gram method's. A step t -> t+1 multiplies the three
  * columns X = [phi(h_a), phi(h_a + d) - phi(h_a), phi'(h_a) u] by W^t with edgesweep's own
@@ -16,9 +16,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "edgesweep/kernel.h"
-#include "edgesweep/simd.h"
 #include "ensemble_impl.h"
+#include "kernel.h"
+#include "simd.h"
 
 /* ---- The product kernel: y_c[i] = sum_j z[i][j] x_c[j], c = 0, 1, 2 ----
  * Order of every sum, fixed by n alone (n8 = n rounded down to a multiple of 8):
@@ -57,8 +57,7 @@ static inline void es__mv3_rows_body(int64_t rows, int64_t n, const double *z, c
 
 /* Portable: fma() from libm. */
 static void es__mv3_scalar(int64_t rows, int64_t n, const double *z, const double *x0,
-                           const double *x1, const double *x2, double *y0, double *y1,
-                           double *y2) {
+                           const double *x1, const double *x2, double *y0, double *y1, double *y2) {
   es__mv3_rows_body(rows, n, z, x0, x1, x2, y0, y1, y2);
 }
 
@@ -66,8 +65,8 @@ static void es__mv3_scalar(int64_t rows, int64_t n, const double *z, const doubl
 /* The same with the FMA instruction instead of libm's fma(). */
 __attribute__((target("fma"))) static void es__mv3_fma(int64_t rows, int64_t n, const double *z,
                                                        const double *x0, const double *x1,
-                                                       const double *x2, double *y0,
-                                                       double *y1, double *y2) {
+                                                       const double *x2, double *y0, double *y1,
+                                                       double *y2) {
   es__mv3_rows_body(rows, n, z, x0, x1, x2, y0, y1, y2);
 }
 
@@ -123,10 +122,9 @@ ES__AVX2 void es__mv3_block_avx2(int R, int64_t n, const double *z, const double
 }
 
 __attribute__((target("avx2,fma"))) static void es__mv3_avx2(int64_t rows, int64_t n,
-                                                              const double *z, const double *x0,
-                                                              const double *x1, const double *x2,
-                                                              double *y0, double *y1,
-                                                              double *y2) {
+                                                             const double *z, const double *x0,
+                                                             const double *x1, const double *x2,
+                                                             double *y0, double *y1, double *y2) {
   int64_t i = 0;
   for (; i + 2 <= rows; i += 2)
     es__mv3_block_avx2(2, n, z + i * n, x0, x1, x2, y0 + i, y1 + i, y2 + i);
@@ -177,8 +175,8 @@ ES__AVX512 void es__mv3_block_avx512(int R, int64_t n, const double *z, const do
 }
 
 __attribute__((target("avx512f,avx2,fma"))) static void es__mv3_avx512(
-    int64_t rows, int64_t n, const double *z, const double *x0, const double *x1,
-    const double *x2, double *y0, double *y1, double *y2) {
+    int64_t rows, int64_t n, const double *z, const double *x0, const double *x1, const double *x2,
+    double *y0, double *y1, double *y2) {
   int64_t i = 0;
   for (; i + 8 <= rows; i += 8)
     es__mv3_block_avx512(8, n, z + i * n, x0, x1, x2, y0 + i, y1 + i, y2 + i);
@@ -201,18 +199,11 @@ void es__dense_mv3(int64_t rows, int64_t n, const double *z, const double *x, do
   double *y0 = y, *y1 = y + ldy, *y2 = y + 2 * ldy;
   switch (es__dense_simd()) {
 #if ES__X86
-    case ES__SIMD_AVX512:
-      es__mv3_avx512(rows, n, z, x0, x1, x2, y0, y1, y2);
-      return;
-    case ES__SIMD_AVX2:
-      es__mv3_avx2(rows, n, z, x0, x1, x2, y0, y1, y2);
-      return;
-    case ES__SIMD_SCALAR_FMA:
-      es__mv3_fma(rows, n, z, x0, x1, x2, y0, y1, y2);
-      return;
+    case ES__SIMD_AVX512: es__mv3_avx512(rows, n, z, x0, x1, x2, y0, y1, y2); return;
+    case ES__SIMD_AVX2: es__mv3_avx2(rows, n, z, x0, x1, x2, y0, y1, y2); return;
+    case ES__SIMD_SCALAR_FMA: es__mv3_fma(rows, n, z, x0, x1, x2, y0, y1, y2); return;
 #endif
-    default:
-      es__mv3_scalar(rows, n, z, x0, x1, x2, y0, y1, y2);
+    default: es__mv3_scalar(rows, n, z, x0, x1, x2, y0, y1, y2);
   }
 }
 

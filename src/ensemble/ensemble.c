@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "ensemble_impl.h"
-#include "edgesweep/kernel.h"
+#include "kernel.h"
+#include "rng_impl.h"
 
 /* The gram path makes one fused pass over the neurons per layer (es__pass): it draws the
  * layer's normals, updates (h_a, d, u), accumulates the observables of the new state and, in
@@ -36,8 +37,8 @@ es_status es_ensemble_create(const es_ensemble_params *p, es_ensemble **e) {
   ES_CHECK(p->dense || !p->recurrent, ES_ERR_INTERNAL,
            "gram sampling cannot simulate shared (recurrent) weights");
   /* Three cursors 2^40 variates apart in one stream (ES__SUB). */
-  ES_CHECK(p->width < (int64_t)ES__SUB, ES_ERR_INTERNAL,
-           "ensemble: width %lld exceeds 2^40", (long long)p->width);
+  ES_CHECK(p->width < (int64_t)ES__SUB, ES_ERR_INTERNAL, "ensemble: width %lld exceeds 2^40",
+           (long long)p->width);
   es_ensemble *x = calloc(1, sizeof *x);
   size_t n = (size_t)p->width;
   double *mem = calloc(3 * n + 6 * ES__CHUNK, sizeof(double));
@@ -98,9 +99,7 @@ void es__chol3(const double s[6], double l[6]) {
  * for both methods and every code path, and one the compiler can vectorise. A lane never
  * holds -0, so the tail's lone element per lane can be added last, as t[L] = 0 + x. ---- */
 
-#define ES__INLINE static inline __attribute__((always_inline))
-
-enum { ES__AA, ES__AB, ES__BB, ES__DD, ES__A4, ES__UU, ES__NST }; /* state sums */
+enum { ES__AA, ES__AB, ES__BB, ES__DD, ES__A4, ES__UU, ES__NST };      /* state sums */
 enum { ES__G11, ES__G21, ES__G22, ES__G31, ES__G32, ES__G33, ES__NG }; /* Gram sums */
 
 static double es__total(const double l[4]) { return (l[0] + l[1]) + (l[2] + l[3]); }
@@ -151,7 +150,7 @@ static void es__measure_sums(const double tot[ES__NST], size_t n, double logjac,
   double qa = tot[ES__AA] / (double)n, qb = tot[ES__BB] / (double)n;
   double qab = tot[ES__AB] / (double)n, dd = tot[ES__DD] / (double)n;
   /* 1 - c = (|h_a - h_b|^2/N - (sqrt qa - sqrt qb)^2) / (2 sqrt(qa qb)): no cancellation
-   * as c -> 1 (physics.md §9). */
+   * as c -> 1 (doc/physics.md §9). */
   double ra = sqrt(qa), rb = sqrt(qb);
   double omc = (dd - (ra - rb) * (ra - rb)) / (2.0 * ra * rb);
   o[ES_NOBS_QA] = qa;
@@ -195,11 +194,16 @@ double es__renorm(double *u, size_t n) {
   return lj;
 }
 
-/* The covariance of layer 1's rows (h_a, d, u) given q0, c0 (no leak, no noise: SPEC §1). */
+/* The covariance of layer 1's rows (h_a, d, u) given q0, c0 (no leak, no noise: doc/physics.md §2).
+ */
 static void es__layer1_chol(const es_ensemble_params *p, double l[6]) {
   const double sw2 = p->sigma_w2, sb2 = p->sigma_b2;
-  double s[6] = {sw2 * p->q0 + sb2, -sw2 * p->q0 * (1.0 - p->c0),
-                 2.0 * sw2 * p->q0 * (1.0 - p->c0), 0.0, 0.0, sw2};
+  double s[6] = {sw2 * p->q0 + sb2,
+                 -sw2 * p->q0 * (1.0 - p->c0),
+                 2.0 * sw2 * p->q0 * (1.0 - p->c0),
+                 0.0,
+                 0.0,
+                 sw2};
   es__chol3(s, l);
 }
 
@@ -280,8 +284,8 @@ static void es__gram_c(const double *fa, const double *fb, const double *dfa, co
 #define ES__VEC 1
 #define ES__AVX2 __attribute__((target("avx2")))
 ES__AVX2 static void es__upd_avx2(const double l[6], double keep, double ku, int first,
-                                  const double *z1, const double *z2, const double *z3,
-                                  double *ha, double *d, double *u, double *hb, size_t m4,
+                                  const double *z1, const double *z2, const double *z3, double *ha,
+                                  double *d, double *u, double *hb, size_t m4,
                                   double s[ES__NST][4]) {
   const __m256d l0 = _mm256_set1_pd(l[0]), l1 = _mm256_set1_pd(l[1]), l2 = _mm256_set1_pd(l[2]);
   const __m256d l3 = _mm256_set1_pd(l[3]), l4 = _mm256_set1_pd(l[4]), l5 = _mm256_set1_pd(l[5]);
@@ -351,9 +355,8 @@ ES__AVX2 static void es__gram_avx2(const double *fa, const double *fb, const dou
 /* Layer `layer` from the previous one (or from nothing when first): draw, update, sum the new
  * state into st and, when gram, evaluate phi and the Gram sums of the new state into g. u is
  * kept as the previous u times ku / keep (the pending renormalisation). */
-static void es__pass(es_ensemble *e, const double l[6], double keep, double ku, int first,
-                     int gram, int64_t network, int64_t layer, double st[ES__NST],
-                     double g[ES__NG]) {
+static void es__pass(es_ensemble *e, const double l[6], double keep, double ku, int first, int gram,
+                     int64_t network, int64_t layer, double st[ES__NST], double g[ES__NG]) {
   const size_t n = (size_t)e->p.width;
   const es_activation *act = e->p.act;
   double *z1 = e->z, *z2 = e->z + ES__CHUNK, *z3 = e->z + 2 * ES__CHUNK;
@@ -412,8 +415,8 @@ es_status es_ensemble_network(es_ensemble *e, int64_t network, double *out) {
   for (int64_t k = 0; k < p->ndepth * ES_NOBS_COUNT; k++) out[k] = NAN;
 
   /* Layer 1: h = W^0 x + b^0 with |x|^2/N0 = q0, cosine c0, and u^1 = W^0 u^0 with u^0
-   * orthogonal to both inputs, |u^0|^2/N0 = 1. No noise and no leak enter layer 1 (SPEC §1).
-   * Each pass also leaves the Gram sums of the layer it made (gs), unless it is the last. */
+   * orthogonal to both inputs, |u^0|^2/N0 = 1. No noise and no leak enter layer 1 (doc/physics.md
+   * §2). Each pass also leaves the Gram sums of the layer it made (gs), unless it is the last. */
   double l[6], st[ES__NST], gs[ES__NG], fu;
   es__layer1_chol(p, l);
   es__pass(e, l, 0.0, 0.0, 1, tmax > 1, network, 1, st, gs);
@@ -434,19 +437,20 @@ es_status es_ensemble_network(es_ensemble *e, int64_t network, double *out) {
     /* An overflow between recorded depths must not pass for a dead network later (relu's
      * phi' of a NaN is 0): the Gram sums see it first. */
     if (!isfinite(g11) || !isfinite(g22) || !isfinite(g33)) {
-      es_error_set("network %lld: non-finite value after depth %lld (pre-activations "
-                   "overflowed)", (long long)network, (long long)t);
+      es_error_set(
+          "network %lld: non-finite value after depth %lld (pre-activations "
+          "overflowed)",
+          (long long)network, (long long)t);
       return ES_ERR_NUMERIC;
     }
     const double w = sw2 / (double)n;
     /* Noise: xi_a on h_a and xi_b - xi_a on d, independent of the weights. */
-    double sl[6] = {w * g11 + sb2 + g, w * g21 - g, w * g22 + 2.0 * g, w * g31, w * g32,
-                    w * g33};
+    double sl[6] = {w * g11 + sb2 + g, w * g21 - g, w * g22 + 2.0 * g, w * g31, w * g32, w * g33};
     es__chol3(sl, l);
     es__pass(e, l, keep, keep * fu, 0, t + 1 < tmax, network, t + 1, st, gs);
     logjac += es__renorm_log(st[ES__UU] / (double)n, &fu);
     /* An exactly vanished tangent (no active ReLU unit) is a dead network, not a numerical
-     * failure: it leaves the statistics from here on (physics.md §9), its deeper depths stay
+     * failure: it leaves the statistics from here on (doc/physics.md §9), its deeper depths stay
      * NaN and the point's network count drops there. So is one whose input a or b died alone
      * (relu with sigma_b2 = 0): its q is exactly 0 and c is undefined from here on. */
     if (logjac == -INFINITY || st[ES__AA] == 0 || st[ES__BB] == 0) return ES_OK;

@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #include "edgesweep/ensemble.h"
-#include "edgesweep/simd.h"
+#include "simd.h"
 
 /* Cholesky factor of a 3x3 PSD matrix (row-major lower triangles s[6], l[6]). */
 void es__chol3(const double s[6], double l[6]);

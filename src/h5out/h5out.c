@@ -7,111 +7,80 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edgesweep/critical.h"
+#include "edgesweep/mft.h"
 #include "edgesweep/observables.h"
 
-/* Fail with the HDF5 call named when it returns a negative value (STYLE A6, V7). */
-#define ES_H5(call)                                                                \
-  do {                                                                             \
-    if ((call) < 0) {                                                              \
-      es_error_set("HDF5 call failed: %s (%s:%d)", #call, __FILE__, __LINE__);     \
-      return ES_ERR_HDF5;                                                          \
-    }                                                                              \
+/* Fail with the HDF5 call named when it returns a negative value. */
+#define ES_H5(call)                                                            \
+  do {                                                                         \
+    if ((call) < 0) {                                                          \
+      es_error_set("HDF5 call failed: %s (%s:%d)", #call, __FILE__, __LINE__); \
+      return ES_ERR_HDF5;                                                      \
+    }                                                                          \
   } while (0)
 
-#define ES__STRLEN 96 /* fixed-length string datasets (reasons): parallel HDF5 cannot
-                         write variable-length data */
+typedef enum { ES__F64, ES__I64, ES__I8, ES__TEXT } es__dtype;
 
-typedef enum { ES__F64, ES__I64, ES__I8, ES__STR } es__dtype;
-
-/* One dataset of the layout. AXES names its dimensions by letter:
- * w = sigma_w2, b = sigma_b2, d = depth, n = width, t = task. */
+/* One dataset of the layout; AXES names its dimensions by letter (h5out.h). */
 typedef struct {
   const char *group, *name;
   es__dtype type;
-  const char *axes, *units, *description;
+  const char *axes;
+  es_codes codes;
+  const char *units, *description;
 } es__dsdef;
 
 static const es__dsdef es__layout[] = {
-    {"ensemble", "networks", ES__I64, "wbdn", "1", "number of networks in the statistics"},
-    {"mft", "q_star", ES__F64, "wb", "1", "MFT fixed point q* reached from q0 (NaN: none)"},
-    {"mft", "c_star", ES__F64, "wb", "1", "MFT fixed point c* of the correlation map"},
-    {"mft", "chi1", ES__F64, "wb", "1", "chi_1 = (1-gamma)^2 + sigma_w2 E[phi'^2] at q*"},
-    {"mft", "chi_q", ES__F64, "wb", "1", "chi_q = F'(q*), slope of the q-map"},
-    {"mft", "chi_c", ES__F64, "wb", "1", "chi_c, slope of the c-map at c*"},
-    {"mft", "xi_q", ES__F64, "wb", "layers", "xi_q = -1/ln chi_q (inf at chi_q = 1)"},
-    {"mft", "xi_c", ES__F64, "wb", "layers", "xi_c = -1/ln chi_c (inf at chi_c = 1)"},
-    {"mft", "lyapunov", ES__F64, "wb", "1/layer", "lambda = ln(chi_1)/2"},
-    {"mft", "phase", ES__I8, "wb", "1",
-     "0 ordered, 1 chaotic, 2 critical, 3 no finite fixed point"},
-    {"mft", "reason", ES__STR, "wb", "", "why a value is NaN (empty when all exist)"},
-    {"mft", "q", ES__F64, "wbd", "1", "MFT trajectory q^t from q0 at the recorded depths"},
-    {"mft", "c", ES__F64, "wbd", "1", "MFT trajectory c^t from c0 at the recorded depths"},
-    {"mft", "logjac", ES__F64, "wbd", "1", "MFT ln(r^t/r^0) of the tangent"},
-    {"mft", "critical_sigma_w2", ES__F64, "b", "1",
-     "sigma_w2 where chi_1(q*) = 1 at this sigma_b2 (NaN: none)"},
-    {"theory", "q_mean", ES__F64, "wbdn", "1",
-     "1/N theory (physics.md 5.1): E q = K + K1/N (NaN: leak != 1, recurrent, or q* = 0 "
-     "class / blow-up at t)"},
-    {"theory", "q_var", ES__F64, "wbdn", "1", "1/N theory: Var q = (Vzz + 2K^2)/N"},
-    {"theory", "logq_mean", ES__F64, "wbdn", "1", "1/N theory: E ln q"},
-    {"theory", "logq_var", ES__F64, "wbdn", "1", "1/N theory: Var ln q = (Vzz + 2K^2)/(N K^2)"},
-    {"theory", "logjac_mean", ES__F64, "wbdn", "1",
-     "1/N theory: E ln(|u|^2/N) = ln R + (R1/R - (Vuu + 2R^2)/(2R^2))/N"},
-    {"theory", "logjac_var", ES__F64, "wbdn", "1", "1/N theory: Var logjac = (Vuu + 2R^2)/(N R^2)"},
-    {"theory", "kurtosis", ES__F64, "wbdn", "1", "1/N theory: excess kurtosis 3 Vzz/(N K^2)"},
-    {"theory", "c_mean", ES__F64, "wbdn", "1",
-     "1/N theory (physics.md 5.5): E c = c + [grad c.K1 + tr(Hess c nCov q)/2]/N (NaN past "
-     "q = 50 for smooth activations, where the 2-D quadrature is not verified); where "
-     "1 - |c| < 1e-4 (ordered phase, deep) the MFT c, the limit; leak != 1 or recurrent: the "
-     "MFT c"},
-    {"theory", "c_var", ES__F64, "wbdn", "1",
-     "1/N theory (physics.md 5.5): Var c = grad c' Cov q grad c (NaN where 1 - |c| < 1e-4: "
-     "O((1-c)^2 T/N), beyond the expansion's resolution)"},
-    {"theory", "qab_mean", ES__F64, "wbdn", "1",
-     "1/N theory (physics.md 5.5): E q_ab = k_ab + K1_ab/N (NaN where 1 - |c| < 1e-4)"},
-    {"theory", "qab_var", ES__F64, "wbdn", "1",
-     "1/N theory: Var q_ab = (V_ab,ab + k_aa k_bb + k_ab^2)/N (NaN where 1 - |c| < 1e-4)"},
-    {"theory", "eps_K", ES__F64, "wbdn", "1",
-     "Gaussianity (physics.md 7), theory: Var G/(E G)^2 = Vzz/(N K^2) = kurtosis/3"},
-    {"theory", "kernel_var_dev", ES__F64, "wbdn", "1",
-     "measured over leading-order theory normalised kernel variance minus 1: "
-     "(Var q/(E q)^2)_ensemble / ((Vzz + 2K^2)/(N K^2)) - 1 (NaN: point not done)"},
-    {"theory", "kernel_var_dev_err", ES__F64, "wbdn", "1",
-     "standard error of kernel_var_dev (Gaussian-sample error of the variance and the mean)"},
-    {"theory", "regime", ES__I8, "wbdn", "1",
-     "measured regime (physics.md 7) from eps_K = kurtosis/3 and eps_J = logjac_var: "
-     "1 Gaussian (eps_K < 0.02, eps_J < 0.1), 2 perturbative (eps_K < 0.2, eps_J < 0.6), "
-     "3 non-perturbative, 0 unknown"},
-    {"phase", "critical_sigma_w2", ES__F64, "bn", "1",
-     "finite-N critical sigma_w2: first zero crossing of the measured lyapunov (deepest depth) "
-     "along sigma_w2, linear interpolation (NaN: no crossing in the grid)"},
-    {"phase", "critical_sigma_w2_err", ES__F64, "bn", "1",
-     "standard error of critical_sigma_w2 from the lyapunov errors of the bracketing points"},
-    {"phase", "lyapunov", ES__F64, "wbn", "1/layer", "measured lyapunov at the deepest depth"},
-    {"phase", "lyapunov_stderr", ES__F64, "wbn", "1/layer", "its standard error"},
-    {"phase", "xi_c", ES__F64, "wbn", "layers",
-     "measured correlation length: -1/slope of a weighted fit of ln|c^t - c*_MFT| over the "
-     "depths where it exceeds 3 standard errors (NaN: too few such depths or no decay)"},
-    {"phase", "xi_c_err", ES__F64, "wbn", "layers", "standard error of xi_c from the fit"},
-    {"run", "status", ES__I8, "wbn", "1",
-     "0 pending, 1 done, 2 flagged (non-finite or overflow, see reason)"},
-    {"run", "reason", ES__STR, "wbn", "", "why a point was flagged"},
-    {"run", "networks_done", ES__I64, "wbn", "1",
-     "networks folded into the point's statistics (a resume with more networks adds to them)"},
-    {"run", "state", ES__F64, "wbdns", "1",
-     "streaming statistics of the point (observables.h): what a resume with more networks "
-     "continues from"},
-    {"run", "task_point", ES__I64, "t", "1", "flat index (sigma_w2, sigma_b2, width) of the task"},
-    {"run", "task_networks_begin", ES__I64, "t", "1", "first network of the task"},
-    {"run", "task_networks_end", ES__I64, "t", "1", "one past the last network of the task"},
-    {"run", "task_rank", ES__I64, "t", "1", "MPI rank that computed the task"},
-    {"run", "task_start", ES__F64, "t", "s", "start, seconds since the run began"},
-    {"run", "task_end", ES__F64, "t", "s", "end, seconds since the run began"},
-    {"run", "task_seconds", ES__F64, "t", "s", "wall time of the task"},
+#define ES__ROW(id, group, name, type, axes, codes, units, desc) \
+  {group, name, ES__##type, axes, ES_CODES_##codes, units, desc},
+    ES_DATASET_MAP(ES__ROW)
+#undef ES__ROW
 };
 #define ES__NLAYOUT ((int)(sizeof es__layout / sizeof es__layout[0]))
 #define ES__OBJECT_BYTES 1250.0 /* headers, attributes, scale references per object */
-#define ES__MAXDS (ES__NLAYOUT + ES_F_COUNT)
+_Static_assert(ES__NLAYOUT + ES_F_COUNT == ES_DS_COUNT, "the dataset enum and table differ");
+_Static_assert(ES_DS_ENSEMBLE_NETWORKS == (int)ES_F_COUNT, "the /ensemble fields come first");
+
+/* The definition of dataset DS: an /ensemble field from the observables' table, or a row. */
+static es__dsdef es__def(es_dataset ds) {
+  if ((int)ds < ES_F_COUNT) {
+    const es_field_desc *f = es_field_get((es_field)ds);
+    return (es__dsdef){"ensemble",    f->name,  ES__F64,       "wbdn",
+                       ES_CODES_NONE, f->units, f->description};
+  }
+  return es__layout[ds - ES_F_COUNT];
+}
+
+/* "group/name" of dataset DS. */
+static void es__path(es_dataset ds, char p[64]) {
+  const es__dsdef def = es__def(ds);
+  snprintf(p, 64, "%s/%s", def.group, def.name);
+}
+
+/* A code table: the values and the CF flag meanings (space-separated) of a code dataset. */
+typedef struct {
+  const signed char *values;
+  int n;
+  const char *meanings;
+} es__codetab;
+
+#define ES__VAL(id, v, meaning) v,
+#define ES__MEANING(id, v, meaning) " " meaning
+static const signed char es__status_values[] = {ES_POINT_STATUS_MAP(ES__VAL)};
+static const signed char es__phase_values[] = {ES_PHASE_MAP(ES__VAL)};
+static const signed char es__regime_values[] = {ES_REGIME_MAP(ES__VAL)};
+/* The meanings start with a space, skipped when written. */
+static const es__codetab es__codetabs[] = {
+    [ES_CODES_NONE] = {NULL, 0, NULL},
+    [ES_CODES_STATUS] = {es__status_values, (int)sizeof es__status_values,
+                         ES_POINT_STATUS_MAP(ES__MEANING)},
+    [ES_CODES_PHASE] = {es__phase_values, (int)sizeof es__phase_values, ES_PHASE_MAP(ES__MEANING)},
+    [ES_CODES_REGIME] = {es__regime_values, (int)sizeof es__regime_values,
+                         ES_REGIME_MAP(ES__MEANING)},
+};
+#undef ES__VAL
+#undef ES__MEANING
 
 typedef struct {
   char path[64];
@@ -127,17 +96,26 @@ static const char es__axis_letters[] = "wbdnts";
 static const char *const es__groups[ES__NGROUPS] = {"ensemble", "mft", "theory", "phase", "run"};
 static const char *const es__group_axes[ES__NGROUPS] = {"wbdn", "wbd", "wbdn", "wbn", "wbdnts"};
 
+/* A text element kept until the close (es_h5out_write_text). Plain bytes: gathered as such. */
+typedef struct {
+  int64_t start[ES__NAXES];
+  int32_t ds;
+  char text[ES_REASON_LEN];
+} es__text;
+
 struct es_h5out {
   MPI_Comm comm;
   hid_t file, xfer;
-  hid_t str_type; /* fixed-length string type */
+  hid_t str_type;                      /* variable-length string type of the TEXT datasets */
   hid_t scales[ES__NAXES];             /* root coordinates (task, statistic: none) */
   hid_t local[ES__NGROUPS][ES__NAXES]; /* per-group copies, -1 where a group lacks the axis */
-  es__ds ds[ES__MAXDS];
+  es__ds ds[ES_DS_COUNT];              /* by es_dataset */
   int nds;
   int64_t dims[ES__NAXES];
+  char *path;     /* for the close's serial pass */
+  es__text *text; /* this rank's texts, written at the close */
+  size_t ntext, captext;
 };
-
 
 static es_status es__attr_str(hid_t obj, const char *name, const char *value) {
   hid_t t = H5Tcopy(H5T_C_S1);
@@ -157,15 +135,22 @@ static es_status es__attr_str(hid_t obj, const char *name, const char *value) {
   return ES_OK;
 }
 
-static es_status es__attr_num(hid_t obj, const char *name, hid_t type, const void *v) {
-  hid_t sp = H5Screate(H5S_SCALAR);
+/* An attribute of N values (N = 0: a scalar) of file type FTYPE from memory type MTYPE. */
+static es_status es__attr_vals(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *v,
+                               int n) {
+  hsize_t dim = (hsize_t)n;
+  hid_t sp = n ? H5Screate_simple(1, &dim, NULL) : H5Screate(H5S_SCALAR);
   ES_H5(sp);
-  hid_t a = H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t a = H5Acreate2(obj, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
   ES_H5(a);
-  ES_H5(H5Awrite(a, type, v));
+  ES_H5(H5Awrite(a, mtype, v));
   H5Aclose(a);
   H5Sclose(sp);
   return ES_OK;
+}
+
+static es_status es__attr_num(hid_t obj, const char *name, hid_t type, const void *v) {
+  return es__attr_vals(obj, name, type, type, v, 0);
 }
 
 static es_status es__describe(hid_t obj, const char *units, const char *long_name,
@@ -176,7 +161,7 @@ static es_status es__describe(hid_t obj, const char *units, const char *long_nam
   return ES_OK;
 }
 
-/* Coordinate datasets, made dimension scales. The root holds one per axis (SPEC §5); each
+/* Coordinate datasets, made dimension scales. The root holds one per axis (doc/output.md); each
  * group holds its own copy as well, because xarray's open_dataset(group=G) reads coordinate
  * values only from inside G. Every dataset axis gets both scales attached. */
 static const char *const es__axis_names[ES__NAXES] = {"sigma_w2", "sigma_b2", "depth",
@@ -186,8 +171,11 @@ static es_status es__scale(es_h5out *h, const es_job *j, const char *group, int 
   const es_axis *ax[4] = {&j->sigma_w2, &j->sigma_b2, &j->depth, &j->width};
   static const char *const units[ES__NAXES] = {"1", "1", "layers", "neurons", "1", "1"};
   static const char *const longs[ES__NAXES] = {
-      "weight variance sigma_w^2 (W_ij ~ N(0, sigma_w^2/N))", "bias variance sigma_b^2",
-      "recorded depth t (pre-activation layer h^t)", "hidden width N", "task index",
+      "weight variance sigma_w^2 (W_ij ~ N(0, sigma_w^2/N))",
+      "bias variance sigma_b^2",
+      "recorded depth t (pre-activation layer h^t)",
+      "hidden width N",
+      "task index",
       "slot of the streaming statistics: n, then (mean, M2) per observable, then C(q, h^4)"};
   hsize_t n = (hsize_t)h->dims[a];
   char path[64];
@@ -228,13 +216,28 @@ static es_status es__coords(es_h5out *h, const es_job *j, int64_t ntasks) {
   return ES_OK;
 }
 
-static es_status es__dataset(es_h5out *h, const char *group, const char *name, es__dtype type,
-                             const char *axes, const char *units, const char *desc) {
-  ES_CHECK(h->nds < ES__MAXDS, ES_ERR_INTERNAL, "too many datasets");
+/* The CF flag attributes of a code dataset: flag_values (of the dataset's type) and
+ * flag_meanings, so that readers take the codes' meaning from the file. */
+static es_status es__flags(hid_t d, es_codes codes) {
+  const es__codetab *c = &es__codetabs[codes];
+  if (!c->values) return ES_OK;
+  ES_CALL(es__attr_vals(d, "flag_values", H5T_STD_I8LE, H5T_NATIVE_SCHAR, c->values, c->n));
+  ES_CALL(es__attr_str(d, "flag_meanings", c->meanings + 1));
+  if (codes == ES_CODES_REGIME) { /* the class bounds, for plots and readers */
+    const double k[2] = {ES_REGIME_GAUSSIAN_EPS_K, ES_REGIME_PERTURBATIVE_EPS_K},
+                 jb[2] = {ES_REGIME_GAUSSIAN_EPS_J, ES_REGIME_PERTURBATIVE_EPS_J};
+    ES_CALL(es__attr_vals(d, "eps_K_bounds", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, k, 2));
+    ES_CALL(es__attr_vals(d, "eps_J_bounds", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, jb, 2));
+  }
+  return ES_OK;
+}
+
+static es_status es__dataset(es_h5out *h, es_dataset ds) {
+  const es__dsdef def = es__def(ds);
   hsize_t dims[ES__NAXES];
-  int rank = (int)strlen(axes), which[ES__NAXES];
+  int rank = (int)strlen(def.axes), which[ES__NAXES];
   for (int i = 0; i < rank; i++) {
-    which[i] = (int)(strchr(es__axis_letters, axes[i]) - es__axis_letters);
+    which[i] = (int)(strchr(es__axis_letters, def.axes[i]) - es__axis_letters);
     dims[i] = (hsize_t)h->dims[which[i]];
   }
   hid_t ftype, mtype;
@@ -244,51 +247,65 @@ static es_status es__dataset(es_h5out *h, const char *group, const char *name, e
    * independent writes touch no metadata. */
   ES_H5(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY));
   ES_H5(H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC));
-  if (type == ES__F64) {
+  if (def.type == ES__F64) {
     double nan = NAN;
     ftype = H5T_IEEE_F64LE;
     mtype = H5T_NATIVE_DOUBLE;
     ES_H5(H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan));
-  } else if (type == ES__I64) {
+  } else if (def.type == ES__I64) {
     int64_t z = 0;
     ftype = H5T_STD_I64LE;
     mtype = H5T_NATIVE_INT64;
     ES_H5(H5Pset_fill_value(dcpl, H5T_NATIVE_INT64, &z));
-  } else if (type == ES__I8) {
+  } else if (def.type == ES__I8) {
     signed char z = 0;
     ftype = H5T_STD_I8LE;
     mtype = H5T_NATIVE_SCHAR;
     ES_H5(H5Pset_fill_value(dcpl, H5T_NATIVE_SCHAR, &z));
   } else {
+    const char *empty = "";
     ftype = mtype = h->str_type;
+    ES_H5(H5Pset_fill_value(dcpl, h->str_type, &empty));
   }
   hid_t sp = H5Screate_simple(rank, dims, NULL);
   ES_H5(sp);
   char path[64];
-  snprintf(path, sizeof path, "%s/%s", group, name);
+  es__path(ds, path);
   hid_t d = H5Dcreate2(h->file, path, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   ES_H5(d);
   H5Sclose(sp);
   H5Pclose(dcpl);
   int g = 0;
-  while (g < ES__NGROUPS && strcmp(es__groups[g], group) != 0) g++;
-  ES_CHECK(g < ES__NGROUPS, ES_ERR_INTERNAL, "unknown group %s", group);
+  while (g < ES__NGROUPS && strcmp(es__groups[g], def.group) != 0) g++;
+  ES_CHECK(g < ES__NGROUPS, ES_ERR_INTERNAL, "unknown group %s", def.group);
   for (int i = 0; i < rank; i++) {
     ES_H5(H5DSattach_scale(d, h->local[g][which[i]], (unsigned)i));
     if (h->scales[which[i]] >= 0) ES_H5(H5DSattach_scale(d, h->scales[which[i]], (unsigned)i));
   }
-  ES_CALL(es__describe(d, units, desc, NULL));
-  es__ds *e = &h->ds[h->nds++];
+  ES_CALL(es__describe(d, def.units, def.description, NULL));
+  ES_CALL(es__flags(d, def.codes));
+  es__ds *e = &h->ds[ds];
   snprintf(e->path, sizeof e->path, "%s", path);
   e->id = d;
   e->mem_type = mtype;
   e->rank = rank;
+  h->nds++;
   return ES_OK;
 }
+
+static es_status es__note_history(es_h5out *h, const es_h5_prov *prov);
 
 static es_status es__provenance(es_h5out *h, const es_job *j, const es_h5_prov *p) {
   hid_t f = h->file;
   ES_CALL(es__attr_str(f, "format", "edgesweep/1"));
+  /* CF attributes: the codes' flag_values/flag_meanings and units follow CF; coordinates are
+   * the exact values used (no CF coordinate encoding). */
+  ES_CALL(es__attr_str(f, "Conventions", "CF-1.8"));
+  char title[512];
+  snprintf(title, sizeof title, "edgesweep sweep %s: %s %s networks", j->name,
+           es_arch_name(j->arch), j->act->name);
+  ES_CALL(es__attr_str(f, "title", title));
+  ES_CALL(es__note_history(h, p));
   ES_CALL(es__attr_str(f, "version", p->version));
   ES_CALL(es__attr_str(f, "git_commit", p->git_commit));
   ES_CALL(es__attr_str(f, "job", j->text));
@@ -314,8 +331,18 @@ static es_status es__provenance(es_h5out *h, const es_job *j, const es_h5_prov *
   return ES_OK;
 }
 
-static es_status es__create(es_h5out *h, const char *path, const es_job *j,
-                            const es_h5_prov *prov, int64_t ntasks) {
+/* Text datasets are variable-length UTF-8 strings, which netCDF-C reads as NC_STRING (it
+ * cannot read fixed-length strings). */
+static es_status es__text_type(es_h5out *h) {
+  h->str_type = H5Tcopy(H5T_C_S1);
+  ES_H5(h->str_type);
+  ES_H5(H5Tset_size(h->str_type, H5T_VARIABLE));
+  ES_H5(H5Tset_cset(h->str_type, H5T_CSET_UTF8));
+  return ES_OK;
+}
+
+static es_status es__create(es_h5out *h, const char *path, const es_job *j, const es_h5_prov *prov,
+                            int64_t ntasks) {
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   ES_H5(fapl);
   ES_H5(H5Pset_fapl_mpio(fapl, h->comm, MPI_INFO_NULL));
@@ -326,10 +353,7 @@ static es_status es__create(es_h5out *h, const char *path, const es_job *j,
   ES_CHECK(h->file >= 0, ES_ERR_IO, "cannot create the HDF5 file %s", path);
   h->xfer = H5Pcreate(H5P_DATASET_XFER);
   ES_H5(h->xfer);
-  h->str_type = H5Tcopy(H5T_C_S1);
-  ES_H5(h->str_type);
-  ES_H5(H5Tset_size(h->str_type, ES__STRLEN));
-  ES_H5(H5Tset_strpad(h->str_type, H5T_STR_NULLTERM));
+  ES_CALL(es__text_type(h));
   for (int g = 0; g < ES__NGROUPS; g++) {
     hid_t gid = H5Gcreate2(h->file, es__groups[g], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     ES_H5(gid);
@@ -338,14 +362,7 @@ static es_status es__create(es_h5out *h, const char *path, const es_job *j,
   /* Collective writes while the layout is built (every rank holds the same values). */
   ES_H5(H5Pset_dxpl_mpio(h->xfer, H5FD_MPIO_COLLECTIVE));
   ES_CALL(es__coords(h, j, ntasks));
-  for (int f = 0; f < ES_F_COUNT; f++) {
-    const es_field_desc *d = es_field_get((es_field)f);
-    ES_CALL(es__dataset(h, "ensemble", d->name, ES__F64, "wbdn", d->units, d->description));
-  }
-  for (int i = 0; i < ES__NLAYOUT; i++) {
-    const es__dsdef *d = &es__layout[i];
-    ES_CALL(es__dataset(h, d->group, d->name, d->type, d->axes, d->units, d->description));
-  }
+  for (int i = 0; i < ES_DS_COUNT; i++) ES_CALL(es__dataset(h, (es_dataset)i));
   ES_CALL(es__provenance(h, j, prov));
   ES_H5(H5Fflush(h->file, H5F_SCOPE_GLOBAL));
   /* From here on each rank writes its own points on its own. */
@@ -361,17 +378,19 @@ double es_h5out_layout_bytes(const es_job *j, int64_t ntasks) {
                                   (double)j->depth.n,    (double)j->width.n,
                                   (double)(ntasks > 0 ? ntasks : 1), ES_STATE_COUNT};
   double bytes = 0, objects = 0;
-  for (int i = -ES_F_COUNT; i < ES__NLAYOUT; i++) {
-    const char *axes = i < 0 ? "wbdn" : es__layout[i].axes;
-    const es__dtype t = i < 0 ? ES__F64 : es__layout[i].type;
-    double n = t == ES__I8 ? 1 : t == ES__STR ? ES__STRLEN : 8;
-    for (const char *a = axes; *a; a++) n *= dims[strchr(es__axis_letters, *a) - es__axis_letters];
+  for (int ds = 0; ds < ES_DS_COUNT; ds++) {
+    const es__dsdef def = es__def((es_dataset)ds);
+    /* A variable-length text element is a 16-byte heap reference (the texts are few). */
+    double n = def.type == ES__I8 ? 1 : def.type == ES__TEXT ? 16 : 8;
+    for (const char *a = def.axes; *a; a++)
+      n *= dims[strchr(es__axis_letters, *a) - es__axis_letters];
     bytes += n;
     objects++;
   }
   for (int a = 0; a < ES__NAXES; a++) { /* coordinates: at the root and in each group */
     int copies = a < 4;
-    for (int g = 0; g < ES__NGROUPS; g++) copies += strchr(es__group_axes[g], es__axis_letters[a]) != NULL;
+    for (int g = 0; g < ES__NGROUPS; g++)
+      copies += strchr(es__group_axes[g], es__axis_letters[a]) != NULL;
     bytes += copies * 8 * dims[a];
     objects += copies;
   }
@@ -420,8 +439,10 @@ static es_status es__open(es_h5out *h, const char *path, const es_job *j) {
   ES_H5(H5Pset_coll_metadata_write(fapl, 1));
   h->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
   H5Pclose(fapl);
-  ES_CHECK(h->file >= 0, ES_ERR_INPUT, "%s: cannot open it as HDF5 to resume (corrupt or not "
-           "an edgesweep file); use --force to start over", path);
+  ES_CHECK(h->file >= 0, ES_ERR_INPUT,
+           "%s: cannot open it as HDF5 to resume (corrupt or not "
+           "an edgesweep file); use --force to start over",
+           path);
   char *fmt = es__attr_get_str(h->file, "format");
   int ok = fmt && strcmp(fmt, "edgesweep/1") == 0;
   free(fmt);
@@ -433,8 +454,8 @@ static es_status es__open(es_h5out *h, const char *path, const es_job *j) {
   if (!ok) es__first_difference(canon ? canon : "", j->canonical, diff, sizeof diff);
   free(sha);
   free(canon);
-  ES_CHECK(ok, ES_ERR_INPUT, "%s was written by a different job (%s); refusing to resume",
-           path, diff);
+  ES_CHECK(ok, ES_ERR_INPUT, "%s was written by a different job (%s); refusing to resume", path,
+           diff);
   int64_t had = 0;
   if (H5Aexists(h->file, "networks") > 0) {
     hid_t a = H5Aopen(h->file, "networks", H5P_DEFAULT);
@@ -444,7 +465,8 @@ static es_status es__open(es_h5out *h, const char *path, const es_job *j) {
   }
   ES_CHECK(j->networks >= had, ES_ERR_INPUT,
            "%s holds %lld networks per point; a resume can add networks but not remove them "
-           "(networks = %lld)", path, (long long)had, (long long)j->networks);
+           "(networks = %lld)",
+           path, (long long)had, (long long)j->networks);
   if (j->networks > had) {
     ES_H5(H5Adelete(h->file, "networks"));
     ES_CALL(es__attr_num(h->file, "networks", H5T_NATIVE_INT64, &j->networks));
@@ -452,33 +474,34 @@ static es_status es__open(es_h5out *h, const char *path, const es_job *j) {
   h->xfer = H5Pcreate(H5P_DATASET_XFER);
   ES_H5(h->xfer);
   ES_H5(H5Pset_dxpl_mpio(h->xfer, H5FD_MPIO_INDEPENDENT));
-  h->str_type = H5Tcopy(H5T_C_S1);
-  ES_H5(h->str_type);
-  ES_H5(H5Tset_size(h->str_type, ES__STRLEN));
-  ES_H5(H5Tset_strpad(h->str_type, H5T_STR_NULLTERM));
-  for (int i = 0; i < ES_F_COUNT + ES__NLAYOUT; i++) {
+  ES_CALL(es__text_type(h));
+  for (int i = 0; i < ES_DS_COUNT; i++) {
+    const es__dsdef def = es__def((es_dataset)i);
     char p[64];
-    es__dtype type = ES__F64;
-    if (i < ES_F_COUNT) {
-      snprintf(p, sizeof p, "ensemble/%s", es_field_get((es_field)i)->name);
-    } else {
-      const es__dsdef *d = &es__layout[i - ES_F_COUNT];
-      snprintf(p, sizeof p, "%s/%s", d->group, d->name);
-      type = d->type;
-    }
+    es__path((es_dataset)i, p);
     hid_t d = H5Dopen2(h->file, p, H5P_DEFAULT);
-    ES_CHECK(d >= 0, ES_ERR_INPUT, "%s: dataset %s is missing; cannot resume (use --force)",
-             path, p);
-    hid_t sp = H5Dget_space(d);
-    es__ds *e = &h->ds[h->nds++];
-    snprintf(e->path, sizeof e->path, "%s", p);
+    ES_CHECK(d >= 0, ES_ERR_INPUT, "%s: dataset %s is missing; cannot resume (use --force)", path,
+             p);
+    es__ds *e = &h->ds[i];
+    h->nds++;
     e->id = d;
+    if (def.type == ES__TEXT) {
+      hid_t t = H5Dget_type(d);
+      htri_t vl = t >= 0 ? H5Tis_variable_str(t) : -1;
+      if (t >= 0) H5Tclose(t);
+      ES_CHECK(vl > 0, ES_ERR_INPUT,
+               "%s: %s holds fixed-length strings (an older edgesweep "
+               "wrote it); finish it with that version or start over with --force",
+               path, p);
+    }
+    hid_t sp = H5Dget_space(d);
+    snprintf(e->path, sizeof e->path, "%s", p);
     e->rank = H5Sget_simple_extent_ndims(sp);
     H5Sclose(sp);
-    e->mem_type = type == ES__F64   ? H5T_NATIVE_DOUBLE
-                  : type == ES__I64 ? H5T_NATIVE_INT64
-                  : type == ES__I8  ? H5T_NATIVE_SCHAR
-                                    : h->str_type;
+    e->mem_type = def.type == ES__F64   ? H5T_NATIVE_DOUBLE
+                  : def.type == ES__I64 ? H5T_NATIVE_INT64
+                  : def.type == ES__I8  ? H5T_NATIVE_SCHAR
+                                        : h->str_type;
   }
   return ES_OK;
 }
@@ -505,6 +528,20 @@ static es_status es__fail_cleanup(es_h5out **h, es_status st) {
   return st;
 }
 
+/* Append one line "time: command (edgesweep VERSION, RANKS ranks)" for this launch to the root
+ * attribute "history" (CF: one line per command that wrote the file). */
+static es_status es__note_history(es_h5out *h, const es_h5_prov *prov) {
+  char *old = es__attr_get_str(h->file, "history");
+  es_strbuf b = {0};
+  es_strbuf_printf(&b, "%s%s%s: %s (edgesweep %s, %d rank%s)", old ? old : "",
+                   old && *old ? "\n" : "", prov->created, prov->command_line, prov->version,
+                   prov->ranks, prov->ranks == 1 ? "" : "s");
+  free(old);
+  es_status st = b.failed ? ES_ERR_NOMEM : es__attr_str(h->file, "history", b.s);
+  es_strbuf_free(&b);
+  return st;
+}
+
 /* Append "time, ranks, command" of this resume to the root attribute "resumes". */
 static es_status es__note_resume(es_h5out *h, const es_h5_prov *prov) {
   char *old = es__attr_get_str(h->file, "resumes");
@@ -517,13 +554,15 @@ static es_status es__note_resume(es_h5out *h, const es_h5_prov *prov) {
   return st;
 }
 
-es_status es_h5out_open(MPI_Comm comm, const char *path, const es_job *job,
-                        const es_h5_prov *prov, es_h5out **out) {
+es_status es_h5out_open(MPI_Comm comm, const char *path, const es_job *job, const es_h5_prov *prov,
+                        es_h5out **out) {
   *out = NULL;
   es_h5out *h = es__alloc_handle(comm);
   ES_CHECK(h, ES_ERR_NOMEM, "out of memory");
-  es_status st = es__open(h, path, job);
+  h->path = strdup(path);
+  es_status st = h->path ? es__open(h, path, job) : ES_ERR_NOMEM;
   if (st == ES_OK) st = es__note_resume(h, prov);
+  if (st == ES_OK) st = es__note_history(h, prov);
   if (st != ES_OK) return es__fail_cleanup(&h, st);
   *out = h;
   return ES_OK;
@@ -534,22 +573,21 @@ es_status es_h5out_create(MPI_Comm comm, const char *path, const es_job *job,
   *out = NULL;
   es_h5out *h = es__alloc_handle(comm);
   ES_CHECK(h, ES_ERR_NOMEM, "out of memory");
-  es_status st = es__create(h, path, job, prov, ntasks);
+  h->path = strdup(path);
+  es_status st = h->path ? es__create(h, path, job, prov, ntasks) : ES_ERR_NOMEM;
   if (st != ES_OK) return es__fail_cleanup(&h, st);
   *out = h;
   return ES_OK;
 }
 
-static es__ds *es__find(es_h5out *h, const char *path) {
-  for (int i = 0; i < h->nds; i++)
-    if (strcmp(h->ds[i].path, path) == 0) return &h->ds[i];
-  return NULL;
+static es__ds *es__find(es_h5out *h, es_dataset ds) {
+  return (int)ds >= 0 && ds < ES_DS_COUNT && (int)ds < h->nds ? &h->ds[ds] : NULL;
 }
 
-static es_status es__write(es_h5out *h, const char *dset, const int64_t *start,
-                           const int64_t *count, const void *data) {
-  es__ds *d = es__find(h, dset);
-  ES_CHECK(d, ES_ERR_INTERNAL, "no dataset %s in the layout", dset);
+static es_status es__write(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                           const void *data) {
+  es__ds *d = es__find(h, ds);
+  ES_CHECK(d, ES_ERR_INTERNAL, "no dataset %d in the layout", (int)ds);
   hsize_t st[ES__NAXES], ct[ES__NAXES];
   hsize_t n = 1;
   for (int i = 0; i < d->rank; i++) {
@@ -565,14 +603,14 @@ static es_status es__write(es_h5out *h, const char *dset, const int64_t *start,
   herr_t e = H5Dwrite(d->id, d->mem_type, ms, fs, h->xfer, data);
   H5Sclose(ms);
   H5Sclose(fs);
-  ES_CHECK(e >= 0, ES_ERR_HDF5, "HDF5: writing %s failed", dset);
+  ES_CHECK(e >= 0, ES_ERR_HDF5, "HDF5: writing %s failed", d->path);
   return ES_OK;
 }
 
-static es_status es__read(es_h5out *h, const char *dset, const int64_t *start,
-                          const int64_t *count, hid_t mtype, void *data) {
-  es__ds *d = es__find(h, dset);
-  ES_CHECK(d, ES_ERR_INTERNAL, "no dataset %s in the layout", dset);
+static es_status es__read(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                          hid_t mtype, void *data) {
+  es__ds *d = es__find(h, ds);
+  ES_CHECK(d, ES_ERR_INTERNAL, "no dataset %d in the layout", (int)ds);
   hsize_t st[ES__NAXES], ct[ES__NAXES], n = 1;
   for (int i = 0; i < d->rank; i++) {
     st[i] = (hsize_t)start[i];
@@ -587,50 +625,71 @@ static es_status es__read(es_h5out *h, const char *dset, const int64_t *start,
   herr_t e = H5Dread(d->id, mtype, ms, fs, h->xfer, data);
   H5Sclose(ms);
   H5Sclose(fs);
-  ES_CHECK(e >= 0, ES_ERR_HDF5, "HDF5: reading %s failed", dset);
+  ES_CHECK(e >= 0, ES_ERR_HDF5, "HDF5: reading %s failed", d->path);
   return ES_OK;
 }
 
-es_status es_h5out_read_i8(es_h5out *h, const char *dset, const int64_t *start,
-                           const int64_t *count, signed char *data) {
-  return es__read(h, dset, start, count, H5T_NATIVE_SCHAR, data);
+es_status es_h5out_read_i8(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                           signed char *data) {
+  return es__read(h, ds, start, count, H5T_NATIVE_SCHAR, data);
 }
 
-es_status es_h5out_read_i64(es_h5out *h, const char *dset, const int64_t *start,
-                            const int64_t *count, int64_t *data) {
-  return es__read(h, dset, start, count, H5T_NATIVE_INT64, data);
+es_status es_h5out_read_i64(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                            int64_t *data) {
+  return es__read(h, ds, start, count, H5T_NATIVE_INT64, data);
 }
 
-es_status es_h5out_read_f64(es_h5out *h, const char *dset, const int64_t *start,
-                            const int64_t *count, double *data) {
-  return es__read(h, dset, start, count, H5T_NATIVE_DOUBLE, data);
+es_status es_h5out_read_f64(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                            double *data) {
+  return es__read(h, ds, start, count, H5T_NATIVE_DOUBLE, data);
 }
 
-es_status es_h5out_write_f64(es_h5out *h, const char *dset, const int64_t *start,
-                             const int64_t *count, const double *data) {
-  return es__write(h, dset, start, count, data);
+es_status es_h5out_write_f64(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                             const double *data) {
+  return es__write(h, ds, start, count, data);
 }
 
-es_status es_h5out_write_i64(es_h5out *h, const char *dset, const int64_t *start,
-                             const int64_t *count, const int64_t *data) {
-  return es__write(h, dset, start, count, data);
+es_status es_h5out_write_i64(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                             const int64_t *data) {
+  return es__write(h, ds, start, count, data);
 }
 
-es_status es_h5out_write_i8(es_h5out *h, const char *dset, const int64_t *start,
-                            const int64_t *count, const signed char *data) {
-  return es__write(h, dset, start, count, data);
+es_status es_h5out_write_i8(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
+                            const signed char *data) {
+  return es__write(h, ds, start, count, data);
 }
 
-es_status es_h5out_write_str(es_h5out *h, const char *dset, const int64_t *start,
-                             const char *text) {
-  char buf[ES__STRLEN] = {0};
-  snprintf(buf, sizeof buf, "%s", text ? text : "");
-  int64_t count[ES__NAXES] = {1, 1, 1, 1, 1, 1};
-  return es__write(h, dset, start, count, buf);
+es_status es_h5out_write_text(es_h5out *h, es_dataset ds, const int64_t *start, const char *text) {
+  es__ds *d = es__find(h, ds);
+  ES_CHECK(d && es__def(ds).type == ES__TEXT, ES_ERR_INTERNAL, "dataset %d is not text", (int)ds);
+  if (h->ntext == h->captext) {
+    size_t cap = h->captext ? 2 * h->captext : 64;
+    es__text *t = realloc(h->text, cap * sizeof *t);
+    ES_CHECK(t, ES_ERR_NOMEM, "out of memory for the texts of %s", d->path);
+    h->text = t;
+    h->captext = cap;
+  }
+  es__text *t = &h->text[h->ntext++];
+  memset(t, 0, sizeof *t);
+  t->ds = (int32_t)ds;
+  for (int i = 0; i < d->rank; i++) t->start[i] = start[i];
+  snprintf(t->text, sizeof t->text, "%s", text ? text : "");
+  return ES_OK;
 }
 
-int64_t es_h5out_extent(es_h5out *h, const char *dset) {
-  es__ds *d = es__find(h, dset);
+es_status es_h5out_text_empty(es_h5out *h, es_dataset ds, const int64_t *start, int *empty) {
+  es__ds *d = es__find(h, ds);
+  ES_CHECK(d && es__def(ds).type == ES__TEXT, ES_ERR_INTERNAL, "dataset %d is not text", (int)ds);
+  const int64_t one[ES__NAXES] = {1, 1, 1, 1, 1, 1};
+  char *v = NULL;
+  ES_CALL(es__read(h, ds, start, one, h->str_type, &v));
+  *empty = !v || !*v;
+  if (v) H5free_memory(v);
+  return ES_OK;
+}
+
+int64_t es_h5out_extent(es_h5out *h, es_dataset ds) {
+  es__ds *d = es__find(h, ds);
   if (!d) return -1;
   hid_t sp = H5Dget_space(d->id);
   hsize_t dims[ES__NAXES] = {0};
@@ -639,9 +698,99 @@ int64_t es_h5out_extent(es_h5out *h, const char *dset) {
   return (int64_t)dims[0];
 }
 
+es_status es_h5out_renamed(es_h5out *h, const char *path) {
+  char *p = strdup(path);
+  ES_CHECK(p, ES_ERR_NOMEM, "out of memory");
+  free(h->path);
+  h->path = p;
+  return ES_OK;
+}
+
 es_status es_h5out_flush(es_h5out *h) {
   ES_H5(H5Fflush(h->file, H5F_SCOPE_GLOBAL));
   return ES_OK;
+}
+
+/* Collective. Every rank's texts, on rank 0 (*all, *n; NULL and 0 elsewhere). */
+static es_status es__gather_texts(es_h5out *h, es__text **all, size_t *n) {
+  int rank, size;
+  MPI_Comm_rank(h->comm, &rank);
+  MPI_Comm_size(h->comm, &size);
+  *all = NULL;
+  *n = 0;
+  long long mine = (long long)(h->ntext * sizeof(es__text));
+  long long *counts = rank == 0 ? malloc((size_t)size * sizeof *counts) : NULL;
+  int *rc = rank == 0 ? malloc((size_t)size * sizeof *rc) : NULL;
+  int *displs = rank == 0 ? malloc((size_t)size * sizeof *displs) : NULL;
+  MPI_Gather(&mine, 1, MPI_LONG_LONG, counts, 1, MPI_LONG_LONG, 0, h->comm);
+  int ok = 1;
+  long long total = 0;
+  if (rank == 0) {
+    ok = counts && rc && displs;
+    for (int r = 0; ok && r < size; r++) {
+      ok = total + counts[r] <= INT32_MAX;
+      rc[r] = (int)counts[r];
+      displs[r] = (int)total;
+      total += counts[r];
+    }
+    if (ok && total > 0) {
+      *all = malloc((size_t)total);
+      ok = *all != NULL;
+    }
+  }
+  MPI_Bcast(&ok, 1, MPI_INT, 0, h->comm);
+  if (ok && mine <= INT32_MAX)
+    MPI_Gatherv(h->text, (int)mine, MPI_BYTE, *all, rc, displs, MPI_BYTE, 0, h->comm);
+  free(counts);
+  free(rc);
+  free(displs);
+  if (!ok) {
+    free(*all);
+    *all = NULL;
+    es_error_set("the texts (reasons) of the run do not fit in memory or in one gather");
+    return ES_ERR_NOMEM;
+  }
+  *n = (size_t)total / sizeof(es__text);
+  return ES_OK;
+}
+
+/* Not collective (rank 0, with the parallel file closed). Write the N texts T into PATH. */
+static es_status es__write_texts(const char *path, hid_t vl, const es__text *t, size_t n) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  ES_H5(fapl);
+  /* OUT.lock already keeps other edgesweeps away; HDF5's own lock may fail on shared file
+   * systems that have none. */
+  ES_H5(H5Pset_file_locking(fapl, 0, 1));
+  hid_t f = H5Fopen(path, H5F_ACC_RDWR, fapl);
+  H5Pclose(fapl);
+  ES_CHECK(f >= 0, ES_ERR_HDF5, "%s: cannot reopen it to write the texts", path);
+  hid_t ids[ES_DS_COUNT];
+  for (int i = 0; i < ES_DS_COUNT; i++) ids[i] = -1;
+  hid_t ms = H5Screate(H5S_SCALAR);
+  es_status st = ms >= 0 ? ES_OK : ES_ERR_HDF5;
+  for (size_t k = 0; st == ES_OK && k < n; k++) {
+    char p[64];
+    es__path((es_dataset)t[k].ds, p);
+    if (ids[t[k].ds] < 0) ids[t[k].ds] = H5Dopen2(f, p, H5P_DEFAULT);
+    hsize_t st0[ES__NAXES], one[ES__NAXES] = {1, 1, 1, 1, 1, 1};
+    for (int i = 0; i < ES__NAXES; i++) st0[i] = (hsize_t)t[k].start[i];
+    hid_t fs = ids[t[k].ds] >= 0 ? H5Dget_space(ids[t[k].ds]) : -1;
+    const char *v = t[k].text;
+    if (fs < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, st0, NULL, one, NULL) < 0 ||
+        H5Dwrite(ids[t[k].ds], vl, ms, fs, H5P_DEFAULT, &v) < 0) {
+      es_error_set("HDF5: writing the text of %s failed", p);
+      st = ES_ERR_HDF5;
+    }
+    if (fs >= 0) H5Sclose(fs);
+  }
+  for (int i = 0; i < ES_DS_COUNT; i++)
+    if (ids[i] >= 0) H5Dclose(ids[i]);
+  if (ms >= 0) H5Sclose(ms);
+  if (H5Fclose(f) < 0 && st == ES_OK) {
+    es_error_set("HDF5: closing %s after writing the texts failed", path);
+    st = ES_ERR_HDF5;
+  }
+  return st;
 }
 
 es_status es_h5out_close(es_h5out **hp, const char *completed) {
@@ -655,12 +804,26 @@ es_status es_h5out_close(es_h5out **hp, const char *completed) {
     for (int g = 0; g < ES__NGROUPS; g++)
       if (h->local[g][a] >= 0) H5Dclose(h->local[g][a]);
   }
-  if (h->str_type >= 0) H5Tclose(h->str_type);
   if (h->xfer >= 0) H5Pclose(h->xfer);
-  if (h->file >= 0 && H5Fclose(h->file) < 0 && st == ES_OK) {
+  const int opened = h->file >= 0;
+  if (opened && H5Fclose(h->file) < 0 && st == ES_OK) {
     es_error_set("HDF5: closing the output file failed");
     st = ES_ERR_HDF5;
   }
+  /* Parallel HDF5 1.10 cannot write variable-length strings (not even independently), which
+   * netCDF-C needs for text. The texts are few (reasons), so each rank keeps its own and
+   * rank 0 writes them all here, alone, once the parallel file is closed. A kill before
+   * this loses them: a flagged point whose reason is then empty is computed again on
+   * resume (es__pending), and /mft is rewritten by every launch. */
+  es__text *all = NULL;
+  size_t n = 0;
+  es_status gs = es__gather_texts(h, &all, &n);
+  if (st == ES_OK) st = gs;
+  if (st == ES_OK && opened && n > 0 && h->path) st = es__write_texts(h->path, h->str_type, all, n);
+  free(all);
+  if (h->str_type >= 0) H5Tclose(h->str_type);
+  free(h->text);
+  free(h->path);
   free(h);
   *hp = NULL;
   return st;
@@ -707,9 +870,9 @@ static es_status es__info(hid_t file, const char *path, FILE *f) {
   ES_CHECK(ok, ES_ERR_INPUT, "%s: not an edgesweep file (no format attribute 'edgesweep/...')",
            path);
   fprintf(f, "file          %s\n", path);
-  static const char *const attrs[] = {"format",  "version", "git_commit", "name",
-                                      "job_sha256", "command_line", "created", "completed",
-                                      "host",    "libraries", "resumes"};
+  static const char *const attrs[] = {"format",     "version",      "git_commit", "name",
+                                      "job_sha256", "command_line", "created",    "completed",
+                                      "host",       "libraries",    "resumes"};
   for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) es__print_attr(f, file, attrs[i]);
   int ranks = 0;
   if (H5Aexists(file, "ranks") > 0) {
@@ -722,12 +885,16 @@ static es_status es__info(hid_t file, const char *path, FILE *f) {
   double *ax[3] = {es__read_coord(file, "sigma_w2", &n[0]), es__read_coord(file, "sigma_b2", &n[1]),
                    es__read_coord(file, "width", &n[2])};
   es_status st = ES_OK;
-  hid_t ds = H5Dopen2(file, "run/status", H5P_DEFAULT), dr = H5Dopen2(file, "run/reason", H5P_DEFAULT);
+  char ps[64], pr[64];
+  es__path(ES_DS_RUN_STATUS, ps);
+  es__path(ES_DS_RUN_REASON, pr);
+  hid_t ds = H5Dopen2(file, ps, H5P_DEFAULT), dr = H5Dopen2(file, pr, H5P_DEFAULT);
   int64_t np = (ax[0] && ax[1] && ax[2]) ? n[0] * n[1] * n[2] : 0;
   signed char *status = np ? malloc((size_t)np) : NULL;
-  char *reason = np ? malloc((size_t)np * ES__STRLEN) : NULL;
+  char **reason = np ? calloc((size_t)np, sizeof *reason) : NULL;
   hid_t st_type = H5Tcopy(H5T_C_S1);
-  H5Tset_size(st_type, ES__STRLEN);
+  H5Tset_size(st_type, H5T_VARIABLE);
+  H5Tset_cset(st_type, H5T_CSET_UTF8);
   if (ds < 0 || dr < 0 || !status || !reason ||
       H5Dread(ds, H5T_NATIVE_SCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, status) < 0 ||
       H5Dread(dr, st_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, reason) < 0) {
@@ -735,27 +902,36 @@ static es_status es__info(hid_t file, const char *path, FILE *f) {
     st = ES_ERR_INPUT;
   } else {
     int64_t cnt[3] = {0, 0, 0};
-    for (int64_t p = 0; p < np; p++) cnt[status[p] >= 0 && status[p] <= 2 ? status[p] : 0]++;
-    fprintf(f, "points        %lld (sigma_w2 %lld x sigma_b2 %lld x width %lld): %lld done, "
-               "%lld flagged, %lld pending\n",
-            (long long)np, (long long)n[0], (long long)n[1], (long long)n[2], (long long)cnt[1],
-            (long long)cnt[2], (long long)cnt[0]);
+    for (int64_t p = 0; p < np; p++)
+      cnt[status[p] >= ES_POINT_PENDING && status[p] <= ES_POINT_FLAGGED ? status[p]
+                                                                         : ES_POINT_PENDING]++;
+    fprintf(f,
+            "points        %lld (sigma_w2 %lld x sigma_b2 %lld x width %lld): %lld done, "
+            "%lld flagged, %lld pending\n",
+            (long long)np, (long long)n[0], (long long)n[1], (long long)n[2],
+            (long long)cnt[ES_POINT_DONE], (long long)cnt[ES_POINT_FLAGGED],
+            (long long)cnt[ES_POINT_PENDING]);
     int shown = 0;
     for (int64_t p = 0; p < np; p++) {
-      if (status[p] == 1) continue;
+      if (status[p] == ES_POINT_DONE) continue;
       if (shown++ == 20) {
-        fprintf(f, "  ... (%lld more not done)\n", (long long)(cnt[0] + cnt[2] - 20));
+        fprintf(f, "  ... (%lld more not done)\n",
+                (long long)(cnt[ES_POINT_PENDING] + cnt[ES_POINT_FLAGGED] - 20));
         break;
       }
       int64_t in = p % n[2], ib = (p / n[2]) % n[1], iw = p / (n[2] * n[1]);
       fprintf(f, "  %-8s sigma_w2 %-10.6g sigma_b2 %-10.6g width %-7g %s\n",
-              status[p] == 2 ? "flagged" : "pending", ax[0][iw], ax[1][ib], ax[2][in],
-              status[p] == 2 ? reason + p * ES__STRLEN : "");
+              status[p] == ES_POINT_FLAGGED ? "flagged" : "pending", ax[0][iw], ax[1][ib],
+              ax[2][in], status[p] == ES_POINT_FLAGGED && reason[p] ? reason[p] : "");
     }
   }
   H5Tclose(st_type);
   if (ds >= 0) H5Dclose(ds);
   if (dr >= 0) H5Dclose(dr);
+  if (reason) {
+    for (int64_t p = 0; p < np; p++)
+      if (reason[p]) H5free_memory(reason[p]);
+  }
   free(status);
   free(reason);
   for (int i = 0; i < 3; i++) free(ax[i]);

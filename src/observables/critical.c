@@ -59,3 +59,12 @@ void es_crit_xi(const int64_t *t, const double *c, const double *se, int64_t nd,
   *err = slope_se / (slope * slope);
   *why = "";
 }
+
+es_regime es_crit_regime(double eps_k, double eps_j) {
+  if (!(isfinite(eps_k) && isfinite(eps_j))) return ES_REGIME_UNKNOWN;
+  if (eps_k < ES_REGIME_GAUSSIAN_EPS_K && eps_j < ES_REGIME_GAUSSIAN_EPS_J)
+    return ES_REGIME_GAUSSIAN;
+  if (eps_k < ES_REGIME_PERTURBATIVE_EPS_K && eps_j < ES_REGIME_PERTURBATIVE_EPS_J)
+    return ES_REGIME_PERTURBATIVE;
+  return ES_REGIME_NON_PERTURBATIVE;
+}

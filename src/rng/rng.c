@@ -1,14 +1,13 @@
 #include "edgesweep/rng.h"
 
+#include <Random123/philox.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <Random123/philox.h>
 
 #include "edgesweep/util.h"
-#include "edgesweep/kernel.h"
-
-#define ES__INLINE static inline __attribute__((always_inline))
+#include "kernel.h"
+#include "rng_impl.h"
 
 es_rng_key es_rng_point_key(uint64_t seed, double sigma_w2, double sigma_b2, int64_t width) {
   /* Chained mixing of the exact bit patterns: equal grid values give equal streams in any
@@ -74,17 +73,6 @@ void es_rng_philox4x32(const uint32_t key[2], const uint32_t ctr[4], uint32_t ou
 #define ES__C6 4.710609726757823e-07
 #define ES__C7 -6.321256869628588e-09
 #define ES__SHIFT 6755399441055744.0 /* 1.5 * 2^52: adding it rounds to an integer */
-
-ES__INLINE double es__d(uint64_t b) {
-  double d;
-  memcpy(&d, &b, sizeof d);
-  return d;
-}
-ES__INLINE uint64_t es__b(double d) {
-  uint64_t b;
-  memcpy(&b, &d, sizeof b);
-  return b;
-}
 
 /* -2 ln u for u in [2^-52, 1] (fdlibm's reduction to [sqrt(1/2), sqrt(2)]). */
 ES__INLINE double es__m2log(double u) {
@@ -158,8 +146,8 @@ static void es__groups_scalar(const es_rng *r, uint64_t g0, size_t ng, double *z
 
 #if ES__X86
 /* The same with the FMA instruction instead of libm's fma(). */
-__attribute__((target("fma"))) static void es__groups_fma(const es_rng *r, uint64_t g0,
-                                                           size_t ng, double *z) {
+__attribute__((target("fma"))) static void es__groups_fma(const es_rng *r, uint64_t g0, size_t ng,
+                                                          double *z) {
   es__groups_body(r, g0, ng, z);
 }
 
@@ -171,9 +159,9 @@ __attribute__((target("fma"))) static void es__groups_fma(const es_rng *r, uint6
 ES__AVX2 __m256d es__m2log_avx2(__m256d u) {
   const __m256i b = _mm256_castpd_si256(u);
   __m256i eb = _mm256_srli_epi64(b, 52);
-  __m256d m = _mm256_castsi256_pd(_mm256_or_si256(
-      _mm256_and_si256(b, _mm256_set1_epi64x((long long)ES__MANT)),
-      _mm256_set1_epi64x((long long)ES__ONE)));
+  __m256d m = _mm256_castsi256_pd(
+      _mm256_or_si256(_mm256_and_si256(b, _mm256_set1_epi64x((long long)ES__MANT)),
+                      _mm256_set1_epi64x((long long)ES__ONE)));
   __m256d big = _mm256_cmp_pd(m, _mm256_set1_pd(ES__SQRT2), _CMP_GT_OQ);
   m = _mm256_blendv_pd(m, _mm256_mul_pd(_mm256_set1_pd(0.5), m), big);
   eb = _mm256_sub_epi64(eb, _mm256_castpd_si256(big)); /* the mask is -1 */
@@ -190,8 +178,8 @@ ES__AVX2 __m256d es__m2log_avx2(__m256d u) {
   t2 = _mm256_mul_pd(z, _mm256_fmadd_pd(w, t2, _mm256_set1_pd(ES__LG1)));
   __m256d rr = _mm256_add_pd(t2, t1);
   __m256d hfsq = _mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(0.5), f), f);
-  __m256d in = _mm256_fmadd_pd(s, _mm256_add_pd(hfsq, rr),
-                               _mm256_mul_pd(dk, _mm256_set1_pd(ES__LN2_LO)));
+  __m256d in =
+      _mm256_fmadd_pd(s, _mm256_add_pd(hfsq, rr), _mm256_mul_pd(dk, _mm256_set1_pd(ES__LN2_LO)));
   __m256d lg = _mm256_sub_pd(_mm256_mul_pd(dk, _mm256_set1_pd(ES__LN2_HI)),
                              _mm256_sub_pd(_mm256_sub_pd(hfsq, in), f));
   return _mm256_mul_pd(_mm256_set1_pd(-2.0), lg);
@@ -229,17 +217,16 @@ ES__AVX2 void es__sincos4_avx2(__m256d y, __m256d *c, __m256d *s) {
 }
 
 /* Words x0..x3 of 4 blocks -> 4 (cos, sin) normal pairs. */
-ES__AVX2 void es__bm_avx2(__m256i x0, __m256i x1, __m256i x2, __m256i x3, double *zc,
-                          double *zs) {
+ES__AVX2 void es__bm_avx2(__m256i x0, __m256i x1, __m256i x2, __m256i x3, double *zc, double *zs) {
   const __m256i one = _mm256_set1_epi64x((long long)ES__ONE);
   __m256i m1 = _mm256_or_si256(_mm256_srli_epi64(_mm256_slli_epi64(x0, 32), 12),
                                _mm256_srli_epi64(_mm256_slli_epi64(x1, 32), 44));
   __m256i m2 = _mm256_or_si256(_mm256_srli_epi64(_mm256_slli_epi64(x2, 32), 12),
                                _mm256_srli_epi64(_mm256_slli_epi64(x3, 32), 44));
   __m256d u1 = _mm256_sub_pd(_mm256_set1_pd(2.0), _mm256_castsi256_pd(_mm256_or_si256(one, m1)));
-  __m256d y = _mm256_mul_pd(_mm256_set1_pd(4.0),
-                            _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(one, m2)),
-                                          _mm256_set1_pd(1.0)));
+  __m256d y = _mm256_mul_pd(
+      _mm256_set1_pd(4.0),
+      _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(one, m2)), _mm256_set1_pd(1.0)));
   __m256d rho = _mm256_sqrt_pd(es__m2log_avx2(u1)), c, s;
   es__sincos4_avx2(y, &c, &s);
   _mm256_storeu_pd(zc, _mm256_mul_pd(rho, c));
@@ -251,7 +238,7 @@ ES__AVX2 void es__bm_avx2(__m256i x0, __m256i x1, __m256i x2, __m256i x3, double
  * overlap instead of stalling each group. */
 enum { ES__BATCH = 8 };
 __attribute__((target("avx2,fma"))) static void es__groups_avx2(const es_rng *r, uint64_t g0,
-                                                                 size_t ng, double *z) {
+                                                                size_t ng, double *z) {
   __m256i k0[10], k1[10], w[ES__BATCH][2][4];
   for (uint32_t i = 0; i < 10; i++) { /* Random123's key schedule */
     k0[i] = _mm256_set1_epi64x((uint32_t)(r->key[0] + i * 0x9E3779B9U));
@@ -300,9 +287,9 @@ __attribute__((target("avx2,fma"))) static void es__groups_avx2(const es_rng *r,
 ES__AVX512 __m512d es__m2log_avx512(__m512d u) {
   const __m512i b = _mm512_castpd_si512(u);
   __m512i eb = _mm512_srli_epi64(b, 52);
-  __m512d m = _mm512_castsi512_pd(_mm512_or_si512(
-      _mm512_and_si512(b, _mm512_set1_epi64((long long)ES__MANT)),
-      _mm512_set1_epi64((long long)ES__ONE)));
+  __m512d m = _mm512_castsi512_pd(
+      _mm512_or_si512(_mm512_and_si512(b, _mm512_set1_epi64((long long)ES__MANT)),
+                      _mm512_set1_epi64((long long)ES__ONE)));
   __mmask8 big = _mm512_cmp_pd_mask(m, ES__C8(ES__SQRT2), _CMP_GT_OQ);
   m = _mm512_mask_mul_pd(m, big, ES__C8(0.5), m);
   eb = _mm512_mask_add_epi64(eb, big, eb, _mm512_set1_epi64(1));
@@ -364,8 +351,8 @@ ES__AVX512 void es__bm_avx512(__m512i x0, __m512i x1, __m512i x2, __m512i x3, do
   __m512i m2 = _mm512_or_si512(_mm512_srli_epi64(_mm512_slli_epi64(x2, 32), 12),
                                _mm512_srli_epi64(_mm512_slli_epi64(x3, 32), 44));
   __m512d u1 = _mm512_sub_pd(ES__C8(2.0), _mm512_castsi512_pd(_mm512_or_si512(one, m1)));
-  __m512d y = _mm512_mul_pd(ES__C8(4.0), _mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(one, m2)),
-                                                       ES__C8(1.0)));
+  __m512d y = _mm512_mul_pd(
+      ES__C8(4.0), _mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(one, m2)), ES__C8(1.0)));
   __m512d rho = _mm512_sqrt_pd(es__m2log_avx512(u1)), c, s;
   es__sincos4_avx512(y, &c, &s);
   _mm512_storeu_pd(zc, _mm512_mul_pd(rho, c));
@@ -373,7 +360,7 @@ ES__AVX512 void es__bm_avx512(__m512i x0, __m512i x1, __m512i x2, __m512i x3, do
 }
 
 __attribute__((target("avx512f"))) static void es__groups_avx512(const es_rng *r, uint64_t g0,
-                                                                  size_t ng, double *z) {
+                                                                 size_t ng, double *z) {
   __m512i k0[10], k1[10], w[ES__BATCH][4];
   for (uint32_t i = 0; i < 10; i++) {
     k0[i] = _mm512_set1_epi64((uint32_t)(r->key[0] + i * 0x9E3779B9U));
@@ -417,18 +404,11 @@ es__simd es__rng_simd(void) { return es__simd_resolve(&es__rng_path); }
 static void es__groups(const es_rng *r, uint64_t g0, size_t ng, double *z) {
   switch (es__rng_simd()) {
 #if ES__X86
-    case ES__SIMD_AVX512:
-      es__groups_avx512(r, g0, ng, z);
-      return;
-    case ES__SIMD_AVX2:
-      es__groups_avx2(r, g0, ng, z);
-      return;
-    case ES__SIMD_SCALAR_FMA:
-      es__groups_fma(r, g0, ng, z);
-      return;
+    case ES__SIMD_AVX512: es__groups_avx512(r, g0, ng, z); return;
+    case ES__SIMD_AVX2: es__groups_avx2(r, g0, ng, z); return;
+    case ES__SIMD_SCALAR_FMA: es__groups_fma(r, g0, ng, z); return;
 #endif
-    default:
-      es__groups_scalar(r, g0, ng, z);
+    default: es__groups_scalar(r, g0, ng, z);
   }
 }
 

@@ -3,36 +3,30 @@
 #include <math.h>
 #include <string.h>
 
-/* Gaussian expectations at variance K that the recursions need (physics.md §5.1), with
+#include "quad.h"
+
+/* Gaussian expectations at variance K that the recursions need (doc/physics.md §5.1), with
  * x = sqrt(K) z: g = E phi^2, g1 = E[phi^2 He2]/(2K), g2 = E[phi^2 He4]/(4K^2),
  * a = E phi'^2, a1, a2 alike, b = E[x^2 phi'^2], e = E[x phi phi'], and the fourth moments. */
 typedef struct {
   double g, g1, g2, a, a1, a2, b, e, phi4, phi2dphi2, dphi4;
 } es__moments;
 
-/* The 1-D rule of es_mft_expect (mft.c's fine rule, physics.md §3.4), held here so that all
+/* The 1-D rule of es_mft_expect (mft's fine rule, doc/physics.md §3.4), built here so that all
  * eleven moments come from one vectorised act->eval over its nodes instead of 11 x 2 scalar
  * phi calls per node: the same nodes and weights, summed in the same order, so the moments
  * are those of es_mft_expect. */
 enum { ES__R1MAX = 2048 };
 typedef struct {
-  int n, panels;
+  int n;
   double z[ES__R1MAX], w[ES__R1MAX];
 } es__rule1;
 
-/* The rule for variance q; rebuilt only when its panel count changes (at q <= 9 never). */
-static const es__rule1 *es__rule1_get(double q) {
-  static es__rule1 r;
-  const int panels = es__normal_rule_panels(q, 1);
-  if (panels != r.panels) {
-    r.n = es__normal_rule(q, 1, r.z, r.w);
-    r.panels = panels;
-  }
-  return &r;
-}
+static void es__rule1_make(double q, es__rule1 *r) { r->n = es__normal_rule(q, 1, r->z, r->w); }
 
 static void es__moments_at(const es_activation *act, double K, es__moments *m) {
-  const es__rule1 *r = es__rule1_get(K);
+  es__rule1 rule, *r = &rule;
+  es__rule1_make(K, r);
   double x[ES__R1MAX], f[ES__R1MAX], d[ES__R1MAX], v[11] = {0};
   const double sq = sqrt(K);
   for (int i = 0; i < r->n; i++) x[i] = sq * r->z[i];
@@ -102,7 +96,7 @@ static int es__memo_put(es__memo *m, const double *key, int nk) {
 
 es_status es_theory_layers(const es_mft_params *p, int T, es_theory_layer *out) {
   ES_CHECK(p->leak == 1.0, ES_ERR_INPUT,
-           "the 1/N theory is implemented for leak = 1 (physics.md 5.1); leak = %g", p->leak);
+           "the 1/N theory is implemented for leak = 1 (doc/physics.md 5.1); leak = %g", p->leak);
   const double sw = p->sigma_w2, sw2 = sw * sw;
   es_theory_layer l = {sw * p->q0 + p->sigma_b2, 0, 0, sw, 0, 0, 0, 0};
   es__memo memo = {0, 0, {{0}}};
@@ -139,6 +133,63 @@ es_status es_theory_layers(const es_mft_params *p, int T, es_theory_layer *out) 
   return ES_OK;
 }
 
+/* ---------- depth scales at finite width ---------- */
+
+es_status es_theory_xi_coeffs(const es_mft_params *p, const es_mft_point *pt, es_theory_xi *o) {
+  ES_CHECK(p->leak == 1.0, ES_ERR_INPUT, "the 1/N depth scales are derived for leak = 1; leak = %g",
+           p->leak);
+  *o = (es_theory_xi){pt->xi_q, pt->xi_c, NAN, NAN};
+  const double K = pt->q_star, sw = p->sigma_w2, sw2 = sw * sw;
+  if (!isfinite(K)) return ES_OK;
+  if (K == 0 || p->act->id == ES_ACT_RELU || p->act->id == ES_ACT_LINEAR) {
+    /* relu, linear: E phi^2 is linear in K (no Jordan term) and the mean tangent grows by
+     * exactly chi_1 per layer at any width (physics notes, exact finite-N laws). */
+    o->d_q = 0;
+    o->d_c = pt->phase == ES_PHASE_CHAOTIC ? NAN : 0;
+    return ES_OK;
+  }
+  es__moments m;
+  es__moments_at(p->act, K, &m);
+  /* Two more moments on the same rule: g3 = d^3 E phi^2/dK^3 = E[phi^2 He6]/(8 K^3) and
+   * d E phi^4/dK = E[phi^4 He2]/(2 K). */
+  es__rule1 rule, *r = &rule;
+  es__rule1_make(K, r);
+  double x[ES__R1MAX], f[ES__R1MAX], g3 = 0, dphi4 = 0;
+  const double sq = sqrt(K);
+  for (int i = 0; i < r->n; i++) x[i] = sq * r->z[i];
+  p->act->eval((size_t)r->n, x, f, NULL);
+  for (int i = 0; i < r->n; i++) {
+    const double z2 = r->z[i] * r->z[i], f2 = f[i] * f[i];
+    g3 += r->w[i] * f2 * (((z2 - 15) * z2 + 45) * z2 - 15);
+    dphi4 += r->w[i] * f2 * f2 * (z2 - 1);
+  }
+  g3 /= 8 * K * K * K;
+  dphi4 /= 2 * K;
+  const double chi = sw * m.g1; /* chi_q at leak 1 */
+  /* Fixed point of the fluctuation recursions, then the linear response of K1 to a
+   * perturbation dK ~ chi^t (V follows it as y dK). */
+  const double V = sw2 * (m.phi4 - m.g * m.g) / (1 - chi * chi);
+  const double K1 = 0.5 * sw * m.g2 * V / (1 - chi);
+  const double y = (sw2 * (dphi4 - 2 * m.g * m.g1) + 2 * chi * sw * m.g2 * V) / (chi - chi * chi);
+  const double beta = sw * m.g2 * K1 + 0.5 * sw * g3 * V + 0.5 * sw * m.g2 * y;
+  o->d_q = beta / chi;
+  if (pt->phase == ES_PHASE_CHAOTIC) return ES_OK; /* c* < 1: no tangent description */
+  /* Tangent at the fixed point: u = Vzu/R and w = W/R are stationary, and R1/R grows by
+   * d_c per layer. */
+  const double u = sw * ((m.phi2dphi2 - m.g * m.a) + m.g1 * m.a1 * V) / (m.a * (1 - chi));
+  const double den = m.a - sw * (m.e / K) * (m.e / K);
+  if (!(den > 0)) return ES_OK; /* W/R grows without bound: no stationary rate */
+  const double w = sw * m.phi2dphi2 / den;
+  o->d_c = (m.a1 * K1 + m.a1 * u + 0.5 * m.a2 * V + w * (m.b / (K * K) - m.a / K)) / m.a;
+  return ES_OK;
+}
+
+double es_theory_xi_at(double xi, double d, double N) {
+  if (isnan(xi) || isnan(d)) return NAN;
+  const double rate = 1 / xi - d / N;
+  return rate > 0 ? 1 / rate : INFINITY;
+}
+
 void es_theory_predict(const es_theory_layer *l, double N, es_theory_pred *o) {
   double vq = l->Vzz + 2 * l->K * l->K, vr = l->Vuu + 2 * l->R * l->R;
   o->q_mean = l->K + l->K1 / N;
@@ -149,15 +200,15 @@ void es_theory_predict(const es_theory_layer *l, double N, es_theory_pred *o) {
   o->logjac_var = vr / (N * l->R * l->R);
 }
 
-/* ==================== two inputs (physics.md §5.5) ==================== */
+/* ==================== two inputs (doc/physics.md §5.5) ==================== */
 
 /* Normal rule for one axis of the 2-D tensor rule in whitened coordinates: mft.c's coarse
  * rule, 8-point panels on [-8.5, 8.5], no wider than 1 nor than ~ the distance to tanh's
- * complex pole, pi/(2 sqrt q) (physics.md §3.4). One rule per layer, fixed across the finite-difference points so that
- * the Hessian differentiates a smooth function of the metric. */
+ * complex pole, pi/(2 sqrt q) (doc/physics.md §3.4). One rule per layer, fixed across the
+ * finite-difference points so that the Hessian differentiates a smooth function of the metric. */
 enum { ES__R2MAX = 512 };
 typedef struct {
-  int n, panels;
+  int n;
   double z[ES__R2MAX], w[ES__R2MAX];
   /* Row i of the tensor rule keeps k in [lo[i], hi[i]): the nodes whose joint weight is
    * below 1e-17 of the largest add nothing at double precision (the corners of the square;
@@ -165,10 +216,8 @@ typedef struct {
   int lo[ES__R2MAX], hi[ES__R2MAX];
 } es__rule2;
 
-/* mft.c's coarse rule; rebuilt only when its panel count changes. */
+/* mft's coarse rule for variances up to qmax. */
 static void es__rule2_make(es__rule2 *r, double qmax) {
-  const int panels = es__normal_rule_panels(qmax, 0);
-  if (panels == r->panels) return;
   r->n = es__normal_rule(qmax, 0, r->z, r->w);
   double wmax = 0;
   for (int i = 0; i < r->n; i++) wmax = fmax(wmax, r->w[i]);
@@ -180,7 +229,6 @@ static void es__rule2_make(es__rule2 *r, double qmax) {
     r->lo[i] = lo;
     r->hi[i] = hi;
   }
-  r->panels = panels;
 }
 
 /* The 2-D moments of one metric (A = Kaa, B = Kbb, X = Kab) that the recursion needs:
@@ -216,8 +264,7 @@ static void es__mom2_quad(const es_activation *act, const es__rule2 *r, double A
   const double fold = act->odd ? 2 : 1;
   double m = 0, pp = 0, ua = 0, ub = 0, m31 = 0, m22 = 0, m13 = 0;
   double h40 = 0, h31 = 0, h22 = 0, h13 = 0, h04 = 0;
-  double xa[ES__R2MAX], fa[ES__R2MAX], da[ES__R2MAX], xb[ES__R2MAX], fb[ES__R2MAX],
-      db[ES__R2MAX];
+  double xa[ES__R2MAX], fa[ES__R2MAX], da[ES__R2MAX], xb[ES__R2MAX], fb[ES__R2MAX], db[ES__R2MAX];
   for (int i = 0; i < rows; i++) xa[i] = sa * r->z[i];
   if (rows > 0) act->eval((size_t)rows, xa, fa, da);
   const double sbs = sb * s;
@@ -302,14 +349,14 @@ static void es__mom2_quad(const es_activation *act, const es__rule2 *r, double A
   o->m22 = fold * m22;
   o->m13 = fold * m13;
   if (hess) {
-    const double H[3][3] = {{h40 / 4, h31 / 2, h22 / 4}, {h31 / 2, h22, h13 / 2},
-                            {h22 / 4, h13 / 2, h04 / 4}};
+    const double H[3][3] = {
+        {h40 / 4, h31 / 2, h22 / 4}, {h31 / 2, h22, h13 / 2}, {h22 / 4, h13 / 2, h04 / 4}};
     for (int a = 0; a < 3; a++)
       for (int b = 0; b < 3; b++) o->hess[a][b] = fold * H[a][b];
   }
 }
 
-/* relu: E[relu_a^p relu_b^r] (p, r >= 1) by the exact angular integral of physics.md §3.3,
+/* relu: E[relu_a^p relu_b^r] (p, r >= 1) by the exact angular integral of doc/physics.md §3.3,
  * u_a = sqrt(A) rho cos t, u_b = sqrt(B) rho cos(t - beta), over the wedge where both are
  * positive, t in (beta - pi/2, pi/2); the integrand is a trigonometric polynomial, so two
  * 8-point Gauss-Legendre panels are exact to rounding. */
@@ -369,7 +416,7 @@ static void es__ab_at(const es_activation *act, double A, double B, double X, es
   }
   /* Smooth activations: quadrature; the Hessian by Price's theorem (tanh) or by differences
    * of the exact gradient. */
-  static es__rule2 r; /* the module is serial (theory.h) */
+  es__rule2 r;
   const int price = act->id == ES_ACT_TANH; /* derivatives known in closed form */
   /* phi'''' has a fifth-order pole where phi has a simple one: panels 1/sqrt(2) as wide keep
    * the Price Hessian within ~1e-8 of a 4x finer rule up to q = 15, where the differences
@@ -405,7 +452,8 @@ static void es__ab_at(const es_activation *act, double A, double B, double X, es
   if (mirror)
     for (int i = 0; i < 3; i++) o->hess[i][2] = o->hess[2 - i][0];
   for (int i = 0; i < 3; i++)
-    for (int j = 0; j < i; j++) o->hess[i][j] = o->hess[j][i] = 0.5 * (o->hess[i][j] + o->hess[j][i]);
+    for (int j = 0; j < i; j++)
+      o->hess[i][j] = o->hess[j][i] = 0.5 * (o->hess[i][j] + o->hess[j][i]);
 }
 
 static int es__c_edge(const double k[3]) {
@@ -426,7 +474,7 @@ static void es__theory2_stop(es_theory2_layer *out, int from, int T, int edge) {
 es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, double qab0, int T,
                             es_theory2_layer *out) {
   ES_CHECK(p->leak == 1.0, ES_ERR_INPUT,
-           "the 1/N theory is implemented for leak = 1 (physics.md 5.5); leak = %g", p->leak);
+           "the 1/N theory is implemented for leak = 1 (doc/physics.md 5.5); leak = %g", p->leak);
   const double sw = p->sigma_w2, sw2 = sw * sw, sb = p->sigma_b2, g = p->noise;
   es_theory2_layer l;
   memset(&l, 0, sizeof l);

@@ -1,5 +1,5 @@
 /* Which vectorised path this CPU can run: one answer for every module that has kernels. */
-#include "edgesweep/simd.h"
+#include "simd.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -7,19 +7,15 @@
 int es__simd_supported(es__simd p) {
   switch (p) {
     case ES__SIMD_AUTO:
-    case ES__SIMD_SCALAR:
-      return 1;
+    case ES__SIMD_SCALAR: return 1;
 #if defined(__x86_64__) && defined(__GNUC__)
-    case ES__SIMD_SCALAR_FMA:
-      return __builtin_cpu_supports("fma");
-    case ES__SIMD_AVX2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case ES__SIMD_SCALAR_FMA: return __builtin_cpu_supports("fma");
+    case ES__SIMD_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     case ES__SIMD_AVX512:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
              __builtin_cpu_supports("fma");
 #endif
-    default:
-      return 0;
+    default: return 0;
   }
 }
 

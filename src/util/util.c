@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "edgesweep/util.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +38,6 @@ void es_error_set(const char *fmt, ...) {
 
 const char *es_error_msg(void) { return es__errbuf; }
 
-void es_error_clear(void) { es__errbuf[0] = '\0'; }
-
 double es_wtime(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -71,8 +70,6 @@ void *es_calloc(size_t n, size_t size) {
   if (!p) es_error_set("out of memory allocating %zu x %zu bytes", n, size);
   return p;
 }
-
-void es_free(void *p) { free(p); }
 
 void es_strbuf_printf(es_strbuf *b, const char *fmt, ...) {
   if (b->failed) return;
@@ -113,24 +110,22 @@ void es_strbuf_free(es_strbuf *b) {
 
 /* SHA-256 (FIPS 180-4), straightforward and unoptimised: it hashes job texts only. */
 static const uint32_t es__k256[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-    0xc67178f2};
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
 #define ES__ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
 static void es__sha256_block(uint32_t h[8], const unsigned char *p) {
   uint32_t w[64];
   for (int i = 0; i < 16; i++)
-    w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-           (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
+    w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 |
+           (uint32_t)p[4 * i + 3];
   for (int i = 16; i < 64; i++) {
     uint32_t s0 = ES__ROR(w[i - 15], 7) ^ ES__ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
     uint32_t s1 = ES__ROR(w[i - 2], 17) ^ ES__ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
@@ -180,4 +175,43 @@ void es_sha256_hex(const void *data, size_t len, char hex[65]) {
   if (tl == 128) es__sha256_block(h, tail + 64);
   for (int i = 0; i < 8; i++) snprintf(hex + 8 * i, 9, "%08x", h[i]);
   hex[64] = '\0';
+}
+
+/* Optimal-string-alignment distance, stopping early past LIMIT; words are short (keys,
+ * commands, options), so two rows of a fixed size suffice and longer words never match. */
+static int es__edit_distance(const char *a, const char *b, int limit) {
+  enum { MAXW = 64 };
+  size_t la = strlen(a), lb = strlen(b);
+  if (la >= MAXW || lb >= MAXW) return limit + 1;
+  int d[3][MAXW + 1]; /* rows i-2, i-1, i (mod 3) */
+  for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+  for (size_t i = 1; i <= la; i++) {
+    int *r = d[i % 3], *p = d[(i + 2) % 3], *pp = d[(i + 1) % 3];
+    r[0] = (int)i;
+    int best = r[0];
+    for (size_t j = 1; j <= lb; j++) {
+      int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+      int v = p[j - 1] + (ca != cb);
+      if (p[j] + 1 < v) v = p[j] + 1;
+      if (r[j - 1] + 1 < v) v = r[j - 1] + 1;
+      if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+          tolower((unsigned char)a[i - 2]) == cb && pp[j - 2] + 1 < v)
+        v = pp[j - 2] + 1;
+      r[j] = v;
+      if (v < best) best = v;
+    }
+    if (best > limit) return limit + 1;
+  }
+  return d[la % 3][lb];
+}
+
+const char *es_suggest(const char *word, const char *const *candidates, size_t n) {
+  size_t len = strlen(word);
+  int limit = len <= 4 ? 1 : len <= 8 ? 2 : 3, best = limit + 1;
+  const char *pick = NULL;
+  for (size_t i = 0; i < n; i++) {
+    int dist = es__edit_distance(word, candidates[i], limit);
+    if (dist < best) best = dist, pick = candidates[i];
+  }
+  return pick;
 }

@@ -88,7 +88,7 @@ def finish():
 
 
 def numeric_datasets(path, groups=("ensemble", "mft", "theory", "phase")):
-    """{group/name: array} of the numeric datasets (the ones SPEC promises bitwise)."""
+    """{group/name: array} of the numeric datasets (the ones promised bitwise: README.md, What is computed)."""
     out = {}
     with h5py.File(path, "r") as f:
         for g in groups:
@@ -101,6 +101,14 @@ def numeric_datasets(path, groups=("ensemble", "mft", "theory", "phase")):
             out[k] = f[k][()]
         out["run/status"] = f["run/status"][()]
     return out
+
+
+def code(ds, meaning):
+    """The value of MEANING ("done", "flagged", ...) in code dataset DS (h5py), from its CF
+    flag attributes: the tests take the codes from the file, as readers should."""
+    meanings = ds.attrs["flag_meanings"]
+    meanings = (meanings.decode() if isinstance(meanings, bytes) else meanings).split()
+    return int(ds.attrs["flag_values"][meanings.index(meaning)])
 
 
 def bits(a):

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC §6: the numeric datasets are bitwise identical for 1, 2, 3 and 4 ranks (the random
+"""README.md, What is computed: the numeric datasets are bitwise identical for 1, 2, 3 and 4 ranks (the random
 streams are keyed by point and network, never by rank or order), and every point is done."""
 import os
 import sys
@@ -8,70 +8,77 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import estest  # noqa: E402
 import h5py  # noqa: E402
 
-d = estest.tmpdir()
-job = estest.write_job(os.path.join(d, "inv.ini"), {
-    "run": {"name": "inv", "seed": 123456789},
-    "network": {"activation": "tanh", "c0": 0.2},
-    "grid": {"sigma_w2": "linspace(0.5, 3, 6)", "sigma_b2": "0, 0.1", "depth": "1, 2, 7, 15",
-             "width": "8, 33, 64"},
-    "ensemble": {"networks": 12},
-})
-ref = None
-for ranks in (1, 2, 3, 4):
-    out = os.path.join(d, f"inv{ranks}.h5")
-    estest.run(["run", job, "-o", out, "--quiet"], ranks=ranks if ranks > 1 else None)
-    with h5py.File(out, "r") as f:
-        estest.check(f.attrs["ranks"] == ranks, f"ranks attribute {f.attrs['ranks']} != {ranks}")
-        estest.check((f["run/status"][()] == 1).all(), f"{ranks} ranks: not every point done")
-        used = set(f["run/task_rank"][()].tolist())
-        # This job is milliseconds of work: a rank the OS keeps waiting may find none left.
-        estest.check(ranks == 1 or len(used) >= 2, f"{ranks} ranks: ranks used {sorted(used)}")
+
+def main():
+    d = estest.tmpdir()
+    job = estest.write_job(os.path.join(d, "inv.ini"), {
+        "run": {"name": "inv", "seed": 123456789},
+        "network": {"activation": "tanh", "c0": 0.2},
+        "grid": {"sigma_w2": "linspace(0.5, 3, 6)", "sigma_b2": "0, 0.1", "depth": "1, 2, 7, 15",
+                 "width": "8, 33, 64"},
+        "ensemble": {"networks": 12},
+    })
+    ref = None
+    for ranks in (1, 2, 3, 4):
+        out = os.path.join(d, f"inv{ranks}.h5")
+        estest.run(["run", job, "-o", out, "--quiet"], ranks=ranks if ranks > 1 else None)
+        with h5py.File(out, "r") as f:
+            estest.check(f.attrs["ranks"] == ranks, f"ranks attribute {f.attrs['ranks']} != {ranks}")
+            done = estest.code(f["run/status"], "done")
+            estest.check((f["run/status"][()] == done).all(), f"{ranks} ranks: not every point done")
+            used = set(f["run/task_rank"][()].tolist())
+            # This job is milliseconds of work: a rank the OS keeps waiting may find none left.
+            estest.check(ranks == 1 or len(used) >= 2, f"{ranks} ranks: ranks used {sorted(used)}")
+        data = estest.numeric_datasets(out)
+        if ref is None:
+            ref = data
+            estest.check(len(ref) > 20, f"only {len(ref)} numeric datasets found")
+            continue
+        estest.check(set(data) == set(ref), f"{ranks} ranks: different dataset names")
+        for k in ref:
+            estest.check(estest.bits(data[k]) == estest.bits(ref[k]),
+                         f"{k}: {ranks} ranks differ from 1 rank")
+        print(f"{ranks} ranks: {len(ref)} datasets bitwise identical to 1 rank")
+
+    # Points cut into tasks of 5 networks, spread over 3 ranks and folded in network order by
+    # rank 0: still the same bits.
+    out = os.path.join(d, "split.h5")
+    estest.run(["run", job, "-o", out, "--quiet", "--set", "ensemble.networks_per_task=5"], ranks=3)
     data = estest.numeric_datasets(out)
-    if ref is None:
-        ref = data
-        estest.check(len(ref) > 20, f"only {len(ref)} numeric datasets found")
-        continue
-    estest.check(set(data) == set(ref), f"{ranks} ranks: different dataset names")
+    with h5py.File(out, "r") as f:
+        begins = set(f["run/task_networks_begin"][()].tolist())
+    estest.check(begins == {0, 5, 10}, f"task blocks {sorted(begins)}")
     for k in ref:
-        estest.check(estest.bits(data[k]) == estest.bits(ref[k]),
-                     f"{k}: {ranks} ranks differ from 1 rank")
-    print(f"{ranks} ranks: {len(ref)} datasets bitwise identical to 1 rank")
+        estest.check(estest.bits(data[k]) == estest.bits(ref[k]), f"{k}: split tasks differ")
+    print(f"tasks of 5 networks on 3 ranks: {len(ref)} datasets bitwise identical")
 
-# Points cut into tasks of 5 networks, spread over 3 ranks and folded in network order by
-# rank 0: still the same bits.
-out = os.path.join(d, "split.h5")
-estest.run(["run", job, "-o", out, "--quiet", "--set", "ensemble.networks_per_task=5"], ranks=3)
-data = estest.numeric_datasets(out)
-with h5py.File(out, "r") as f:
-    begins = set(f["run/task_networks_begin"][()].tolist())
-estest.check(begins == {0, 5, 10}, f"task blocks {sorted(begins)}")
-for k in ref:
-    estest.check(estest.bits(data[k]) == estest.bits(ref[k]), f"{k}: split tasks differ")
-print(f"tasks of 5 networks on 3 ranks: {len(ref)} datasets bitwise identical")
+    # Every rank, rank 0 included, computes: with ~0.2 s of work in 1440 tasks on 4 ranks.
+    busy = os.path.join(d, "busy.h5")
+    estest.run(["run", job, "-o", busy, "--quiet", "--set", "ensemble.networks=400", "--set",
+                "ensemble.networks_per_task=10"], ranks=4)
+    with h5py.File(busy, "r") as f:
+        used = f["run/task_rank"][()].tolist()
+    counts = [used.count(r) for r in range(4)]
+    estest.check(min(counts) > 0, f"tasks per rank on 4 ranks: {counts}")
+    print(f"tasks per rank on 4 ranks: {counts}")
 
-# Every rank, rank 0 included, computes: with ~0.2 s of work in 1440 tasks on 4 ranks.
-busy = os.path.join(d, "busy.h5")
-estest.run(["run", job, "-o", busy, "--quiet", "--set", "ensemble.networks=400", "--set",
-            "ensemble.networks_per_task=10"], ranks=4)
-with h5py.File(busy, "r") as f:
-    used = f["run/task_rank"][()].tolist()
-counts = [used.count(r) for r in range(4)]
-estest.check(min(counts) > 0, f"tasks per rank on 4 ranks: {counts}")
-print(f"tasks per rank on 4 ranks: {counts}")
+    # Raising networks from 7 to 12 and resuming computes only the new networks and gives the
+    # bits of a fresh run with 12 (README.md, What is computed).
+    grow = os.path.join(d, "grow.h5")
+    estest.run(["run", job, "-o", grow, "--quiet", "--set", "ensemble.networks=7"], ranks=2)
+    estest.run(["run", job, "-o", grow, "--quiet", "--resume"], ranks=3)
+    data = estest.numeric_datasets(grow)
+    for k in ref:
+        estest.check(estest.bits(data[k]) == estest.bits(ref[k]), f"{k}: 7 -> 12 networks differs")
+    with h5py.File(grow, "r") as f:
+        estest.check(f.attrs["networks"] == 12, f"networks attribute {f.attrs['networks']}")
+        estest.check((f["run/networks_done"][()] == 12).all(), "networks_done")
+        estest.check("resumes" in f.attrs, "the resume is not recorded")
+    p = estest.run(["run", job, "-o", grow, "--resume", "--set", "ensemble.networks=5"], check=False)
+    estest.check(p.returncode == 2 and "not remove" in p.stderr, f"lowering networks: {p.stderr}")
+    print("7 -> 12 networks by --resume: bitwise identical to a fresh run with 12")
+    estest.finish()
 
-# Raising networks from 7 to 12 and resuming computes only the new networks and gives the
-# bits of a fresh run with 12 (SPEC §6).
-grow = os.path.join(d, "grow.h5")
-estest.run(["run", job, "-o", grow, "--quiet", "--set", "ensemble.networks=7"], ranks=2)
-estest.run(["run", job, "-o", grow, "--quiet", "--resume"], ranks=3)
-data = estest.numeric_datasets(grow)
-for k in ref:
-    estest.check(estest.bits(data[k]) == estest.bits(ref[k]), f"{k}: 7 -> 12 networks differs")
-with h5py.File(grow, "r") as f:
-    estest.check(f.attrs["networks"] == 12, f"networks attribute {f.attrs['networks']}")
-    estest.check((f["run/networks_done"][()] == 12).all(), "networks_done")
-    estest.check("resumes" in f.attrs, "the resume is not recorded")
-p = estest.run(["run", job, "-o", grow, "--resume", "--set", "ensemble.networks=5"], check=False)
-estest.check(p.returncode == 2 and "not remove" in p.stderr, f"lowering networks: {p.stderr}")
-print("7 -> 12 networks by --resume: bitwise identical to a fresh run with 12")
-estest.finish()
+
+if __name__ == "__main__":
+    main()

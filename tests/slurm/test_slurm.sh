@@ -117,7 +117,7 @@ import sys
 sys.path.insert(0, sys.argv[1])
 import h5py
 import numpy as np
-from estest import numeric_datasets, bits
+from estest import numeric_datasets, bits, code
 
 a, b = numeric_datasets(sys.argv[2]), numeric_datasets(sys.argv[3])
 bad = [k for k in sorted(set(a) | set(b)) if k not in a or k not in b
@@ -129,9 +129,10 @@ for g in ("ensemble", "mft", "theory", "phase"):
 with h5py.File(sys.argv[2], "r") as f:
     resumes = f.attrs.get("resumes")
     status = f["run/status"][()]
+    done = code(f["run/status"], "done")
 if resumes is None:
     bad.append("no 'resumes' attribute: the file was not resumed")
-if not np.all(status == 1):
+if not np.all(status == done):
     bad.append(f"run/status not all done: {np.unique(status)}")
 print(f"{len(a)} numeric datasets compared bitwise; resumes: {resumes!r}")
 for k in bad:

@@ -3,6 +3,7 @@
  * zeros, the tails into underflow, +-0, +-inf and NaN; the same bits on every code path (scalar,
  * scalar + FMA, AVX2, AVX-512), from eval and from the scalar entries, in place or not, at odd
  * lengths; relu and linear. ns per value of each tanh path to stderr. */
+#include "activation_impl.h"
 #include "edgesweep/activation.h"
 
 #include <float.h>
@@ -75,8 +76,8 @@ static void worst_error(const char *name, ref_fn ref, ref_fn dref, double dfloor
     if (ef > *wf) *wf = ef, xf = x[i];
     if (ed > *wd) *wd = ed, xd = x[i];
   }
-  fprintf(stderr, "  %s: max error %.3f ulp (at %.17g); %s' %.3f ulp (at %.17g)\n", name, *wf,
-          xf, name, *wd, xd);
+  fprintf(stderr, "  %s: max error %.3f ulp (at %.17g); %s' %.3f ulp (at %.17g)\n", name, *wf, xf,
+          name, *wd, xd);
 }
 
 /* The same bits from every path as from the scalar one (f0, d0): eval with and without phi',
@@ -125,10 +126,14 @@ static void test_silu(double *x, double *f, double *df, double *f0, double *d0) 
   for (int i = 0; i < 20000; i++) x[n++] = -1.2785 + 0.01 * (rnd() - 0.5);
   for (int i = 0; i < 20000; i++) x[n++] = -(700 + 60 * rnd());
   for (int i = 0; i < 4000; i++) x[n++] = 700 + 60 * rnd();
-  static const double special[] = {0.0, -0.0, DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_MIN, -DBL_MIN,
-                                   1.0, -1.0, -1.2784645427610738, -745.0, -752.0, -753.0,
-                                   -800.0, -801.0, 1e300, -1e300, DBL_MAX, -DBL_MAX, INFINITY,
-                                   -INFINITY, NAN, -NAN};
+  static const double special[] = {0.0,           -0.0,      DBL_TRUE_MIN,
+                                   -DBL_TRUE_MIN, DBL_MIN,   -DBL_MIN,
+                                   1.0,           -1.0,      -1.2784645427610738,
+                                   -745.0,        -752.0,    -753.0,
+                                   -800.0,        -801.0,    1e300,
+                                   -1e300,        DBL_MAX,   -DBL_MAX,
+                                   INFINITY,      -INFINITY, NAN,
+                                   -NAN};
   for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) x[n++] = special[i];
   while (n % 8 != 5) x[n++] = -0.3;
   ASSERT_EQ_INT(es__activation_set_simd(ES__SIMD_SCALAR), 0);
@@ -165,10 +170,11 @@ static void test_sin(double *x, double *f, double *df, double *f0, double *d0) {
     x[n++] = xk;
   }
   for (int i = 0; i < 4000; i++) x[n++] = (rnd() < 0.5 ? -1 : 1) * exp2(20 + 100 * rnd());
-  const double special[] = {0.0, -0.0, DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_MIN, 1e-300,
-                            ES_PI / 4, ES_PI / 2, ES_PI, 0x1p20, -0x1p20,
-                            nextafter(0x1p20, 1e300), 1e22, 1e300, DBL_MAX, -DBL_MAX,
-                            INFINITY, -INFINITY, NAN, -NAN};
+  const double special[] = {0.0,      -0.0,      DBL_TRUE_MIN, -DBL_TRUE_MIN,
+                            DBL_MIN,  1e-300,    ES_PI / 4,    ES_PI / 2,
+                            ES_PI,    0x1p20,    -0x1p20,      nextafter(0x1p20, 1e300),
+                            1e22,     1e300,     DBL_MAX,      -DBL_MAX,
+                            INFINITY, -INFINITY, NAN,          -NAN};
   for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) x[n++] = special[i];
   while (n % 8 != 3) x[n++] = 0.7;
   ASSERT_EQ_INT(es__activation_set_simd(ES__SIMD_SCALAR), 0);
@@ -202,8 +208,7 @@ static long double ref_derf(long double x) {
 static long double ref_phi(double x) {
   const long double isq2 = sqrtl(0.5L), isq2lo = fmal(-isq2, isq2, 0.5L) / (2 * isq2);
   long double w = -(long double)x, u = w * isq2, du = fmal(w, isq2, -u) + w * isq2lo;
-  return 0.5L * (erfcl(u) - du * 2 / sqrtl(3.14159265358979323846264338327950288L) *
-                                expl(-u * u));
+  return 0.5L * (erfcl(u) - du * 2 / sqrtl(3.14159265358979323846264338327950288L) * expl(-u * u));
 }
 static long double ref_gelu(long double x) { return x * ref_phi((double)x); }
 static long double ref_dgelu(long double x) {
@@ -238,9 +243,9 @@ static void test_erf(double *x, double *f, double *df, double *f0, double *d0) {
     n = around(x, n, ends[i]);
     n = around(x, n, -ends[i]);
   }
-  static const double special[] = {0.0, -0.0, DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_MIN, 0x1p-28,
-                                   26.7, 27.2, 27.5, 1e300, DBL_MAX, -DBL_MAX, INFINITY,
-                                   -INFINITY, NAN, -NAN};
+  static const double special[] = {
+      0.0,  -0.0,  DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_MIN,  0x1p-28,   26.7, 27.2,
+      27.5, 1e300, DBL_MAX,      -DBL_MAX,      INFINITY, -INFINITY, NAN,  -NAN};
   for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) x[n++] = special[i];
   while (n % 8 != 7) x[n++] = 1.1;
   ASSERT_EQ_INT(es__activation_set_simd(ES__SIMD_SCALAR), 0);
@@ -276,9 +281,10 @@ static void test_gelu(double *x, double *f, double *df, double *f0, double *d0) 
     n = around(x, n, ends[i] * sqrt(2.0));
     n = around(x, n, -ends[i] * sqrt(2.0));
   }
-  static const double special[] = {0.0, -0.0, DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_MIN, -DBL_MIN,
-                                   -37.5, -38.0, -38.7, -39.5, -40.0, 40.0, 1e300, -1e300,
-                                   DBL_MAX, -DBL_MAX, INFINITY, -INFINITY, NAN, -NAN};
+  static const double special[] = {0.0,      -0.0,     DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_MIN,
+                                   -DBL_MIN, -37.5,    -38.0,        -38.7,         -39.5,
+                                   -40.0,    40.0,     1e300,        -1e300,        DBL_MAX,
+                                   -DBL_MAX, INFINITY, -INFINITY,    NAN,           -NAN};
   for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) x[n++] = special[i];
   while (n % 8 != 1) x[n++] = -1.1;
   ASSERT_EQ_INT(es__activation_set_simd(ES__SIMD_SCALAR), 0);
@@ -311,13 +317,12 @@ int main(void) {
   for (int i = 0; i < N / 4; i++) x[n++] = (rnd() < 0.5 ? -1 : 1) * exp2(-1074 + 1084 * rnd());
   for (int i = -200; i <= 200; i++) x[n++] = nextafter(0.625, i < 0 ? 0 : 1) + i * 0x1p-53;
   for (int i = 0; i < 4000; i++) x[n++] = 340 + 40 * rnd();
-  static const double special[] = {0.0, -0.0, DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_MIN, 1e-300,
-                                   1e-8, 0.625, -0.625, 0.6249999999999999, 18.0, 19.1, 22.0,
-                                   372.5, 373.0, 746.0, 1e300, DBL_MAX, -DBL_MAX, INFINITY,
-                                   -INFINITY, NAN, -NAN,
+  static const double special[] = {0.0, -0.0, DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_MIN, 1e-300, 1e-8,
+                                   0.625, -0.625, 0.6249999999999999, 18.0, 19.1, 22.0, 372.5,
+                                   373.0, 746.0, 1e300, DBL_MAX, -DBL_MAX, INFINITY, -INFINITY, NAN,
+                                   -NAN,
                                    /* tanh' worst three of 2.4e8 random points: 3.40-3.50 ulp */
-                                   -3.4652039134524335, -2.7700628855626945,
-                                   2.4189702819733965};
+                                   -3.4652039134524335, -2.7700628855626945, 2.4189702819733965};
   const size_t nspecial = sizeof special / sizeof special[0];
   for (size_t i = 0; i < nspecial; i++) x[n++] = special[i];
   while (n % 4 != 3) x[n++] = 0.1; /* leave a tail for the vector loop */
@@ -350,7 +355,8 @@ int main(void) {
       ASSERT(f0[i] == (xi > 0 ? 1.0 : -1.0));
       ASSERT(d0[i] == 0.0 && !signbit(d0[i]));
     }
-    if (isnan(xi)) ASSERT(memcmp(&f0[i], &xi, sizeof xi) == 0 && memcmp(&d0[i], &xi, sizeof xi) == 0);
+    if (isnan(xi))
+      ASSERT(memcmp(&f0[i], &xi, sizeof xi) == 0 && memcmp(&d0[i], &xi, sizeof xi) == 0);
     if (fabs(xi) >= 19.1 && !isnan(xi)) ASSERT(fabs(f0[i]) == 1.0);
     if (fabs(xi) >= 373 && !isnan(xi)) ASSERT(d0[i] == 0.0);
     if (fabs(xi) > 350 && fabs(xi) < 372) ASSERT(d0[i] > 0); /* subnormal, not flushed */

@@ -25,8 +25,7 @@ static void expect_error(const char *text, const char *set, const char *needle) 
     ES_FAIL_AT("message '%s' lacks '%s'", es_error_msg(), needle);
 }
 
-static const char *const base =
-    "[grid]\nsigma_w2 = 1\ndepth = 4\nwidth = 16\n";
+static const char *const base = "[grid]\nsigma_w2 = 1\ndepth = 4\nwidth = 16\n";
 
 int main(void) {
   es_axis a;
@@ -84,9 +83,10 @@ int main(void) {
   es_job_destroy(&k);
   ASSERT(k == NULL);
   /* Text that parses to the same values has the same identity. */
-  k = parse("; comment\n[grid]\nwidth = 16.0\ndepth=4\nsigma_w2 = linspace(1, 1, 1)\n"
-            "[run]\nname = other\n",
-            NULL);
+  k = parse(
+      "; comment\n[grid]\nwidth = 16.0\ndepth=4\nsigma_w2 = linspace(1, 1, 1)\n"
+      "[run]\nname = other\n",
+      NULL);
   if (j && k) ASSERT_EQ_STR(j->sha256, k->sha256);
   es_job_destroy(&k);
   es_job_destroy(&j);
@@ -102,9 +102,10 @@ int main(void) {
   expect_error(base, "network.noise=-1", "noise");
   expect_error(base, "network.activation=Tanh", "activation");
   /* Recurrent nets need explicit weights: auto picks dense, an explicit gram is refused. */
-  expect_error("[network]\narchitecture = recurrent\n[ensemble]\nmethod = gram\n[grid]\n"
-               "sigma_w2 = 1\ndepth = 4\nwidth = 16\n",
-               NULL, "t.ini:4: [ensemble] method");
+  expect_error(
+      "[network]\narchitecture = recurrent\n[ensemble]\nmethod = gram\n[grid]\n"
+      "sigma_w2 = 1\ndepth = 4\nwidth = 16\n",
+      NULL, "t.ini:4: [ensemble] method");
   es_job *r = parse(base, "network.architecture=recurrent");
   ASSERT(r != NULL);
   if (r) ASSERT_EQ_INT(r->method, ES_METHOD_DENSE);

@@ -1,11 +1,11 @@
 /* The dense (explicit-weight) method: (1) it agrees in distribution with the gram sampler,
  * for every activation, ordered and chaotic, with and without leak and noise; (2) shared
- * (recurrent) weights follow the two-time DMFT of physics.md §3.1, which equals the
+ * (recurrent) weights follow the two-time DMFT of doc/physics.md §3.1, which equals the
  * feedforward kernel at gamma = 1, g = 0 and not otherwise; (3) bits: layer 1 is gram's, a
  * network is a pure function of its index, a shallower network is a prefix of a deeper one,
  * and neither the weight chunk size nor the vector path changes a bit; (4) the product
  * kernel sums in its documented order on every path, within a derived bound of the exact sum.
- * The agreement table goes to stderr (for the issue note). */
+ * The agreement table goes to stderr (for reports). */
 #include "edgesweep/ensemble.h"
 
 #include <float.h>
@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activation_impl.h"
 #include "edgesweep/mft.h"
-#include "edgesweep/simd.h"
 #include "es_test.h"
+#include "rng_impl.h"
+#include "simd.h"
 
 /* Internals of src/ensemble/dense.c (ensemble_impl.h): rows per feedforward weight chunk
  * (0 = auto), the product kernel and its path. */
@@ -76,8 +78,8 @@ static double worst_mean = 0, worst_var = 0;
 static void gram_vs_dense(const char *name, double sw2, double sb2, double leak, double noise) {
   const es_activation *act = es_activation_find(name);
   int64_t depth[3] = {1, 3, 6};
-  es_ensemble_params p = {act, sw2, sb2, leak, noise, 1.0, 0.6, N1, 3, depth,
-                          es_rng_point_key(11, sw2, sb2, N1), 0, 0};
+  es_ensemble_params p = {
+      act, sw2, sb2, leak, noise, 1.0, 0.6, N1, 3, depth, es_rng_point_key(11, sw2, sb2, N1), 0, 0};
   const int64_t stride = 3 * ES_NOBS_COUNT;
   double *g = malloc(sizeof(double) * M1 * stride), *d = malloc(sizeof(double) * M1 * stride);
   simulate(&p, M1, g);
@@ -92,7 +94,8 @@ static void gram_vs_dense(const char *name, double sw2, double sb2, double leak,
       double sv = sqrt((a.m4 - a.var * a.var) / (double)a.n + (b.m4 - b.var * b.var) / (double)b.n);
       double zv = (b.var - a.var) / sv;
       if (a.var == 0 && b.var == 0) zm = zv = 0; /* c at depth 1 with c0 exact, etc. */
-      fprintf(stderr, "%-6s %4.2f %4.2f %3.1f %3.1f %-6s %lld %12.6g %12.6g %6.2f %11.4g %11.4g %6.2f\n",
+      fprintf(stderr,
+              "%-6s %4.2f %4.2f %3.1f %3.1f %-6s %lld %12.6g %12.6g %6.2f %11.4g %11.4g %6.2f\n",
               name, sw2, sb2, leak, noise, obs_name[j], (long long)depth[k], a.mean, b.mean, zm,
               a.var, b.var, zv);
       if (fabs(zm) > worst_mean) worst_mean = fabs(zm);
@@ -105,7 +108,7 @@ static void gram_vs_dense(const char *name, double sw2, double sb2, double leak,
   free(d);
 }
 
-/* Two-time DMFT of one input (physics.md §3.1) to depth T <= 15: q[t-1] = C(t, t). Layer 1
+/* Two-time DMFT of one input (doc/physics.md §3.1) to depth T <= 15: q[t-1] = C(t, t). Layer 1
  * is h(1) = W^0 x + b^0 with |x|^2/N0 = q0; Y(t) = W^(t) phi(h(t)) + b^(t) + xi(t). */
 static void dmft_q(const es_activation *act, double sw2, double sb2, double gamma, double g,
                    double q0, int shared, int T, double *q) {
@@ -138,8 +141,8 @@ static void recurrent_vs_dmft(double gamma, double g) {
   double qs[8], qi[8];
   dmft_q(act, sw2, sb2, gamma, g, 1.0, 1, 8, qs);
   dmft_q(act, sw2, sb2, gamma, g, 1.0, 0, 8, qi);
-  es_ensemble_params p = {act, sw2, sb2, gamma, g, 1.0, 0.6, N2, 3, depth,
-                          es_rng_point_key(21, sw2, sb2, N2), 1, 1};
+  es_ensemble_params p = {
+      act, sw2, sb2, gamma, g, 1.0, 0.6, N2, 3, depth, es_rng_point_key(21, sw2, sb2, N2), 1, 1};
   const int64_t stride = 3 * ES_NOBS_COUNT;
   double *r = malloc(sizeof(double) * M2 * stride), *f = malloc(sizeof(double) * M2 * stride);
   simulate(&p, M2, r);
@@ -164,8 +167,8 @@ static void recurrent_vs_dmft(double gamma, double g) {
     }
   }
   if (gamma != 1) {
-    /* physics.md §3.1's example, with q0 = 1 (|x|^2/N0 = 1; the value it does not state). */
-    fprintf(stderr, "DMFT q_aa^8: shared %.4f independent %.4f (physics.md: 3.6967, 1.2456)\n",
+    /* doc/physics.md §3.1's example, with q0 = 1 (|x|^2/N0 = 1; the value it does not state). */
+    fprintf(stderr, "DMFT q_aa^8: shared %.4f independent %.4f (doc/physics.md: 3.6967, 1.2456)\n",
             qs[7], qi[7]);
     ASSERT(fabs(qs[7] - qi[7]) > 0.5); /* the two architectures really differ here */
   }
@@ -181,8 +184,19 @@ static void bits_at(int64_t N) {
   double a[3 * ES_NOBS_COUNT], b[3 * ES_NOBS_COUNT], c[3 * ES_NOBS_COUNT];
   for (int rec = 0; rec <= 1; rec++)
     for (int noisy = 0; noisy <= 1; noisy++) {
-      es_ensemble_params p = {act, 1.7, 0.1, noisy ? 0.5 : 1.0, noisy ? 0.1 : 0.0, 1.0, 0.3,
-                              N, 3, depth, es_rng_point_key(3, 1.7, 0.1, N), 1, rec};
+      es_ensemble_params p = {act,
+                              1.7,
+                              0.1,
+                              noisy ? 0.5 : 1.0,
+                              noisy ? 0.1 : 0.0,
+                              1.0,
+                              0.3,
+                              N,
+                              3,
+                              depth,
+                              es_rng_point_key(3, 1.7, 0.1, N),
+                              1,
+                              rec};
       es_ensemble *e = NULL;
       es__dense_set_block_rows(0);
       ASSERT_EQ_INT(es_ensemble_create(&p, &e), ES_OK);
@@ -223,8 +237,8 @@ static void bits_at(int64_t N) {
     }
   /* c0 = 1 without noise: the inputs stay identical (d = 0 exactly), shared or not. */
   for (int rec = 0; rec <= 1; rec++) {
-    es_ensemble_params p = {act, 2.5, 0.1, 0.7, 0.0, 1.0, 1.0, N, 3, depth,
-                            es_rng_point_key(4, 2.5, 0.1, N), 1, rec};
+    es_ensemble_params p = {
+        act, 2.5, 0.1, 0.7, 0.0, 1.0, 1.0, N, 3, depth, es_rng_point_key(4, 2.5, 0.1, N), 1, rec};
     es_ensemble *e = NULL;
     ASSERT_EQ_INT(es_ensemble_create(&p, &e), ES_OK);
     ASSERT_EQ_INT(es_ensemble_network(e, 0, a), ES_OK);
@@ -234,8 +248,8 @@ static void bits_at(int64_t N) {
   /* relu deep in its unbounded phase overflows: flagged, NaN, like gram. */
   const es_activation *relu = es_activation_find("relu");
   int64_t deep[1] = {3000};
-  es_ensemble_params pr = {relu, 4.0, 0.0, 1.0, 0.0, 1.0, 0.5, 16, 1, deep,
-                           es_rng_point_key(1, 4.0, 0.0, 16), 1, 0};
+  es_ensemble_params pr = {
+      relu, 4.0, 0.0, 1.0, 0.0, 1.0, 0.5, 16, 1, deep, es_rng_point_key(1, 4.0, 0.0, 16), 1, 0};
   es_ensemble *e = NULL;
   ASSERT_EQ_INT(es_ensemble_create(&pr, &e), ES_OK);
   ASSERT_EQ_INT(es_ensemble_network(e, 0, a), ES_ERR_NUMERIC);
@@ -270,8 +284,19 @@ static void paths(void) {
     for (int rec = 0; rec <= 1; rec++)
       for (int noisy = 0; noisy <= 1; noisy++) {
         int64_t N = widths[iw];
-        es_ensemble_params p = {act, 1.7, 0.1, noisy ? 0.5 : 1.0, noisy ? 0.1 : 0.0, 1.0, 0.3,
-                                N, 3, depth, es_rng_point_key(5, 1.7, 0.1, N), 1, rec};
+        es_ensemble_params p = {act,
+                                1.7,
+                                0.1,
+                                noisy ? 0.5 : 1.0,
+                                noisy ? 0.1 : 0.0,
+                                1.0,
+                                0.3,
+                                N,
+                                3,
+                                depth,
+                                es_rng_point_key(5, 1.7, 0.1, N),
+                                1,
+                                rec};
         double a[3 * ES_NOBS_COUNT], c[3 * ES_NOBS_COUNT];
         es_ensemble *e = NULL;
         ASSERT_EQ_INT(set_path(ES__SIMD_SCALAR), 0);
@@ -342,9 +367,10 @@ static void kernel(void) {
         for (int c = 0; c < 3; c++) {
           double want = order_ref(n, z + i * n, x + c * n);
           if (memcmp(&want, &y[c * rows + i], sizeof want) != 0)
-            ES_FAIL_AT("n=%lld path %d row %lld column %d: %.17g, the documented order gives "
-                       "%.17g",
-                       (long long)n, path, (long long)i, c, y[c * rows + i], want);
+            ES_FAIL_AT(
+                "n=%lld path %d row %lld column %d: %.17g, the documented order gives "
+                "%.17g",
+                (long long)n, path, (long long)i, c, y[c * rows + i], want);
         }
       if (path == ES__SIMD_SCALAR) memcpy(y0, y, sizeof(double) * 3 * rows);
     }
@@ -372,8 +398,9 @@ static void kernel(void) {
     free(y);
     free(y0);
   }
-  fprintf(stderr, "kernel: documented order on every path; largest |error| %.3g u sum|zx| "
-                  "(bound: (n/8 + 3 + n mod 8) u)\n",
+  fprintf(stderr,
+          "kernel: documented order on every path; largest |error| %.3g u sum|zx| "
+          "(bound: (n/8 + 3 + n mod 8) u)\n",
           worst);
 }
 
@@ -390,9 +417,8 @@ int main(void) {
               {"tanh", {1.5, 2.5}, {0.05, 0.05}}, {"erf", {1.0, 2.0}, {0.05, 0.05}},
               {"gelu", {1.8, 4.0}, {0.1, 0.1}},   {"silu", {2.0, 4.0}, {0.1, 0.1}},
               {"sin", {1.2, 3.0}, {0.05, 0.05}}};
-  fprintf(stderr, "%-6s %4s %4s %3s %3s %-6s %s %12s %12s %6s %11s %11s %6s\n", "act", "sw2",
-          "sb2", "lk", "g", "obs", "t", "gram mean", "dense mean", "z", "gram var", "dense var",
-          "z");
+  fprintf(stderr, "%-6s %4s %4s %3s %3s %-6s %s %12s %12s %6s %11s %11s %6s\n", "act", "sw2", "sb2",
+          "lk", "g", "obs", "t", "gram mean", "dense mean", "z", "gram var", "dense var", "z");
   for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++)
     for (int r = 0; r < 2; r++) {
       gram_vs_dense(acts[i].name, acts[i].w[r], acts[i].b[r], 1.0, 0.0);

@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activation_impl.h"
 #include "edgesweep/observables.h"
+#include "ensemble_impl.h"
 #include "es_test.h"
-#include "src/ensemble/ensemble_impl.h"
+#include "rng_impl.h"
 
 enum { N = 6, T = 3, M = 80000 };
 
@@ -73,8 +75,8 @@ static void brute(const es_activation *act, double sw2, double sb2, double q0, d
 static void compare_with_brute(const char *name, double sw2, double sb2) {
   const es_activation *act = es_activation_find(name);
   int64_t depth[1] = {T};
-  es_ensemble_params p = {act, sw2, sb2, 1.0, 0.0, 1.3, 0.4, N, 1, depth,
-                          es_rng_point_key(99, sw2, sb2, N), 0, 0};
+  es_ensemble_params p = {
+      act, sw2, sb2, 1.0, 0.0, 1.3, 0.4, N, 1, depth, es_rng_point_key(99, sw2, sb2, N), 0, 0};
   es_ensemble *e = NULL;
   ASSERT_EQ_INT(es_ensemble_create(&p, &e), ES_OK);
   double s[2][3] = {{0}}, ss[2][3] = {{0}}, o[ES_NOBS_COUNT];
@@ -115,8 +117,13 @@ static void plain(const es_ensemble_params *p, int64_t net, double *out) {
   double *ha = calloc(n, sizeof *ha), *d = calloc(n, sizeof *d), *u = calloc(n, sizeof *u);
   double *fa = calloc(n, sizeof *fa), *fb = calloc(n, sizeof *fb), *v = calloc(n, sizeof *v);
   double *z = calloc(3 * n, sizeof *z);
-  double s[6] = {p->sigma_w2 * p->q0 + p->sigma_b2, -p->sigma_w2 * p->q0 * (1 - p->c0),
-                 2 * p->sigma_w2 * p->q0 * (1 - p->c0), 0, 0, p->sigma_w2}, l[6];
+  double s[6] = {p->sigma_w2 * p->q0 + p->sigma_b2,
+                 -p->sigma_w2 * p->q0 * (1 - p->c0),
+                 2 * p->sigma_w2 * p->q0 * (1 - p->c0),
+                 0,
+                 0,
+                 p->sigma_w2},
+         l[6];
   double logjac = 0, logjac1 = 0;
   int64_t k = 0, tmax = p->depth[p->ndepth - 1];
   for (int64_t i = 0; i < p->ndepth * ES_NOBS_COUNT; i++) out[i] = NAN;
@@ -183,8 +190,19 @@ static void fused_vs_plain(void) {
         const es_activation *act = es_activation_find(acts[ia]);
         int64_t N = widths[iw];
         double sw2 = ia == 1 ? 1.9 : 1.6, sb2 = 0.08;
-        es_ensemble_params p = {act, sw2, sb2, lk ? 0.6 : 1.0, lk ? 0.05 : 0.0, 1.1, 0.7, N, 3,
-                                depth, es_rng_point_key(17, sw2, sb2, N), 0, 0};
+        es_ensemble_params p = {act,
+                                sw2,
+                                sb2,
+                                lk ? 0.6 : 1.0,
+                                lk ? 0.05 : 0.0,
+                                1.1,
+                                0.7,
+                                N,
+                                3,
+                                depth,
+                                es_rng_point_key(17, sw2, sb2, N),
+                                0,
+                                0};
         double a[3 * ES_NOBS_COUNT], b[3 * ES_NOBS_COUNT], c[3 * ES_NOBS_COUNT];
         es_ensemble *e = NULL;
         ASSERT_EQ_INT(es_ensemble_create(&p, &e), ES_OK);
@@ -232,8 +250,8 @@ int main(void) {
   /* The same network gives the same bits, whatever was computed before. */
   const es_activation *act = es_activation_find("tanh");
   int64_t depth[3] = {1, 4, 9};
-  es_ensemble_params p = {act, 1.5, 0.05, 1.0, 0.0, 1.0, 1.0, 50, 3, depth,
-                          es_rng_point_key(5, 1.5, 0.05, 50), 0, 0};
+  es_ensemble_params p = {
+      act, 1.5, 0.05, 1.0, 0.0, 1.0, 1.0, 50, 3, depth, es_rng_point_key(5, 1.5, 0.05, 50), 0, 0};
   es_ensemble *e = NULL;
   double a[3 * ES_NOBS_COUNT], b[3 * ES_NOBS_COUNT];
   ASSERT_EQ_INT(es_ensemble_create(&p, &e), ES_OK);
@@ -251,8 +269,8 @@ int main(void) {
   /* Deep in relu's chaotic phase the pre-activations overflow: a flagged failure. */
   const es_activation *relu = es_activation_find("relu");
   int64_t deep[1] = {3000};
-  es_ensemble_params pr = {relu, 4.0, 0.0, 1.0, 0.0, 1.0, 0.5, 16, 1, deep,
-                           es_rng_point_key(1, 4.0, 0.0, 16), 0, 0};
+  es_ensemble_params pr = {
+      relu, 4.0, 0.0, 1.0, 0.0, 1.0, 0.5, 16, 1, deep, es_rng_point_key(1, 4.0, 0.0, 16), 0, 0};
   ASSERT_EQ_INT(es_ensemble_create(&pr, &e), ES_OK);
   double o[ES_NOBS_COUNT];
   ASSERT_EQ_INT(es_ensemble_network(e, 0, o), ES_ERR_NUMERIC);
@@ -301,8 +319,8 @@ int main(void) {
 
   /* ReLU at N = 2 dies often: a network's deeper depths are NaN and the call succeeds. */
   int64_t dd[2] = {1, 40};
-  es_ensemble_params pd = {relu, 2.0, 0.1, 1.0, 0.0, 1.0, 0.5, 2, 2, dd,
-                           es_rng_point_key(3, 2.0, 0.1, 2), 0, 0};
+  es_ensemble_params pd = {
+      relu, 2.0, 0.1, 1.0, 0.0, 1.0, 0.5, 2, 2, dd, es_rng_point_key(3, 2.0, 0.1, 2), 0, 0};
   ASSERT_EQ_INT(es_ensemble_create(&pd, &e), ES_OK);
   int dead = 0;
   for (int64_t m = 0; m < 50; m++) {
@@ -320,8 +338,8 @@ int main(void) {
   int64_t all[20];
   for (int i = 0; i < 20; i++) all[i] = i + 1;
   for (int dense = 0; dense < 2; dense++) {
-    es_ensemble_params p0 = {relu, 2.0, 0.0, 1.0, 0.0, 1.0, 0.0, 3, 20, all,
-                             es_rng_point_key(8, 2.0, 0.0, 3), dense, 0};
+    es_ensemble_params p0 = {
+        relu, 2.0, 0.0, 1.0, 0.0, 1.0, 0.0, 3, 20, all, es_rng_point_key(8, 2.0, 0.0, 3), dense, 0};
     ASSERT_EQ_INT(es_ensemble_create(&p0, &e), ES_OK);
     int died = 0;
     for (int64_t m = 0; m < 200; m++) {

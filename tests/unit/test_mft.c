@@ -1,4 +1,4 @@
-/* mft against the reference numbers of shared/physics.md §8 (independent Python quadrature),
+/* mft against the reference numbers of doc/physics.md §8 (independent Python quadrature),
  * closed forms against the quadrature, phases, and xi_c diverging at the edge of chaos. */
 #include "edgesweep/mft.h"
 
@@ -12,7 +12,7 @@ static es_mft_params P(const char *act, double sw2, double sb2) {
   return p;
 }
 
-/* physics.md §8.2: q*, chi_1, chi_q, c*, chi_c (8-digit table values: tolerance 2e-8). */
+/* doc/physics.md §8.2: q*, chi_1, chi_q, c*, chi_c (8-digit table values: tolerance 2e-8). */
 static const struct {
   const char *act;
   double sw2, sb2, q, chi1, chiq, c, chic, xic;
@@ -32,7 +32,7 @@ static const struct {
     {"silu", 2.0, 0.1, 0.2347252, 0.59558221, 0.63640491, 1, 0.59558221, 1.9296979},
 };
 
-/* physics.md §8.1: critical sigma_w2 (10 digits). */
+/* doc/physics.md §8.1: critical sigma_w2 (10 digits). */
 static const double sb2s[] = {0.01, 0.05, 0.1, 0.2, 0.5, 1.0};
 static const double crit_tanh[] = {1.4242052905, 1.7609546396, 1.9860726411,
                                    2.2851524737, 2.8431674597, 3.4432109123};
@@ -51,7 +51,91 @@ static double mean_g(double x, void *c) {
   return m->d ? m->act->dphi(x) : m->act->phi(x);
 }
 
+/* The fixed-point summary as an array, for limits taken field by field. */
+enum { NF0 = 8 };
+static void fields(const es_mft_point *o, double f[NF0]) {
+  const double v[NF0] = {o->q_star, o->c_star, o->chi1, o->chi_q,
+                         o->chi_c,  o->xi_q,   o->xi_c, o->lyapunov};
+  for (int i = 0; i < NF0; i++) f[i] = v[i];
+}
+
+/* q* = 0 (sigma_b2 = 0): every value is the sigma_b2 -> 0+ limit. The limit is taken by
+ * linear extrapolation from sigma_b2 = 1e-10 and 1e-12 (every value is smooth in q* there:
+ * q* ~ sigma_b2/(1 - chi_1)), and chi_1 = chi_q = chi_c = (1-gamma)^2 + sigma_w2 lim E phi'^2
+ * is checked against its closed form. Chaotic points (q* > 0) must be continuous as well. */
+static void zero_bias_limits(void) {
+  static const struct {
+    const char *act;
+    double dphi2; /* lim_{q -> 0} E_q[phi'^2] */
+  } L[] = {{"linear", 1},  {"relu", 0.5},  {"tanh", 1}, {"erf", 4 / ES_PI},
+           {"gelu", 0.25}, {"silu", 0.25}, {"sin", 1}};
+  static const double sw2s[] = {0.5, 1.5, 3.0}, leaks[] = {1, 0.6};
+  int ordered = 0, chaotic = 0;
+  for (size_t a = 0; a < sizeof L / sizeof L[0]; a++)
+    for (int il = 0; il < 2; il++)
+      for (int iw = 0; iw < 3; iw++) {
+        es_mft_params p = P(L[a].act, sw2s[iw], 0);
+        p.leak = leaks[il];
+        es_mft_point o0, o1, o2;
+        ASSERT_EQ_INT(es_mft_fixed_point(&p, &o0), ES_OK);
+        p.sigma_b2 = 1e-10;
+        es_mft_fixed_point(&p, &o1);
+        p.sigma_b2 = 1e-12;
+        es_mft_fixed_point(&p, &o2);
+        ASSERT_EQ_INT(o0.phase, o2.phase);
+        if (o0.phase == ES_PHASE_NO_FIXED_POINT) continue;
+        const double k2 = (1 - p.leak) * (1 - p.leak), chi0 = k2 + sw2s[iw] * L[a].dphi2;
+        if (o0.q_star == 0) {
+          ordered++;
+          ASSERT(chi0 < 1 && o0.phase == ES_PHASE_ORDERED && o0.c_star == 1);
+          ASSERT_REL(o0.chi1, chi0, 1e-15);
+          ASSERT_REL(o0.chi_q, chi0, 1e-15);
+          ASSERT_REL(o0.chi_c, chi0, 1e-15);
+          ASSERT_REL(o0.lyapunov, 0.5 * log(chi0), 1e-15);
+          ASSERT_REL(o0.xi_c, -1 / log(chi0), 1e-15);
+        } else {
+          chaotic++;
+          ASSERT(o0.phase == ES_PHASE_CHAOTIC && o0.q_star > 0 && o0.chi1 > 1);
+        }
+        double f0[NF0], f1[NF0], f2[NF0];
+        fields(&o0, f0);
+        fields(&o1, f1);
+        fields(&o2, f2);
+        for (int i = 0; i < NF0; i++) {
+          double lim = f2[i] - (f1[i] - f2[i]) * 1e-12 / (1e-10 - 1e-12);
+          if (fabs(f0[i] - lim) > 1e-9 * fmax(1, fabs(lim)))
+            ES_FAIL_AT("%s sw2 %g leak %g field %d: sigma_b2 = 0 gives %.15g, the limit %.15g",
+                       L[a].act, sw2s[iw], p.leak, i, f0[i], lim);
+        }
+      }
+  /* Both phases were met (tanh, erf, sin at sigma_w2 = 1.5, 3 are chaotic). */
+  ASSERT(ordered >= 10 && chaotic >= 6);
+  /* critical agrees with the fixed point: ordered with q* = 0 just below, chaotic just above
+   * (relu, linear: no finite fixed point above). gelu and silu at sigma_b2 = 0 leave the
+   * ordered phase where q's unstable fixed point passes q^1, not at chi_1 = 1: NaN. */
+  for (size_t a = 0; a < sizeof L / sizeof L[0]; a++) {
+    es_mft_params p = P(L[a].act, 1, 0);
+    double c;
+    char why[96];
+    ASSERT_EQ_INT(es_mft_critical(&p, &c, why), ES_OK);
+    if (L[a].dphi2 == 0.25) {
+      ASSERT(isnan(c) && why[0]);
+      continue;
+    }
+    ASSERT_REL(c, 1 / L[a].dphi2, 1e-15);
+    es_mft_point o;
+    p.sigma_w2 = c * (1 - 1e-3);
+    es_mft_fixed_point(&p, &o);
+    ASSERT(o.phase == ES_PHASE_ORDERED && o.q_star == 0 && o.chi1 < 1);
+    p.sigma_w2 = c * (1 + 1e-3);
+    es_mft_fixed_point(&p, &o);
+    ASSERT(o.phase == ES_PHASE_CHAOTIC || o.phase == ES_PHASE_NO_FIXED_POINT);
+    ASSERT(o.chi1 > 1);
+  }
+}
+
 int main(void) {
+  zero_bias_limits();
   for (size_t i = 0; i < sizeof fp / sizeof fp[0]; i++) {
     es_mft_params p = P(fp[i].act, fp[i].sw2, fp[i].sb2);
     es_mft_point o;
@@ -76,7 +160,7 @@ int main(void) {
     p = P("sin", 1, sb2s[i]);
     es_mft_critical(&p, &c, why);
     ASSERT_NEAR(c, crit_sin[i], 2e-10);
-    /* Closed forms (physics.md §3.3): erf sw2_c = (pi/4) sqrt(1 + 4 q*). */
+    /* Closed forms (doc/physics.md §3.3): erf sw2_c = (pi/4) sqrt(1 + 4 q*). */
     p = P("erf", crit_erf[i], sb2s[i]);
     es_mft_point o;
     es_mft_fixed_point(&p, &o);
@@ -187,8 +271,7 @@ int main(void) {
           ASSERT_REL(es_mft_e2_quad(act, d, q, q, q, ES_MFT_RULE_FAST), r, 1e-12);
           es__sq_ctx m = {act, d};
           double ma = es_mft_expect(mean_g, &m, q), mb = es_mft_expect(mean_g, &m, 0.6 * q);
-          ASSERT_NEAR(es_mft_e2_quad(act, d, q, 0.6 * q, 0, ES_MFT_RULE_FAST), ma * mb,
-                      1e-12 * r);
+          ASSERT_NEAR(es_mft_e2_quad(act, d, q, 0.6 * q, 0, ES_MFT_RULE_FAST), ma * mb, 1e-12 * r);
         }
     }
     /* Large q, where gelu's inner integral is closed form and silu = gelu + a localised
@@ -210,8 +293,7 @@ int main(void) {
   ASSERT_NEAR(o.chi_c, 2.5 * es_mft_e_dphidphi(p.act, o.q_star, o.q_star, o.c_star * o.q_star),
               1e-10);
   ASSERT_NEAR(o.c_star * o.q_star,
-              2.5 * es_mft_e_phiphi(p.act, o.q_star, o.q_star, o.c_star * o.q_star) + 0.05,
-              1e-10);
+              2.5 * es_mft_e_phiphi(p.act, o.q_star, o.q_star, o.c_star * o.q_star) + 0.05, 1e-10);
 
   /* Phases, and never a silent NaN. */
   p = P("relu", 2.5, 0.1);
@@ -238,7 +320,7 @@ int main(void) {
   }
   ASSERT(prev > 1e3);
 
-  /* Trajectory: physics.md §8.3 (q_a from q0 = 1 and ln r). */
+  /* Trajectory: doc/physics.md §8.3 (q_a from q0 = 1 and ln r). */
   double q[20], cc[20], lr[20];
   p = P("tanh", 1.7609546396, 0.05);
   ASSERT_EQ_INT(es_mft_trajectory(&p, 20, q, cc, lr), ES_OK);
@@ -250,9 +332,9 @@ int main(void) {
   ASSERT_NEAR(lr[2], -0.052169261776, 1e-11);
   ASSERT_NEAR(lr[19], -0.214622932651, 1e-11);
 
-  /* General-model DMFT (physics.md §3.1). Independent weights reproduce the feedforward
+  /* General-model DMFT (doc/physics.md §3.1). Independent weights reproduce the feedforward
    * trajectory (with leak and noise too); at leak 1, noise 0 shared weights coincide with
-   * them; physics.md's example (tanh (1.8, 0.05), leak 0.5, noise 0.1, q0 = 1) at t = 8. */
+   * them; doc/physics.md's example (tanh (1.8, 0.05), leak 0.5, noise 0.1, q0 = 1) at t = 8. */
   {
     enum { T = 12 };
     double qs[T], cs[T], ls[T], qi[T], ci[T], li[T], qf[T], cf[T], lf[T];
@@ -283,8 +365,10 @@ int main(void) {
     es_mft_params g = {es_activation_find("tanh"), 1.8, 0.05, 0.5, 0.1, 1, 0.6};
     es_mft_dmft(&g, 1, T, qs, cs, ls);
     es_mft_dmft(&g, 0, T, qi, ci, li);
-    fprintf(stderr, "DMFT tanh (1.8, 0.05) leak 0.5 noise 0.1: q^8 shared %.6f independent %.6f; "
-            "c^8 %.6f vs %.6f; logr^8 %.6f vs %.6f\n", qs[7], qi[7], cs[7], ci[7], ls[7], li[7]);
+    fprintf(stderr,
+            "DMFT tanh (1.8, 0.05) leak 0.5 noise 0.1: q^8 shared %.6f independent %.6f; "
+            "c^8 %.6f vs %.6f; logr^8 %.6f vs %.6f\n",
+            qs[7], qi[7], cs[7], ci[7], ls[7], li[7]);
     ASSERT_NEAR(qs[7], 3.6967, 5e-5);
     ASSERT_NEAR(qi[7], 1.2456, 5e-5);
     /* Linear phi, leak 0, no bias or noise, N -> inf: shared, h(3) = (1 + W)^2 h(1) has

@@ -5,13 +5,14 @@
  * error, fixed seed. ns per variate of each path goes to stderr. */
 #include "edgesweep/rng.h"
 
+#include <Random123/philox.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <Random123/philox.h>
 
 #include "edgesweep/util.h"
 #include "es_test.h"
+#include "rng_impl.h"
 
 static const char *const path_name[5] = {"auto", "scalar", "scalar+fma", "avx2", "avx512"};
 
@@ -23,10 +24,11 @@ static long double reference(es_rng_key key, uint64_t network, uint64_t layer, u
   k = es_mix64(es_mix64(k ^ (network >> 32)) ^ (layer >> 32));
   uint64_t g = index / 16, j = index % 8, b = 8 * g + j;
   philox4x32_key_t pk = {{(uint32_t)k, (uint32_t)(k >> 32)}};
-  philox4x32_ctr_t c = {{(uint32_t)b, (uint32_t)(b >> 32) | purpose << 28, (uint32_t)layer,
-                         (uint32_t)network}};
+  philox4x32_ctr_t c = {
+      {(uint32_t)b, (uint32_t)(b >> 32) | purpose << 28, (uint32_t)layer, (uint32_t)network}};
   philox4x32_ctr_t x = philox4x32_R(10, c, pk);
-  uint64_t w1 = ((uint64_t)x.v[0] << 32 | x.v[1]) >> 12, w2 = ((uint64_t)x.v[2] << 32 | x.v[3]) >> 12;
+  uint64_t w1 = ((uint64_t)x.v[0] << 32 | x.v[1]) >> 12,
+           w2 = ((uint64_t)x.v[2] << 32 | x.v[3]) >> 12;
   long double u1 = 1.0L - (long double)w1 / 4503599627370496.0L; /* (0, 1] */
   long double u2 = (long double)w2 / 4503599627370496.0L;        /* [0, 1) */
   *rho = sqrtl(-2.0L * logl(u1));
@@ -35,8 +37,8 @@ static long double reference(es_rng_key key, uint64_t network, uint64_t layer, u
 }
 
 /* Largest |z - exact| / (2^-53 max(rho, 1)) over variates [i0, i0 + n) of a stream. */
-static double max_err(es_rng_key key, uint64_t net, uint64_t layer, es_rng_purpose pur,
-                      uint64_t i0, size_t n) {
+static double max_err(es_rng_key key, uint64_t net, uint64_t layer, es_rng_purpose pur, uint64_t i0,
+                      size_t n) {
   double *z = malloc(n * sizeof *z), worst = 0;
   es_rng r;
   es_rng_init(&r, key, net, layer, pur);
@@ -185,8 +187,8 @@ int main(void) {
   }
   double N = (double)n;
   ASSERT_Z(s1 / N, 0.0, 1.0 / sqrt(N), 4);
-  ASSERT_Z(s2 / N, 1.0, sqrt(2.0 / N), 4);          /* Var x^2 = 2 */
-  ASSERT_Z(s4 / N, 3.0, sqrt(96.0 / N), 4);         /* Var x^4 = 105 - 9 */
+  ASSERT_Z(s2 / N, 1.0, sqrt(2.0 / N), 4);  /* Var x^2 = 2 */
+  ASSERT_Z(s4 / N, 3.0, sqrt(96.0 / N), 4); /* Var x^4 = 105 - 9 */
   const double p2 = erfc(2 / sqrt(2.0)), p3 = erfc(3 / sqrt(2.0)), p4 = erfc(4 / sqrt(2.0));
   ASSERT_Z((double)t2 / N, p2, sqrt(p2 * (1 - p2) / N), 4);
   ASSERT_Z((double)t3 / N, p3, sqrt(p3 * (1 - p3) / N), 4);

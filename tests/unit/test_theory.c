@@ -1,5 +1,5 @@
-/* theory: the two-input 1/N recursion (physics.md §5.5) against the reference numbers of
- * physics.md §8.3, its one-input part against §5.1's recursion, its N -> infinity limit
+/* theory: the two-input 1/N recursion (doc/physics.md §5.5) against the reference numbers of
+ * doc/physics.md §8.3, its one-input part against §5.1's recursion, its N -> infinity limit
  * against the MFT trajectory, the exact linear-network (Wishart) moments, closed forms for
  * the 2-D moments and their derivatives, and the |c| -> 1 edge. The module's statics are
  * tested directly, so it is compiled into this test. */
@@ -35,8 +35,99 @@ static double es__fd1(es__mfun f, const es_activation *a, const double k[3], int
   return (f(a, xp[0], xp[2], xp[1]) - f(a, xm[0], xm[2], xm[1])) / (2 * h);
 }
 
+/* Depth scales at finite width: the closed-form coefficients d_q = beta/chi_q and d_c =
+ * c_mean against (1) the independent reference numbers of the project's physics notes
+ * (Python, 6 digits), (2) this module's own recursions run to their limits: d_q as the
+ * slope in t of dK1/dK between two runs started at K* +- delta (the Jordan block), and d_c
+ * as the per-layer increment of R1/R in a run started at the fixed point. */
+static es_theory_xi xi_coeffs(es_mft_params *p, const char *act, double sw2, double sb2,
+                              es_mft_point *pt) {
+  *p = P(act, sw2, sb2, 1, 0.5);
+  es_theory_xi x;
+  es_mft_fixed_point(p, pt);
+  ASSERT_EQ_INT(es_theory_xi_coeffs(p, pt, &x), ES_OK);
+  return x;
+}
+
+static void depth_scales(void) {
+  static const struct {
+    const char *act;
+    double sw2, sb2, dxi, cmean; /* dxi = xi_q^2 d_q, the 1/N coefficient of xi_q itself */
+  } ref[] = {{"tanh", 1.5, 0.05, 1.32247, 0.248719},
+             {"tanh", 1.7609546396, 0.05, 1.5135, 0.318489},
+             {"erf", 1.0, 0.05, 0.732319, 0.126844},
+             {"sin", 1.5, 0.05, 3.04537, 0.22035}};
+  es_mft_params p;
+  es_mft_point pt;
+  es_theory_xi x;
+  for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++) {
+    x = xi_coeffs(&p, ref[i].act, ref[i].sw2, ref[i].sb2, &pt);
+    ASSERT_REL(x.xi_q * x.xi_q * x.d_q, ref[i].dxi, 2e-5);
+    ASSERT_REL(x.d_c, ref[i].cmean, 2e-5);
+  }
+  /* Chaotic: d_q exists (q's fixed point is stable), d_c does not. */
+  x = xi_coeffs(&p, "tanh", 2.5, 0.05, &pt);
+  ASSERT_REL(x.xi_q * x.xi_q * x.d_q, 1.11872, 2e-5);
+  ASSERT(isnan(x.d_c) && isnan(es_theory_xi_at(x.xi_c, x.d_c, 64)));
+  static const struct {
+    const char *act;
+    double sw2, sb2;
+  } pts[] = {{"tanh", 1.5, 0.05}, {"erf", 1.0, 0.05}, {"sin", 1.5, 0.05}, {"gelu", 1.8, 0.1},
+             {"silu", 2.0, 0.1},  {"tanh", 1.2, 0.3}, {"relu", 1.5, 0.1}, {"linear", 0.8, 0.2}};
+  for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
+    x = xi_coeffs(&p, pts[i].act, pts[i].sw2, pts[i].sb2, &pt);
+    const double K = pt.q_star, chi = pt.chi_q, del = 1e-2;
+    if (!strcmp(pts[i].act, "relu") || !strcmp(pts[i].act, "linear")) {
+      /* g(K) is linear in K: no Jordan term, and the mean tangent grows exactly as chi_1. */
+      ASSERT(fabs(x.d_q) < 1e-12 && fabs(x.d_c) < 1e-12);
+      continue;
+    }
+    /* At chi^t ~ 1e-5 the transients have decayed to ~1e-5 of the slope while the differences
+     * of the two runs (2 delta chi^t) still hold ~8 digits; the +-delta pair cancels the
+     * even nonlinear terms. */
+    const int t = (int)ceil(log(1e-5) / log(chi)), T = t + 3;
+    es_theory_layer up[64], dn[64];
+    ASSERT(T <= 64);
+    es_mft_params a = p, b = p;
+    a.q0 = (K + del - p.sigma_b2) / p.sigma_w2;
+    b.q0 = (K - del - p.sigma_b2) / p.sigma_w2;
+    es_theory_layers(&a, T, up);
+    es_theory_layers(&b, T, dn);
+    double rho[2];
+    for (int k = 0; k < 2; k++)
+      rho[k] = (up[t + k].K1 - dn[t + k].K1) / (up[t + k].K - dn[t + k].K);
+    const double slope = (rho[1] - rho[0]) * chi; /* = beta */
+    fprintf(stderr, "xi_q,N %s (%g, %g): beta %.9g closed form, %.9g recursion (t = %d)\n",
+            pts[i].act, pts[i].sw2, pts[i].sb2, x.d_q * chi, slope, t);
+    ASSERT_NEAR(slope, x.d_q * chi, 1e-4 * fmax(1, fabs(slope)));
+    /* d_c: R1/R per layer at the fixed point, after the transients (chi_q^t, W's). */
+    enum { TL = 400 };
+    static es_theory_layer L[TL];
+    es_mft_params f = p;
+    f.q0 = (K - p.sigma_b2) / p.sigma_w2;
+    es_theory_layers(&f, TL, L);
+    const double inc = L[TL - 1].R1 / L[TL - 1].R - L[TL - 2].R1 / L[TL - 2].R;
+    fprintf(stderr, "xi_c,N %s: c_mean %.9g closed form, %.9g recursion\n", pts[i].act, x.d_c, inc);
+    ASSERT_NEAR(inc, x.d_c, 1e-7 * fmax(1, fabs(inc)));
+  }
+  /* q* -> 0: the coefficients vanish with q* (they are O(q*)), so q* = 0 gives 0. */
+  x = xi_coeffs(&p, "tanh", 0.5, 1e-6, &pt);
+  ASSERT(fabs(x.d_q) < 1e-4 && fabs(x.d_c) < 1e-4);
+  x = xi_coeffs(&p, "tanh", 0.5, 0, &pt);
+  ASSERT(pt.q_star == 0 && x.d_q == 0 && x.d_c == 0 && x.xi_q == pt.xi_q);
+  /* The width-N scale: 1/xi_N = 1/xi - d/N, +inf where that is <= 0. */
+  ASSERT_REL(es_theory_xi_at(2, 0.25, 16), 1 / (0.5 - 0.25 / 16), 1e-15);
+  ASSERT(es_theory_xi_at(INFINITY, 0.3, 16) == INFINITY);
+  ASSERT(isinf(es_theory_xi_at(10, 2, 16)));
+  es_mft_params leaky = P("tanh", 1.5, 0.05, 1, 0.5);
+  leaky.leak = 0.5;
+  es_mft_fixed_point(&leaky, &pt);
+  ASSERT_EQ_INT(es_theory_xi_coeffs(&leaky, &pt, &x), ES_ERR_INPUT);
+}
+
 int main(void) {
-  /* ---- physics.md §8.3: tanh at the MFT critical point, q0a = 1, q0b = 0.8, q0ab = 0.5,
+  depth_scales();
+  /* ---- doc/physics.md §8.3: tanh at the MFT critical point, q0a = 1, q0b = 0.8, q0ab = 0.5,
    * layer 10, N = 64 (8-digit table values). */
   es_mft_params p = P("tanh", 1.7609546396, 0.05, 1, 0.5);
   es_theory2_layer L[64];
@@ -50,7 +141,7 @@ int main(void) {
   ASSERT_NEAR(L[19].k[1], 0.443504568532, 1e-11);
   ASSERT_EQ_INT(L[19].edge, 0);
 
-  /* ---- The aa block is the single-input recursion (physics.md §5.1), and N -> infinity is
+  /* ---- The aa block is the single-input recursion (doc/physics.md §5.1), and N -> infinity is
    * the MFT trajectory, for every activation. */
   const char *acts[] = {"tanh", "relu", "erf", "sin", "gelu", "silu", "linear"};
   for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++) {
@@ -80,7 +171,7 @@ int main(void) {
       for (int t = 0; t < 12; t++) ASSERT_NEAR(L[t].K1[1], 0, 1e-14);
   }
 
-  /* ---- Linear network, exact (physics.md §4.2): N q ~ Wishart_2(N, G), G' = sw2 q + sb2 11^T.
+  /* ---- Linear network, exact (doc/physics.md §4.2): N q ~ Wishart_2(N, G), G' = sw2 q + sb2 11^T.
    * E[q_ij q_kl] = E[G_ij G_kl] + (E[G_ik G_jl] + E[G_il G_jk])/N closes on second moments;
    * the theory's N Cov(q_A, q_B) must agree up to O(T/N) relative. */
   {
@@ -146,7 +237,6 @@ int main(void) {
       const double A = kt[c][0], X = kt[c][1], B = kt[c][2];
       es__ab_at(th, A, B, X, &o);
       static es__rule2 fine;
-      fine.panels = 0;
       es__rule2_make(&fine, 16 * fmax(A, B));
       const double eta = 1e-5, h[3] = {eta * A, eta * sqrt(A * B), eta * B};
       double big = 0;
@@ -194,7 +284,7 @@ int main(void) {
     for (int i = 0; i < 9; i++) ASSERT_NEAR(o.hess[i / 3][i % 3], 0, 1e-7);
   }
 
-  /* ---- The |c| -> 1 edge. tanh ordered (1.5, 0.05) from c^1 = 0.9956 (physics.md §5.4):
+  /* ---- The |c| -> 1 edge. tanh ordered (1.5, 0.05) from c^1 = 0.9956 (doc/physics.md §5.4):
    * E[1-c] relaxes with rate chi_1 (1 + c_mean/N), so the l-slope of the ratio of its 1/N
    * part to its O(1) part rises towards c_mean = 0.248719 (§5.3) as 1 - c -> 0, smoothly,
    * down to 1 - c ~ 1.6e-4. */
@@ -249,8 +339,10 @@ int main(void) {
   for (int t = 0; t < 40; t++) {
     es_theory2_predict(&L[t], 100, &pr);
     if (L[t].edge == 3 && first3 < 0) first3 = t;
-    if (first3 >= 0) ASSERT(L[t].edge == 3 && isnan(pr.c_mean) && isnan(pr.c_var));
-    else ASSERT(isfinite(pr.c_mean) && isfinite(pr.c_var) && L[t].k[0] <= ES_THEORY_QMAX2 * 3.1);
+    if (first3 >= 0)
+      ASSERT(L[t].edge == 3 && isnan(pr.c_mean) && isnan(pr.c_var));
+    else
+      ASSERT(isfinite(pr.c_mean) && isfinite(pr.c_var) && L[t].k[0] <= ES_THEORY_QMAX2 * 3.1);
   }
   ASSERT(first3 > 2);
   p = P("relu", 3.0, 0.1, 1, 0.5);

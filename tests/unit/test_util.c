@@ -41,6 +41,24 @@ int main(void) {
   ASSERT(es_mix64(1) != es_mix64(2));
   ASSERT_EQ_INT(es_double_bits(-0.0), es_double_bits(0.0));
 
+  /* Suggestions: one typo of each kind, case, and nothing for an unrelated word. */
+  static const char *const keys[] = {"sigma_w2", "sigma_b2",          "depth", "width",
+                                     "networks", "networks_per_task", "run",   "check"};
+  const size_t nk = sizeof keys / sizeof keys[0];
+  ASSERT_EQ_STR(es_suggest("widht", keys, nk), "width");        /* swap */
+  ASSERT_EQ_STR(es_suggest("dept", keys, nk), "depth");         /* deletion */
+  ASSERT_EQ_STR(es_suggest("networkss", keys, nk), "networks"); /* insertion */
+  ASSERT_EQ_STR(es_suggest("sigma_w3", keys, nk), "sigma_w2");  /* substitution */
+  ASSERT_EQ_STR(es_suggest("DEPTH", keys, nk), "depth");        /* case */
+  ASSERT_EQ_STR(es_suggest("rnu", keys, nk), "run");
+  ASSERT(es_suggest("seed", keys, nk) == NULL);
+  ASSERT(es_suggest("xyz", keys, nk) == NULL);
+  ASSERT(es_suggest("", keys, nk) == NULL);
+  char longword[200];
+  memset(longword, 'a', sizeof longword - 1);
+  longword[sizeof longword - 1] = '\0';
+  ASSERT(es_suggest(longword, keys, nk) == NULL);
+
   es_error_set("x=%d", 42);
   ASSERT_EQ_STR(es_error_msg(), "x=42");
   ES_TEST_END();

@@ -8,7 +8,7 @@ job files here). Writes variance_slope.png, breakdown.png, critical_line.png, xi
 results.md (the slope and breakdown tables) to --out (default: this directory), and prints
 the tables.
 
-Definitions (physics.md §5, §7). R(t) = N Var q^t/(E q^t)^2; its leading-order theory is
+Definitions (doc/physics.md §5, §7). R(t) = N Var q^t/(E q^t)^2; its leading-order theory is
 (Vzz + 2K^2)/K^2 = N kurtosis_theory/3 + 2, independent of N. Per width, slopes are dR/dt
 between t = 2 and the deepest t with t/N <= 0.1, measured and theory over the same window
 (this includes the O(t^2/N^2) curvature); the "N -> inf" row fits R(t, N) = R_inf(t) + a/N
@@ -21,7 +21,6 @@ import argparse
 import os
 import sys
 
-import h5py
 import matplotlib
 
 matplotlib.use("Agg")
@@ -29,38 +28,48 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# physics.md §5.3: first-order shift s of the typical-norm critical line, sw2_c + s/N
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "analysis"))
+from edgesweep_analysis import open_run  # noqa: E402
+from edgesweep_analysis.estimators import (WBDN, lyapunov_from_logjac,  # noqa: E402
+                                           nearest_index, relative_variance,
+                                           relative_variance_se, relative_variance_theory,
+                                           stderr, variance_se)
+
+WB, WBN = ("sigma_w2", "sigma_b2"), ("sigma_w2", "sigma_b2", "width")
+# doc/physics.md §5.3: first-order shift s of the typical-norm critical line, sw2_c + s/N
 SHIFT = {("tanh", 0.05): 7.873, ("tanh", 0.2): 10.180, ("relu", 0.0): 5.0}
 DEV = 0.1
 
 
 def idx(axis, value):
-    i = int(np.argmin(np.abs(axis - value)))
-    if abs(axis[i] - value) > 1e-6 * max(1, abs(value)):
-        sys.exit(f"analyse.py: {value} not on the axis {axis}")
-    return i
+    try:
+        return nearest_index(axis, value, tol=1e-6)
+    except ValueError as e:
+        sys.exit(f"analyse.py: {e}")
+
+
+def at(run, path, axes, iw, ib):
+    return run.field(path, axes).values[iw, ib]
 
 
 class Case:
-    """One (sigma_w2, sigma_b2) of one file: measured and theory series over (depth, width)."""
+    """One (sigma_w2, sigma_b2) of one file: measured and theory series over (depth, width),
+    N times the package's normalised variances and their errors."""
 
-    def __init__(self, f, sw2, sb2, name):
+    def __init__(self, run, sw2, sb2, name):
         self.name = name
-        iw, ib = idx(f["sigma_w2"][()], sw2), idx(f["sigma_b2"][()], sb2)
-        E, T = f["ensemble"], f["theory"]
-        self.t = f["depth"][()].astype(float)
-        self.N = f["width"][()].astype(float)
-        self.M = E["networks"][iw, ib].astype(float)
-        qm, qv = E["q_mean"][iw, ib], E["q_var"][iw, ib]
-        self.R = self.N * qv / qm ** 2
-        # Gaussian error of a sample variance; the mean's share is small beside it
-        self.R_se = self.R * np.sqrt(2 / (self.M - 1) + 4 * qv / (self.M * qm ** 2))
-        self.R_th = self.N * T["kurtosis"][iw, ib] / 3 + 2
-        self.dev = T["kernel_var_dev"][iw, ib]
-        self.dev_se = T["kernel_var_dev_err"][iw, ib]
-        self.J = self.N * E["logjac_var"][iw, ib]
-        self.J_se = self.J * np.sqrt(2 / (self.M - 1))
-        self.J_th = self.N * T["logjac_var"][iw, ib]
+        iw, ib = idx(run.coord("sigma_w2"), sw2), idx(run.coord("sigma_b2"), sb2)
+        self.t = run.coord("depth").astype(float)
+        self.N = run.coord("width").astype(float)
+        self.M = at(run, "ensemble/networks", WBDN, iw, ib)
+        self.R = self.N * relative_variance(run)[iw, ib]
+        self.R_se = self.N * relative_variance_se(run)[iw, ib]
+        self.R_th = self.N * relative_variance_theory(run)[iw, ib]
+        self.dev = at(run, "theory/kernel_var_dev", WBDN, iw, ib)
+        self.dev_se = at(run, "theory/kernel_var_dev_err", WBDN, iw, ib)
+        self.J = self.N * at(run, "ensemble/logjac_var", WBDN, iw, ib)
+        self.J_se = variance_se(self.J, self.M)
+        self.J_th = self.N * at(run, "theory/logjac_var", WBDN, iw, ib)
 
 
 def slope(t, y, se, y_th, N, tmin=2):
@@ -197,19 +206,22 @@ def crossing(x, y):
     return np.nan
 
 
-def critical_rows(f, act):
+def critical_rows(run, act):
     """Per sigma_b2: MFT sw2_c, measured sw2_c(N) +- err, theory at the same depth
     (crossing of the 1/N theory's lyapunov estimator), and the MFT estimator at that depth."""
-    sw, sb, w = f["sigma_w2"][()], f["sigma_b2"][()], f["width"][()].astype(float)
-    t = f["depth"][()].astype(float)
+    sw, sb, w = run.coord("sigma_w2"), run.coord("sigma_b2"), run.coord("width").astype(float)
+    t = run.coord("depth").astype(float)
+    B = ("sigma_b2",)
+    lj_th = run.field("theory/logjac_mean", WBDN).values
+    lj_mft = run.field("mft/logjac", ("sigma_w2", "sigma_b2", "depth")).values
     rows = []
     for ib, b in enumerate(sb):
-        lj = f["theory/logjac_mean"][:, ib, :, :]  # (w, d, n)
-        lam_th = (lj[:, -1, :] - lj[:, 0, :]) / (2 * (t[-1] - t[0]))
-        mft = f["mft/logjac"][:, ib, :]
-        lam_mft = (mft[:, -1] - mft[:, 0]) / (2 * (t[-1] - t[0]))
-        rows.append(dict(act=act, sb2=b, N=w, mft=f["mft/critical_sigma_w2"][ib],
-                         meas=f["phase/critical_sigma_w2"][ib], err=f["phase/critical_sigma_w2_err"][ib],
+        lam_th = lyapunov_from_logjac(np.moveaxis(lj_th[:, ib], 1, -1), t)  # (w, n)
+        lam_mft = lyapunov_from_logjac(lj_mft[:, ib], t)
+        rows.append(dict(act=act, sb2=b, N=w, mft=run.field("mft/critical_sigma_w2", B).values[ib],
+                         meas=run.field("phase/critical_sigma_w2", ("sigma_b2", "width")).values[ib],
+                         err=run.field("phase/critical_sigma_w2_err",
+                                       ("sigma_b2", "width")).values[ib],
                          theory=np.array([crossing(sw, lam_th[:, k]) for k in range(len(w))]),
                          mft_depth=crossing(sw, lam_mft), T=int(t[-1])))
     return rows
@@ -227,7 +239,7 @@ def fig_critical(rows, path):
         s = SHIFT.get((r["act"], round(float(r["sb2"]), 3)))
         if s is not None:
             ax.plot(xx, r["mft"] + s * xx, "k-", lw=1,
-                    label=f"MFT + {s:g}/N (asymptotic, physics.md 5.3)")
+                    label=f"MFT + {s:g}/N (asymptotic, doc/physics.md 5.3)")
         ax.plot([0], [r["mft"]], "k*", ms=10, label="MFT σ_w,c²")
         if np.isfinite(r["mft_depth"]):
             ax.plot([0], [r["mft_depth"]], "x", color="C0", ms=8, mew=2,
@@ -253,38 +265,41 @@ def xi_fit(t, c, se, cstar):
     return -1 / slope if slope < 0 else np.nan
 
 
-def xi_theory(f, mft=False):
+def xi_theory(run, mft=False):
     """(sigma_w2, sigma_b2, width) ξ_c of the 1/N theory's E c^t (MFT: the N = inf c^t) with
     the measurement's estimator: the same depths, the same weights (the measured errors)."""
-    t = f["depth"][()].astype(float)
-    cth, cv = f["theory/c_mean"][()], f["ensemble/c_var"][()]
+    t = run.coord("depth").astype(float)
+    cth = run.field("theory/c_mean", WBDN).values
     if mft:
-        cth = np.broadcast_to(f["mft/c"][()][..., None], cth.shape)
-    M, cstar = f["ensemble/networks"][()], f["mft/c_star"][()]
+        cth = np.broadcast_to(run.field("mft/c", WBDN[:3]).values[..., None], cth.shape)
+    cstar = run.field("mft/c_star", WB).values
     out = np.full((cth.shape[0], cth.shape[1], cth.shape[3]), np.nan)
     for iw in range(cth.shape[0]):
         for ib in range(cth.shape[1]):
             for k in range(cth.shape[3]):
-                se = np.sqrt(cv[iw, ib, :, k] / M[iw, ib, :, k])
+                se = stderr(run, "ensemble", "c", (iw, ib, slice(None), k))
                 out[iw, ib, k] = xi_fit(t, cth[iw, ib, :, k], se, cstar[iw, ib])
     return out
 
 
-def fig_xi(f, path):
-    sw, sb, w = f["sigma_w2"][()], f["sigma_b2"][()], f["width"][()]
-    xth = xi_theory(f)
+def fig_xi(run, path):
+    sw, sb, w = run.coord("sigma_w2"), run.coord("sigma_b2"), run.coord("width")
+    xi_meas, xi_err = run.field("phase/xi_c", WBN).values, run.field("phase/xi_c_err", WBN).values
+    xi_mft = run.field("mft/xi_c", WB).values
+    crit = run.field("mft/critical_sigma_w2", ("sigma_b2",)).values
+    xth = xi_theory(run)
     fig, axes = plt.subplots(1, len(sb), figsize=(5.4 * len(sb), 4.3), constrained_layout=True)
     for ax, (ib, b) in zip(np.atleast_1d(axes), enumerate(sb)):
-        ax.plot(sw, f["mft/xi_c"][:, ib], "k-", lw=2, label="MFT ξ_c = -1/ln χ_c")
+        ax.plot(sw, xi_mft[:, ib], "k-", lw=2, label="MFT ξ_c = -1/ln χ_c")
         colors = plt.cm.viridis(np.linspace(0, 0.85, len(w)))
         for k, (N, col) in enumerate(zip(w, colors)):
-            y, e = f["phase/xi_c"][:, ib, k], f["phase/xi_c_err"][:, ib, k]
+            y, e = xi_meas[:, ib, k], xi_err[:, ib, k]
             ok = np.isfinite(y) & (y > 0) & (e < y)  # a fit with less than 1 sigma: not shown
             ax.errorbar(sw[ok] + 0.008 * (k - len(w) / 2), y[ok], yerr=e[ok], fmt="o", ms=4,
                         mfc="none", color=col, capsize=2, label=f"measured, N = {int(N)}")
             ax.plot(sw, xth[:, ib, k], "--", color=col, lw=1)
         ax.plot([], [], "--", color="0.4", lw=1, label="1/N theory E c^t, same fit")
-        ax.axvline(f["mft/critical_sigma_w2"][ib], color="k", ls=":", lw=1)
+        ax.axvline(crit[ib], color="k", ls=":", lw=1)
         ax.set_yscale("log")
         ax.set_ylim(3, 300)
         ax.set_xlabel("σ_w²")
@@ -303,9 +318,9 @@ def main(argv):
     p.add_argument("--out", default=HERE, help="directory for the figures and results.md")
     a = p.parse_args(argv)
     os.makedirs(a.out, exist_ok=True)
-    ft = h5py.File(os.path.join(a.data, "variance_tanh.h5"), "r")
-    fr = h5py.File(os.path.join(a.data, "variance_relu.h5"), "r")
-    fc = h5py.File(os.path.join(a.data, "critical_tanh.h5"), "r")
+    ft = open_run(os.path.join(a.data, "variance_tanh.h5"))
+    fr = open_run(os.path.join(a.data, "variance_relu.h5"))
+    fc = open_run(os.path.join(a.data, "critical_tanh.h5"))
     tanh0 = Case(ft, 1.0, 0.0, "tanh (1, 0), Var q")
     relu = Case(fr, 2.0, 0.0, "relu (2, 0), Var q")
     tanhc = Case(ft, 1.7609546396, 0.05, "tanh (1.761, 0.05), Var logjac")
@@ -337,15 +352,17 @@ def main(argv):
             "xi_c (tanh)", "",
             "| sb2 | sw2 | N | measured | 1/N theory, same fit | MFT c^t, same fit | MFT xi_c |",
             "|---|---|---|---|---|---|---|"]
-    xth, xmf, sw = xi_theory(fc), xi_theory(fc, mft=True), fc["sigma_w2"][()]
-    for ib, b in enumerate(fc["sigma_b2"][()]):
+    xth, xmf, sw = xi_theory(fc), xi_theory(fc, mft=True), fc.coord("sigma_w2")
+    xi, xe = fc.field("phase/xi_c", WBN).values, fc.field("phase/xi_c_err", WBN).values
+    xi_mft = fc.field("mft/xi_c", WB).values
+    for ib, b in enumerate(fc.coord("sigma_b2")):
         for iw in range(0, len(sw), 2):
-            for k, N in enumerate(fc["width"][()]):
+            for k, N in enumerate(fc.coord("width")):
                 if N not in (32, 256):
                     continue
-                out.append(f"| {b:g} | {sw[iw]:.2f} | {int(N)} | {fc['phase/xi_c'][iw, ib, k]:.2f} +- "
-                           f"{fc['phase/xi_c_err'][iw, ib, k]:.2f} | {xth[iw, ib, k]:.2f} | {xmf[iw, ib, k]:.2f} | "
-                           f"{fc['mft/xi_c'][iw, ib]:.2f} |")
+                out.append(f"| {b:g} | {sw[iw]:.2f} | {int(N)} | {xi[iw, ib, k]:.2f} +- "
+                           f"{xe[iw, ib, k]:.2f} | {xth[iw, ib, k]:.2f} | {xmf[iw, ib, k]:.2f} | "
+                           f"{xi_mft[iw, ib]:.2f} |")
     text = "\n".join(out) + "\n"
     with open(os.path.join(a.out, "results.md"), "w") as f:
         f.write(text)

@@ -4,8 +4,8 @@
  * when it has AVX2 and FMA; else SCALAR_FMA when it has FMA; else SCALAR (portable C, fma()
  * from libm: slow but exact). The environment variable EDGESWEEP_SIMD=scalar|fma|avx2|avx512
  * caps that choice (timing, debugging). */
-#ifndef EDGESWEEP_SIMD_H
-#define EDGESWEEP_SIMD_H
+#ifndef EDGESWEEP_UTIL_SIMD_H
+#define EDGESWEEP_UTIL_SIMD_H
 
 typedef enum {
   ES__SIMD_AUTO = 0,
