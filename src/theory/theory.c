@@ -18,15 +18,23 @@ typedef struct {
  * are those of es_mft_expect. */
 enum { ES__R1MAX = 2048 };
 typedef struct {
-  int n;
+  int n, panels;
   double z[ES__R1MAX], w[ES__R1MAX];
 } es__rule1;
 
-static void es__rule1_make(double q, es__rule1 *r) { r->n = es__normal_rule(q, 1, r->z, r->w); }
+/* The rule for variance q in WS, rebuilt only when its panel count changes (the nodes depend
+ * on nothing else), so a recursion builds it once, not at every layer. WS->panels = 0 first. */
+static const es__rule1 *es__rule1_for(es__rule1 *ws, double q) {
+  const int panels = es__normal_rule_panels(q, 1);
+  if (panels != ws->panels) {
+    ws->n = es__normal_rule(q, 1, ws->z, ws->w);
+    ws->panels = panels;
+  }
+  return ws;
+}
 
-static void es__moments_at(const es_activation *act, double K, es__moments *m) {
-  es__rule1 rule, *r = &rule;
-  es__rule1_make(K, r);
+static void es__moments_at(const es_activation *act, es__rule1 *ws, double K, es__moments *m) {
+  const es__rule1 *r = es__rule1_for(ws, K);
   double x[ES__R1MAX], f[ES__R1MAX], d[ES__R1MAX], v[11] = {0};
   const double sq = sqrt(K);
   for (int i = 0; i < r->n; i++) x[i] = sq * r->z[i];
@@ -101,6 +109,8 @@ es_status es_theory_layers(const es_mft_params *p, int T, es_theory_layer *out) 
   es_theory_layer l = {sw * p->q0 + p->sigma_b2, 0, 0, sw, 0, 0, 0, 0};
   es__memo memo = {0, 0, {{0}}};
   es__moments mm[ES__MEMO];
+  es__rule1 rule;
+  rule.panels = 0;
   for (int t = 0; t < T; t++) {
     out[t] = l;
     if (t + 1 == T) break;
@@ -114,7 +124,7 @@ es_status es_theory_layers(const es_mft_params *p, int T, es_theory_layer *out) 
     if (slot >= 0) {
       m = mm[slot];
     } else {
-      es__moments_at(p->act, l.K, &m);
+      es__moments_at(p->act, &rule, l.K, &m);
       mm[es__memo_put(&memo, &l.K, 1)] = m;
     }
     es_theory_layer n;
@@ -149,11 +159,12 @@ es_status es_theory_xi_coeffs(const es_mft_params *p, const es_mft_point *pt, es
     return ES_OK;
   }
   es__moments m;
-  es__moments_at(p->act, K, &m);
+  es__rule1 rule;
+  rule.panels = 0;
+  es__moments_at(p->act, &rule, K, &m);
   /* Two more moments on the same rule: g3 = d^3 E phi^2/dK^3 = E[phi^2 He6]/(8 K^3) and
    * d E phi^4/dK = E[phi^4 He2]/(2 K). */
-  es__rule1 rule, *r = &rule;
-  es__rule1_make(K, r);
+  const es__rule1 *r = &rule;
   double x[ES__R1MAX], f[ES__R1MAX], g3 = 0, dphi4 = 0;
   const double sq = sqrt(K);
   for (int i = 0; i < r->n; i++) x[i] = sq * r->z[i];
@@ -208,7 +219,7 @@ void es_theory_predict(const es_theory_layer *l, double N, es_theory_pred *o) {
  * finite-difference points so that the Hessian differentiates a smooth function of the metric. */
 enum { ES__R2MAX = 512 };
 typedef struct {
-  int n;
+  int n, panels; /* panels: set by es__rule2_for only */
   double z[ES__R2MAX], w[ES__R2MAX];
   /* Row i of the tensor rule keeps k in [lo[i], hi[i]): the nodes whose joint weight is
    * below 1e-17 of the largest add nothing at double precision (the corners of the square;
@@ -229,6 +240,16 @@ static void es__rule2_make(es__rule2 *r, double qmax) {
     r->lo[i] = lo;
     r->hi[i] = hi;
   }
+}
+
+/* The rule for QMAX in WS, rebuilt only when its panel count changes (as es__rule1_for). */
+static const es__rule2 *es__rule2_for(es__rule2 *ws, double qmax) {
+  const int panels = es__normal_rule_panels(qmax, 0);
+  if (panels != ws->panels) {
+    es__rule2_make(ws, qmax);
+    ws->panels = panels;
+  }
+  return ws;
 }
 
 /* The 2-D moments of one metric (A = Kaa, B = Kbb, X = Kab) that the recursion needs:
@@ -384,7 +405,9 @@ typedef struct {
   double m, grad[3], hess[3][3], m31, m22, m13;
 } es__ab;
 
-static void es__ab_at(const es_activation *act, double A, double B, double X, es__ab *o) {
+/* WS: the caller's rule workspace (es__rule2_for), kept across a recursion's layers. */
+static void es__ab_with(const es_activation *act, es__rule2 *ws, double A, double B, double X,
+                        es__ab *o) {
   double c = X / sqrt(A * B);
   if (c > 1) c = 1;
   if (c < -1) c = -1;
@@ -416,15 +439,14 @@ static void es__ab_at(const es_activation *act, double A, double B, double X, es
   }
   /* Smooth activations: quadrature; the Hessian by Price's theorem (tanh) or by differences
    * of the exact gradient. */
-  es__rule2 r;
   const int price = act->id == ES_ACT_TANH; /* derivatives known in closed form */
   /* phi'''' has a fifth-order pole where phi has a simple one: panels 1/sqrt(2) as wide keep
    * the Price Hessian within ~1e-8 of a 4x finer rule up to q = 15, where the differences
    * on the plain rule erred by up to 6e-6 near |c| = 1, at 2 quadratures' cost instead of 5. */
   double qmax = (A > B ? A : B) * 1.001 * (price ? 2 : 1);
-  es__rule2_make(&r, qmax);
+  const es__rule2 *r = es__rule2_for(ws, qmax);
   es__mom2 base;
-  es__mom2_quad(act, &r, A, B, X, 1, price, &base);
+  es__mom2_quad(act, r, A, B, X, 1, price, &base);
   o->m = base.m;
   memcpy(o->grad, base.grad, sizeof o->grad);
   o->m31 = base.m31;
@@ -445,8 +467,8 @@ static void es__ab_at(const es_activation *act, double A, double B, double X, es
     kp[j] += h[j];
     km[j] -= h[j];
     es__mom2 up, dn;
-    es__mom2_quad(act, &r, kp[0], kp[2], kp[1], 0, 0, &up);
-    es__mom2_quad(act, &r, km[0], km[2], km[1], 0, 0, &dn);
+    es__mom2_quad(act, r, kp[0], kp[2], kp[1], 0, 0, &up);
+    es__mom2_quad(act, r, km[0], km[2], km[1], 0, 0, &dn);
     for (int i = 0; i < 3; i++) o->hess[i][j] = (up.grad[i] - dn.grad[i]) / (2 * h[j]);
   }
   if (mirror)
@@ -488,6 +510,10 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
     es__moments ma, mb;
     double nk[3]; /* edge layers: the MFT part */
   } mv[ES__MEMO];
+  /* The rules: built when their panel count changes, not at every layer. */
+  es__rule1 r1;
+  es__rule2 r2;
+  r1.panels = r2.panels = 0;
   for (int t = 0; t < T; t++) {
     if (l.edge == 0 && es__c_edge(l.k)) {
       l.edge = 1;
@@ -531,12 +557,12 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
       continue;
     }
     if (!hit) {
-      es__ab_at(p->act, l.k[0], l.k[2], l.k[1], &mv[slot].ab);
-      es__moments_at(p->act, l.k[0], &mv[slot].ma);
+      es__ab_with(p->act, &r2, l.k[0], l.k[2], l.k[1], &mv[slot].ab);
+      es__moments_at(p->act, &r1, l.k[0], &mv[slot].ma);
       if (l.k[2] == l.k[0])
         mv[slot].mb = mv[slot].ma;
       else
-        es__moments_at(p->act, l.k[2], &mv[slot].mb);
+        es__moments_at(p->act, &r1, l.k[2], &mv[slot].mb);
     }
     const es__ab ab = mv[slot].ab;
     const es__moments ma = mv[slot].ma, mb = mv[slot].mb;

@@ -5,6 +5,13 @@
  * tested directly, so it is compiled into this test. */
 #include "../../src/theory/theory.c"
 
+/* One metric on its own rule. */
+static void es__ab_at(const es_activation *act, double A, double B, double X, es__ab *o) {
+  es__rule2 ws;
+  ws.panels = 0;
+  es__ab_with(act, &ws, A, B, X, o);
+}
+
 #include <stdio.h>
 
 #include "es_test.h"
