@@ -678,13 +678,17 @@ es_status es_check(MPI_Comm comm, const es_run_opts *o, FILE *f) {
     else if (e.ranks <= e.ranks_upto)
       snprintf(plan, sizeof plan, "on up to %lld ranks", (long long)e.ranks_upto);
     else
-      snprintf(plan, sizeof plan, "on %d ranks; networks_per_task = 0 splits points when there "
-               "are fewer than 4 per rank, so check under the run's mpirun -n", e.ranks);
-    fprintf(f, "tasks      %lld of <= %lld networks (the run's plan %s), and %lld (sigma_w2, "
-            "sigma_b2) pairs of MFT and theory\n", (long long)e.tasks,
-            (long long)e.networks_per_task, plan, (long long)e.pairs);
+      snprintf(plan, sizeof plan,
+               "on %d ranks; networks_per_task = 0 splits points when there "
+               "are fewer than 4 per rank, so check under the run's mpirun -n",
+               e.ranks);
+    fprintf(f,
+            "tasks      %lld of <= %lld networks (the run's plan %s), and %lld (sigma_w2, "
+            "sigma_b2) pairs of MFT and theory\n",
+            (long long)e.tasks, (long long)e.networks_per_task, plan, (long long)e.pairs);
     const double core = e.sim_s + e.mft_s + e.theory_s + e.write_s + e.setup_s;
-    fprintf(f, "time       ~%.3g core-seconds, ~%.3g s on %d rank%s (samples timed here): "
+    fprintf(f,
+            "time       ~%.3g core-seconds, ~%.3g s on %d rank%s (samples timed here): "
             "simulation %.3g, theory %.3g, MFT %.3g, writes %.3g (rank 0), set-up %.3g\n",
             core, fmax(core / e.ranks, e.write_s), e.ranks, e.ranks == 1 ? "" : "s", e.sim_s,
             e.theory_s, e.mft_s, e.write_s, e.setup_s);

@@ -46,10 +46,21 @@ static double es__sample_network(const es_job *j, int64_t in) {
   double per = NAN;
   for (int64_t ts = tmax < 4 ? tmax : 4; dep && rec;) {
     int64_t k = 0;
-    for (int64_t i = 0; i < nd && j->depth.v[i] <= (double)ts; i++) dep[k++] = (int64_t)j->depth.v[i];
+    for (int64_t i = 0; i < nd && j->depth.v[i] <= (double)ts; i++)
+      dep[k++] = (int64_t)j->depth.v[i];
     if (k == 0 || dep[k - 1] != ts) dep[k++] = ts;
-    es_ensemble_params ep = {j->act,   sw2, sb2, j->leak, j->noise, j->q0, j->c0, n, k, dep,
-                             es_rng_point_key(j->seed, sw2, sb2, n), dense,
+    es_ensemble_params ep = {j->act,
+                             sw2,
+                             sb2,
+                             j->leak,
+                             j->noise,
+                             j->q0,
+                             j->c0,
+                             n,
+                             k,
+                             dep,
+                             es_rng_point_key(j->seed, sw2, sb2, n),
+                             dense,
                              j->arch == ES_ARCH_RECURRENT};
     es_ensemble *e = NULL;
     if (es_ensemble_create(&ep, &e) != ES_OK) break;
@@ -86,8 +97,8 @@ static void es__sample_pairs(const es_job *j, double *mft_s, double *theory_s) {
   const double start = es__cpu();
   for (int s = 0; q && L && L2 && s < 9 && (n == 0 || es__cpu() - start < 0.5); s++) {
     const int64_t iw = (2 * (s % 3) + 1) * nw / 6, ib = (2 * (s / 3) + 1) * nb / 6;
-    es_mft_params mp = {j->act, j->sigma_w2.v[iw], j->sigma_b2.v[ib], j->leak,
-                        j->noise, j->q0, j->c0};
+    es_mft_params mp = {j->act, j->sigma_w2.v[iw], j->sigma_b2.v[ib], j->leak, j->noise, j->q0,
+                        j->c0};
     es_mft_point pt;
     double t0 = es__cpu();
     es_mft_fixed_point(&mp, &pt);

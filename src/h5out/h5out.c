@@ -374,9 +374,12 @@ static es_status es__create(es_h5out *h, const char *path, const es_job *j, cons
  * attributes and dimension-scale references, measured on files of 1 to 10^5 points
  * (bench/README.md): what `check` reports, before any file exists. */
 double es_h5out_layout_bytes(const es_job *j, int64_t ntasks) {
-  const double dims[ES__NAXES] = {(double)j->sigma_w2.n, (double)j->sigma_b2.n,
-                                  (double)j->depth.n,    (double)j->width.n,
-                                  (double)(ntasks > 0 ? ntasks : 1), ES_STATE_COUNT};
+  const double dims[ES__NAXES] = {(double)j->sigma_w2.n,
+                                  (double)j->sigma_b2.n,
+                                  (double)j->depth.n,
+                                  (double)j->width.n,
+                                  (double)(ntasks > 0 ? ntasks : 1),
+                                  ES_STATE_COUNT};
   double bytes = 0, objects = 0;
   for (int ds = 0; ds < ES_DS_COUNT; ds++) {
     const es__dsdef def = es__def((es_dataset)ds);

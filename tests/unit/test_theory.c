@@ -381,12 +381,13 @@ int main(void) {
         es__memo_off = 0;
         for (int t = 0; t < TD; t++) {
           if (memcmp(&A1[t], &B1[t], sizeof A1[t]) != 0)
-            ES_FAIL_AT("%s (%g, %g) layer %d: one-input bits differ", acts[a], pts[k][0],
-                       pts[k][1], t + 1);
-          if (memcmp(A2[t].k, B2[t].k, sizeof A2[t].k) || memcmp(A2[t].K1, B2[t].K1, sizeof A2[t].K1) ||
+            ES_FAIL_AT("%s (%g, %g) layer %d: one-input bits differ", acts[a], pts[k][0], pts[k][1],
+                       t + 1);
+          if (memcmp(A2[t].k, B2[t].k, sizeof A2[t].k) ||
+              memcmp(A2[t].K1, B2[t].K1, sizeof A2[t].K1) ||
               memcmp(A2[t].V, B2[t].V, sizeof A2[t].V) || A2[t].edge != B2[t].edge)
-            ES_FAIL_AT("%s (%g, %g) layer %d: two-input bits differ", acts[a], pts[k][0],
-                       pts[k][1], t + 1);
+            ES_FAIL_AT("%s (%g, %g) layer %d: two-input bits differ", acts[a], pts[k][0], pts[k][1],
+                       t + 1);
         }
       }
     ASSERT(reused > 1000);
