@@ -49,19 +49,7 @@ static double es__sample_network(const es_job *j, int64_t in) {
     for (int64_t i = 0; i < nd && j->depth.v[i] <= (double)ts; i++)
       dep[k++] = (int64_t)j->depth.v[i];
     if (k == 0 || dep[k - 1] != ts) dep[k++] = ts;
-    es_ensemble_params ep = {j->act,
-                             sw2,
-                             sb2,
-                             j->leak,
-                             j->noise,
-                             j->q0,
-                             j->c0,
-                             n,
-                             k,
-                             dep,
-                             es_rng_point_key(j->seed, sw2, sb2, n),
-                             dense,
-                             j->arch == ES_ARCH_RECURRENT};
+    es_ensemble_params ep = es__ensemble_params(j, sw2, sb2, n, k, dep);
     es_ensemble *e = NULL;
     if (es_ensemble_create(&ep, &e) != ES_OK) break;
     const double t0 = es__cpu();

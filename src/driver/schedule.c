@@ -178,6 +178,23 @@ void es__sweep_free(es__sweep *s) {
 
 /* ---------- computing one task ---------- */
 
+es_ensemble_params es__ensemble_params(const es_job *j, double sw2, double sb2, int64_t n,
+                                       int64_t nd, const int64_t *depths) {
+  return (es_ensemble_params){j->act,
+                              sw2,
+                              sb2,
+                              j->leak,
+                              j->noise,
+                              j->q0,
+                              j->c0,
+                              n,
+                              nd,
+                              depths,
+                              es_rng_point_key(j->seed, sw2, sb2, n),
+                              j->method == ES_METHOD_DENSE,
+                              j->arch == ES_ARCH_RECURRENT};
+}
+
 /* Simulate the networks of task T into rec ((end - begin) x ndepth x ES_NOBS_COUNT). An
  * overflow flags the point (*flagged, reason); a signal drops the task (ES_ERR_STOPPED). */
 static es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *flagged,
@@ -191,19 +208,7 @@ static es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *
   for (int64_t k = 0; k < nd; k++) depths[k] = (int64_t)j->depth.v[k];
   const double sw2 = j->sigma_w2.v[iw], sb2 = j->sigma_b2.v[ib];
   const int64_t n = (int64_t)j->width.v[in];
-  es_ensemble_params ep = {j->act,
-                           sw2,
-                           sb2,
-                           j->leak,
-                           j->noise,
-                           j->q0,
-                           j->c0,
-                           n,
-                           nd,
-                           depths,
-                           es_rng_point_key(j->seed, sw2, sb2, n),
-                           j->method == ES_METHOD_DENSE,
-                           j->arch == ES_ARCH_RECURRENT};
+  es_ensemble_params ep = es__ensemble_params(j, sw2, sb2, n, nd, depths);
   es_ensemble *e = NULL;
   es_status st = es_ensemble_create(&ep, &e);
   *flagged = 0;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "edgesweep/config.h"
+#include "edgesweep/ensemble.h"
 #include "edgesweep/h5out.h"
 #include "progress.h"
 
@@ -61,6 +62,11 @@ extern volatile sig_atomic_t es__stop;
 
 /* Collective. Every rank learns the worst status and the message of a rank that has it. */
 es_status es__agree(MPI_Comm comm, es_status st);
+
+/* Not collective. The ensemble parameters of JOB's point (sw2, sb2, width n) recording the
+ * ND depths DEPTHS (which must outlive the ensemble). */
+es_ensemble_params es__ensemble_params(const es_job *j, double sw2, double sb2, int64_t n,
+                                       int64_t nd, const int64_t *depths);
 
 /* Not collective. Networks per task of the plan for NPOINTS points on SIZE ranks; a point
  * of M networks is ceil(M / that) tasks. */
