@@ -564,89 +564,6 @@ static es_status es__sweep_run(es__sweep *s, FILE *log, es_progress_mode mode) {
 
 /* ---------- plan estimates: shown by `check`, enforced by `run` and `check` ---------- */
 
-typedef struct {
-  int64_t points;
-  /* long double: no product of job sizes can overflow (a recurrent W at N = 2^24 is 2^51
-   * bytes; the largest grid times the largest depth list is far beyond int64 too). */
-  long double core_seconds, mem_bytes, out_bytes, ram_bytes, free_bytes;
-  long double w_bytes, dmft_bytes, task_bytes; /* the parts that usually dominate */
-  int local_ranks;
-} es__estimate;
-
-/* The memory limit this process lives under: physical memory, or a smaller cgroup (v2 or v1)
- * limit (Slurm's and containers' way to cap a job). */
-static long double es__mem_limit(void) {
-  long double lim = (long double)sysconf(_SC_PHYS_PAGES) * (long double)sysconf(_SC_PAGESIZE);
-  static const char *const files[] = {"/sys/fs/cgroup/memory.max",
-                                      "/sys/fs/cgroup/memory/memory.limit_in_bytes"};
-  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-    FILE *f = fopen(files[i], "r");
-    if (!f) continue;
-    char buf[64] = "";
-    if (fgets(buf, sizeof buf, f)) {
-      char *end;
-      long double v = strtold(buf, &end);
-      if (end != buf && v > 0 && v < lim) lim = v;
-    }
-    fclose(f);
-  }
-  return lim;
-}
-
-static void es__estimate_job(const es_job *j, const char *out, int ranks, int local_ranks,
-                             es__estimate *e) {
-  long double work = 0, maxn = 0;
-  for (int64_t i = 0; i < j->width.n; i++) {
-    work += j->width.v[i];
-    maxn = fmaxl(maxn, j->width.v[i]);
-  }
-  const long double nw = j->sigma_w2.n, nb = j->sigma_b2.n, nd = j->depth.n, nn = j->width.n;
-  const long double tmax = j->depth.v[j->depth.n - 1], nwb = nw * nb, M = j->networks;
-  const long double points = nwb * nn;
-  e->points = j->sigma_w2.n * j->sigma_b2.n * j->width.n;
-  e->local_ranks = local_ranks > 0 ? local_ranks : 1;
-  /* ~100 ns per neuron, layer and network on one core (tanh, gram), measured on the dev
-   * machine (bench/README.md); dense is O(N^2) per layer. */
-  const long double per_neuron = j->method == ES_METHOD_DENSE ? 100e-9L * maxn / 64 : 100e-9L;
-  e->core_seconds = per_neuron * work * nwb * tmax * M;
-  /* Networks per task as es__plan cuts them (whole points unless there are few points). */
-  long double T = j->networks_per_task > 0 ? (long double)j->networks_per_task : M;
-  if (j->networks_per_task <= 0 && points < 4.0L * ranks) T = ceill(M * points / (4.0L * ranks));
-  if (T < 1) T = 1;
-  if (T > M) T = M;
-  const long double ntasks = points * ceill(M / T), npairs = nwb;
-  /* Per rank: one network's workspace (a recurrent W is N^2 doubles, held per network; dense
-   * feedforward draws W a chunk of rows at a time), a task's measurements (rank 0 also
-   * receives one per worker and holds the state of every point in flight), the pair tasks'
-   * theory (per depth up to the deepest; the two-time DMFT of a leaky or noisy recurrent
-   * network is 9 (T+1)^2 doubles), rank 0's plan and post-processing slices. */
-  e->w_bytes = j->arch == ES_ARCH_RECURRENT ? maxn * maxn * 8 : 0;
-  const long double ws = e->w_bytes + (j->method == ES_METHOD_DENSE ? 13 * maxn * 8 + 32768.0L * 8
-                                                                    : 4 * maxn * 8 + 65536.0L * 8);
-  e->task_bytes = T * nd * ES_NOBS_COUNT * 8;
-  const long double inflight = (long double)ranks * (e->task_bytes + ES_STATE_COUNT * nd * 8);
-  const int dmft = j->arch == ES_ARCH_RECURRENT && !(j->leak == 1 && j->noise == 0);
-  e->dmft_bytes = dmft ? 9 * (tmax + 1) * (tmax + 1) * 8 : 0;
-  const long double theory = tmax * (2 * 8 * 16 + 3 * 8) + 12 * nd * nn * 8 + e->dmft_bytes;
-  const long double plan = points * 64 + ntasks * 40 + npairs * 8 + 4096 * 64;
-  const long double post =
-      fminl(4 * nw * nd * nn, 1 << 23) * 8 + nw * nd * 4 * 8 + nd * nn * (7 * 8 + 10) + nw * nb * 8;
-  e->mem_bytes = ws + e->task_bytes + theory + inflight + plan + post + (16 << 20);
-  es_job tmp = *j;
-  e->out_bytes = es_h5out_layout_bytes(&tmp, (int64_t)fminl(ntasks, 9e18L));
-  e->ram_bytes = es__mem_limit();
-  e->free_bytes = HUGE_VALL;
-  char dir[4100];
-  snprintf(dir, sizeof dir, "%s", out);
-  char *slash = strrchr(dir, '/');
-  if (slash)
-    slash == dir ? (void)(dir[1] = '\0') : (void)(*slash = '\0');
-  else
-    snprintf(dir, sizeof dir, ".");
-  struct statvfs fs;
-  if (statvfs(dir, &fs) == 0) e->free_bytes = (long double)fs.f_bavail * (long double)fs.f_frsize;
-}
-
 /* Refuse, before anything is written, a job that cannot fit this machine: every rank on this
  * node within the memory limit, and (for a new file) the output within the free disk. */
 static es_status es__check_fits(const es_job *j, const es__estimate *e, int new_file) {
@@ -756,9 +673,10 @@ static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, i
       st = es__check_output(out, o->force);
     }
     es__estimate e;
-    es__estimate_job(s->job, out, s->size, s->local_ranks, &e);
+    es__estimate_job(s->job, out, s->size, s->local_ranks, 0, &e);
     if (st == ES_OK) st = es__check_fits(s->job, &e, *mode == 0);
-    s->out_bytes = e.out_bytes;
+    /* The room reserved before HDF5 lays the file out: an upper bound on the estimate. */
+    s->out_bytes = e.out_bytes * 1.25L + 1048576.0L;
     if (st != ES_OK) es__unlock(s, out, 0);
   }
   es_status bs = ES_MPI_ST(MPI_Bcast(mode, 1, MPI_INT, 0, s->comm));
@@ -975,7 +893,9 @@ es_status es_check(MPI_Comm comm, const es_run_opts *o, FILE *f) {
     const es_job *j = job;
     const char *out = o->output ? o->output : j->output;
     es__estimate e;
-    es__estimate_job(j, out, size, local, &e);
+    es__estimate_job(j, out, size, local, 0, &e);
+    st = es__check_fits(j, &e, access(out, F_OK) != 0);
+    if (st == ES_OK) es__estimate_job(j, out, size, local, 1, &e); /* the timed samples */
     fprintf(f, "job        %s (sha256 %.16s...)\n", j->path, j->sha256);
     fprintf(f, "model      %s %s, leak %g, noise %g, q0 %g, c0 %g, method %s\n",
             es_arch_name(j->arch), j->act->name, j->leak, j->noise, j->q0, j->c0,
@@ -985,14 +905,33 @@ es_status es_check(MPI_Comm comm, const es_run_opts *o, FILE *f) {
             (long long)j->width.n);
     fprintf(f, "points     %lld simulations (one per sigma_w2, sigma_b2, width) to depth %g\n",
             (long long)e.points, j->depth.v[j->depth.n - 1]);
-    fprintf(f, "tasks      %lld (one point of %lld networks each), largest first\n",
-            (long long)e.points, (long long)j->networks);
-    fprintf(f, "time       ~%.3Lg core-seconds (rough; divide by the ranks)\n", e.core_seconds);
+    char plan[160];
+    if (e.ranks_upto < 0)
+      snprintf(plan, sizeof plan, "on any number of ranks");
+    else if (e.ranks <= e.ranks_upto)
+      snprintf(plan, sizeof plan, "on up to %lld ranks", (long long)e.ranks_upto);
+    else
+      snprintf(plan, sizeof plan,
+               "on %d ranks; networks_per_task = 0 splits points when there "
+               "are fewer than 4 per rank, so check under the run's mpirun -n",
+               e.ranks);
+    fprintf(f,
+            "tasks      %lld of <= %lld networks (the run's plan %s), and %lld (sigma_w2, "
+            "sigma_b2) pairs of MFT and theory\n",
+            (long long)e.tasks, (long long)e.networks_per_task, plan, (long long)e.pairs);
+    const double core = e.sim_s + e.mft_s + e.theory_s + e.write_s + e.setup_s;
+    if (!e.measured)
+      fprintf(f, "time       not sampled (the job does not fit this machine)\n");
+    else
+      fprintf(f,
+              "time       ~%.3g core-seconds, ~%.3g s on %d rank%s (samples timed here): "
+              "simulation %.3g, theory %.3g, MFT %.3g, writes %.3g (rank 0), set-up %.3g\n",
+              core, fmax(core / e.ranks, e.write_s), e.ranks, e.ranks == 1 ? "" : "s", e.sim_s,
+              e.theory_s, e.mft_s, e.write_s, e.setup_s);
     fprintf(f, "memory     ~%.3Lg MiB per rank (of %.3Lg GiB)\n", e.mem_bytes / 1048576.0L,
             e.ram_bytes / 1073741824.0L);
     fprintf(f, "output     %s, ~%.3Lg MiB (%.3Lg GiB free there)\n", out, e.out_bytes / 1048576.0L,
             e.free_bytes / 1073741824.0L);
-    st = es__check_fits(j, &e, access(out, F_OK) != 0);
   }
   es_job_destroy(&job);
   return es__agree(comm, st);

@@ -50,21 +50,25 @@ static int es__cost_cmp(const void *a, const void *b) {
   return (pa > pb) - (pa < pb);
 }
 
-es_status es__plan(es__sweep *s) {
-  const es_job *j = s->job;
-  s->shape = (es_grid_shape){j->sigma_w2.n, j->sigma_b2.n, j->depth.n, j->width.n};
-  s->npoints = es_grid_npoints(&s->shape);
-  /* Networks per task: the job's, or whole points unless there are too few points to keep
-   * every rank busy. It never changes a number: networks are folded in order. */
+int64_t es__networks_per_task(const es_job *j, int64_t npoints, int size) {
+  /* The job's, or whole points unless there are too few points to keep every rank busy. It
+   * never changes a number: networks are folded in order. */
   int64_t T = j->networks_per_task;
   if (T <= 0) {
     T = j->networks;
-    if (s->npoints < 4 * s->size) T = (j->networks * s->npoints + 4 * s->size - 1) / (4 * s->size);
+    if (npoints < 4 * size) T = (j->networks * npoints + 4 * size - 1) / (4 * size);
   }
   /* A task's measurements travel in one message, whose count is an int. */
   const int64_t row = j->depth.n * ES_NOBS_COUNT;
   if (T > INT_MAX / row) T = INT_MAX / row;
-  if (T < 1) T = 1;
+  return T < 1 ? 1 : T;
+}
+
+es_status es__plan(es__sweep *s) {
+  const es_job *j = s->job;
+  s->shape = (es_grid_shape){j->sigma_w2.n, j->sigma_b2.n, j->depth.n, j->width.n};
+  s->npoints = es_grid_npoints(&s->shape);
+  const int64_t T = es__networks_per_task(j, s->npoints, s->size);
   int64_t per = (j->networks + T - 1) / T;
   s->order = malloc((size_t)s->npoints * sizeof *s->order);
   s->tasks = malloc((size_t)(s->npoints * per) * sizeof *s->tasks);
@@ -180,6 +184,23 @@ void es__sweep_free(es__sweep *s) {
 
 /* ---------- computing one task ---------- */
 
+es_ensemble_params es__ensemble_params(const es_job *j, double sw2, double sb2, int64_t n,
+                                       int64_t nd, const int64_t *depths) {
+  return (es_ensemble_params){j->act,
+                              sw2,
+                              sb2,
+                              j->leak,
+                              j->noise,
+                              j->q0,
+                              j->c0,
+                              n,
+                              nd,
+                              depths,
+                              es_rng_point_key(j->seed, sw2, sb2, n),
+                              j->method == ES_METHOD_DENSE,
+                              j->arch == ES_ARCH_RECURRENT};
+}
+
 es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *flagged, char *reason,
                       void (*poll)(es__sweep *)) {
   const es_job *j = s->job;
@@ -191,19 +212,7 @@ es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *flagged
   for (int64_t k = 0; k < nd; k++) depths[k] = (int64_t)j->depth.v[k];
   const double sw2 = j->sigma_w2.v[iw], sb2 = j->sigma_b2.v[ib];
   const int64_t n = (int64_t)j->width.v[in];
-  es_ensemble_params ep = {j->act,
-                           sw2,
-                           sb2,
-                           j->leak,
-                           j->noise,
-                           j->q0,
-                           j->c0,
-                           n,
-                           nd,
-                           depths,
-                           es_rng_point_key(j->seed, sw2, sb2, n),
-                           j->method == ES_METHOD_DENSE,
-                           j->arch == ES_ARCH_RECURRENT};
+  es_ensemble_params ep = es__ensemble_params(j, sw2, sb2, n, nd, depths);
   es_ensemble *e = NULL;
   es_status st = es_ensemble_create(&ep, &e);
   *flagged = 0;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "edgesweep/config.h"
+#include "edgesweep/ensemble.h"
 #include "edgesweep/h5out.h"
 #include "progress.h"
 
@@ -71,6 +72,15 @@ es_status es__mpi_status(int code, const char *call, const char *file, int line)
 /* Collective. Every rank learns the worst status and the message of a rank that has it. */
 es_status es__agree(MPI_Comm comm, es_status st);
 
+/* Not collective. The ensemble parameters of JOB's point (sw2, sb2, width n) recording the
+ * ND depths DEPTHS (which must outlive the ensemble). */
+es_ensemble_params es__ensemble_params(const es_job *j, double sw2, double sb2, int64_t n,
+                                       int64_t nd, const int64_t *depths);
+
+/* Not collective. Networks per task of the plan for NPOINTS points on SIZE ranks; a point
+ * of M networks is ceil(M / that) tasks. */
+int64_t es__networks_per_task(const es_job *j, int64_t npoints, int size);
+
 /* Collective. Build the plan: points largest first, cut into tasks of networks. */
 es_status es__plan(es__sweep *s);
 
@@ -91,6 +101,28 @@ es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *flagged
 /* Not collective (driver.c). The mean-field and 1/N theory of pair K (sigma_w2 fastest), and
  * for the first sigma_w2 the critical sigma_w2 of its sigma_b2, written by the calling rank. */
 es_status es__pair(es__sweep *s, int64_t k);
+
+/* What a job will cost (estimate.c): shown by `check`, enforced by `run` and `check`.
+ * Sizes are long double: no product of job sizes can overflow (a recurrent W at N = 2^24 is
+ * 2^51 bytes; the largest grid times the largest depth list is far beyond int64 too). */
+typedef struct {
+  int64_t points, pairs, tasks, networks_per_task;
+  int ranks;          /* the task count is the plan on RANKS ranks */
+  int64_t ranks_upto; /* and on any number up to this one (-1: any number at all) */
+  int local_ranks;    /* ranks on this node: they share its memory */
+  long double mem_bytes, out_bytes, ram_bytes, free_bytes;
+  long double w_bytes, dmft_bytes, task_bytes; /* the parts of mem_bytes that usually dominate */
+  /* Core-seconds: the simulation, the MFT and the 1/N theory sampled on this machine (when
+   * measured), rank 0's writes and every rank's set-up from a model. */
+  int measured;
+  double sim_s, mft_s, theory_s, write_s, setup_s;
+} es__estimate;
+
+/* Not collective. Estimate JOB writing OUT on SIZE ranks, LOCAL_RANKS of them on this node;
+ * MEASURE times samples of the simulation and theory (up to ~1 s), else only counts, memory
+ * and sizes are filled. */
+void es__estimate_job(const es_job *j, const char *out, int size, int local_ranks, int measure,
+                      es__estimate *e);
 
 /* Free what es__plan and es__pending allocated. */
 void es__sweep_free(es__sweep *s);

@@ -45,6 +45,7 @@ static const es__dsdef es__layout[] = {
 #undef ES__ROW
 };
 #define ES__NLAYOUT ((int)(sizeof es__layout / sizeof es__layout[0]))
+#define ES__OBJECT_BYTES 1250.0 /* headers, attributes, scale references per object */
 _Static_assert(ES__NLAYOUT + ES_F_COUNT == ES_DS_COUNT, "the dataset enum and table differ");
 _Static_assert(ES_DS_ENSEMBLE_NETWORKS == (int)ES_F_COUNT, "the /ensemble fields come first");
 
@@ -428,6 +429,37 @@ static es_status es__create(es_h5out *h, const char *path, const es_job *j, cons
   /* From here on each rank writes its own points on its own. */
   ES_H5(H5Pset_dxpl_mpio(h->xfer, H5FD_MPIO_INDEPENDENT));
   return ES_OK;
+}
+
+/* The bytes of every dataset's elements plus a per-object allowance for headers,
+ * attributes and dimension-scale references, measured on files of 1 to 10^5 points
+ * (bench/README.md): what `check` reports, before any file exists. */
+long double es_h5out_layout_bytes(const es_job *j, int64_t ntasks) {
+  const long double dims[ES__NAXES] = {(long double)j->sigma_w2.n,
+                                       (long double)j->sigma_b2.n,
+                                       (long double)j->depth.n,
+                                       (long double)j->width.n,
+                                       (long double)(ntasks > 0 ? ntasks : 1),
+                                       ES_STATE_COUNT};
+  long double bytes = 0, objects = 0;
+  for (int ds = 0; ds < ES_DS_COUNT; ds++) {
+    const es__dsdef def = es__def((es_dataset)ds);
+    /* A variable-length text element is a 16-byte heap reference (the texts are few). */
+    long double n = def.type == ES__I8 ? 1 : def.type == ES__TEXT ? 16 : 8;
+    for (const char *a = def.axes; *a; a++)
+      n *= dims[strchr(es__axis_letters, *a) - es__axis_letters];
+    bytes += n;
+    objects++;
+  }
+  for (int a = 0; a < ES__NAXES; a++) { /* coordinates: at the root and in each group */
+    int copies = a < 4;
+    for (int g = 0; g < ES__NGROUPS; g++)
+      copies += strchr(es__group_axes[g], es__axis_letters[a]) != NULL;
+    bytes += copies * 8 * dims[a];
+    objects += copies;
+  }
+  return bytes + ES__OBJECT_BYTES * objects + (long double)strlen(j->text) +
+         (long double)strlen(j->canonical);
 }
 
 /* Read a variable-length string attribute into a malloc'ed string (NULL if absent). */
@@ -902,32 +934,6 @@ int es_h5out_finalize(void) {
   if (es__unclosed) return -1;
   H5close();
   return 0;
-}
-
-long double es_h5out_layout_bytes(const es_job *j, int64_t ntasks) {
-  const long double n[ES__NAXES] = {(long double)j->sigma_w2.n,
-                                    (long double)j->sigma_b2.n,
-                                    (long double)j->depth.n,
-                                    (long double)j->width.n,
-                                    (long double)(ntasks > 0 ? ntasks : 1),
-                                    ES_STATE_COUNT};
-  /* Object headers, attributes (descriptions, dimension-scale references) and B-trees: an
-   * upper bound per dataset measured on HDF5 1.10 files of this layout. */
-  const long double per_ds = 6144;
-  long double total = 65536 + (long double)strlen(j->text) * 2 + 8192; /* root, provenance */
-  for (int a = 0; a < 4; a++) total += (1 + ES__NGROUPS) * (n[a] * 8 + per_ds); /* scales */
-  total += 2 * (n[4] * 8 + n[5] * 8 + 2 * per_ds);
-  const long double cell = n[0] * n[1] * n[2] * n[3];
-  total += (long double)ES_F_COUNT * (cell * 8 + per_ds);
-  for (int i = 0; i < ES__NLAYOUT; i++) {
-    const es__dsdef *d = &es__layout[i];
-    long double e = 1;
-    for (const char *c = d->axes; *c; c++) e *= n[strchr(es__axis_letters, *c) - es__axis_letters];
-    /* Texts are variable-length strings, written at the close: a heap entry each. */
-    const long double size = d->type == ES__I8 ? 1 : d->type == ES__TEXT ? 64 : 8;
-    total += e * size + per_ds;
-  }
-  return total * 1.05L; /* chunk and heap rounding */
 }
 
 const char *es_h5out_hdf5_version(void) {

@@ -436,6 +436,11 @@ es_status es_mft_trajectory(const es_mft_params *p, int T, double *q, double *c,
   double qa = p->sigma_w2 * p->q0 + p->sigma_b2, qab = p->sigma_w2 * p->q0 * p->c0 + p->sigma_b2;
   double lr = log(p->sigma_w2);
   const double k2 = es__keep2(p);
+  /* Once (qa, qab) repeats bitwise (the fixed point to the last bit, or a short cycle of
+   * roundings), the step's integrals are those of the earlier layer: reused, same bits. */
+  enum { MEMO = 8 };
+  double key[MEMO][2], val[MEMO][3];
+  int nmemo = 0, next = 0;
   for (int t = 0; t < T; t++) {
     q[t] = qa;
     c[t] = qab / qa;
@@ -444,9 +449,22 @@ es_status es_mft_trajectory(const es_mft_params *p, int T, double *q, double *c,
       for (int u = t; u < T; u++) q[u] = c[u] = logr[u] = NAN;
       break;
     }
-    lr += log(es_mft_chi1(p, qa));
-    double nab = k2 * qab + p->sigma_w2 * es_mft_e_phiphi(p->act, qa, qa, qab) + p->sigma_b2;
-    qa = es_mft_qmap(p, qa);
+    const double now[2] = {qa, qab};
+    int slot = -1;
+    for (int i = 0; i < nmemo && slot < 0; i++)
+      if (memcmp(key[i], now, sizeof now) == 0) slot = i;
+    if (slot < 0) {
+      slot = next;
+      next = (next + 1) % MEMO;
+      if (nmemo < MEMO) nmemo++;
+      memcpy(key[slot], now, sizeof now);
+      val[slot][0] = log(es_mft_chi1(p, qa));
+      val[slot][1] = es_mft_e_phiphi(p->act, qa, qa, qab);
+      val[slot][2] = es_mft_qmap(p, qa);
+    }
+    lr += val[slot][0];
+    double nab = k2 * qab + p->sigma_w2 * val[slot][1] + p->sigma_b2;
+    qa = val[slot][2];
     qab = nab;
   }
   return ES_OK;

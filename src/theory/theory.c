@@ -18,15 +18,23 @@ typedef struct {
  * are those of es_mft_expect. */
 enum { ES__R1MAX = 2048 };
 typedef struct {
-  int n;
+  int n, panels;
   double z[ES__R1MAX], w[ES__R1MAX];
 } es__rule1;
 
-static void es__rule1_make(double q, es__rule1 *r) { r->n = es__normal_rule(q, 1, r->z, r->w); }
+/* The rule for variance q in WS, rebuilt only when its panel count changes (the nodes depend
+ * on nothing else), so a recursion builds it once, not at every layer. WS->panels = 0 first. */
+static const es__rule1 *es__rule1_for(es__rule1 *ws, double q) {
+  const int panels = es__normal_rule_panels(q, 1);
+  if (panels != ws->panels) {
+    ws->n = es__normal_rule(q, 1, ws->z, ws->w);
+    ws->panels = panels;
+  }
+  return ws;
+}
 
-static void es__moments_at(const es_activation *act, double K, es__moments *m) {
-  es__rule1 rule, *r = &rule;
-  es__rule1_make(K, r);
+static void es__moments_at(const es_activation *act, es__rule1 *ws, double K, es__moments *m) {
+  const es__rule1 *r = es__rule1_for(ws, K);
   double x[ES__R1MAX], f[ES__R1MAX], d[ES__R1MAX], v[11] = {0};
   const double sq = sqrt(K);
   for (int i = 0; i < r->n; i++) x[i] = sq * r->z[i];
@@ -59,11 +67,50 @@ static void es__moments_at(const es_activation *act, double K, es__moments *m) {
   m->dphi4 = v[10];
 }
 
+/* Deep layers repeat their inputs: once a recursion has reached its fixed point to the last
+ * bit (or a short cycle of roundings about it), the state that feeds a layer's integrals is
+ * bitwise equal to an earlier layer's. The integrals are a pure function of that state (the
+ * rules are rebuilt from it alone), so an earlier layer's integrals are reused: the same bits
+ * as integrating again, and the affine recursions (K1, V, ...) continue from them. The last
+ * ES__MEMO states are kept, which catches cycles up to that length. */
+enum { ES__MEMO = 8 };
+typedef struct {
+  int n, next;
+  double key[ES__MEMO][4];
+} es__memo;
+
+/* The tests turn the reuse off to compare bits, and count the reuses. */
+static int es__memo_off;
+static long es__memo_reused;
+
+/* The slot holding KEY (NK doubles, compared bitwise), or -1. */
+static int es__memo_find(const es__memo *m, const double *key, int nk) {
+  for (int i = 0; i < m->n && !es__memo_off; i++)
+    if (memcmp(m->key[i], key, (size_t)nk * sizeof *key) == 0) {
+      es__memo_reused++;
+      return i;
+    }
+  return -1;
+}
+
+/* The slot to store KEY in (the oldest once full). */
+static int es__memo_put(es__memo *m, const double *key, int nk) {
+  const int i = m->next;
+  memcpy(m->key[i], key, (size_t)nk * sizeof *key);
+  m->next = (i + 1) % ES__MEMO;
+  if (m->n < ES__MEMO) m->n++;
+  return i;
+}
+
 es_status es_theory_layers(const es_mft_params *p, int T, es_theory_layer *out) {
   ES_CHECK(p->leak == 1.0, ES_ERR_INPUT,
            "the 1/N theory is implemented for leak = 1 (doc/physics.md 5.1); leak = %g", p->leak);
   const double sw = p->sigma_w2, sw2 = sw * sw;
   es_theory_layer l = {sw * p->q0 + p->sigma_b2, 0, 0, sw, 0, 0, 0, 0};
+  es__memo memo = {0, 0, {{0}}};
+  es__moments mm[ES__MEMO];
+  es__rule1 rule;
+  rule.panels = 0;
   for (int t = 0; t < T; t++) {
     out[t] = l;
     if (t + 1 == T) break;
@@ -73,7 +120,13 @@ es_status es_theory_layers(const es_mft_params *p, int T, es_theory_layer *out) 
       break;
     }
     es__moments m;
-    es__moments_at(p->act, l.K, &m);
+    int slot = es__memo_find(&memo, &l.K, 1);
+    if (slot >= 0) {
+      m = mm[slot];
+    } else {
+      es__moments_at(p->act, &rule, l.K, &m);
+      mm[es__memo_put(&memo, &l.K, 1)] = m;
+    }
     es_theory_layer n;
     n.K = p->sigma_b2 + p->noise + sw * m.g;
     n.K1 = sw * (m.g1 * l.K1 + 0.5 * m.g2 * l.Vzz);
@@ -106,11 +159,12 @@ es_status es_theory_xi_coeffs(const es_mft_params *p, const es_mft_point *pt, es
     return ES_OK;
   }
   es__moments m;
-  es__moments_at(p->act, K, &m);
+  es__rule1 rule;
+  rule.panels = 0;
+  es__moments_at(p->act, &rule, K, &m);
   /* Two more moments on the same rule: g3 = d^3 E phi^2/dK^3 = E[phi^2 He6]/(8 K^3) and
    * d E phi^4/dK = E[phi^4 He2]/(2 K). */
-  es__rule1 rule, *r = &rule;
-  es__rule1_make(K, r);
+  const es__rule1 *r = &rule;
   double x[ES__R1MAX], f[ES__R1MAX], g3 = 0, dphi4 = 0;
   const double sq = sqrt(K);
   for (int i = 0; i < r->n; i++) x[i] = sq * r->z[i];
@@ -165,7 +219,7 @@ void es_theory_predict(const es_theory_layer *l, double N, es_theory_pred *o) {
  * finite-difference points so that the Hessian differentiates a smooth function of the metric. */
 enum { ES__R2MAX = 512 };
 typedef struct {
-  int n;
+  int n, panels; /* panels: set by es__rule2_for only */
   double z[ES__R2MAX], w[ES__R2MAX];
   /* Row i of the tensor rule keeps k in [lo[i], hi[i]): the nodes whose joint weight is
    * below 1e-17 of the largest add nothing at double precision (the corners of the square;
@@ -186,6 +240,16 @@ static void es__rule2_make(es__rule2 *r, double qmax) {
     r->lo[i] = lo;
     r->hi[i] = hi;
   }
+}
+
+/* The rule for QMAX in WS, rebuilt only when its panel count changes (as es__rule1_for). */
+static const es__rule2 *es__rule2_for(es__rule2 *ws, double qmax) {
+  const int panels = es__normal_rule_panels(qmax, 0);
+  if (panels != ws->panels) {
+    es__rule2_make(ws, qmax);
+    ws->panels = panels;
+  }
+  return ws;
 }
 
 /* The 2-D moments of one metric (A = Kaa, B = Kbb, X = Kab) that the recursion needs:
@@ -318,8 +382,12 @@ static void es__mom2_quad(const es_activation *act, const es__rule2 *r, double A
  * positive, t in (beta - pi/2, pi/2); the integrand is a trigonometric polynomial, so two
  * 8-point Gauss-Legendre panels are exact to rounding. */
 static double es__relu_pr(double A, double B, double c, int p, int r) {
-  double gx[8], gw[8];
-  es__gauss_legendre(8, gx, gw);
+  static double gx[8], gw[8]; /* the nodes once: Newton iterations cost more than the sum */
+  static int ready;
+  if (!ready) {
+    es__gauss_legendre(8, gx, gw);
+    ready = 1;
+  }
   double beta = acos(c), lo = beta - ES_PI / 2, hi = ES_PI / 2, sum = 0;
   for (int pn = 0; pn < 2; pn++) {
     double a = lo + pn * (hi - lo) / 2, b = a + (hi - lo) / 2;
@@ -337,7 +405,9 @@ typedef struct {
   double m, grad[3], hess[3][3], m31, m22, m13;
 } es__ab;
 
-static void es__ab_at(const es_activation *act, double A, double B, double X, es__ab *o) {
+/* WS: the caller's rule workspace (es__rule2_for), kept across a recursion's layers. */
+static void es__ab_with(const es_activation *act, es__rule2 *ws, double A, double B, double X,
+                        es__ab *o) {
   double c = X / sqrt(A * B);
   if (c > 1) c = 1;
   if (c < -1) c = -1;
@@ -369,15 +439,14 @@ static void es__ab_at(const es_activation *act, double A, double B, double X, es
   }
   /* Smooth activations: quadrature; the Hessian by Price's theorem (tanh) or by differences
    * of the exact gradient. */
-  es__rule2 r;
   const int price = act->id == ES_ACT_TANH; /* derivatives known in closed form */
   /* phi'''' has a fifth-order pole where phi has a simple one: panels 1/sqrt(2) as wide keep
    * the Price Hessian within ~1e-8 of a 4x finer rule up to q = 15, where the differences
    * on the plain rule erred by up to 6e-6 near |c| = 1, at 2 quadratures' cost instead of 5. */
   double qmax = (A > B ? A : B) * 1.001 * (price ? 2 : 1);
-  es__rule2_make(&r, qmax);
+  const es__rule2 *r = es__rule2_for(ws, qmax);
   es__mom2 base;
-  es__mom2_quad(act, &r, A, B, X, 1, price, &base);
+  es__mom2_quad(act, r, A, B, X, 1, price, &base);
   o->m = base.m;
   memcpy(o->grad, base.grad, sizeof o->grad);
   o->m31 = base.m31;
@@ -398,8 +467,8 @@ static void es__ab_at(const es_activation *act, double A, double B, double X, es
     kp[j] += h[j];
     km[j] -= h[j];
     es__mom2 up, dn;
-    es__mom2_quad(act, &r, kp[0], kp[2], kp[1], 0, 0, &up);
-    es__mom2_quad(act, &r, km[0], km[2], km[1], 0, 0, &dn);
+    es__mom2_quad(act, r, kp[0], kp[2], kp[1], 0, 0, &up);
+    es__mom2_quad(act, r, km[0], km[2], km[1], 0, 0, &dn);
     for (int i = 0; i < 3; i++) o->hess[i][j] = (up.grad[i] - dn.grad[i]) / (2 * h[j]);
   }
   if (mirror)
@@ -434,6 +503,17 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
   l.k[0] = sw * qa0 + sb;
   l.k[1] = sw * qab0 + sb;
   l.k[2] = sw * qb0 + sb;
+  /* Keyed by (k, edge): the integrals of the layer (es__memo). */
+  es__memo memo = {0, 0, {{0}}};
+  struct {
+    es__ab ab;
+    es__moments ma, mb;
+    double nk[3]; /* edge layers: the MFT part */
+  } mv[ES__MEMO];
+  /* The rules: built when their panel count changes, not at every layer. */
+  es__rule1 r1;
+  es__rule2 r2;
+  r1.panels = r2.panels = 0;
   for (int t = 0; t < T; t++) {
     if (l.edge == 0 && es__c_edge(l.k)) {
       l.edge = 1;
@@ -458,10 +538,17 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
     }
     es_theory2_layer n;
     n.edge = l.edge;
+    const double key[4] = {l.k[0], l.k[1], l.k[2], l.edge};
+    int slot = es__memo_find(&memo, key, 4);
+    const int hit = slot >= 0;
+    if (!hit) slot = es__memo_put(&memo, key, 4);
     if (l.edge) { /* the MFT part only */
-      n.k[0] = sb + g + sw * es_mft_e_phi2(p->act, l.k[0]);
-      n.k[1] = sb + sw * es_mft_e_phiphi(p->act, l.k[0], l.k[2], l.k[1]);
-      n.k[2] = sb + g + sw * es_mft_e_phi2(p->act, l.k[2]);
+      if (!hit) {
+        mv[slot].nk[0] = sb + g + sw * es_mft_e_phi2(p->act, l.k[0]);
+        mv[slot].nk[1] = sb + sw * es_mft_e_phiphi(p->act, l.k[0], l.k[2], l.k[1]);
+        mv[slot].nk[2] = sb + g + sw * es_mft_e_phi2(p->act, l.k[2]);
+      }
+      memcpy(n.k, mv[slot].nk, sizeof n.k);
       for (int i = 0; i < 3; i++) {
         n.K1[i] = NAN;
         for (int j = 0; j < 3; j++) n.V[i][j] = NAN;
@@ -469,14 +556,16 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
       l = n;
       continue;
     }
-    es__ab ab;
-    es__ab_at(p->act, l.k[0], l.k[2], l.k[1], &ab);
-    es__moments ma, mb;
-    es__moments_at(p->act, l.k[0], &ma);
-    if (l.k[2] == l.k[0])
-      mb = ma;
-    else
-      es__moments_at(p->act, l.k[2], &mb);
+    if (!hit) {
+      es__ab_with(p->act, &r2, l.k[0], l.k[2], l.k[1], &mv[slot].ab);
+      es__moments_at(p->act, &r1, l.k[0], &mv[slot].ma);
+      if (l.k[2] == l.k[0])
+        mv[slot].mb = mv[slot].ma;
+      else
+        es__moments_at(p->act, &r1, l.k[2], &mv[slot].mb);
+    }
+    const es__ab ab = mv[slot].ab;
+    const es__moments ma = mv[slot].ma, mb = mv[slot].mb;
     const double m[3] = {ma.g, ab.m, mb.g};
     const double J[3][3] = {{ma.g1, 0, 0}, {ab.grad[0], ab.grad[1], ab.grad[2]}, {0, 0, mb.g1}};
     const double C[3][3] = {{ma.phi4 - ma.g * ma.g, ab.m31 - ma.g * ab.m, ab.m22 - ma.g * mb.g},

@@ -6,6 +6,13 @@
 #include "../../src/theory/theory.c"
 #include "../../src/theory/theory_leak.c"
 
+/* One metric on its own rule. */
+static void es__ab_at(const es_activation *act, double A, double B, double X, es__ab *o) {
+  es__rule2 ws;
+  ws.panels = 0;
+  es__ab_with(act, &ws, A, B, X, o);
+}
+
 #include <stdio.h>
 
 #include "es_test.h"
@@ -380,6 +387,43 @@ int main(void) {
   p = P("relu", 3.0, 0.1, 1, 0.5);
   ASSERT_EQ_INT(es_theory2_layers(&p, 1, 1, 0.5, 40, L), ES_OK);
   ASSERT(L[39].edge == 0 && L[39].k[0] > 1e6);
+
+  /* Layers whose integrals' inputs repeat an earlier layer's bitwise reuse its integrals:
+   * every layer's bits equal those of integrating each layer afresh, for activations with
+   * fast rules, quadrature and closed forms, in both phases, with and without the |c| -> 1
+   * edge; and the reuse happens (else this would test nothing). */
+  {
+    enum { TD = 400 };
+    static es_theory_layer A1[TD], B1[TD];
+    static es_theory2_layer A2[TD], B2[TD];
+    const char *acts[] = {"tanh", "erf", "gelu", "silu", "relu", "linear"};
+    const double pts[][2] = {{0.8, 0.05}, {1.2, 0.3}, {1.5, 0.2}, {2.5, 0.3}, {4.0, 0.5}, {1.0, 0}};
+    long reused = 0;
+    for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++)
+      for (size_t k = 0; k < sizeof pts / sizeof pts[0]; k++) {
+        p = P(acts[a], pts[k][0], pts[k][1], 1, 0.5);
+        const long r0 = es__memo_reused;
+        es__memo_off = 0;
+        ASSERT_EQ_INT(es_theory_layers(&p, TD, A1), ES_OK);
+        ASSERT_EQ_INT(es_theory2_layers(&p, 1, 1, 0.5, TD, A2), ES_OK);
+        reused += es__memo_reused - r0;
+        es__memo_off = 1;
+        ASSERT_EQ_INT(es_theory_layers(&p, TD, B1), ES_OK);
+        ASSERT_EQ_INT(es_theory2_layers(&p, 1, 1, 0.5, TD, B2), ES_OK);
+        es__memo_off = 0;
+        for (int t = 0; t < TD; t++) {
+          if (memcmp(&A1[t], &B1[t], sizeof A1[t]) != 0)
+            ES_FAIL_AT("%s (%g, %g) layer %d: one-input bits differ", acts[a], pts[k][0], pts[k][1],
+                       t + 1);
+          if (memcmp(A2[t].k, B2[t].k, sizeof A2[t].k) ||
+              memcmp(A2[t].K1, B2[t].K1, sizeof A2[t].K1) ||
+              memcmp(A2[t].V, B2[t].V, sizeof A2[t].V) || A2[t].edge != B2[t].edge)
+            ES_FAIL_AT("%s (%g, %g) layer %d: two-input bits differ", acts[a], pts[k][0], pts[k][1],
+                       t + 1);
+        }
+      }
+    ASSERT(reused > 1000);
+  }
 
   /* leak != 1 is refused with a reason. */
   p = P("tanh", 1.5, 0.05, 1, 0.3);
