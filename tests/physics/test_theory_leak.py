@@ -14,45 +14,51 @@ import estest  # noqa: E402
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
-M = 20000
-d = estest.tmpdir()
-# relu's O(1/N^2) terms are large (Var q/(E q)^2 ~ 0.2 at N = 64, t = 5, and the residual of
-# N Var q falls 4-fold from N = 64 to 256): it is checked at larger widths.
-cases = [("tanh", "1.0, 2.5", "0.5", "0.1", "16, 64, 256"),
-         ("relu", "1.2", "0.7", "0.05", "256, 1024")]
-for act, sw2, leak, noise, widths in cases:
-    job = estest.write_job(os.path.join(d, f"{act}.ini"), {
-        "run": {"name": act, "seed": 91},
-        "network": {"activation": act, "c0": 0.3, "leak": leak, "noise": noise},
-        "grid": {"sigma_w2": sw2, "sigma_b2": "0.05", "depth": "1, 2, 5, 10, 20",
-                 "width": widths},
-        "ensemble": {"networks": M},
-    })
-    out = os.path.join(d, f"{act}.h5")
-    estest.run(["run", job, "-o", out, "--quiet"], ranks=1)
-    with h5py.File(out, "r") as f:
-        E, T = f["ensemble"], f["theory"]
-        n = E["networks"][()]
-        for iw, s in enumerate(f["sigma_w2"][()]):
-            for k, t in enumerate(f["depth"][()]):
-                for iN, N in enumerate(f["width"][()]):
-                    at = (iw, 0, k, iN)
-                    tag = f"{act} leak={leak} noise={noise} sw2={s:g} t={t} N={N}"
-                    estest.check(np.isnan(T["logjac_mean"][at]), f"logjac_mean NaN {tag}")
-                    if t > 1 and N > 16:
-                        estest.check_z(f"kurtosis {tag}", E["kurtosis"][at], T["kurtosis"][at],
-                                       E["kurtosis_stderr"][at])
-                    for obs in ("q", "logq"):
-                        m, v = E[f"{obs}_mean"][at], E[f"{obs}_var"][at]
-                        se = np.sqrt(v / n[at])
-                        estest.check_z(f"E {obs} {tag}", m, T[f"{obs}_mean"][at], se)
-                        if N == 16:  # tanh only
-                            if obs == "logq" and t > 1:  # the MFT alone is far off
-                                z = (m - np.log(f["mft/q"][iw, 0, k])) / se
-                                estest.check(abs(z) > 8, f"E ln q {tag} resolves the 1/N "
-                                             f"shift: z vs MFT {z:+.1f}")
-                            continue  # Var: O(1/N^2) of the log, as at leak 1
-                        # Var of a sample variance, widened by 1.5 for non-Gaussianity.
-                        estest.check_z(f"Var {obs} {tag}", v, T[f"{obs}_var"][at],
-                                       1.5 * v * np.sqrt(2 / (n[at] - 1)))
-estest.finish()
+
+def main():
+    M = 20000
+    d = estest.tmpdir()
+    # relu's O(1/N^2) terms are large (Var q/(E q)^2 ~ 0.2 at N = 64, t = 5, and the residual of
+    # N Var q falls 4-fold from N = 64 to 256): it is checked at larger widths.
+    cases = [("tanh", "1.0, 2.5", "0.5", "0.1", "16, 64, 256"),
+             ("relu", "1.2", "0.7", "0.05", "256, 1024")]
+    for act, sw2, leak, noise, widths in cases:
+        job = estest.write_job(os.path.join(d, f"{act}.ini"), {
+            "run": {"name": act, "seed": 91},
+            "network": {"activation": act, "c0": 0.3, "leak": leak, "noise": noise},
+            "grid": {"sigma_w2": sw2, "sigma_b2": "0.05", "depth": "1, 2, 5, 10, 20",
+                     "width": widths},
+            "ensemble": {"networks": M},
+        })
+        out = os.path.join(d, f"{act}.h5")
+        estest.run(["run", job, "-o", out, "--quiet"], ranks=1)
+        with h5py.File(out, "r") as f:
+            E, T = f["ensemble"], f["theory"]
+            n = E["networks"][()]
+            for iw, s in enumerate(f["sigma_w2"][()]):
+                for k, t in enumerate(f["depth"][()]):
+                    for iN, N in enumerate(f["width"][()]):
+                        at = (iw, 0, k, iN)
+                        tag = f"{act} leak={leak} noise={noise} sw2={s:g} t={t} N={N}"
+                        estest.check(np.isnan(T["logjac_mean"][at]), f"logjac_mean NaN {tag}")
+                        if t > 1 and N > 16:
+                            estest.check_z(f"kurtosis {tag}", E["kurtosis"][at], T["kurtosis"][at],
+                                           E["kurtosis_stderr"][at])
+                        for obs in ("q", "logq"):
+                            m, v = E[f"{obs}_mean"][at], E[f"{obs}_var"][at]
+                            se = np.sqrt(v / n[at])
+                            estest.check_z(f"E {obs} {tag}", m, T[f"{obs}_mean"][at], se)
+                            if N == 16:  # tanh only
+                                if obs == "logq" and t > 1:  # the MFT alone is far off
+                                    z = (m - np.log(f["mft/q"][iw, 0, k])) / se
+                                    estest.check(abs(z) > 8, f"E ln q {tag} resolves the 1/N "
+                                                 f"shift: z vs MFT {z:+.1f}")
+                                continue  # Var: O(1/N^2) of the log, as at leak 1
+                            # Var of a sample variance, widened by 1.5 for non-Gaussianity.
+                            estest.check_z(f"Var {obs} {tag}", v, T[f"{obs}_var"][at],
+                                           1.5 * v * np.sqrt(2 / (n[at] - 1)))
+    estest.finish()
+
+
+if __name__ == "__main__":
+    main()
