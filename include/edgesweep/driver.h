@@ -50,7 +50,7 @@ int es_run_stopped(void);
 /* Collective. Validate the job and print the plan (points, tasks, estimates) on rank 0. */
 es_status es_check(MPI_Comm comm, const es_run_opts *opts, FILE *out);
 
-/* `edgesweep verify` (README, Integrity). */
+/* `edgesweep verify` (doc/output.md, Integrity). */
 typedef struct {
   const char *path;
   int64_t recompute;     /* points to re-simulate, chosen by seed (0: none) */

@@ -2,7 +2,7 @@
  *
  * A stream is named by (seed, sigma_w2, sigma_b2, N) and (network, layer, purpose), so every
  * number is a pure function of what it is for and never of which rank or in which order it
- * was drawn (README.md, What is computed). Not collective.
+ * was drawn (doc/output.md, Guarantees). Not collective.
  *
  * The stream, exactly (what the scalar and the AVX2 paths both compute, bit for bit):
  *   Philox key  K = es_mix64(es_mix64(es_mix64(es_mix64(seed) ^ point_hash) ^ (network >> 32))

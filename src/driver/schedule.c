@@ -1,5 +1,5 @@
 /* schedule: tasks of networks, handed out by rank 0 (which computes too), and the merge of
- * every network into its point's statistics in network order (README.md, What is computed: the bits
+ * every network into its point's statistics in network order (doc/output.md, Guarantees: the bits
  * depend on nothing but the job).
  *
  * Protocol (tags below). A worker sends a request header; when it carries a finished task

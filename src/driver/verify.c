@@ -1,5 +1,5 @@
 /* `edgesweep verify`: the layout and every checksum of an output file (rank 0), then chosen
- * points simulated again on all ranks and compared bit for bit (README, Integrity). */
+ * points simulated again on all ranks and compared bit for bit (doc/output.md, Integrity). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

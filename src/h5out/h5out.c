@@ -377,7 +377,7 @@ static es_status es__text_type(es_h5out *h) {
 }
 
 /* What the checksums cover, in order, on the datasets themselves: a reader can recompute
- * them (README, Integrity). */
+ * them (doc/output.md, Integrity). */
 static es_status es__checksum_order(es_h5out *h) {
   es_strbuf b = {0};
   char p[64];

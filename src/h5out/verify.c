@@ -1,7 +1,7 @@
 /* verify: read an output file without trusting it. Every dataset's type and shape is checked
  * against the job the file names before a byte is read, so a damaged or crafted file gives a
  * message, never a wrong read; then the checksums of the points and pairs are recomputed
- * from the stored values (README, Integrity). Serial and read-only. */
+ * from the stored values (doc/output.md, Integrity). Serial and read-only. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -88,7 +88,7 @@ def finish():
 
 
 def numeric_datasets(path, groups=("ensemble", "mft", "theory", "phase")):
-    """{group/name: array} of the numeric datasets (the ones promised bitwise: README.md, What is computed)."""
+    """{group/name: array} of the numeric datasets (the ones promised bitwise: doc/output.md, Guarantees)."""
     out = {}
     with h5py.File(path, "r") as f:
         for g in groups:

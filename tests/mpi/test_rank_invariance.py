@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""README.md, What is computed: the numeric datasets are bitwise identical for 1, 2, 3 and 4 ranks (the random
+"""doc/output.md, Guarantees: the numeric datasets are bitwise identical for 1, 2, 3 and 4 ranks (the random
 streams are keyed by point and network, never by rank or order), and every point is done."""
 import os
 import sys
@@ -63,7 +63,7 @@ def main():
     print(f"tasks per rank on 4 ranks: {counts}")
 
     # Raising networks from 7 to 12 and resuming computes only the new networks and gives the
-    # bits of a fresh run with 12 (README.md, What is computed).
+    # bits of a fresh run with 12 (doc/output.md, Guarantees).
     grow = os.path.join(d, "grow.h5")
     estest.run(["run", job, "-o", grow, "--quiet", "--set", "ensemble.networks=7"], ranks=2)
     estest.run(["run", job, "-o", grow, "--quiet", "--resume"], ranks=3)

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Resumability (README.md, What is computed): kill -9 (of a launch's every process, once of mpirun alone) in
+"""Resumability (doc/output.md, Guarantees): kill -9 (of a launch's every process, once of mpirun alone) in
 start-up and in the sweep, then
 --resume with 1, 2, 3 or 4 ranks, until the run completes: the numeric datasets are bitwise
 identical to an uninterrupted run. SIGTERM exits 3 with a resume hint; a second run on an output

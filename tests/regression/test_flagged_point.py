@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""README.md, What is computed: one bad point (here relu deep in the chaotic phase, where the pre-activations
+"""doc/output.md, Guarantees: one bad point (here relu deep in the chaotic phase, where the pre-activations
 overflow) is flagged in /run/status with a reason, its values are NaN, never garbage, and the
 sweep goes on: the other points are done and the run exits 0."""
 import os
