@@ -60,8 +60,8 @@ static double dgemm_peak(int n) {
 static double per_network(int64_t n, int64_t T, int recurrent, int nets, int reps) {
   int64_t depth[1] = {T};
   es_ensemble_params p = {
-      es_activation_find("tanh"),        1.8, 0.05,     1.0, 0.0, 1.0, 0.5, n, 1, depth,
-      es_rng_point_key(1, 1.8, 0.05, n), 1,   recurrent};
+      es_activation_find("tanh"),        1.8, 0.05,      1.0, 0.0, 1.0, 0.5, n, 1, depth,
+      es_rng_point_key(1, 1.8, 0.05, n), 1,   recurrent, 0,   NULL};
   es_ensemble *e = NULL;
   if (es_ensemble_create(&p, &e) != ES_OK) {
     fprintf(stderr, "bench_dense: %s\n", es_error_msg());

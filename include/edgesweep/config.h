@@ -41,6 +41,8 @@ typedef struct es_job {
   int64_t networks;
   es_method method; /* resolved: never AUTO after load */
   int64_t networks_per_task;
+  int64_t nlags; /* two-time lags (0: none) */
+  int64_t *lags; /* nlags lags, ascending, distinct, >= 0 */
 } es_job;
 
 /* One `--set section.key=value` override. */

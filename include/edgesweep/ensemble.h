@@ -41,7 +41,15 @@ typedef struct {
   es_rng_key key;       /* the point's stream key */
   int dense;            /* 0: gram sampling (fresh weights only); 1: explicit weights */
   int recurrent;        /* 1: one W, b shared by all layers (needs dense) */
+  int64_t nlags;        /* two-time lags L (0: none, and no ring buffer) */
+  const int64_t *lags;  /* the lags, ascending, >= 0 */
 } es_ensemble_params;
+
+/* Doubles per recorded depth of a network's record: the ES_NOBS_COUNT observables, then per
+ * lag L the two-time overlaps q_aa(t, t - L) = h_a^t . h_a^(t-L) / N and
+ * q_ab(t, t - L) = h_a^t . h_b^(t-L) / N (NaN when t - L < 1). */
+#define ES_NOBS_LAG 2
+static inline int64_t es_nobs_len(int64_t nlags) { return ES_NOBS_COUNT + ES_NOBS_LAG * nlags; }
 
 typedef struct es_ensemble es_ensemble;
 
@@ -50,7 +58,7 @@ es_status es_ensemble_create(const es_ensemble_params *p, es_ensemble **e);
 void es_ensemble_destroy(es_ensemble **e);
 
 /* Simulate network NETWORK of the point to the deepest recorded depth and write
- * out[k * ES_NOBS_COUNT + j] for recorded depth k and observable j.
+ * out[k * es_nobs_len(nlags) + j] for recorded depth k and observable j.
  * A network whose tangent vanishes exactly (no active ReLU unit left) is dead: out holds NaN
  * from that depth on and the call succeeds. Returns ES_ERR_NUMERIC (with a message) when a
  * value overflowed; out then holds NaN from that depth on. */

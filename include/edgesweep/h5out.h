@@ -42,6 +42,15 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
 #define ES_DATASET_MAP(X)                                                                          \
   X(ENSEMBLE_NETWORKS, "ensemble", "networks", I64, "wbdn", NONE, "1",                             \
     "number of networks in the statistics")                                                        \
+  X(ENSEMBLE_QTS_AA_MEAN, "ensemble", "qts_aa_mean", F64, "wbdnl", NONE, "1",                      \
+    "ensemble mean of the two-time overlap q_aa(t, t-L) = h_a^t . h_a^(t-L) / N at lag L "         \
+    "(NaN where t - L < 1)")                                                                       \
+  X(ENSEMBLE_QTS_AA_VAR, "ensemble", "qts_aa_var", F64, "wbdnl", NONE, "1",                        \
+    "unbiased variance over networks of q_aa(t, t-L)")                                             \
+  X(ENSEMBLE_QTS_AB_MEAN, "ensemble", "qts_ab_mean", F64, "wbdnl", NONE, "1",                      \
+    "ensemble mean of the cross-input two-time overlap q_ab(t, t-L) = h_a^t . h_b^(t-L) / N")      \
+  X(ENSEMBLE_QTS_AB_VAR, "ensemble", "qts_ab_var", F64, "wbdnl", NONE, "1",                        \
+    "unbiased variance over networks of q_ab(t, t-L)")                                             \
   X(MFT_Q_STAR, "mft", "q_star", F64, "wb", NONE, "1",                                             \
     "MFT fixed point q* reached from q0 (NaN: none); recurrent: stationary C(0) of the "           \
     "two-time DMFT (doc/physics.md 3.6)")                                                          \
@@ -68,6 +77,11 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
   X(MFT_Q, "mft", "q", F64, "wbd", NONE, "1", "MFT trajectory q^t from q0 at the recorded depths") \
   X(MFT_C, "mft", "c", F64, "wbd", NONE, "1", "MFT trajectory c^t from c0 at the recorded depths") \
   X(MFT_LOGJAC, "mft", "logjac", F64, "wbd", NONE, "1", "MFT ln(r^t/r^0) of the tangent")          \
+  X(MFT_CTS_AA, "mft", "cts_aa", F64, "wbdl", NONE, "1",                                           \
+    "two-time DMFT C_aa(t, t-L) from q0, c0 (shared weights when recurrent, doc/physics.md "       \
+    "3.1.1); NaN where t - L < 1")                                                                 \
+  X(MFT_CTS_AB, "mft", "cts_ab", F64, "wbdl", NONE, "1",                                           \
+    "two-time DMFT C_ab(t, t-L) across the two inputs; NaN where t - L < 1")                       \
   X(MFT_CRITICAL_SIGMA_W2, "mft", "critical_sigma_w2", F64, "b", NONE, "1",                        \
     "sigma_w2 where chi_1(q*) = 1 at this sigma_b2 (recurrent: lambda = 0 of the "                 \
     "stationary DMFT; NaN: none)")                                                                 \
@@ -141,9 +155,9 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
   X(RUN_NETWORKS_DONE, "run", "networks_done", I64, "wbn", NONE, "1",                              \
     "networks folded into the point's statistics (a resume with more networks adds to them)")      \
   X(RUN_CHECKSUM, "run", "checksum", U64, "wbn", NONE, "1",                                        \
-    "checksum of the point's numeric values and status (doc/output.md, Integrity); 0: none")              \
+    "checksum of the point's numeric values and status (doc/output.md, Integrity); 0: none")       \
   X(RUN_PAIR_CHECKSUM, "run", "pair_checksum", U64, "wb", NONE, "1",                               \
-    "checksum of the pair's numeric /mft and /theory values (doc/output.md, Integrity); 0: none")         \
+    "checksum of the pair's numeric /mft and /theory values (doc/output.md, Integrity); 0: none")  \
   X(RUN_STATE, "run", "state", F64, "wbdns", NONE, "1",                                            \
     "streaming statistics of the point (observables.h): what a resume with more networks "         \
     "continues from")                                                                              \
@@ -245,26 +259,32 @@ es_status es_h5out_networks(const char *path, int64_t *networks, char sha256[65]
 /* ---------- integrity (doc/output.md, Integrity) ---------- */
 
 /* /run/checksum of a point: a hash (es_sum) of, in this order, the /ensemble fields
- * (observables.h order, ND depths each), ensemble/networks (ND), then for a done point
- * (STATUS 1) run/state (ND x ES_STATE_COUNT) and run/networks_done; last the status. Texts
+ * (observables.h order, ND depths each), when the job has NLAGS > 0 lags the two-time fields
+ * qts_aa_mean, qts_aa_var, qts_ab_mean, qts_ab_var (ND x NLAGS each, LAGFIELDS in es_lagstat
+ * order), ensemble/networks (ND), then for a done point (STATUS 1) run/state
+ * (ND x es_obs_state_len(NLAGS)) and run/networks_done; last the status. Without lags the
+ * qts placeholders (NaN) are left out, so such a file's sums are as before lags existed. Texts
  * (the reason) are left out: they reach the file only at the close. Never 0 (0 in the file:
  * no checksum). */
-uint64_t es_h5out_point_checksum(int64_t nd, const double *fields, const int64_t *networks,
+uint64_t es_h5out_point_checksum(int64_t nd, int64_t nlags, const double *fields,
+                                 const int64_t *networks, const double *lagfields,
                                  const double *state, int64_t networks_done, signed char status);
 
 /* /run/pair_checksum of a (sigma_w2, sigma_b2) pair: the datasets of es_h5out_pair_sets in
  * that order (the /mft scalars and phase, the ND-long /mft trajectories, the ND x NN /theory
- * fields of the pair: VALUES holds them as doubles in that order, phase included), and for
- * the first sigma_w2 (CRITICAL not NULL) mft/critical_sigma_w2 of the sigma_b2. */
+ * fields of the pair: VALUES holds them as doubles in that order, phase included), when the
+ * job has NL > 0 lags mft/cts_aa and mft/cts_ab (ND x NL each), and for the first sigma_w2
+ * (CRITICAL not NULL) mft/critical_sigma_w2 of the sigma_b2. */
 #define ES_H5_PAIR_SETS 26
 extern const es_dataset es_h5out_pair_sets[ES_H5_PAIR_SETS];
-uint64_t es_h5out_pair_checksum(int64_t nd, int64_t nn, const double *values,
+uint64_t es_h5out_pair_checksum(int64_t nd, int64_t nn, int64_t nl, const double *values,
                                 const double *critical);
-/* Doubles that pair VALUES hold for ND depths and NN widths. */
-int64_t es_h5out_pair_len(int64_t nd, int64_t nn);
+/* Doubles that pair VALUES hold for ND depths, NN widths and NL lags. */
+int64_t es_h5out_pair_len(int64_t nd, int64_t nn, int64_t nl);
 /* Not collective. Read back pair (IW, IB)'s values just written by this rank and write its
  * /run/pair_checksum: the pair's last write, so a pair cut short by a kill has none. */
-es_status es_h5out_pair_seal(es_h5out *h, int64_t iw, int64_t ib, int64_t nd, int64_t nn);
+es_status es_h5out_pair_seal(es_h5out *h, int64_t iw, int64_t ib, int64_t nd, int64_t nn,
+                             int64_t nl);
 
 /* A file opened for checking (serial, read-only; not collective). es_h5check_open refuses
  * (ES_ERR_INPUT, message naming the attribute or dataset) a file that is not edgesweep/1, whose
@@ -280,7 +300,8 @@ int es_h5check_finished(const es_h5check *c);      /* "completed" is set */
 /* Point P's stored values (buffers owned by C, valid until the next call). */
 typedef struct {
   int64_t iw, ib, in;
-  const double *fields, *state; /* ES_F_COUNT x nd; nd x ES_STATE_COUNT */
+  const double *fields, *state; /* ES_F_COUNT x nd; nd x es_obs_state_len(nlags) */
+  const double *lagfields;      /* ES_LAG_COUNT x nd x nlags (qts_*), empty without lags */
   const int64_t *networks;      /* nd */
   int64_t networks_done;
   signed char status;

@@ -90,6 +90,14 @@ es_status es_mft_trajectory(const es_mft_params *p, int T, double *q, double *c,
 es_status es_mft_dmft(const es_mft_params *p, int shared, int T, double *q, double *c,
                       double *logr);
 
+/* The same, and the two-time covariances C_aa(t, t - L) and C_ab(t, t - L) (h_a at t against
+ * h_a, resp. h_b, at t - L; C_ab is symmetric in its times) for each of the NT times ts[k]
+ * (1..T) and NL lags: caa[k * nl + l], cab[k * nl + l]. NaN where t - L < 1 or past a
+ * blow-up. shared = 0 gives the independent-weights (feedforward) C(t, s). */
+es_status es_mft_dmft_two_time(const es_mft_params *p, int shared, int T, double *q, double *c,
+                               double *logr, int64_t nt, const int64_t *ts, int64_t nl,
+                               const int64_t *lags, double *caa, double *cab);
+
 /* The stationary state of the recurrent general model (shared W, b; leak gamma in (0, 1],
  * noise g >= 0; doc/physics.md §3.6): C(tau) = lim Cov(h(t), h(t - tau)), the input-input
  * cross-covariance (C_inf at every lag: the inputs are forgotten), and the largest Lyapunov

@@ -59,16 +59,34 @@ enum {
 #define ES_STATE_COUNT (1 + 2 * ES_NOBS_COUNT + 1)
 #define ES_ST_C_Q_H4 (ES_STATE_COUNT - 1) /* sum of (q - mean q)(h4 - mean h4) */
 
-/* Zero a state of ndepth depths (state[k * ES_STATE_COUNT + i]). */
-void es_obs_state_init(double *state, int64_t ndepth);
+/* Per lag, after the ES_STATE_COUNT doubles of a depth: (mean, M2) of q_aa(t, t - L), then
+ * of q_ab(t, t - L), over the same live networks (count ES_ST_N). */
+static inline int64_t es_obs_state_len(int64_t nlags) {
+  return ES_STATE_COUNT + 2 * ES_NOBS_LAG * nlags;
+}
 
-/* Add one network's measurements net[k * ES_NOBS_COUNT + j]; a depth where the network is
- * dead (NaN q) is skipped. */
-void es_obs_state_add(double *state, const double *net, int64_t ndepth);
+/* The two-time statistics of each lag, out[(v * ndepth + k) * nlags + l]. */
+typedef enum {
+  ES_LAG_AA_MEAN,
+  ES_LAG_AA_VAR,
+  ES_LAG_AB_MEAN,
+  ES_LAG_AB_VAR,
+  ES_LAG_COUNT
+} es_lagstat;
 
-/* The /ensemble fields out[f * ndepth + k] and the live-network counts valid[k]. Fewer than
- * two live networks: NaN. The kurtosis error is the delta-method (linearised) error of
- * m4/m2^2, which the leave-one-out jackknife approaches for large M. */
-void es_obs_state_finish(const double *state, int64_t ndepth, double *out, int64_t *valid);
+/* Zero a state of ndepth depths (state[k * es_obs_state_len(nlags) + i]). */
+void es_obs_state_init(double *state, int64_t ndepth, int64_t nlags);
+
+/* Add one network's measurements net[k * es_nobs_len(nlags) + j]; a depth where the network
+ * is dead (NaN q) is skipped. */
+void es_obs_state_add(double *state, const double *net, int64_t ndepth, int64_t nlags);
+
+/* The /ensemble fields out[f * ndepth + k], the live-network counts valid[k] and, when
+ * nlags > 0, the two-time statistics lagout[(v * ndepth + k) * nlags + l] (es_lagstat v).
+ * Fewer than two live networks, or a lag reaching before layer 1: NaN. The kurtosis error is
+ * the delta-method (linearised) error of m4/m2^2, which the leave-one-out jackknife
+ * approaches for large M. */
+void es_obs_state_finish(const double *state, int64_t ndepth, int64_t nlags, double *out,
+                         int64_t *valid, double *lagout);
 
 #endif

@@ -50,6 +50,9 @@ static const es__keydef es__keys[] = {
      "dense: explicit W; auto: gram where it is exact"},
     {"ensemble", "networks_per_task", ES__INT, "0", 0, 1e9, NULL,
      "networks per scheduled task; 0 = chosen by edgesweep"},
+    {"ensemble", "lags", ES__IAXIS, "", 0, 1e6, NULL,
+     "lags L (integers >= 0, below the deepest depth) of the two-time overlaps "
+     "q(t, t - L) at every recorded depth t; empty = none"},
 };
 #define ES__NKEYS ((int)(sizeof es__keys / sizeof es__keys[0]))
 
@@ -374,6 +377,10 @@ static es_status es__canonical(es_job *j) {
   es__axis_text(&b, "width", &j->width);
   /* networks is left out: more networks continue the same job (a resume adds them). */
   es_strbuf_printf(&b, "[ensemble]\nmethod = %s\n", es_method_name(j->method));
+  /* Only when set, so that a job without lags keeps its identity. */
+  for (int64_t i = 0; i < j->nlags; i++)
+    es_strbuf_printf(&b, "%s%lld%s", i ? ", " : "lags = ", (long long)j->lags[i],
+                     i + 1 == j->nlags ? "\n" : "");
   if (b.failed || !b.s) {
     es_strbuf_free(&b);
     es_error_set("out of memory building the canonical job");
@@ -435,6 +442,28 @@ static es_status es__convert(const es__parse *ps, es_job *j) {
   ES_CALL(es__conv_axis(ps, es__find_key("grid", "sigma_b2"), &j->sigma_b2));
   ES_CALL(es__conv_axis(ps, es__find_key("grid", "depth"), &j->depth));
   ES_CALL(es__conv_axis(ps, es__find_key("grid", "width"), &j->width));
+  int klags = es__find_key("ensemble", "lags");
+  if (*es__value(ps, klags)) {
+    es_axis lags = {0};
+    ES_CALL(es__conv_axis(ps, klags, &lags));
+    j->lags = malloc((size_t)lags.n * sizeof *j->lags);
+    if (!j->lags) {
+      es_axis_free(&lags);
+      es_error_set("out of memory");
+      return ES_ERR_NOMEM;
+    }
+    j->nlags = lags.n;
+    for (int64_t i = 0; i < lags.n; i++) j->lags[i] = (int64_t)lags.v[i];
+    es_axis_free(&lags);
+    const int64_t tmax = (int64_t)j->depth.v[j->depth.n - 1];
+    if (j->lags[j->nlags - 1] >= tmax) {
+      char m[200];
+      snprintf(m, sizeof m,
+               "lag %lld reaches before layer 1 at every recorded depth (deepest %lld)",
+               (long long)j->lags[j->nlags - 1], (long long)tmax);
+      return es__keyerr(ps, klags, m);
+    }
+  }
 
   int kname = es__find_key("run", "name"), kout = es__find_key("run", "output");
   const char *name = es__value(ps, kname);
@@ -559,6 +588,7 @@ void es_job_destroy(es_job **job) {
   es_axis_free(&j->sigma_b2);
   es_axis_free(&j->depth);
   es_axis_free(&j->width);
+  free(j->lags);
   free(j);
   *job = NULL;
 }

@@ -398,6 +398,33 @@ static void es__recurrent_point(const es_mft_params *mp, es_mft_point *pt, doubl
   snprintf(pt->reason, sizeof pt->reason, "%s", why);
 }
 
+/* The two-time DMFT C(t, t - L) at the recorded depths and the job's lags (doc/physics.md
+ * §3.1.1): shared weights when recurrent, independent layers when feedforward. Its T x T
+ * matrices may not fit for a very deep job: then NaN, the rest of the pair stands. */
+static es_status es__two_time(es__sweep *s, const es_mft_params *mp, int64_t iw, int64_t ib) {
+  const es_job *j = s->job;
+  const int64_t nd = j->depth.n, nl = j->nlags, tmax = (int64_t)j->depth.v[nd - 1];
+  double *q = malloc((size_t)(3 * tmax + 2 * nd * nl) * sizeof *q);
+  int64_t *ts = malloc((size_t)nd * sizeof *ts);
+  if (!q || !ts) {
+    free(q);
+    free(ts);
+    es_error_set("out of memory");
+    return ES_ERR_NOMEM;
+  }
+  double *caa = q + 3 * tmax, *cab = caa + nd * nl;
+  for (int64_t k = 0; k < nd; k++) ts[k] = (int64_t)j->depth.v[k];
+  if (es_mft_dmft_two_time(mp, j->arch == ES_ARCH_RECURRENT, (int)tmax, q, q + tmax, q + 2 * tmax,
+                           nd, ts, nl, j->lags, caa, cab) != ES_OK)
+    for (int64_t i = 0; i < 2 * nd * nl; i++) caa[i] = NAN;
+  int64_t s4[4] = {iw, ib, 0, 0}, c4[4] = {1, 1, nd, nl};
+  es_status st = es_h5out_write_f64(s->out, ES_DS_MFT_CTS_AA, s4, c4, caa);
+  if (st == ES_OK) st = es_h5out_write_f64(s->out, ES_DS_MFT_CTS_AB, s4, c4, cab);
+  free(q);
+  free(ts);
+  return st;
+}
+
 /* A task of the sweep's queue (schedule.c), run by whichever rank is free. */
 es_status es__pair(es__sweep *s, int64_t k) {
   const es_job *j = s->job;
@@ -453,6 +480,7 @@ es_status es__pair(es__sweep *s, int64_t k) {
   static const es_dataset tn[3] = {ES_DS_MFT_Q, ES_DS_MFT_C, ES_DS_MFT_LOGJAC};
   for (int a = 0; st == ES_OK && a < 3; a++)
     st = es_h5out_write_f64(s->out, tn[a], s3, c3, rec + a * nd);
+  if (st == ES_OK && j->nlags > 0) st = es__two_time(s, &mp, iw, ib);
   if (st == ES_OK) st = es__theory(s, &mp, iw, ib, rec + nd);
   if (st == ES_OK) st = es__theory_xi(s, &mp, &pt, iw, ib);
   if (st == ES_OK && iw == 0) { /* the critical line at this sigma_b2 */
@@ -465,7 +493,7 @@ es_status es__pair(es__sweep *s, int64_t k) {
     st = es_h5out_write_f64(s->out, ES_DS_MFT_CRITICAL_SIGMA_W2, s1, c1, &crit);
   }
   /* Last, so that a pair cut short by a kill has no checksum (or a stale one that fails). */
-  if (st == ES_OK) st = es_h5out_pair_seal(s->out, iw, ib, nd, j->width.n);
+  if (st == ES_OK) st = es_h5out_pair_seal(s->out, iw, ib, nd, j->width.n, j->nlags);
   free(q);
   free(rec);
   return st;

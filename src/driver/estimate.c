@@ -43,7 +43,7 @@ static double es__sample_network(const es_job *j, int64_t in) {
   const int64_t n = nreal > cap ? cap : nreal;
   const double scale = dense ? ((double)nreal / n) * ((double)nreal / n) : (double)nreal / n;
   int64_t *dep = malloc((size_t)nd * sizeof *dep);
-  double *rec = malloc((size_t)(nd * ES_NOBS_COUNT) * sizeof *rec);
+  double *rec = malloc((size_t)(nd * es_nobs_len(j->nlags)) * sizeof *rec);
   double per = NAN;
   for (int64_t ts = tmax < 4 ? tmax : 4; dep && rec;) {
     int64_t k = 0;
@@ -168,8 +168,9 @@ void es__estimate_job(const es_job *j, const char *out, int size, int local_rank
   e->w_bytes = j->arch == ES_ARCH_RECURRENT ? maxn * maxn * 8 : 0;
   const long double ws = e->w_bytes + (j->method == ES_METHOD_DENSE ? 13 * maxn * 8 + 32768.0L * 8
                                                                     : 4 * maxn * 8 + 65536.0L * 8);
-  e->task_bytes = (long double)e->networks_per_task * nd * ES_NOBS_COUNT * 8;
-  const long double inflight = (long double)size * (e->task_bytes + ES_STATE_COUNT * nd * 8);
+  e->task_bytes = (long double)e->networks_per_task * nd * es_nobs_len(j->nlags) * 8;
+  const long double inflight =
+      (long double)size * (e->task_bytes + es_obs_state_len(j->nlags) * nd * 8);
   const int dmft = j->arch == ES_ARCH_RECURRENT && !(j->leak == 1 && j->noise == 0);
   e->dmft_bytes = dmft ? 9 * (tmax + 1) * (tmax + 1) * 8 : 0;
   const long double theory = tmax * (2 * 8 * 16 + 3 * 8) + 12 * nd * nn * 8 + e->dmft_bytes;

@@ -59,7 +59,7 @@ int64_t es__networks_per_task(const es_job *j, int64_t npoints, int size) {
     if (npoints < 4 * size) T = (j->networks * npoints + 4 * size - 1) / (4 * size);
   }
   /* A task's measurements travel in one message, whose count is an int. */
-  const int64_t row = j->depth.n * ES_NOBS_COUNT;
+  const int64_t row = j->depth.n * es_nobs_len(j->nlags);
   if (T > INT_MAX / row) T = INT_MAX / row;
   return T < 1 ? 1 : T;
 }
@@ -198,7 +198,9 @@ es_ensemble_params es__ensemble_params(const es_job *j, double sw2, double sb2, 
                               depths,
                               es_rng_point_key(j->seed, sw2, sb2, n),
                               j->method == ES_METHOD_DENSE,
-                              j->arch == ES_ARCH_RECURRENT};
+                              j->arch == ES_ARCH_RECURRENT,
+                              j->nlags,
+                              j->lags};
 }
 
 es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *flagged, char *reason,
@@ -222,7 +224,7 @@ es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *flagged
       st = ES_ERR_STOPPED;
       break;
     }
-    es_status ns = es_ensemble_network(e, m, rec + (m - t->begin) * nd * ES_NOBS_COUNT);
+    es_status ns = es_ensemble_network(e, m, rec + (m - t->begin) * nd * es_nobs_len(j->nlags));
     if (ns == ES_ERR_NUMERIC) {
       *flagged = 1;
       snprintf(reason, ES_REASON_LEN, "%s", es_error_msg());
@@ -270,7 +272,8 @@ static es_status es__write_column(es__sweep *s, es_dataset name, int is_i64, int
 }
 
 static es_status es__write_point(es__sweep *s, int64_t p, es__merge *m) {
-  const int64_t nd = s->job->depth.n;
+  const int64_t nd = s->job->depth.n, nl = s->job->nlags, S = es_obs_state_len(nl);
+  const int64_t L = nl > 0 ? nl : 1, nlag = ES_LAG_COUNT * nd * L;
   int64_t iw, ib, in;
   es_grid_point(&s->shape, p, &iw, &ib, &in);
   int64_t ps[3] = {iw, ib, in}, pc[3] = {1, 1, 1};
@@ -278,29 +281,35 @@ static es_status es__write_point(es__sweep *s, int64_t p, es__merge *m) {
   /* A done point that grows is marked pending first: a kill in between then recomputes it
    * from scratch instead of trusting half-written statistics. */
   if (s->was_done[p]) ES_CALL(es_h5out_write_i8(s->out, ES_DS_RUN_STATUS, ps, pc, &status));
-  double *fields = malloc((size_t)(ES_F_COUNT * nd) * sizeof *fields);
+  double *fields = malloc((size_t)(ES_F_COUNT * nd + nlag) * sizeof *fields);
+  double *lag = fields ? fields + ES_F_COUNT * nd : NULL;
   int64_t *valid = malloc((size_t)nd * sizeof *valid);
-  /* The slab buffer is an optimisation: without it the columns are written directly. */
-  const int64_t slab =
-      es__slab_elems(s, ES_STATE_COUNT) ? es__slab_elems(s, ES_STATE_COUNT) : es__slab_elems(s, 1);
+  /* The slab buffer is an optimisation: without it the columns are written directly. It
+   * holds the widest column (the state's) when that fits, else single values. */
+  const int64_t slab = es__slab_elems(s, S) ? es__slab_elems(s, S) : es__slab_elems(s, 1);
   void *buf = slab ? malloc((size_t)slab * 8) : NULL;
   es_status st = fields && valid ? ES_OK : ES_ERR_NOMEM;
   if (st != ES_OK) es_error_set("out of memory");
   if (st == ES_OK) {
     if (m->flagged) {
-      for (int64_t i = 0; i < ES_F_COUNT * nd; i++) fields[i] = NAN;
+      for (int64_t i = 0; i < ES_F_COUNT * nd + nlag; i++) fields[i] = NAN;
       for (int64_t k = 0; k < nd; k++) valid[k] = 0;
     } else {
-      es_obs_state_finish(m->state, nd, fields, valid);
+      for (int64_t i = 0; i < nlag; i++) lag[i] = NAN;
+      es_obs_state_finish(m->state, nd, nl, fields, valid, lag);
     }
   }
+  /* Without lags the qts datasets keep their NaN fill: nothing to write. */
+  for (int v = 0; st == ES_OK && nl > 0 && v < ES_LAG_COUNT; v++)
+    st = es__write_column(s, (es_dataset)(ES_DS_ENSEMBLE_QTS_AA_MEAN + v), 0, iw, ib, in, L,
+                          lag + v * nd * L, es__slab_elems(s, S) ? buf : NULL);
   for (int f = 0; st == ES_OK && f < ES_F_COUNT; f++) {
     st = es__write_column(s, ES_DS_FIELD(f), 0, iw, ib, in, 1, fields + f * nd, buf);
   }
   if (st == ES_OK) st = es__write_column(s, ES_DS_ENSEMBLE_NETWORKS, 1, iw, ib, in, 1, valid, buf);
   if (st == ES_OK && !m->flagged) {
-    st = es__write_column(s, ES_DS_RUN_STATE, 0, iw, ib, in, ES_STATE_COUNT, m->state,
-                          es__slab_elems(s, ES_STATE_COUNT) ? buf : NULL);
+    st = es__write_column(s, ES_DS_RUN_STATE, 0, iw, ib, in, S, m->state,
+                          es__slab_elems(s, S) ? buf : NULL);
     if (st == ES_OK) st = es_h5out_write_i64(s->out, ES_DS_RUN_NETWORKS_DONE, ps, pc, &m->next);
   }
   if (st == ES_OK && m->flagged) st = es_h5out_write_text(s->out, ES_DS_RUN_REASON, ps, m->reason);
@@ -308,7 +317,7 @@ static es_status es__write_point(es__sweep *s, int64_t p, es__merge *m) {
   /* The checksum of what was just written, then the status: a kill in between leaves a
    * pending point, never a done one without its checksum. */
   if (st == ES_OK) {
-    uint64_t sum = es_h5out_point_checksum(nd, fields, valid, m->state, m->next, status);
+    uint64_t sum = es_h5out_point_checksum(nd, nl, fields, valid, lag, m->state, m->next, status);
     st = es_h5out_write_u64(s->out, ES_DS_RUN_CHECKSUM, ps, pc, &sum);
   }
   if (st == ES_OK) st = es_h5out_write_i8(s->out, ES_DS_RUN_STATUS, ps, pc, &status);
@@ -371,10 +380,10 @@ static es_status es__ledger_flush(es__sweep *s) {
 
 /* The merge state of point P, created on first use (from the file when the point grows). */
 static es_status es__merge_of(es__sweep *s, int64_t p, es__merge **out) {
-  const int64_t nd = s->job->depth.n;
+  const int64_t nd = s->job->depth.n, nl = s->job->nlags, S = es_obs_state_len(nl);
   if (!s->merge[p]) {
     es__merge *m = calloc(1, sizeof *m);
-    double *state = malloc((size_t)(nd * ES_STATE_COUNT) * sizeof *state);
+    double *state = malloc((size_t)(nd * S) * sizeof *state);
     if (!m || !state) {
       free(m);
       free(state);
@@ -383,11 +392,11 @@ static es_status es__merge_of(es__sweep *s, int64_t p, es__merge **out) {
     }
     m->state = state;
     m->next = s->start_nets[p];
-    es_obs_state_init(state, nd);
+    es_obs_state_init(state, nd, nl);
     if (s->was_done[p]) {
       int64_t iw, ib, in;
       es_grid_point(&s->shape, p, &iw, &ib, &in);
-      int64_t s5[5] = {iw, ib, 0, in, 0}, c5[5] = {1, 1, nd, 1, ES_STATE_COUNT};
+      int64_t s5[5] = {iw, ib, 0, in, 0}, c5[5] = {1, 1, nd, 1, S};
       es_status st = es_h5out_read_f64(s->out, ES_DS_RUN_STATE, s5, c5, state);
       if (st != ES_OK) {
         free(state);
@@ -406,7 +415,8 @@ static es_status es__merge_of(es__sweep *s, int64_t p, es__merge **out) {
 static es_status es__deliver(es__sweep *s, int64_t id, double *rec, int flagged, const char *reason,
                              int rank, double t_start, double t_end) {
   const es__task *t = &s->tasks[id];
-  const int64_t p = t->point, nd = s->job->depth.n, stride = nd * ES_NOBS_COUNT;
+  const int64_t p = t->point, nd = s->job->depth.n, nl = s->job->nlags;
+  const int64_t stride = nd * es_nobs_len(nl);
   es__merge *m;
   es_status st = es__merge_of(s, p, &m);
   if (st != ES_OK) {
@@ -432,7 +442,7 @@ static es_status es__deliver(es__sweep *s, int64_t id, double *rec, int flagged,
     while (m->buf && m->buf->begin == m->next) {
       es__rec *h = m->buf;
       for (int64_t i = 0; i < h->end - h->begin; i++)
-        es_obs_state_add(m->state, h->data + i * stride, nd);
+        es_obs_state_add(m->state, h->data + i * stride, nd, nl);
       m->next = h->end;
       m->buf = h->next;
       free(h->data);
@@ -470,7 +480,7 @@ static void es__serve_fail(es__sweep *s, es_status st) {
 
 /* Answer every pending request (waiting for one when BLOCK). */
 static void es__serve(es__sweep *s, int block) {
-  const int64_t stride = s->job->depth.n * ES_NOBS_COUNT;
+  const int64_t stride = s->job->depth.n * es_nobs_len(s->job->nlags);
   for (;;) {
     int flag = 0;
     MPI_Status ms;
@@ -540,7 +550,7 @@ static void es__serve(es__sweep *s, int block) {
 static void es__poll(es__sweep *s) { es__serve(s, 0); }
 
 static es_status es__manager(es__sweep *s) {
-  const int64_t stride = s->job->depth.n * ES_NOBS_COUNT;
+  const int64_t stride = s->job->depth.n * es_nobs_len(s->job->nlags);
   es_status st = ES_OK;
   es__serve_status = ES_OK;
   s->active = s->size - 1;
@@ -580,7 +590,7 @@ static es_status es__manager(es__sweep *s) {
 }
 
 static es_status es__worker(es__sweep *s) {
-  const int64_t stride = s->job->depth.n * ES_NOBS_COUNT;
+  const int64_t stride = s->job->depth.n * es_nobs_len(s->job->nlags);
   int64_t h[ES_H_COUNT] = {-1, 0, 0, 0, 0}, id;
   double *rec = NULL;
   char reason[ES_REASON_LEN] = "";

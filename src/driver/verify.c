@@ -17,32 +17,36 @@ static int es__recompute(es__sweep *s, int64_t p, const es_h5_point *v, es_strbu
                          es_status *st) {
   const es_job *j = s->job;
   const int64_t nd = j->depth.n, M = v->status == ES_POINT_DONE ? v->networks_done : j->networks;
-  double *rec = malloc((size_t)(ES__CHUNK * nd * ES_NOBS_COUNT) * sizeof *rec);
-  double *state = malloc((size_t)(nd * ES_STATE_COUNT) * sizeof *state);
-  double *fields = malloc((size_t)(ES_F_COUNT * nd) * sizeof *fields);
+  const int64_t nl = j->nlags, S = es_obs_state_len(nl), R = es_nobs_len(nl);
+  const int64_t nlag = ES_LAG_COUNT * nd * (nl > 0 ? nl : 1);
+  double *rec = malloc((size_t)(ES__CHUNK * nd * R) * sizeof *rec);
+  double *state = malloc((size_t)(nd * S) * sizeof *state);
+  double *fields = malloc((size_t)(ES_F_COUNT * nd + nlag) * sizeof *fields);
+  double *lag = fields ? fields + ES_F_COUNT * nd : NULL;
   int64_t *valid = malloc((size_t)nd * sizeof *valid);
   char reason[ES_REASON_LEN] = "";
   int flagged = 0;
   *st = rec && state && fields && valid ? ES_OK : ES_ERR_NOMEM;
   if (*st != ES_OK) es_error_set("out of memory");
-  if (*st == ES_OK) es_obs_state_init(state, nd);
+  if (*st == ES_OK) es_obs_state_init(state, nd, nl);
   /* A count the file's networks attribute does not allow is damage, not work to redo. */
   const int bad_m = v->status == ES_POINT_DONE && (M < 1 || M > j->networks);
   for (int64_t a = 0; *st == ES_OK && !bad_m && !flagged && a < M; a += ES__CHUNK) {
     es__task t = {p, a, a + ES__CHUNK < M ? a + ES__CHUNK : M};
     *st = es__compute(s, &t, rec, &flagged, reason, NULL);
     for (int64_t m = 0; *st == ES_OK && !flagged && m < t.end - t.begin; m++)
-      es_obs_state_add(state, rec + m * nd * ES_NOBS_COUNT, nd);
+      es_obs_state_add(state, rec + m * nd * R, nd, nl);
   }
   const char *diff = NULL;
   char name[80];
   if (*st == ES_OK) {
     const signed char status = flagged ? ES_POINT_FLAGGED : ES_POINT_DONE;
     if (flagged) {
-      for (int64_t i = 0; i < ES_F_COUNT * nd; i++) fields[i] = NAN;
+      for (int64_t i = 0; i < ES_F_COUNT * nd + nlag; i++) fields[i] = NAN;
       for (int64_t k = 0; k < nd; k++) valid[k] = 0;
     } else {
-      es_obs_state_finish(state, nd, fields, valid);
+      for (int64_t i = 0; i < nlag; i++) lag[i] = NAN; /* without lags: the placeholders */
+      es_obs_state_finish(state, nd, nl, fields, valid, lag);
     }
     if (bad_m) diff = "run/networks_done";
     if (!diff && status != v->status) diff = "run/status";
@@ -53,10 +57,13 @@ static int es__recompute(es__sweep *s, int64_t p, const es_h5_point *v, es_strbu
       }
     if (!diff && memcmp(valid, v->networks, (size_t)nd * sizeof *valid) != 0)
       diff = "ensemble/networks";
-    if (!diff && !flagged &&
-        memcmp(state, v->state, (size_t)(nd * ES_STATE_COUNT) * sizeof *state) != 0)
+    /* Compared as bytes: a lag before layer 1 holds the same NaN in both. */
+    if (!diff && nl > 0 && memcmp(lag, v->lagfields, (size_t)nlag * sizeof *lag) != 0)
+      diff = "ensemble/qts_*";
+    if (!diff && !flagged && memcmp(state, v->state, (size_t)(nd * S) * sizeof *state) != 0)
       diff = "run/state";
-    if (!diff && es_h5out_point_checksum(nd, fields, valid, state, M, status) != v->checksum)
+    if (!diff &&
+        es_h5out_point_checksum(nd, nl, fields, valid, lag, state, M, status) != v->checksum)
       diff = "run/checksum";
   }
   if (diff)

@@ -234,6 +234,7 @@ struct es__dense {
   const es_ensemble_params *p;
   int64_t nb;
   double *ha, *d, *u, *x, *y, *z, *w, *bias;
+  es__ring *ring; /* the past layers, when lags are asked for */
 };
 
 es_status es__dense_create(const es_ensemble_params *p, es__dense **out) {
@@ -281,6 +282,11 @@ es_status es__dense_create(const es_ensemble_params *p, es__dense **out) {
     }
     x->bias = b;
   }
+  es_status st = es__ring_create(p, &x->ring);
+  if (st != ES_OK) {
+    es__dense_destroy(&x);
+    return st;
+  }
   *out = x;
   return ES_OK;
 }
@@ -290,6 +296,7 @@ void es__dense_destroy(es__dense **d) {
   free((*d)->ha);
   free((*d)->w);
   free((*d)->bias);
+  es__ring_destroy(&(*d)->ring);
   free(*d);
   *d = NULL;
 }
@@ -319,7 +326,8 @@ es_status es__dense_network(es__dense *e, int64_t network, double *out) {
   const double keep = 1.0 - p->leak, sw = sqrt(p->sigma_w2 / (double)n), sb = sqrt(p->sigma_b2);
   const double sg = sqrt(p->noise);
   const int64_t tmax = p->depth[p->ndepth - 1];
-  for (int64_t k = 0; k < p->ndepth * ES_NOBS_COUNT; k++) out[k] = NAN;
+  const int64_t rec = es_nobs_len(p->nlags);
+  for (int64_t k = 0; k < p->ndepth * rec; k++) out[k] = NAN;
 
   es__layer1(p, network, e->ha, e->d, e->u, e->z);
   if (p->recurrent && tmax > 1) {
@@ -335,10 +343,12 @@ es_status es__dense_network(es__dense *e, int64_t network, double *out) {
   const double *y0 = e->y, *y1 = e->y + n, *y2 = e->y + 2 * n;
   int64_t k = 0;
   for (int64_t t = 1;; t++) {
+    es__ring_push(e->ring, t, e->ha, e->d);
     if (t == p->depth[k]) {
-      double *o = out + k * ES_NOBS_COUNT;
+      double *o = out + k * rec;
       es__measure(e->ha, e->d, n, logjac, logjac1, t, o);
       ES_CALL(es__check_measure(o, network, t, logjac));
+      ES_CALL(es__ring_measure(e->ring, t, e->ha, e->d, network, o));
       if (++k == p->ndepth) break;
     }
     if (t == tmax) break;

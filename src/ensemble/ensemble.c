@@ -28,7 +28,89 @@ struct es_ensemble {
   es_ensemble_params p;
   double *ha, *d, *u, *z, *fa, *dfa, *fb;
   es__dense *dense; /* the explicit-weight method, when chosen */
+  es__ring *ring;   /* the gram method's past layers, when lags are asked for */
 };
+
+struct es__ring {
+  const es_ensemble_params *p;
+  int64_t slots; /* max(lag) + 1: layer t sits in slot t % slots */
+  size_t n;
+  double *buf; /* slots x (h_a, d), 2n each */
+};
+
+es_status es__ring_create(const es_ensemble_params *p, es__ring **out) {
+  *out = NULL;
+  if (p->nlags <= 0) return ES_OK;
+  const size_t n = (size_t)p->width;
+  const int64_t slots = p->lags[p->nlags - 1] + 1;
+  ES_CHECK((uint64_t)slots <= SIZE_MAX / sizeof(double) / 2 / n, ES_ERR_NOMEM,
+           "ensemble: %lld past layers of width %lld do not fit in memory", (long long)slots,
+           (long long)p->width);
+  es__ring *r = calloc(1, sizeof *r);
+  double *b = malloc((size_t)slots * 2 * n * sizeof(double));
+  if (!r || !b) {
+    free(r);
+    free(b);
+    es_error_set("ensemble: out of memory for %lld past layers of width %lld", (long long)slots,
+                 (long long)p->width);
+    return ES_ERR_NOMEM;
+  }
+  *r = (es__ring){p, slots, n, b};
+  *out = r;
+  return ES_OK;
+}
+
+void es__ring_destroy(es__ring **r) {
+  if (!r || !*r) return;
+  free((*r)->buf);
+  free(*r);
+  *r = NULL;
+}
+
+void es__ring_push(es__ring *r, int64_t t, const double *ha, const double *d) {
+  if (!r) return;
+  double *s = r->buf + (size_t)(t % r->slots) * 2 * r->n;
+  memcpy(s, ha, r->n * sizeof *s);
+  memcpy(s + r->n, d, r->n * sizeof *s);
+}
+
+es_status es__ring_measure(const es__ring *r, int64_t t, const double *ha, const double *d,
+                           int64_t network, double *o) {
+  (void)d; /* h_a^t against both inputs' past: the cross term needs only h_a^t */
+  if (!r) return ES_OK;
+  const size_t n = r->n;
+  for (int64_t l = 0; l < r->p->nlags; l++) {
+    const int64_t s = t - r->p->lags[l];
+    double *x = o + ES_NOBS_COUNT + ES_NOBS_LAG * l;
+    if (s < 1) {
+      x[0] = x[1] = NAN; /* before layer 1: undefined */
+      continue;
+    }
+    const double *pa = r->buf + (size_t)(s % r->slots) * 2 * n, *pd = pa + n;
+    /* Four lanes, then a fixed tree: the order depends on n alone. */
+    double aa[4] = {0}, ab[4] = {0};
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+      for (int L = 0; L < 4; L++) {
+        aa[L] += ha[i + L] * pa[i + L];
+        ab[L] += ha[i + L] * (pa[i + L] + pd[i + L]);
+      }
+    double ta = 0, tb = 0;
+    for (; i < n; i++) {
+      ta += ha[i] * pa[i];
+      tb += ha[i] * (pa[i] + pd[i]);
+    }
+    x[0] = (((aa[0] + aa[2]) + (aa[1] + aa[3])) + ta) / (double)n;
+    x[1] = (((ab[0] + ab[2]) + (ab[1] + ab[3])) + tb) / (double)n;
+    if (!isfinite(x[0]) || !isfinite(x[1])) {
+      x[0] = x[1] = NAN;
+      es_error_set("network %lld: non-finite two-time overlap at depth %lld (lag %lld)",
+                   (long long)network, (long long)t, (long long)r->p->lags[l]);
+      return ES_ERR_NUMERIC;
+    }
+  }
+  return ES_OK;
+}
 
 es_status es_ensemble_create(const es_ensemble_params *p, es_ensemble **e) {
   *e = NULL;
@@ -56,12 +138,10 @@ es_status es_ensemble_create(const es_ensemble_params *p, es_ensemble **e) {
   x->fa = x->z + 3 * ES__CHUNK;
   x->dfa = x->fa + ES__CHUNK;
   x->fb = x->dfa + ES__CHUNK;
-  if (p->dense) {
-    es_status st = es__dense_create(&x->p, &x->dense);
-    if (st != ES_OK) {
-      es_ensemble_destroy(&x);
-      return st;
-    }
+  es_status st = p->dense ? es__dense_create(&x->p, &x->dense) : es__ring_create(&x->p, &x->ring);
+  if (st != ES_OK) {
+    es_ensemble_destroy(&x);
+    return st;
   }
   *e = x;
   return ES_OK;
@@ -70,6 +150,7 @@ es_status es_ensemble_create(const es_ensemble_params *p, es_ensemble **e) {
 void es_ensemble_destroy(es_ensemble **e) {
   if (!e || !*e) return;
   es__dense_destroy(&(*e)->dense);
+  es__ring_destroy(&(*e)->ring);
   free((*e)->ha);
   free(*e);
   *e = NULL;
@@ -412,7 +493,8 @@ es_status es_ensemble_network(es_ensemble *e, int64_t network, double *out) {
   const size_t n = (size_t)p->width;
   const double sw2 = p->sigma_w2, sb2 = p->sigma_b2, g = p->noise, keep = 1.0 - p->leak;
   const int64_t tmax = p->depth[p->ndepth - 1];
-  for (int64_t k = 0; k < p->ndepth * ES_NOBS_COUNT; k++) out[k] = NAN;
+  const int64_t rec = es_nobs_len(p->nlags);
+  for (int64_t k = 0; k < p->ndepth * rec; k++) out[k] = NAN;
 
   /* Layer 1: h = W^0 x + b^0 with |x|^2/N0 = q0, cosine c0, and u^1 = W^0 u^0 with u^0
    * orthogonal to both inputs, |u^0|^2/N0 = 1. No noise and no leak enter layer 1 (doc/physics.md
@@ -423,10 +505,12 @@ es_status es_ensemble_network(es_ensemble *e, int64_t network, double *out) {
   double logjac = es__renorm_log(st[ES__UU] / (double)n, &fu), logjac1 = logjac;
   int64_t k = 0;
   for (int64_t t = 1;; t++) {
+    es__ring_push(e->ring, t, e->ha, e->d);
     if (t == p->depth[k]) {
-      double *o = out + k * ES_NOBS_COUNT;
+      double *o = out + k * rec;
       es__measure_sums(st, n, logjac, logjac1, t, o);
       ES_CALL(es__check_measure(o, network, t, logjac));
+      ES_CALL(es__ring_measure(e->ring, t, e->ha, e->d, network, o));
       if (++k == p->ndepth) break;
     }
     if (t == tmax) break;

@@ -27,6 +27,19 @@ es_status es__check_measure(double *o, int64_t network, int64_t t, double logjac
  * (a dead network), +inf or NaN when it overflowed. */
 double es__renorm(double *u, size_t n);
 
+/* The last max(lag) + 1 layers' (h_a, d) of a network, for the two-time overlaps; exists
+ * only when the job asks for lags. */
+typedef struct es__ring es__ring;
+/* *r = NULL when p has no lags. */
+es_status es__ring_create(const es_ensemble_params *p, es__ring **r);
+void es__ring_destroy(es__ring **r); /* NULL-safe */
+/* Keep layer t's state (no-op on NULL). */
+void es__ring_push(es__ring *r, int64_t t, const double *ha, const double *d);
+/* The overlaps at depth t into o[ES_NOBS_COUNT + 2 l + {0, 1}] for each lag l (no-op on
+ * NULL); ES_ERR_NUMERIC (o set NaN) when one is not finite. */
+es_status es__ring_measure(const es__ring *r, int64_t t, const double *ha, const double *d,
+                           int64_t network, double *o);
+
 /* The dense (explicit-weight) method: src/ensemble/dense.c. */
 typedef struct es__dense es__dense;
 es_status es__dense_create(const es_ensemble_params *p, es__dense **d);

@@ -106,12 +106,12 @@ typedef struct {
   int rank;
 } es__ds;
 
-/* Axes by letter: w sigma_w2, b sigma_b2, d depth, n width, t task, s statistic. */
-#define ES__NAXES 6
-static const char es__axis_letters[] = "wbdnts";
+/* Axes by letter: w sigma_w2, b sigma_b2, d depth, n width, t task, s statistic, l lag. */
+#define ES__NAXES 7
+static const char es__axis_letters[] = "wbdntsl";
 #define ES__NGROUPS 5
 static const char *const es__groups[ES__NGROUPS] = {"ensemble", "mft", "theory", "phase", "run"};
-static const char *const es__group_axes[ES__NGROUPS] = {"wbdn", "wbd", "wbdn", "wbn", "wbdnts"};
+static const char *const es__group_axes[ES__NGROUPS] = {"wbdnl", "wbdl", "wbdn", "wbn", "wbdnts"};
 
 /* A text element kept until the close (es_h5out_write_text). Plain bytes: gathered as such. */
 typedef struct {
@@ -181,19 +181,22 @@ static es_status es__describe(hid_t obj, const char *units, const char *long_nam
 /* Coordinate datasets, made dimension scales. The root holds one per axis (doc/output.md); each
  * group holds its own copy as well, because xarray's open_dataset(group=G) reads coordinate
  * values only from inside G. Every dataset axis gets both scales attached. */
-static const char *const es__axis_names[ES__NAXES] = {"sigma_w2", "sigma_b2", "depth",
-                                                      "width",    "task",     "statistic"};
+static const char *const es__axis_names[ES__NAXES] = {"sigma_w2", "sigma_b2",  "depth", "width",
+                                                      "task",     "statistic", "lag"};
 
 static es_status es__scale(es_h5out *h, const es_job *j, const char *group, int a, hid_t *out) {
   const es_axis *ax[4] = {&j->sigma_w2, &j->sigma_b2, &j->depth, &j->width};
-  static const char *const units[ES__NAXES] = {"1", "1", "layers", "neurons", "1", "1"};
+  static const char *const units[ES__NAXES] = {"1", "1", "layers", "neurons", "1", "1", "layers"};
   static const char *const longs[ES__NAXES] = {
       "weight variance sigma_w^2 (W_ij ~ N(0, sigma_w^2/N))",
       "bias variance sigma_b^2",
       "recorded depth t (pre-activation layer h^t)",
       "hidden width N",
       "task index",
-      "slot of the streaming statistics: n, then (mean, M2) per observable, then C(q, h^4)"};
+      "slot of the streaming statistics: n, then (mean, M2) per observable, then C(q, h^4), "
+      "then (mean, M2) of q_aa and of q_ab per lag",
+      "lag L of the two-time overlap q(t, t - L) ([ensemble] lags; 0 alone, NaN data, when "
+      "the job has none)"};
   hsize_t n = (hsize_t)h->dims[a];
   char path[64];
   snprintf(path, sizeof path, "%s%s%s", group, *group ? "/" : "", es__axis_names[a]);
@@ -209,7 +212,8 @@ static es_status es__scale(es_h5out *h, const es_job *j, const char *group, int 
   } else {
     int64_t *iv = malloc(n * sizeof *iv);
     ES_CHECK(iv, ES_ERR_NOMEM, "out of memory");
-    for (hsize_t i = 0; i < n; i++) iv[i] = a < 4 ? (int64_t)ax[a]->v[i] : (int64_t)i;
+    for (hsize_t i = 0; i < n; i++)
+      iv[i] = a < 4 ? (int64_t)ax[a]->v[i] : a == 6 ? (j->nlags ? j->lags[i] : 0) : (int64_t)i;
     herr_t e = H5Dwrite(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, h->xfer, iv);
     free(iv);
     ES_H5(e);
@@ -224,8 +228,10 @@ static es_status es__coords(es_h5out *h, const es_job *j, int64_t ntasks) {
   const es_axis *ax[4] = {&j->sigma_w2, &j->sigma_b2, &j->depth, &j->width};
   for (int a = 0; a < 4; a++) h->dims[a] = ax[a]->n;
   h->dims[4] = ntasks > 0 ? ntasks : 1;
-  h->dims[5] = ES_STATE_COUNT;
+  h->dims[5] = es_obs_state_len(j->nlags);
+  h->dims[6] = j->nlags > 0 ? j->nlags : 1;
   for (int a = 0; a < 4; a++) ES_CALL(es__scale(h, j, "", a, &h->scales[a]));
+  ES_CALL(es__scale(h, j, "", 6, &h->scales[6]));
   for (int g = 0; g < ES__NGROUPS; g++)
     for (int a = 0; a < ES__NAXES; a++)
       if (strchr(es__group_axes[g], es__axis_letters[a]))
@@ -378,11 +384,15 @@ static es_status es__text_type(es_h5out *h) {
 
 /* What the checksums cover, in order, on the datasets themselves: a reader can recompute
  * them (doc/output.md, Integrity). */
-static es_status es__checksum_order(es_h5out *h) {
+static es_status es__checksum_order(es_h5out *h, const es_job *j) {
   es_strbuf b = {0};
   char p[64];
   for (int f = 0; f < ES_F_COUNT; f++) {
     es__path(ES_DS_FIELD(f), p);
+    es_strbuf_printf(&b, "%s ", p);
+  }
+  for (int v = 0; j->nlags > 0 && v < ES_LAG_COUNT; v++) {
+    es__path((es_dataset)(ES_DS_ENSEMBLE_QTS_AA_MEAN + v), p);
     es_strbuf_printf(&b, "%s ", p);
   }
   es_strbuf_printf(&b, "ensemble/networks [status 1: run/state run/networks_done] run/status");
@@ -394,6 +404,7 @@ static es_status es__checksum_order(es_h5out *h) {
     es__path(es_h5out_pair_sets[i], p);
     es_strbuf_printf(&b, "%s ", p);
   }
+  if (j->nlags > 0) es_strbuf_printf(&b, "mft/cts_aa mft/cts_ab ");
   es_strbuf_printf(&b, "[first sigma_w2: mft/critical_sigma_w2]");
   st = b.failed ? ES_ERR_NOMEM
                 : es__attr_str(h->ds[ES_DS_RUN_PAIR_CHECKSUM].id, "checksum_order", b.s);
@@ -424,7 +435,7 @@ static es_status es__create(es_h5out *h, const char *path, const es_job *j, cons
   ES_CALL(es__coords(h, j, ntasks));
   for (int i = 0; i < ES_DS_COUNT; i++) ES_CALL(es__dataset(h, (es_dataset)i));
   ES_CALL(es__provenance(h, j, prov));
-  ES_CALL(es__checksum_order(h));
+  ES_CALL(es__checksum_order(h, j));
   ES_H5(H5Fflush(h->file, H5F_SCOPE_GLOBAL));
   /* From here on each rank writes its own points on its own. */
   ES_H5(H5Pset_dxpl_mpio(h->xfer, H5FD_MPIO_INDEPENDENT));
@@ -440,7 +451,8 @@ long double es_h5out_layout_bytes(const es_job *j, int64_t ntasks) {
                                        (long double)j->depth.n,
                                        (long double)j->width.n,
                                        (long double)(ntasks > 0 ? ntasks : 1),
-                                       ES_STATE_COUNT};
+                                       (long double)es_obs_state_len(j->nlags),
+                                       (long double)(j->nlags > 0 ? j->nlags : 1)};
   long double bytes = 0, objects = 0;
   for (int ds = 0; ds < ES_DS_COUNT; ds++) {
     const es__dsdef def = es__def((es_dataset)ds);
@@ -452,7 +464,7 @@ long double es_h5out_layout_bytes(const es_job *j, int64_t ntasks) {
     objects++;
   }
   for (int a = 0; a < ES__NAXES; a++) { /* coordinates: at the root and in each group */
-    int copies = a < 4;
+    int copies = a < 4 || a == 6;
     for (int g = 0; g < ES__NGROUPS; g++)
       copies += strchr(es__group_axes[g], es__axis_letters[a]) != NULL;
     bytes += copies * 8 * dims[a];
@@ -770,7 +782,7 @@ es_status es_h5out_write_text(es_h5out *h, es_dataset ds, const int64_t *start, 
 es_status es_h5out_text_empty(es_h5out *h, es_dataset ds, const int64_t *start, int *empty) {
   es__ds *d = es__find(h, ds);
   ES_CHECK(d && es__def(ds).type == ES__TEXT, ES_ERR_INTERNAL, "dataset %d is not text", (int)ds);
-  const int64_t one[ES__NAXES] = {1, 1, 1, 1, 1, 1};
+  const int64_t one[ES__NAXES] = {1, 1, 1, 1, 1, 1, 1};
   char *v = NULL;
   ES_CALL(es__read(h, ds, start, one, h->str_type, &v));
   *empty = !v || !*v;
@@ -862,7 +874,7 @@ static es_status es__write_texts(const char *path, hid_t vl, const es__text *t, 
     char p[64];
     es__path((es_dataset)t[k].ds, p);
     if (ids[t[k].ds] < 0) ids[t[k].ds] = H5Dopen2(f, p, H5P_DEFAULT);
-    hsize_t st0[ES__NAXES], one[ES__NAXES] = {1, 1, 1, 1, 1, 1};
+    hsize_t st0[ES__NAXES], one[ES__NAXES] = {1, 1, 1, 1, 1, 1, 1};
     for (int i = 0; i < ES__NAXES; i++) st0[i] = (hsize_t)t[k].start[i];
     hid_t fs = ids[t[k].ds] >= 0 ? H5Dget_space(ids[t[k].ds]) : -1;
     const char *v = t[k].text;

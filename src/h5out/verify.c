@@ -37,14 +37,16 @@ const es_dataset es_h5out_pair_sets[ES_H5_PAIR_SETS] = {ES_DS_MFT_Q_STAR,
                                                         ES_DS_THEORY_XI_Q,
                                                         ES_DS_THEORY_XI_C};
 
-uint64_t es_h5out_point_checksum(int64_t nd, const double *fields, const int64_t *networks,
+uint64_t es_h5out_point_checksum(int64_t nd, int64_t nlags, const double *fields,
+                                 const int64_t *networks, const double *lagfields,
                                  const double *state, int64_t networks_done, signed char status) {
   es_sum s;
   es_sum_init(&s);
   es_sum_f64(&s, fields, (int64_t)ES_F_COUNT * nd);
+  if (nlags > 0) es_sum_f64(&s, lagfields, ES_LAG_COUNT * nd * nlags);
   es_sum_i64(&s, networks, nd);
   if (status == ES_POINT_DONE) {
-    es_sum_f64(&s, state, nd * ES_STATE_COUNT);
+    es_sum_f64(&s, state, nd * es_obs_state_len(nlags));
     es_sum_i64(&s, &networks_done, 1);
   }
   int64_t st = status;
@@ -52,49 +54,70 @@ uint64_t es_h5out_point_checksum(int64_t nd, const double *fields, const int64_t
   return es_sum_final(&s);
 }
 
-/* Values of pair set I per pair: 1, ND, NN or ND x NN by its axes beyond (w, b). */
-static int64_t es__pair_count(int i, int64_t nd, int64_t nn) {
-  const char *g, *n, *axes;
-  char t;
-  es__h5_def(es_h5out_pair_sets[i], &g, &n, &t, &axes);
-  return (strchr(axes, 'd') ? nd : 1) * (strchr(axes, 'n') ? nn : 1);
+/* The two-time DMFT joins the pair sets only when the job has lags (without, its datasets
+ * are NaN placeholders and a file's sums stay as they were). */
+static const es_dataset es__lag_pair_sets[2] = {ES_DS_MFT_CTS_AA, ES_DS_MFT_CTS_AB};
+static int es__pair_nsets(int64_t nl) { return ES_H5_PAIR_SETS + (nl > 0 ? 2 : 0); }
+static es_dataset es__pair_ds(int i) {
+  return i < ES_H5_PAIR_SETS ? es_h5out_pair_sets[i] : es__lag_pair_sets[i - ES_H5_PAIR_SETS];
 }
 
-int64_t es_h5out_pair_len(int64_t nd, int64_t nn) {
+/* Pair set I's hyperslab of one pair: rank, and COUNT (1, 1, then the length of each axis
+ * beyond (w, b): depth ND, width NN, lag NL); returns the values it holds. */
+static int64_t es__pair_shape(int i, int64_t nd, int64_t nn, int64_t nl, int *rank,
+                              int64_t count[4]) {
+  const char *g, *n, *axes;
+  char t;
+  es__h5_def(es__pair_ds(i), &g, &n, &t, &axes);
+  int64_t k = 1;
+  *rank = (int)strlen(axes);
+  for (int a = 0; a < 4; a++) {
+    count[a] = a < 2 || a >= *rank ? 1 : axes[a] == 'd' ? nd : axes[a] == 'n' ? nn : nl;
+    k *= count[a];
+  }
+  return k;
+}
+
+static int64_t es__pair_count(int i, int64_t nd, int64_t nn, int64_t nl) {
+  int rank;
+  int64_t count[4];
+  return es__pair_shape(i, nd, nn, nl, &rank, count);
+}
+
+int64_t es_h5out_pair_len(int64_t nd, int64_t nn, int64_t nl) {
   int64_t n = 0;
-  for (int i = 0; i < ES_H5_PAIR_SETS; i++) n += es__pair_count(i, nd, nn);
+  for (int i = 0; i < es__pair_nsets(nl); i++) n += es__pair_count(i, nd, nn, nl);
   return n;
 }
 
-uint64_t es_h5out_pair_checksum(int64_t nd, int64_t nn, const double *values,
+uint64_t es_h5out_pair_checksum(int64_t nd, int64_t nn, int64_t nl, const double *values,
                                 const double *critical) {
   es_sum s;
   es_sum_init(&s);
-  es_sum_f64(&s, values, es_h5out_pair_len(nd, nn));
+  es_sum_f64(&s, values, es_h5out_pair_len(nd, nn, nl));
   if (critical) es_sum_f64(&s, critical, 1);
   return es_sum_final(&s);
 }
 
-es_status es_h5out_pair_seal(es_h5out *h, int64_t iw, int64_t ib, int64_t nd, int64_t nn) {
-  double *v = malloc((size_t)es_h5out_pair_len(nd, nn) * sizeof *v), crit;
+es_status es_h5out_pair_seal(es_h5out *h, int64_t iw, int64_t ib, int64_t nd, int64_t nn,
+                             int64_t nl) {
+  double *v = malloc((size_t)es_h5out_pair_len(nd, nn, nl) * sizeof *v), crit;
   ES_CHECK(v, ES_ERR_NOMEM, "out of memory");
   es_status st = ES_OK;
   int64_t at = 0;
-  for (int i = 0; st == ES_OK && i < ES_H5_PAIR_SETS; i++) {
-    const char *g, *n, *axes;
-    char t;
-    es__h5_def(es_h5out_pair_sets[i], &g, &n, &t, &axes);
-    const int64_t start[4] = {iw, ib, 0, 0},
-                  count[4] = {1, 1, axes[2] == 'd' ? nd : nn, axes[2] && axes[3] ? nn : 1};
-    st = es_h5out_read_f64(h, es_h5out_pair_sets[i], start, count, v + at);
-    at += es__pair_count(i, nd, nn);
+  for (int i = 0; st == ES_OK && i < es__pair_nsets(nl); i++) {
+    int rank;
+    int64_t count[4];
+    const int64_t start[4] = {iw, ib, 0, 0}, k = es__pair_shape(i, nd, nn, nl, &rank, count);
+    st = es_h5out_read_f64(h, es__pair_ds(i), start, count, v + at);
+    at += k;
   }
   if (st == ES_OK && iw == 0) {
     const int64_t s1[1] = {ib}, c1[1] = {1};
     st = es_h5out_read_f64(h, ES_DS_MFT_CRITICAL_SIGMA_W2, s1, c1, &crit);
   }
   if (st == ES_OK) {
-    uint64_t sum = es_h5out_pair_checksum(nd, nn, v, iw == 0 ? &crit : NULL);
+    uint64_t sum = es_h5out_pair_checksum(nd, nn, nl, v, iw == 0 ? &crit : NULL);
     const int64_t s2[2] = {iw, ib}, c2[2] = {1, 1};
     st = es_h5out_write_u64(h, ES_DS_RUN_PAIR_CHECKSUM, s2, c2, &sum);
   }
@@ -104,15 +127,17 @@ es_status es_h5out_pair_seal(es_h5out *h, int64_t iw, int64_t ib, int64_t nd, in
 
 /* ---------- the checked file ---------- */
 
-#define ES__AXES "wbdnts"
+#define ES__AXES "wbdntsl"
+#define ES__NAX 7
 
 struct es_h5check {
   hid_t file;
   char *path;
   es_job *job;
-  int64_t dims[6]; /* by axis letter, ES__AXES */
+  int64_t dims[ES__NAX]; /* by axis letter, ES__AXES */
+  int64_t nlags;         /* the job's lags (0: none; the lag axis then holds 0 alone) */
   int finished;
-  double *fields, *state; /* one point's values */
+  double *fields, *state, *lagfields; /* one point's values */
   int64_t *networks;
   double *pair; /* one pair's values (es_h5out_pair_len) */
 };
@@ -165,7 +190,7 @@ static es_status es__read(es_h5check *c, const char *path, hid_t mtype, int rank
                           const int64_t *start, const int64_t *count, void *buf) {
   hid_t d = H5Dopen2(c->file, path, H5P_DEFAULT);
   ES_CHECK(d >= 0, ES_ERR_INPUT, "%s: cannot open /%s", c->path, path);
-  hsize_t st[6], ct[6], n = 1;
+  hsize_t st[ES__NAX], ct[ES__NAX], n = 1;
   for (int i = 0; i < rank; i++) {
     st[i] = (hsize_t)start[i];
     ct[i] = (hsize_t)count[i];
@@ -212,17 +237,17 @@ static es_status es__attr_i64(es_h5check *c, const char *name, int64_t *v) {
 /* Coordinates: at the root and in every group that has the axis, the job's exact values. */
 static es_status es__check_coords(es_h5check *c) {
   const es_axis *ax[4] = {&c->job->sigma_w2, &c->job->sigma_b2, &c->job->depth, &c->job->width};
-  static const char *const names[6] = {"sigma_w2", "sigma_b2", "depth",
-                                       "width",    "task",     "statistic"};
+  static const char *const names[ES__NAX] = {"sigma_w2", "sigma_b2",  "depth", "width",
+                                             "task",     "statistic", "lag"};
   static const char *const groups[] = {"", "ensemble", "mft", "theory", "phase", "run"};
-  static const char *const gaxes[] = {"wbdn", "wbdn", "wbd", "wbdn", "wbn", "wbdnts"};
+  static const char *const gaxes[] = {"wbdnl", "wbdnl", "wbdl", "wbdn", "wbn", "wbdnts"};
   int64_t most = 1;
-  for (int a = 0; a < 6; a++) most = c->dims[a] > most ? c->dims[a] : most;
+  for (int a = 0; a < ES__NAX; a++) most = c->dims[a] > most ? c->dims[a] : most;
   double *v = malloc((size_t)most * sizeof *v);
   ES_CHECK(v, ES_ERR_NOMEM, "out of memory");
   es_status st = ES_OK;
   for (size_t g = 0; st == ES_OK && g < sizeof groups / sizeof groups[0]; g++)
-    for (int a = 0; st == ES_OK && a < 6; a++) {
+    for (int a = 0; st == ES_OK && a < ES__NAX; a++) {
       if (!strchr(gaxes[g], ES__AXES[a])) continue;
       char path[64];
       snprintf(path, sizeof path, "%s%s%s", groups[g], *groups[g] ? "/" : "", names[a]);
@@ -231,7 +256,10 @@ static es_status es__check_coords(es_h5check *c) {
       int64_t z = 0;
       if (st == ES_OK) st = es__read(c, path, H5T_NATIVE_DOUBLE, 1, &z, &c->dims[a], v);
       for (int64_t i = 0; st == ES_OK && i < c->dims[a]; i++) {
-        const double want = a < 4 ? ax[a]->v[i] : (double)i; /* task, statistic: 0, 1, ... */
+        /* task, statistic: 0, 1, ...; lag: the job's lags, or 0 alone */
+        const double want = a < 4    ? ax[a]->v[i]
+                            : a == 6 ? (c->nlags ? (double)c->job->lags[i] : 0.0)
+                                     : (double)i;
         if (!(v[i] == want)) {
           es_error_set("%s: /%s[%lld] is %.17g, the job's %s is %.17g", c->path, path, (long long)i,
                        v[i], names[a], want);
@@ -299,6 +327,7 @@ void es_h5check_close(es_h5check **cp) {
   free(c->path);
   free(c->fields);
   free(c->state);
+  free(c->lagfields);
   free(c->networks);
   free(c->pair);
   free(c);
@@ -366,17 +395,25 @@ es_status es_h5check_open(const char *path, es_h5check **out) {
   free(done);
   if (st == ES_OK) {
     const es_job *j = c->job;
-    int64_t d[6] = {j->sigma_w2.n, j->sigma_b2.n, j->depth.n, j->width.n, 0, ES_STATE_COUNT};
+    c->nlags = j->nlags;
+    int64_t d[ES__NAX] = {j->sigma_w2.n,
+                          j->sigma_b2.n,
+                          j->depth.n,
+                          j->width.n,
+                          0,
+                          es_obs_state_len(j->nlags),
+                          j->nlags > 0 ? j->nlags : 1};
     memcpy(c->dims, d, sizeof d);
     st = es__check_layout(c);
   }
   if (st == ES_OK) {
     const int64_t nd = c->dims[2], nn = c->dims[3];
     c->fields = malloc((size_t)(ES_F_COUNT * nd) * sizeof *c->fields);
-    c->state = malloc((size_t)(ES_STATE_COUNT * nd) * sizeof *c->state);
+    c->state = malloc((size_t)(c->dims[5] * nd) * sizeof *c->state);
+    c->lagfields = malloc((size_t)(ES_LAG_COUNT * nd * c->dims[6]) * sizeof *c->lagfields);
     c->networks = malloc((size_t)nd * sizeof *c->networks);
-    c->pair = malloc((size_t)es_h5out_pair_len(nd, nn) * sizeof *c->pair);
-    if (!c->fields || !c->state || !c->networks || !c->pair) {
+    c->pair = malloc((size_t)es_h5out_pair_len(nd, nn, c->nlags) * sizeof *c->pair);
+    if (!c->fields || !c->state || !c->lagfields || !c->networks || !c->pair) {
       es_error_set("out of memory");
       st = ES_ERR_NOMEM;
     }
@@ -402,11 +439,15 @@ es_status es_h5check_point(es_h5check *c, int64_t p, es_h5_point *v) {
   const int64_t in = p % nn, ib = (p / nn) % nb, iw = p / (nn * nb);
   int64_t s4[4] = {iw, ib, 0, in}, c4[4] = {1, 1, nd, 1};
   int64_t s3[3] = {iw, ib, in}, c3[3] = {1, 1, 1};
-  int64_t s5[5] = {iw, ib, 0, in, 0}, c5[5] = {1, 1, nd, 1, ES_STATE_COUNT};
+  int64_t s5[5] = {iw, ib, 0, in, 0}, c5[5] = {1, 1, nd, 1, c->dims[5]};
+  int64_t l5[5] = {1, 1, nd, 1, c->dims[6]};
   char path[64];
   for (int f = 0; f < ES_F_COUNT; f++)
     ES_CALL(es__read(c, es__dspath(ES_DS_FIELD(f), path), H5T_NATIVE_DOUBLE, 4, s4, c4,
                      c->fields + f * nd));
+  for (int v = 0; v < ES_LAG_COUNT; v++)
+    ES_CALL(es__read(c, es__dspath((es_dataset)(ES_DS_ENSEMBLE_QTS_AA_MEAN + v), path),
+                     H5T_NATIVE_DOUBLE, 5, s5, l5, c->lagfields + v * nd * c->dims[6]));
   ES_CALL(es__read(c, "ensemble/networks", H5T_NATIVE_INT64, 4, s4, c4, c->networks));
   ES_CALL(es__read(c, "run/state", H5T_NATIVE_DOUBLE, 5, s5, c5, c->state));
   ES_CALL(es__read(c, "run/networks_done", H5T_NATIVE_INT64, 3, s3, c3, &v->networks_done));
@@ -416,6 +457,7 @@ es_status es_h5check_point(es_h5check *c, int64_t p, es_h5_point *v) {
   v->fields = c->fields;
   v->networks = c->networks;
   v->state = c->state;
+  v->lagfields = c->lagfields;
   return ES_OK;
 }
 
@@ -431,11 +473,12 @@ typedef struct {
  * PTWO[ib] for the pairs. */
 static es_status es__slab_sums(es_h5check *c, int64_t iw, es__slab *b, const signed char *status,
                                uint64_t *one, uint64_t *two, uint64_t *pone, uint64_t *ptwo) {
-  const int64_t nb = c->dims[1], nd = c->dims[2], nn = c->dims[3], S = ES_STATE_COUNT;
-  const int64_t m = nb * nd * nn;
+  const int64_t nb = c->dims[1], nd = c->dims[2], nn = c->dims[3], S = c->dims[5];
+  const int64_t m = nb * nd * nn, L = c->dims[6];
   int64_t s4[4] = {iw, 0, 0, 0}, c4[4] = {1, nb, nd, nn}, s3[3] = {iw, 0, 0}, c3[3] = {1, nb, nn};
   int64_t s5[5] = {iw, 0, 0, 0, 0}, c5[5] = {1, nb, nd, nn, S};
-  double *fields = b->f64, *state = fields + ES_F_COUNT * m;
+  double *fields = b->f64, *state = fields + ES_F_COUNT * m, *lag = state + S * m;
+  int64_t l5[5] = {1, nb, nd, nn, L};
   int64_t *nets = b->i64, *done = nets + m;
   char path[64];
   for (int f = 0; f < ES_F_COUNT; f++)
@@ -443,6 +486,9 @@ static es_status es__slab_sums(es_h5check *c, int64_t iw, es__slab *b, const sig
                      fields + f * m));
   ES_CALL(es__read(c, "ensemble/networks", H5T_NATIVE_INT64, 4, s4, c4, nets));
   ES_CALL(es__read(c, "run/state", H5T_NATIVE_DOUBLE, 5, s5, c5, state));
+  for (int v = 0; v < ES_LAG_COUNT; v++)
+    ES_CALL(es__read(c, es__dspath((es_dataset)(ES_DS_ENSEMBLE_QTS_AA_MEAN + v), path),
+                     H5T_NATIVE_DOUBLE, 5, s5, l5, lag + v * m * L));
   ES_CALL(es__read(c, "run/networks_done", H5T_NATIVE_INT64, 3, s3, c3, done));
   ES_CALL(es__read(c, "run/checksum", H5T_NATIVE_UINT64, 3, s3, c3, one));
   for (int64_t q = 0; q < nb * nn; q++) {
@@ -456,21 +502,24 @@ static es_status es__slab_sums(es_h5check *c, int64_t iw, es__slab *b, const sig
     for (int64_t k = 0; k < nd; k++) {
       c->networks[k] = nets[(ib * nd + k) * nn + in];
       memcpy(c->state + k * S, state + ((ib * nd + k) * nn + in) * S, (size_t)S * sizeof *state);
+      for (int v = 0; v < ES_LAG_COUNT; v++)
+        memcpy(c->lagfields + (v * nd + k) * L, lag + v * m * L + ((ib * nd + k) * nn + in) * L,
+               (size_t)L * sizeof *lag);
     }
-    two[q] = es_h5out_point_checksum(nd, c->fields, c->networks, c->state, done[q], status[q]);
+    two[q] = es_h5out_point_checksum(nd, c->nlags, c->fields, c->networks, c->lagfields, c->state,
+                                     done[q], status[q]);
   }
   /* The pairs: each set read for the whole slab, then each pair's values gathered. */
-  double *all = b->f64, *crit = all + nb * es_h5out_pair_len(nd, nn);
+  const int64_t nl = c->nlags;
+  double *all = b->f64, *crit = all + nb * es_h5out_pair_len(nd, nn, nl);
   int64_t off = 0;
-  for (int i = 0; i < ES_H5_PAIR_SETS; i++) {
-    const char *g, *n, *axes;
-    char t;
-    es__h5_def(es_h5out_pair_sets[i], &g, &n, &t, &axes);
-    const int64_t k = es__pair_count(i, nd, nn), rank = (int64_t)strlen(axes);
-    const int64_t ps[4] = {iw, 0, 0, 0},
-                  pc[4] = {1, nb, axes[2] == 'd' ? nd : nn, rank == 4 ? nn : 1};
-    ES_CALL(es__read(c, es__dspath(es_h5out_pair_sets[i], path), H5T_NATIVE_DOUBLE, (int)rank, ps,
-                     pc, all + off * nb));
+  for (int i = 0; i < es__pair_nsets(nl); i++) {
+    int rank;
+    int64_t pc[4];
+    const int64_t k = es__pair_shape(i, nd, nn, nl, &rank, pc), ps[4] = {iw, 0, 0, 0};
+    pc[1] = nb;
+    ES_CALL(es__read(c, es__dspath(es__pair_ds(i), path), H5T_NATIVE_DOUBLE, rank, ps, pc,
+                     all + off * nb));
     off += k;
   }
   if (iw == 0) {
@@ -481,12 +530,12 @@ static es_status es__slab_sums(es_h5check *c, int64_t iw, es__slab *b, const sig
   ES_CALL(es__read(c, "run/pair_checksum", H5T_NATIVE_UINT64, 2, s2, c2, pone));
   for (int64_t ib = 0; ib < nb; ib++) {
     off = 0;
-    for (int i = 0; i < ES_H5_PAIR_SETS; i++) {
-      const int64_t k = es__pair_count(i, nd, nn);
+    for (int i = 0; i < es__pair_nsets(nl); i++) {
+      const int64_t k = es__pair_count(i, nd, nn, nl);
       memcpy(c->pair + off, all + off * nb + ib * k, (size_t)k * sizeof *all);
       off += k;
     }
-    ptwo[ib] = es_h5out_pair_checksum(nd, nn, c->pair, iw == 0 ? crit + ib : NULL);
+    ptwo[ib] = es_h5out_pair_checksum(nd, nn, nl, c->pair, iw == 0 ? crit + ib : NULL);
   }
   return ES_OK;
 }
@@ -497,8 +546,8 @@ es_status es_h5check_sums(es_h5check *c, int pairs, unsigned char *bad, FILE *ou
   const int64_t np = nw * nb * nn, m = nb * nd * nn;
   signed char *status = malloc((size_t)np);
   es__slab b;
-  const int64_t nf = (ES_F_COUNT + ES_STATE_COUNT) * m,
-                npair = nb * (es_h5out_pair_len(nd, nn) + 1);
+  const int64_t nf = (ES_F_COUNT + c->dims[5] + ES_LAG_COUNT * c->dims[6]) * m,
+                npair = nb * (es_h5out_pair_len(nd, nn, c->nlags) + 1);
   b.f64 = malloc((size_t)(nf > npair ? nf : npair) * sizeof *b.f64);
   b.i64 = malloc((size_t)(m + nb * nn) * sizeof *b.i64);
   b.sums = malloc((size_t)(2 * nb * nn + 2 * nb) * sizeof *b.sums);

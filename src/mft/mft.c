@@ -475,8 +475,9 @@ es_status es_mft_trajectory(const es_mft_params *p, int T, double *q, double *c,
 /* One T x T matrix family per quantity X in {aa, ab, u}: C (covariance of h), Q (of the
  * increments Y), P(t, s) = Cov(h(t), Y(s)). Both inputs have the same q0, so C_bb = C_aa and,
  * by the a <-> b symmetry, C_ab(t, s) = C_ab(s, t) and P_ba(s, t) = P_ab(s, t). */
-es_status es_mft_dmft(const es_mft_params *p, int shared, int T, double *q, double *c,
-                      double *logr) {
+static es_status es__dmft(const es_mft_params *p, int shared, int T, double *q, double *c,
+                          double *logr, int64_t nt, const int64_t *ts, int64_t nl,
+                          const int64_t *lags, double *caa, double *cab) {
   ES_CHECK(p->act && p->sigma_w2 > 0 && p->sigma_b2 >= 0 && p->noise >= 0 && p->q0 > 0 &&
                p->leak >= 0 && p->leak <= 1 && T >= 1,
            ES_ERR_INPUT, "mft dmft: bad parameters");
@@ -529,8 +530,27 @@ es_status es_mft_dmft(const es_mft_params *p, int shared, int T, double *q, doub
       }
     }
   }
+  /* Two-time values C(t, t - L): NaN before layer 1 and past a blow-up. */
+  for (int64_t k = 0; k < nt; k++)
+    for (int64_t l = 0; l < nl; l++) {
+      const int64_t t = ts[k], u = t - lags[l];
+      const int ok = u >= 1 && t <= t_end;
+      caa[k * nl + l] = ok ? ES__AT(C[0], t, u) : NAN;
+      cab[k * nl + l] = ok ? ES__AT(C[1], t, u) : NAN;
+    }
 #undef ES__AT
   for (int u = t_end; u < T; u++) q[u] = c[u] = logr[u] = NAN;
   free(m);
   return ES_OK;
+}
+
+es_status es_mft_dmft(const es_mft_params *p, int shared, int T, double *q, double *c,
+                      double *logr) {
+  return es__dmft(p, shared, T, q, c, logr, 0, NULL, 0, NULL, NULL, NULL);
+}
+
+es_status es_mft_dmft_two_time(const es_mft_params *p, int shared, int T, double *q, double *c,
+                               double *logr, int64_t nt, const int64_t *ts, int64_t nl,
+                               const int64_t *lags, double *caa, double *cab) {
+  return es__dmft(p, shared, T, q, c, logr, nt, ts, nl, lags, caa, cab);
 }

@@ -13,14 +13,15 @@ const es_field_desc *es_field_get(es_field f) {
   return (f >= 0 && f < ES_F_COUNT) ? &es__fields[f] : NULL;
 }
 
-void es_obs_state_init(double *state, int64_t ndepth) {
-  for (int64_t i = 0; i < ndepth * ES_STATE_COUNT; i++) state[i] = 0.0;
+void es_obs_state_init(double *state, int64_t ndepth, int64_t nlags) {
+  for (int64_t i = 0; i < ndepth * es_obs_state_len(nlags); i++) state[i] = 0.0;
 }
 
-void es_obs_state_add(double *state, const double *net, int64_t ndepth) {
+void es_obs_state_add(double *state, const double *net, int64_t ndepth, int64_t nlags) {
+  const int64_t S = es_obs_state_len(nlags), R = es_nobs_len(nlags);
   for (int64_t k = 0; k < ndepth; k++) {
-    double *st = state + k * ES_STATE_COUNT;
-    const double *x = net + k * ES_NOBS_COUNT;
+    double *st = state + k * S;
+    const double *x = net + k * R;
     if (isnan(x[ES_NOBS_QA])) continue; /* dead here: not part of the statistics */
     double n = st[ES_ST_N] + 1.0;
     st[ES_ST_N] = n;
@@ -33,10 +34,19 @@ void es_obs_state_add(double *state, const double *net, int64_t ndepth) {
       *m2 += d * (x[j] - *mean);
     }
     st[ES_ST_C_Q_H4] += dq_old * (x[ES_NOBS_H4] - st[ES_ST_MOMENTS + 2 * ES_NOBS_H4]);
+    /* A lag before layer 1 is NaN for every network: its mean stays NaN, as it should. */
+    for (int64_t j = 0; j < ES_NOBS_LAG * nlags; j++) {
+      double *mean = &st[ES_STATE_COUNT + 2 * j], *m2 = mean + 1, v = x[ES_NOBS_COUNT + j];
+      double d = v - *mean;
+      *mean += d / n;
+      *m2 += d * (v - *mean);
+    }
   }
 }
 
-void es_obs_state_finish(const double *state, int64_t ndepth, double *out, int64_t *valid) {
+void es_obs_state_finish(const double *state, int64_t ndepth, int64_t nlags, double *out,
+                         int64_t *valid, double *lagout) {
+  const int64_t S = es_obs_state_len(nlags);
   static const struct {
     es_nobs obs;
     es_field mean, var;
@@ -46,9 +56,14 @@ void es_obs_state_finish(const double *state, int64_t ndepth, double *out, int64
                {ES_NOBS_LOGJAC, ES_F_LOGJAC_MEAN, ES_F_LOGJAC_VAR},
                {ES_NOBS_LOGQ, ES_F_LOGQ_MEAN, ES_F_LOGQ_VAR}};
   for (int64_t k = 0; k < ndepth; k++) {
-    const double *st = state + k * ES_STATE_COUNT;
+    const double *st = state + k * S;
     double n = st[ES_ST_N];
     valid[k] = (int64_t)n;
+    for (int64_t l = 0; l < nlags; l++) /* mean and variance of q_aa, then of q_ab */
+      for (int v = 0; v < ES_LAG_COUNT; v++) {
+        const double *m = st + ES_STATE_COUNT + 2 * (ES_NOBS_LAG * l + v / 2);
+        lagout[(v * ndepth + k) * nlags + l] = n < 2 ? NAN : v % 2 ? m[1] / (n - 1.0) : m[0];
+      }
     if (n < 2) { /* too few live networks: every statistic stays NaN */
       for (int f = 0; f < ES_F_COUNT; f++) out[f * ndepth + k] = NAN;
       continue;

@@ -79,7 +79,8 @@ static void gram_vs_dense(const char *name, double sw2, double sb2, double leak,
   const es_activation *act = es_activation_find(name);
   int64_t depth[3] = {1, 3, 6};
   es_ensemble_params p = {
-      act, sw2, sb2, leak, noise, 1.0, 0.6, N1, 3, depth, es_rng_point_key(11, sw2, sb2, N1), 0, 0};
+      act, sw2, sb2, leak, noise, 1.0, 0.6, N1, 3, depth, es_rng_point_key(11, sw2, sb2, N1),
+      0,   0,   0,   NULL};
   const int64_t stride = 3 * ES_NOBS_COUNT;
   double *g = malloc(sizeof(double) * M1 * stride), *d = malloc(sizeof(double) * M1 * stride);
   simulate(&p, M1, g);
@@ -142,7 +143,8 @@ static void recurrent_vs_dmft(double gamma, double g) {
   dmft_q(act, sw2, sb2, gamma, g, 1.0, 1, 8, qs);
   dmft_q(act, sw2, sb2, gamma, g, 1.0, 0, 8, qi);
   es_ensemble_params p = {
-      act, sw2, sb2, gamma, g, 1.0, 0.6, N2, 3, depth, es_rng_point_key(21, sw2, sb2, N2), 1, 1};
+      act, sw2, sb2, gamma, g, 1.0, 0.6, N2, 3, depth, es_rng_point_key(21, sw2, sb2, N2),
+      1,   1,   0,   NULL};
   const int64_t stride = 3 * ES_NOBS_COUNT;
   double *r = malloc(sizeof(double) * M2 * stride), *f = malloc(sizeof(double) * M2 * stride);
   simulate(&p, M2, r);
@@ -196,7 +198,9 @@ static void bits_at(int64_t N) {
                               depth,
                               es_rng_point_key(3, 1.7, 0.1, N),
                               1,
-                              rec};
+                              rec,
+                              0,
+                              NULL};
       es_ensemble *e = NULL;
       es__dense_set_block_rows(0);
       ASSERT_EQ_INT(es_ensemble_create(&p, &e), ES_OK);
@@ -238,7 +242,8 @@ static void bits_at(int64_t N) {
   /* c0 = 1 without noise: the inputs stay identical (d = 0 exactly), shared or not. */
   for (int rec = 0; rec <= 1; rec++) {
     es_ensemble_params p = {
-        act, 2.5, 0.1, 0.7, 0.0, 1.0, 1.0, N, 3, depth, es_rng_point_key(4, 2.5, 0.1, N), 1, rec};
+        act, 2.5, 0.1, 0.7, 0.0, 1.0, 1.0, N, 3, depth, es_rng_point_key(4, 2.5, 0.1, N),
+        1,   rec, 0,   NULL};
     es_ensemble *e = NULL;
     ASSERT_EQ_INT(es_ensemble_create(&p, &e), ES_OK);
     ASSERT_EQ_INT(es_ensemble_network(e, 0, a), ES_OK);
@@ -249,7 +254,8 @@ static void bits_at(int64_t N) {
   const es_activation *relu = es_activation_find("relu");
   int64_t deep[1] = {3000};
   es_ensemble_params pr = {
-      relu, 4.0, 0.0, 1.0, 0.0, 1.0, 0.5, 16, 1, deep, es_rng_point_key(1, 4.0, 0.0, 16), 1, 0};
+      relu, 4.0, 0.0, 1.0, 0.0, 1.0, 0.5, 16, 1, deep, es_rng_point_key(1, 4.0, 0.0, 16),
+      1,    0,   0,   NULL};
   es_ensemble *e = NULL;
   ASSERT_EQ_INT(es_ensemble_create(&pr, &e), ES_OK);
   ASSERT_EQ_INT(es_ensemble_network(e, 0, a), ES_ERR_NUMERIC);
@@ -296,7 +302,9 @@ static void paths(void) {
                                 depth,
                                 es_rng_point_key(5, 1.7, 0.1, N),
                                 1,
-                                rec};
+                                rec,
+                                0,
+                                NULL};
         double a[3 * ES_NOBS_COUNT], c[3 * ES_NOBS_COUNT];
         es_ensemble *e = NULL;
         ASSERT_EQ_INT(set_path(ES__SIMD_SCALAR), 0);

@@ -76,7 +76,8 @@ static void compare_with_brute(const char *name, double sw2, double sb2) {
   const es_activation *act = es_activation_find(name);
   int64_t depth[1] = {T};
   es_ensemble_params p = {
-      act, sw2, sb2, 1.0, 0.0, 1.3, 0.4, N, 1, depth, es_rng_point_key(99, sw2, sb2, N), 0, 0};
+      act, sw2, sb2, 1.0, 0.0, 1.3, 0.4, N, 1, depth, es_rng_point_key(99, sw2, sb2, N),
+      0,   0,   0,   NULL};
   es_ensemble *e = NULL;
   ASSERT_EQ_INT(es_ensemble_create(&p, &e), ES_OK);
   double s[2][3] = {{0}}, ss[2][3] = {{0}}, o[ES_NOBS_COUNT];
@@ -202,7 +203,9 @@ static void fused_vs_plain(void) {
                                 depth,
                                 es_rng_point_key(17, sw2, sb2, N),
                                 0,
-                                0};
+                                0,
+                                0,
+                                NULL};
         double a[3 * ES_NOBS_COUNT], b[3 * ES_NOBS_COUNT], c[3 * ES_NOBS_COUNT];
         es_ensemble *e = NULL;
         ASSERT_EQ_INT(es_ensemble_create(&p, &e), ES_OK);
@@ -251,7 +254,8 @@ int main(void) {
   const es_activation *act = es_activation_find("tanh");
   int64_t depth[3] = {1, 4, 9};
   es_ensemble_params p = {
-      act, 1.5, 0.05, 1.0, 0.0, 1.0, 1.0, 50, 3, depth, es_rng_point_key(5, 1.5, 0.05, 50), 0, 0};
+      act, 1.5, 0.05, 1.0, 0.0, 1.0, 1.0, 50, 3, depth, es_rng_point_key(5, 1.5, 0.05, 50),
+      0,   0,   0,    NULL};
   es_ensemble *e = NULL;
   double a[3 * ES_NOBS_COUNT], b[3 * ES_NOBS_COUNT];
   ASSERT_EQ_INT(es_ensemble_create(&p, &e), ES_OK);
@@ -270,7 +274,8 @@ int main(void) {
   const es_activation *relu = es_activation_find("relu");
   int64_t deep[1] = {3000};
   es_ensemble_params pr = {
-      relu, 4.0, 0.0, 1.0, 0.0, 1.0, 0.5, 16, 1, deep, es_rng_point_key(1, 4.0, 0.0, 16), 0, 0};
+      relu, 4.0, 0.0, 1.0, 0.0, 1.0, 0.5, 16, 1, deep, es_rng_point_key(1, 4.0, 0.0, 16),
+      0,    0,   0,   NULL};
   ASSERT_EQ_INT(es_ensemble_create(&pr, &e), ES_OK);
   double o[ES_NOBS_COUNT];
   ASSERT_EQ_INT(es_ensemble_network(e, 0, o), ES_ERR_NUMERIC);
@@ -287,14 +292,14 @@ int main(void) {
   per[2 * ES_NOBS_COUNT + ES_NOBS_QA] = NAN;
   double st[ES_STATE_COUNT], f[ES_F_COUNT];
   int64_t valid[1];
-  es_obs_state_init(st, 1);
-  es_obs_state_add(st, per, 1);
-  es_obs_state_finish(st, 1, f, valid);
+  es_obs_state_init(st, 1, 0);
+  es_obs_state_add(st, per, 1, 0);
+  es_obs_state_finish(st, 1, 0, f, valid, NULL);
   ASSERT_EQ_INT(valid[0], 1);
   ASSERT(isnan(f[ES_F_Q_MEAN])); /* one live network is too few */
-  es_obs_state_add(st, per + ES_NOBS_COUNT, 1);
-  es_obs_state_add(st, per + 2 * ES_NOBS_COUNT, 1); /* dead: skipped */
-  es_obs_state_finish(st, 1, f, valid);
+  es_obs_state_add(st, per + ES_NOBS_COUNT, 1, 0);
+  es_obs_state_add(st, per + 2 * ES_NOBS_COUNT, 1, 0); /* dead: skipped */
+  es_obs_state_finish(st, 1, 0, f, valid, NULL);
   ASSERT_EQ_INT(valid[0], 2);
   ASSERT_NEAR(f[ES_F_Q_MEAN], 2.0, 1e-15);
   ASSERT_NEAR(f[ES_F_Q_VAR], 2.0, 1e-15);
@@ -302,25 +307,26 @@ int main(void) {
   /* Welford against two-pass on many values spread around a large mean (c near 1). */
   enum { K = 1000 };
   double x[K * ES_NOBS_COUNT] = {0}, s1 = 0, s2 = 0;
-  es_obs_state_init(st, 1);
+  es_obs_state_init(st, 1, 0);
   for (int i = 0; i < K; i++) {
     double c = 1.0 - 1e-9 * (1.0 + sin(0.37 * i));
     x[i * ES_NOBS_COUNT + ES_NOBS_QA] = 1.0;
     x[i * ES_NOBS_COUNT + ES_NOBS_C] = c;
-    es_obs_state_add(st, x + i * ES_NOBS_COUNT, 1);
+    es_obs_state_add(st, x + i * ES_NOBS_COUNT, 1, 0);
     s1 += c;
   }
   for (int i = 0; i < K; i++) {
     double d = x[i * ES_NOBS_COUNT + ES_NOBS_C] - s1 / K;
     s2 += d * d;
   }
-  es_obs_state_finish(st, 1, f, valid);
+  es_obs_state_finish(st, 1, 0, f, valid, NULL);
   ASSERT_REL(f[ES_F_C_VAR], s2 / (K - 1), 1e-6);
 
   /* ReLU at N = 2 dies often: a network's deeper depths are NaN and the call succeeds. */
   int64_t dd[2] = {1, 40};
   es_ensemble_params pd = {
-      relu, 2.0, 0.1, 1.0, 0.0, 1.0, 0.5, 2, 2, dd, es_rng_point_key(3, 2.0, 0.1, 2), 0, 0};
+      relu, 2.0, 0.1, 1.0, 0.0, 1.0, 0.5, 2, 2, dd, es_rng_point_key(3, 2.0, 0.1, 2),
+      0,    0,   0,   NULL};
   ASSERT_EQ_INT(es_ensemble_create(&pd, &e), ES_OK);
   int dead = 0;
   for (int64_t m = 0; m < 50; m++) {
@@ -339,7 +345,8 @@ int main(void) {
   for (int i = 0; i < 20; i++) all[i] = i + 1;
   for (int dense = 0; dense < 2; dense++) {
     es_ensemble_params p0 = {
-        relu, 2.0, 0.0, 1.0, 0.0, 1.0, 0.0, 3, 20, all, es_rng_point_key(8, 2.0, 0.0, 3), dense, 0};
+        relu,  2.0, 0.0, 1.0, 0.0, 1.0, 0.0, 3, 20, all, es_rng_point_key(8, 2.0, 0.0, 3),
+        dense, 0,   0,   NULL};
     ASSERT_EQ_INT(es_ensemble_create(&p0, &e), ES_OK);
     int died = 0;
     for (int64_t m = 0; m < 200; m++) {
