@@ -77,6 +77,37 @@ def main():
     p = estest.run(["run", job, "-o", grow, "--resume", "--set", "ensemble.networks=5"], check=False)
     estest.check(p.returncode == 2 and "not remove" in p.stderr, f"lowering networks: {p.stderr}")
     print("7 -> 12 networks by --resume: bitwise identical to a fresh run with 12")
+
+    # Two-time overlaps of recurrent nets ([ensemble] lags: a ring of past layers, a longer
+    # state per depth): the same bits on 1, 2 and 4 ranks, in tasks of 4 networks, and after
+    # growing by --resume.
+    lag_job = estest.write_job(os.path.join(d, "lags.ini"), {
+        "run": {"name": "lags", "seed": 31},
+        "network": {"architecture": "recurrent", "leak": 0.5, "noise": 0.1, "c0": 0.3},
+        "grid": {"sigma_w2": "0.8, 2.5", "sigma_b2": "0.1", "depth": "1, 4, 9", "width": "8, 21"},
+        "ensemble": {"networks": 10, "lags": "1, 3, 8"},
+    })
+    lref = None
+    for ranks, extra in ((1, []), (2, []), (4, ["--set", "ensemble.networks_per_task=4"])):
+        out = os.path.join(d, f"lags{ranks}.h5")
+        estest.run(["run", lag_job, "-o", out, "--quiet"] + extra,
+                   ranks=ranks if ranks > 1 else None)
+        data = estest.numeric_datasets(out)
+        if lref is None:
+            lref = data
+            estest.check("ensemble/qts_ab_mean" in lref and "mft/cts_ab" in lref,
+                         "lags: no two-time datasets")
+            continue
+        for k in lref:
+            estest.check(estest.bits(data[k]) == estest.bits(lref[k]),
+                         f"lags: {k}: {ranks} ranks differ from 1 rank")
+    grow = os.path.join(d, "lags_grow.h5")
+    estest.run(["run", lag_job, "-o", grow, "--quiet", "--set", "ensemble.networks=3"], ranks=2)
+    estest.run(["run", lag_job, "-o", grow, "--quiet", "--resume"], ranks=3)
+    data = estest.numeric_datasets(grow)
+    for k in lref:
+        estest.check(estest.bits(data[k]) == estest.bits(lref[k]), f"lags: {k}: 3 -> 10 differs")
+    print(f"lags: {len(lref)} datasets bitwise identical on 1, 2, 4 ranks and after a resume")
     estest.finish()
 
 

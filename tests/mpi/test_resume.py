@@ -24,7 +24,8 @@ def main():
         "run": {"name": "kill", "seed": 99},
         "grid": {"sigma_w2": "linspace(0.5, 3, 12)", "sigma_b2": "0, 0.1", "depth": "range(1, 60, 3)",
                  "width": "64, 200"},
-        "ensemble": {"networks": 400},
+        # Lags: the two-time overlaps' longer state must resume to the same bits too.
+        "ensemble": {"networks": 400, "lags": "1, 3"},
     }
     job = estest.write_job(os.path.join(d, "kill.ini"), sections)
     ref = os.path.join(d, "ref.h5")

@@ -195,6 +195,41 @@ def main():
             check(p.returncode == 2 and path in p.stderr, f"{cmd[0]} of reshaped {path}: "
                   f"{p.returncode}\n{p.stderr}")
 
+    # Two-time overlaps (recurrent, [ensemble] lags): /ensemble/qts_* join the point checksum
+    # and /mft/cts_* the pair checksum (rank counts: test_rank_invariance); a changed one fails
+    # verify.
+    lag_job = estest.write_job(os.path.join(d, "lags.ini"), {
+        "run": {"name": "lags", "seed": 6},
+        "network": {"architecture": "recurrent", "leak": 0.5, "noise": 0.1},
+        "grid": {"sigma_w2": "0.5, 2", "sigma_b2": "0.1", "depth": "1, 3, 6", "width": "8, 12"},
+        "ensemble": {"networks": 6, "lags": "0, 2"},
+    })
+    l1 = os.path.join(d, "lags1.h5")
+    estest.run(["run", lag_job, "-o", l1, "--quiet"])
+    with h5py.File(l1, "r") as f:
+        check("ensemble/qts_ab_var" in f["run/checksum"].attrs["checksum_order"],
+              "lags: the qts fields are not in checksum_order")
+        check(np.isfinite(f["ensemble/qts_aa_mean"][:, :, 1:, :, :]).all()
+              and np.isnan(f["ensemble/qts_aa_mean"][:, :, 0, :, 1]).all(),
+              "lags: qts finite from t - L >= 1 on, NaN before")
+        for iw, ib, i_n in [(0, 0, 0), (1, 0, 1)]:
+            check(int(f["run/checksum"][iw, ib, i_n]) == estest.point_checksum(f, iw, ib, i_n),
+                  f"lags: README's checksum of point {(iw, ib, i_n)} is not the file's")
+    p = estest.run(["verify", l1, "--recompute", "4", "--seed", "1"], check=False)
+    check(p.returncode == 0 and "result        OK" in p.stdout, f"lags: verify\n{p.stdout}")
+    shutil.copy(l1, bad)
+    with h5py.File(bad, "r+") as f:
+        f["ensemble/qts_ab_mean"][1, 0, 2, 1, 1] += 1e-13
+        name = point_name(f, 1, 0, 1)
+    p = estest.run(["verify", bad], check=False)
+    check(p.returncode == 2 and name in p.stdout, f"lags: a changed qts value passes\n{p.stdout}")
+    shutil.copy(l1, bad)
+    with h5py.File(bad, "r+") as f:
+        f["mft/cts_aa"][1, 0, 2, 1] *= 1.0000001
+    p = estest.run(["verify", bad], check=False)
+    check(p.returncode == 2 and "pair (sigma_w2 2, sigma_b2 0.1" in p.stdout,
+          f"lags: a changed /mft/cts value passes\n{p.stdout}")
+
     estest.finish()
 
 

@@ -131,7 +131,8 @@ for group in sys.argv[3:]:
         "network": {"activation": "relu"},
         "grid": {"sigma_w2": "1.5, 2, 9", "sigma_b2": "0.1, 0.2", "depth": "1, 10, 1200",
                  "width": "16, 32"},
-        "ensemble": {"networks": 6},
+        # Lags: the lag axis and the /ensemble and /mft datasets over it open everywhere.
+        "ensemble": {"networks": 6, "lags": "0, 3"},
     })
     for ranks in (1, 2):
         out = os.path.join(d, f"tools{ranks}.h5")

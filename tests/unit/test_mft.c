@@ -522,6 +522,28 @@ int main(void) {
     ASSERT_REL(qs[2], (1 + 4 * 0.5 + 0.25) * 0.5, 1e-14);
     es_mft_dmft(&lin, 0, 3, qi, ci, li);
     ASSERT_REL(qi[2], 1.5 * 1.5 * 0.5, 1e-14);
+    /* Two times (doc/physics.md §3.1.1). The same linear net: h(3).h(2) = h(1)^T A^T A^T A h(1),
+     * A = 1 + W, averages to (1 + 2 sw2) |h(1)|^2 (only W^T W survives), h(3).h(1) and
+     * h(2).h(1) to |h(1)|^2; across the inputs the same with q^1_ab = sw2 q0 c0. */
+    const int64_t t3[1] = {3}, l3[3] = {0, 1, 2};
+    double caa[3], cab[3];
+    ASSERT_EQ_INT(es_mft_dmft_two_time(&lin, 1, 3, qs, cs, ls, 1, t3, 3, l3, caa, cab), ES_OK);
+    ASSERT_REL(caa[0], qs[2], 1e-15);
+    ASSERT_REL(caa[1], 2 * 0.5, 1e-14);
+    ASSERT_REL(caa[2], 0.5, 1e-14);
+    ASSERT_REL(cab[1], 2 * 0.3, 1e-14);
+    ASSERT_REL(cab[2], 0.3, 1e-14);
+    /* Independent weights, any phi: Y(t) is uncorrelated with the past, so
+     * C(t, t - L) = (1 - gamma)^L C(t - L, t - L); a lag before layer 1 is NaN. */
+    const int64_t t8[2] = {8, 3}, l8[4] = {1, 2, 5, 3};
+    double ca[8], cb[8];
+    ASSERT_EQ_INT(es_mft_dmft_two_time(&g, 0, T, qi, ci, li, 2, t8, 4, l8, ca, cb), ES_OK);
+    for (int l = 0; l < 4; l++) {
+      const int s = 8 - (int)l8[l];
+      ASSERT_REL(ca[l], pow(0.5, (double)l8[l]) * qi[s - 1], 1e-13);
+      ASSERT_REL(cb[l], pow(0.5, (double)l8[l]) * ci[s - 1] * qi[s - 1], 1e-13);
+    }
+    ASSERT(isfinite(ca[4]) && isnan(ca[6]) && isnan(cb[7])); /* t = 3: lags 5 and 3 */
   }
   recurrent_stationary();
   /* The trajectory reuses a layer's integrals once (q, q_ab) repeats bitwise: every layer
