@@ -55,6 +55,11 @@ networks = 4
         ("missing width", variant("width = 8\n", ""), [], ["width", "required"]),
         ("recurrent + gram", variant("networks = 4", "networks = 4\nmethod = gram").replace(
             "activation = tanh", "activation = tanh\narchitecture = recurrent"), [], ["job.ini:14", "method", "recurrent"]),
+        ("lag reaching before layer 1", variant("networks = 4", "networks = 4\nlags = 1, 3"), [],
+         ["job.ini:13", "lags", "lag 3", "layer 1"]),
+        ("negative lag", variant("networks = 4", "networks = 4\nlags = -1"), [], ["job.ini:13", "lags"]),
+        ("non-integer lag", variant("networks = 4", "networks = 4\nlags = 1.5"), [],
+         ["job.ini:13", "lags", "integer"]),
         ("bad --set", GOOD, ["--set", "grid.width=-3"], ["--set grid.width=-3", "width"]),
         ("--set unknown key", GOOD, ["--set", "grid.height=3"], ["grid.height", "unknown key"]),
         ("--set no dot", GOOD, ["--set", "width=3"], ["--set width=3"]),
