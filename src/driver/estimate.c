@@ -78,6 +78,10 @@ static void es__sample_pairs(const es_job *j, double *mft_s, double *theory_s) {
   const int T = (int)j->depth.v[nd - 1];
   const int dmft = j->arch == ES_ARCH_RECURRENT && !(j->leak == 1 && j->noise == 0);
   const int theory = j->arch == ES_ARCH_FEEDFORWARD && j->leak == 1;
+  /* Lags add the two-time DMFT's C(t, t - L), of either architecture. */
+  int64_t *ts = j->nlags > 0 ? malloc((size_t)nd * sizeof *ts) : NULL;
+  double *cts = j->nlags > 0 ? malloc((size_t)(2 * nd * j->nlags) * sizeof *cts) : NULL;
+  for (int64_t k = 0; ts && k < nd; k++) ts[k] = (int64_t)j->depth.v[k];
   double *q = malloc((size_t)T * 3 * sizeof *q);
   es_theory_layer *L = malloc((size_t)T * sizeof *L);
   es_theory2_layer *L2 = malloc((size_t)T * sizeof *L2);
@@ -95,6 +99,9 @@ static void es__sample_pairs(const es_job *j, double *mft_s, double *theory_s) {
       es_mft_dmft(&mp, 1, T, q, q + T, q + 2 * T);
     else
       es_mft_trajectory(&mp, T, q, q + T, q + 2 * T);
+    if (ts && cts)
+      es_mft_dmft_two_time(&mp, j->arch == ES_ARCH_RECURRENT, T, q, q + T, q + 2 * T, nd, ts,
+                           j->nlags, j->lags, cts, cts + nd * j->nlags);
     double t1 = es__cpu();
     if (theory) {
       es_theory_layers(&mp, T, L);
@@ -119,6 +126,8 @@ static void es__sample_pairs(const es_job *j, double *mft_s, double *theory_s) {
   free(q);
   free(L);
   free(L2);
+  free(ts);
+  free(cts);
   *mft_s = n ? tm / n * (double)(nw * nb) + (nc ? tc / nc * (double)nb : 0) : NAN;
   *theory_s = n ? tt / n * (double)(nw * nb) : NAN;
 }
@@ -166,12 +175,17 @@ void es__estimate_job(const es_job *j, const char *out, int size, int local_rank
    * theory (per depth up to the deepest; the two-time DMFT of a leaky or noisy recurrent
    * network is 9 (T+1)^2 doubles), rank 0's plan and post-processing slices. */
   e->w_bytes = j->arch == ES_ARCH_RECURRENT ? maxn * maxn * 8 : 0;
-  const long double ws = e->w_bytes + (j->method == ES_METHOD_DENSE ? 13 * maxn * 8 + 32768.0L * 8
-                                                                    : 4 * maxn * 8 + 65536.0L * 8);
+  /* With lags each network keeps its last max(L) + 1 layers' (h_a, d). */
+  const long double ring =
+      j->nlags > 0 ? (long double)(j->lags[j->nlags - 1] + 1) * 2 * maxn * 8 : 0;
+  const long double ws =
+      e->w_bytes + ring +
+      (j->method == ES_METHOD_DENSE ? 13 * maxn * 8 + 32768.0L * 8 : 4 * maxn * 8 + 65536.0L * 8);
   e->task_bytes = (long double)e->networks_per_task * nd * es_nobs_len(j->nlags) * 8;
   const long double inflight =
       (long double)size * (e->task_bytes + es_obs_state_len(j->nlags) * nd * 8);
-  const int dmft = j->arch == ES_ARCH_RECURRENT && !(j->leak == 1 && j->noise == 0);
+  const int dmft =
+      (j->arch == ES_ARCH_RECURRENT && !(j->leak == 1 && j->noise == 0)) || j->nlags > 0;
   e->dmft_bytes = dmft ? 9 * (tmax + 1) * (tmax + 1) * 8 : 0;
   const long double theory = tmax * (2 * 8 * 16 + 3 * 8) + 12 * nd * nn * 8 + e->dmft_bytes;
   const long double plan = points * 64 + ntasks * 40 + nwb * 8 + 4096 * 64;
