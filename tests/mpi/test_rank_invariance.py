@@ -9,6 +9,16 @@ import estest  # noqa: E402
 import h5py  # noqa: E402
 
 
+def grown(job, out, m, ref, what):
+    """Run JOB with M networks on 2 ranks, resume it to the job's on 3, compare with REF."""
+    estest.run(["run", job, "-o", out, "--quiet", "--set", f"ensemble.networks={m}"], ranks=2)
+    estest.run(["run", job, "-o", out, "--quiet", "--resume"], ranks=3)
+    data = estest.numeric_datasets(out)
+    for k in ref:
+        estest.check(estest.bits(data[k]) == estest.bits(ref[k]), f"{k}: {what} differs")
+    return out
+
+
 def main():
     d = estest.tmpdir()
     job = estest.write_job(os.path.join(d, "inv.ini"), {
@@ -64,12 +74,7 @@ def main():
 
     # Raising networks from 7 to 12 and resuming computes only the new networks and gives the
     # bits of a fresh run with 12 (doc/output.md, Guarantees).
-    grow = os.path.join(d, "grow.h5")
-    estest.run(["run", job, "-o", grow, "--quiet", "--set", "ensemble.networks=7"], ranks=2)
-    estest.run(["run", job, "-o", grow, "--quiet", "--resume"], ranks=3)
-    data = estest.numeric_datasets(grow)
-    for k in ref:
-        estest.check(estest.bits(data[k]) == estest.bits(ref[k]), f"{k}: 7 -> 12 networks differs")
+    grow = grown(job, os.path.join(d, "grow.h5"), 7, ref, "7 -> 12 networks")
     with h5py.File(grow, "r") as f:
         estest.check(f.attrs["networks"] == 12, f"networks attribute {f.attrs['networks']}")
         estest.check((f["run/networks_done"][()] == 12).all(), "networks_done")
@@ -101,12 +106,7 @@ def main():
         for k in lref:
             estest.check(estest.bits(data[k]) == estest.bits(lref[k]),
                          f"lags: {k}: {ranks} ranks differ from 1 rank")
-    grow = os.path.join(d, "lags_grow.h5")
-    estest.run(["run", lag_job, "-o", grow, "--quiet", "--set", "ensemble.networks=3"], ranks=2)
-    estest.run(["run", lag_job, "-o", grow, "--quiet", "--resume"], ranks=3)
-    data = estest.numeric_datasets(grow)
-    for k in lref:
-        estest.check(estest.bits(data[k]) == estest.bits(lref[k]), f"lags: {k}: 3 -> 10 differs")
+    grown(lag_job, os.path.join(d, "lags_grow.h5"), 3, lref, "lags: 3 -> 10 networks")
     print(f"lags: {len(lref)} datasets bitwise identical on 1, 2, 4 ranks and after a resume")
     estest.finish()
 
