@@ -348,7 +348,7 @@ es_status es__dense_network(es__dense *e, int64_t network, double *out) {
       double *o = out + k * rec;
       es__measure(e->ha, e->d, n, logjac, logjac1, t, o);
       ES_CALL(es__check_measure(o, network, t, logjac));
-      ES_CALL(es__ring_measure(e->ring, t, e->ha, e->d, network, o));
+      ES_CALL(es__ring_measure(e->ring, t, e->ha, network, o));
       if (++k == p->ndepth) break;
     }
     if (t == tmax) break;

@@ -74,9 +74,8 @@ void es__ring_push(es__ring *r, int64_t t, const double *ha, const double *d) {
   memcpy(s + r->n, d, r->n * sizeof *s);
 }
 
-es_status es__ring_measure(const es__ring *r, int64_t t, const double *ha, const double *d,
-                           int64_t network, double *o) {
-  (void)d; /* h_a^t against both inputs' past: the cross term needs only h_a^t */
+es_status es__ring_measure(const es__ring *r, int64_t t, const double *ha, int64_t network,
+                           double *o) {
   if (!r) return ES_OK;
   const size_t n = r->n;
   for (int64_t l = 0; l < r->p->nlags; l++) {
@@ -510,7 +509,7 @@ es_status es_ensemble_network(es_ensemble *e, int64_t network, double *out) {
       double *o = out + k * rec;
       es__measure_sums(st, n, logjac, logjac1, t, o);
       ES_CALL(es__check_measure(o, network, t, logjac));
-      ES_CALL(es__ring_measure(e->ring, t, e->ha, e->d, network, o));
+      ES_CALL(es__ring_measure(e->ring, t, e->ha, network, o));
       if (++k == p->ndepth) break;
     }
     if (t == tmax) break;

@@ -35,10 +35,11 @@ es_status es__ring_create(const es_ensemble_params *p, es__ring **r);
 void es__ring_destroy(es__ring **r); /* NULL-safe */
 /* Keep layer t's state (no-op on NULL). */
 void es__ring_push(es__ring *r, int64_t t, const double *ha, const double *d);
-/* The overlaps at depth t into o[ES_NOBS_COUNT + 2 l + {0, 1}] for each lag l (no-op on
+/* The overlaps of h_a^t (HA) with both inputs' past at depth t into
+ * o[ES_NOBS_COUNT + 2 l + {0, 1}] for each lag l (no-op on
  * NULL); ES_ERR_NUMERIC (o set NaN) when one is not finite. */
-es_status es__ring_measure(const es__ring *r, int64_t t, const double *ha, const double *d,
-                           int64_t network, double *o);
+es_status es__ring_measure(const es__ring *r, int64_t t, const double *ha, int64_t network,
+                           double *o);
 
 /* The dense (explicit-weight) method: src/ensemble/dense.c. */
 typedef struct es__dense es__dense;

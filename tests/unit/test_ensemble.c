@@ -270,6 +270,40 @@ int main(void) {
   es_ensemble_destroy(&e);
   ASSERT(e == NULL);
 
+  /* Lags (gram and dense, feedforward and recurrent): the other observables keep their bits,
+   * lag 0 is q_a and q_ab again (another summation order), and a lag before layer 1 is NaN
+   * (the values themselves: the physics test two_time). */
+  for (int arch = 0; arch < 3; arch++) {
+    const int64_t lags[3] = {0, 3, 8}, R = es_nobs_len(3);
+    es_ensemble_params pl = p, p0 = p;
+    pl.c0 = p0.c0 = 0.4;
+    pl.dense = p0.dense = arch > 0;
+    pl.recurrent = p0.recurrent = arch == 2;
+    pl.leak = p0.leak = arch == 2 ? 0.5 : 1.0;
+    pl.noise = p0.noise = 0.1;
+    pl.nlags = 3;
+    pl.lags = lags;
+    double wl[3 * 14], w0[3 * ES_NOBS_COUNT];
+    ASSERT(R <= 14);
+    es_ensemble *el = NULL, *e0 = NULL;
+    ASSERT_EQ_INT(es_ensemble_create(&pl, &el), ES_OK);
+    ASSERT_EQ_INT(es_ensemble_create(&p0, &e0), ES_OK);
+    ASSERT_EQ_INT(es_ensemble_network(el, 2, wl), ES_OK);
+    ASSERT_EQ_INT(es_ensemble_network(e0, 2, w0), ES_OK);
+    for (int k = 0; k < 3; k++) {
+      const double *x = wl + k * R;
+      for (int j = 0; j < ES_NOBS_COUNT; j++)
+        ASSERT(x[j] == w0[k * ES_NOBS_COUNT + j] || (isnan(x[j]) && k == 0 && j == ES_NOBS_LYAP));
+      ASSERT_REL(x[ES_NOBS_COUNT], x[ES_NOBS_QA], 1e-13);
+      ASSERT_REL(x[ES_NOBS_COUNT + 1], x[ES_NOBS_QAB], 1e-13);
+      ASSERT(isnan(x[ES_NOBS_COUNT + 4]) == (depth[k] - 8 < 1));
+    }
+    ASSERT(isnan(wl[ES_NOBS_COUNT + 2]));            /* depth 1, lag 3 */
+    ASSERT(isfinite(wl[2 * R + ES_NOBS_COUNT + 4])); /* depth 9, lag 8: layer 1 */
+    es_ensemble_destroy(&el);
+    es_ensemble_destroy(&e0);
+  }
+
   /* Deep in relu's chaotic phase the pre-activations overflow: a flagged failure. */
   const es_activation *relu = es_activation_find("relu");
   int64_t deep[1] = {3000};
