@@ -35,7 +35,8 @@ struct es__ring {
   const es_ensemble_params *p;
   int64_t slots; /* max(lag) + 1: layer t sits in slot t % slots */
   size_t n;
-  double *buf; /* slots x (h_a, d), 2n each */
+  double *buf;          /* slots x (h_a, d), 2n each */
+  unsigned char *needs; /* needs[s] = 1 when a recorded depth t = s + L reads layer s */
 };
 
 es_status es__ring_create(const es_ensemble_params *p, es__ring **out) {
@@ -46,16 +47,24 @@ es_status es__ring_create(const es_ensemble_params *p, es__ring **out) {
   ES_CHECK((uint64_t)slots <= SIZE_MAX / sizeof(double) / 2 / n, ES_ERR_NOMEM,
            "ensemble: %lld past layers of width %lld do not fit in memory", (long long)slots,
            (long long)p->width);
+  const int64_t tmax = p->depth[p->ndepth - 1];
   es__ring *r = calloc(1, sizeof *r);
   double *b = malloc((size_t)slots * 2 * n * sizeof(double));
-  if (!r || !b) {
+  unsigned char *needs = calloc((size_t)tmax + 1, 1);
+  if (!r || !b || !needs) {
     free(r);
     free(b);
+    free(needs);
     es_error_set("ensemble: out of memory for %lld past layers of width %lld", (long long)slots,
                  (long long)p->width);
     return ES_ERR_NOMEM;
   }
-  *r = (es__ring){p, slots, n, b};
+  /* A layer no recorded depth reads is not copied: a layer read at t = s + L is never
+   * overwritten before (the layers between map to other slots, L < slots). */
+  for (int64_t k = 0; k < p->ndepth; k++)
+    for (int64_t l = 0; l < p->nlags; l++)
+      if (p->depth[k] - p->lags[l] >= 1) needs[p->depth[k] - p->lags[l]] = 1;
+  *r = (es__ring){p, slots, n, b, needs};
   *out = r;
   return ES_OK;
 }
@@ -63,12 +72,13 @@ es_status es__ring_create(const es_ensemble_params *p, es__ring **out) {
 void es__ring_destroy(es__ring **r) {
   if (!r || !*r) return;
   free((*r)->buf);
+  free((*r)->needs);
   free(*r);
   *r = NULL;
 }
 
 void es__ring_push(es__ring *r, int64_t t, const double *ha, const double *d) {
-  if (!r) return;
+  if (!r || !r->needs[t]) return;
   double *s = r->buf + (size_t)(t % r->slots) * 2 * r->n;
   memcpy(s, ha, r->n * sizeof *s);
   memcpy(s + r->n, d, r->n * sizeof *s);

@@ -300,6 +300,22 @@ int main(void) {
     }
     ASSERT(isnan(wl[ES_NOBS_COUNT + 2]));            /* depth 1, lag 3 */
     ASSERT(isfinite(wl[2 * R + ES_NOBS_COUNT + 4])); /* depth 9, lag 8: layer 1 */
+    /* The same overlap from another ring (other slots, other layers kept): depth 9 alone
+     * with lags 3 and 5 gives depth 9's lag-3 value of the run above, bit for bit. */
+    const int64_t d9[1] = {9}, l35[2] = {3, 5};
+    es_ensemble_params p9 = pl;
+    p9.ndepth = 1;
+    p9.depth = d9;
+    p9.nlags = 2;
+    p9.lags = l35;
+    double w9[14];
+    es_ensemble *e9 = NULL;
+    ASSERT_EQ_INT(es_ensemble_create(&p9, &e9), ES_OK);
+    ASSERT_EQ_INT(es_ensemble_network(e9, 2, w9), ES_OK);
+    ASSERT(w9[ES_NOBS_COUNT] == wl[2 * R + ES_NOBS_COUNT + 2]);
+    ASSERT(w9[ES_NOBS_COUNT + 1] == wl[2 * R + ES_NOBS_COUNT + 3]);
+    ASSERT(w9[ES_NOBS_COUNT + 2] != w9[ES_NOBS_COUNT]); /* lag 5 is another layer */
+    es_ensemble_destroy(&e9);
     es_ensemble_destroy(&el);
     es_ensemble_destroy(&e0);
   }
