@@ -141,9 +141,9 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
   X(RUN_NETWORKS_DONE, "run", "networks_done", I64, "wbn", NONE, "1",                              \
     "networks folded into the point's statistics (a resume with more networks adds to them)")      \
   X(RUN_CHECKSUM, "run", "checksum", U64, "wbn", NONE, "1",                                        \
-    "checksum of the point's numeric values and status (doc/output.md, Integrity); 0: none")              \
+    "checksum of the point's numeric values and status (doc/output.md, Integrity); 0: none")       \
   X(RUN_PAIR_CHECKSUM, "run", "pair_checksum", U64, "wb", NONE, "1",                               \
-    "checksum of the pair's numeric /mft and /theory values (doc/output.md, Integrity); 0: none")         \
+    "checksum of the pair's numeric /mft and /theory values (doc/output.md, Integrity); 0: none")  \
   X(RUN_STATE, "run", "state", F64, "wbdns", NONE, "1",                                            \
     "streaming statistics of the point (observables.h): what a resume with more networks "         \
     "continues from")                                                                              \
