@@ -272,7 +272,7 @@ def stopped_state(cls, name, p, out):
         # A signal that reaches a rank before main() (the loader mapping MPI and HDF5) kills it
         # by the default action: only launch.sh can tell, and it says so (documented limit).
         ok &= estest.check("nothing was written" in p.stderr or
-                           "as it started the ranks" in p.stderr,
+                           "while it started or finished the ranks" in p.stderr,
                            f"[{cls}] {name}: no file but the message says\n{p.stderr[-600:]}")
     elif base + ".partial" in left:
         ok &= estest.check("--resume" in p.stderr, f"[{cls}] {name}: no resume hint\n{p.stderr[-600:]}")
