@@ -452,7 +452,7 @@ static double es__relu_pr(double A, double B, double c, int p, int r) {
  * Steps: es__step's (error ~exp(-44) for phi and phi'), shortened by ES__SPLIT_H for the
  * higher powers and derivatives (phi'''' has a fifth-order pole where tanh has a simple
  * one; phi^3 grows thrice as fast off the axis); tested against the fine tensor rule. */
-#define ES__SPLIT_H 0.75
+#define ES__SPLIT_H 0.85
 /* The step in z for the integrands of phi(sigma z) up to POW factors (sin: a frequency
  * pow sigma, aliased beyond 2 pi / h, kept 9.4 away as es__step does for phi^2). */
 static double es__split_step(es_act_id id, double sigma, int pow) {
@@ -683,6 +683,17 @@ static void es__ab_with(const es_activation *act, es__abws *ws, double A, double
   o->m13 = base.m13;
 }
 
+/* es__moments_at at K, or the moments of an earlier K bitwise equal (MEMO, MM). */
+static void es__moments1(const es_activation *act, es__rule1 *r1, es__memo *memo, es__moments *mm,
+                         double K, es__moments *m) {
+  int slot = es__memo_find(memo, &K, 1);
+  if (slot < 0) {
+    slot = es__memo_put(memo, &K, 1);
+    es__moments_at(act, r1, K, &mm[slot]);
+  }
+  *m = mm[slot];
+}
+
 static int es__c_edge(const double k[3]) {
   return !(1 - fabs(k[1] / sqrt(k[0] * k[2])) >= ES_THEORY_CEDGE);
 }
@@ -715,6 +726,10 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
     es__moments ma, mb;
     double nk[3]; /* edge layers: the MFT part */
   } mv[ES__MEMO];
+  /* The one-input moments depend on k_aa (k_bb) alone, which reaches its fixed point long
+   * before the metric does: their own memo. */
+  es__memo memo1 = {0, 0, {{0}}};
+  es__moments mm1[ES__MEMO];
   /* The rules: built when their panel count changes, not at every layer. */
   es__rule1 r1;
   es__abws ws;
@@ -764,11 +779,11 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
     }
     if (!hit) {
       es__ab_with(p->act, &ws, l.k[0], l.k[2], l.k[1], &mv[slot].ab);
-      es__moments_at(p->act, &r1, l.k[0], &mv[slot].ma);
+      es__moments1(p->act, &r1, &memo1, mm1, l.k[0], &mv[slot].ma);
       if (l.k[2] == l.k[0])
         mv[slot].mb = mv[slot].ma;
       else
-        es__moments_at(p->act, &r1, l.k[2], &mv[slot].mb);
+        es__moments1(p->act, &r1, &memo1, mm1, l.k[2], &mv[slot].mb);
     }
     const es__ab ab = mv[slot].ab;
     const es__moments ma = mv[slot].ma, mb = mv[slot].mb;
