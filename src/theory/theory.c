@@ -752,8 +752,8 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
     }
     const int closed = p->act->id == ES_ACT_RELU || p->act->id == ES_ACT_LINEAR;
     if (!closed && !(fmax(l.k[0], l.k[2]) <= ES_THEORY_QMAX2)) {
-      /* Past q ~ 50 the tensor rule is capped and gelu/silu look kinked at its scale: the
-       * Hessian and fourth moments would be quadrature noise. Stop rather than guess. */
+      /* Past q ~ 50 the rules are untested (the tensor rule, the fallback, is capped and
+       * gelu/silu look kinked at its scale). Stop rather than guess. */
       es__theory2_stop(out, t + 1, T, 3);
       break;
     }
