@@ -197,14 +197,18 @@ typedef struct {
 
 /* Buffer SLOT with room for n values, or NULL when the memory is not there (the caller then
  * takes another rule). */
-static double *es__ws_get(es__ws *ws, int slot, size_t n) {
-  if (n > ws->cap[slot]) {
-    double *p = realloc(ws->buf[slot], n * sizeof *p);
+double *es__grow(double **buf, size_t *cap, size_t n) {
+  if (n > *cap) {
+    double *p = realloc(*buf, n * sizeof *p);
     if (!p) return NULL;
-    ws->buf[slot] = p;
-    ws->cap[slot] = n;
+    *buf = p;
+    *cap = n;
   }
-  return ws->buf[slot];
+  return *buf;
+}
+
+static double *es__ws_get(es__ws *ws, int slot, size_t n) {
+  return es__grow(&ws->buf[slot], &ws->cap[slot], n);
 }
 
 static void es__ws_destroy(es__ws *ws) {

@@ -34,6 +34,10 @@ double es__step(es_act_id id, double sigma);
 void es__tweights(double h, int K, double *w);
 int es__tnodes(double *h, int cap);
 
+/* *BUF with room for N doubles (realloc'd, *CAP updated), or NULL when the memory is not
+ * there (*BUF then unchanged). */
+double *es__grow(double **buf, size_t *cap, size_t n);
+
 /* The reference 2-D rule: a tensor of coarse normal rules in whitened coordinates. */
 double es__e2_ref(double (*g)(double), double qa, double qb, double qab);
 

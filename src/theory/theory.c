@@ -472,13 +472,7 @@ typedef struct {
 } es__sws;
 
 static double *es__sws_get(es__sws *ws, int slot, size_t n) {
-  if (n > ws->cap[slot]) {
-    double *p = realloc(ws->buf[slot], n * sizeof *p);
-    if (!p) return NULL;
-    ws->buf[slot] = p;
-    ws->cap[slot] = n;
-  }
-  return ws->buf[slot];
+  return es__grow(&ws->buf[slot], &ws->cap[slot], n);
 }
 
 /* The functions F at n points x into F[j * ES__NF + f]; FS, DS: n doubles of scratch. */

@@ -219,7 +219,7 @@ static void split_rule_accuracy(void) {
             coarse[g] = fmax(coarse[g], es__ab_dev(&o[1], &o[2], g));
           }
         }
-    printf("2-D moments %s: split rule within %.1e (m) %.1e (grad) %.1e (Hessian) %.1e (fourth) "
+    fprintf(stderr, "2-D moments %s: split rule within %.1e (m) %.1e (grad) %.1e (Hessian) %.1e (fourth) "
            "of the fine tensor rule; the coarse tensor rule %.1e %.1e %.1e %.1e\n",
            acts[a], worst[0], worst[1], worst[2], worst[3], coarse[0], coarse[1], coarse[2],
            coarse[3]);
@@ -263,7 +263,7 @@ static void split_rule_accuracy(void) {
       }
       ASSERT(valid > 5);
     }
-    printf("1/N recursion %s: K1 and V on the split rule within %.1e of the fine tensor rule\n",
+    fprintf(stderr, "1/N recursion %s: K1 and V on the split rule within %.1e of the fine tensor rule\n",
            acts[a], worst);
   }
 }
