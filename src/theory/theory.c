@@ -304,8 +304,7 @@ static inline void es__d234(es_act_id id, double x, double f, double d, double *
       *d3 = -d;
       *d4 = f;
       return;
-    default: /* linear: a polynomial of degree 1 */
-      *d2 = *d3 = *d4 = 0;
+    default: *d2 = *d3 = *d4 = 0; /* linear: a polynomial of degree 1 */
   }
 }
 
@@ -495,7 +494,7 @@ static void es__ffill(const es_activation *act, size_t n, const double *x, doubl
 static int es__split_psi(const es_activation *act, es__sws *ws, double hw, int I, double wsc,
                          double zs, double *psi) {
   const int odd = act->odd, i0 = odd ? 0 : -I; /* odd phi: psi(-i) = parity x psi(i) */
-  double hz = es__split_step(act->id, zs, 3); /* psi of phi^3 */
+  double hz = es__split_step(act->id, zs, 3);  /* psi of phi^3 */
   const int K = es__tnodes(&hz, ES__SPLIT_MAX / 4);
   const double dx = wsc * hw;
   /* The lattice: spacing dx / p <= zs hz; else (denser than the per-node rules) those. */
@@ -585,14 +584,15 @@ static int es__mom2_split(const es_activation *act, es__sws *ws, double A, doubl
   else
     W[0] = 1;
   /* The twelve outer sums, pairs (F of u_a, G of u_b). */
-  static const int pr[12][2] = {{ES__F, ES__F},   {ES__D, ES__D},   {ES__D2, ES__F},
-                                {ES__F, ES__D2},  {ES__F3, ES__F},  {ES__F2, ES__F2},
-                                {ES__F, ES__F3},  {ES__D4, ES__F},  {ES__D3, ES__D},
-                                {ES__D2, ES__D2}, {ES__D, ES__D3},  {ES__F, ES__D4}};
+  static const int pr[12][2] = {{ES__F, ES__F},   {ES__D, ES__D},  {ES__D2, ES__F},
+                                {ES__F, ES__D2},  {ES__F3, ES__F}, {ES__F2, ES__F2},
+                                {ES__F, ES__F3},  {ES__D4, ES__F}, {ES__D3, ES__D},
+                                {ES__D2, ES__D2}, {ES__D, ES__D3}, {ES__F, ES__D4}};
   double S[12] = {0};
   for (int i = -I; i <= I; i++) {
     const double w = W[i < 0 ? -i : i];
-    const double *a = pa + (size_t)(i + I) * ES__NF, *b = pb + (size_t)((c < 0 ? -i : i) + I) * ES__NF;
+    const double *a = pa + (size_t)(i + I) * ES__NF,
+                 *b = pb + (size_t)((c < 0 ? -i : i) + I) * ES__NF;
     for (int k = 0; k < 12; k++) S[k] += w * a[pr[k][0]] * b[pr[k][1]];
   }
   o->m = S[0];

@@ -169,8 +169,8 @@ static void leak_theory(void) {
  * these q), for every smooth activation, q up to ES_THEORY_QMAX2, c from -0.999 to the
  * edge, equal and unequal variances; each group (m; gradient; Hessian; fourth moments)
  * relative to its largest entry or sqrt E[phi_a^2 phi_b^2] (where the group vanishes, as m
- * does at c = 0 for odd phi), whichever is larger. Then the recursion's K1 and V on either rule over layers in
- * both phases. The coarse tensor rule's own deviation is printed beside. */
+ * does at c = 0 for odd phi), whichever is larger. Then the recursion's K1 and V on either rule
+ * over layers in both phases. The coarse tensor rule's own deviation is printed beside. */
 static double es__ab_dev(const es__ab *x, const es__ab *y, int group) {
   const double *a, *b;
   int n;
@@ -219,10 +219,11 @@ static void split_rule_accuracy(void) {
             coarse[g] = fmax(coarse[g], es__ab_dev(&o[1], &o[2], g));
           }
         }
-    fprintf(stderr, "2-D moments %s: split rule within %.1e (m) %.1e (grad) %.1e (Hessian) %.1e (fourth) "
-           "of the fine tensor rule; the coarse tensor rule %.1e %.1e %.1e %.1e\n",
-           acts[a], worst[0], worst[1], worst[2], worst[3], coarse[0], coarse[1], coarse[2],
-           coarse[3]);
+    fprintf(stderr,
+            "2-D moments %s: split rule within %.1e (m) %.1e (grad) %.1e (Hessian) %.1e (fourth) "
+            "of the fine tensor rule; the coarse tensor rule %.1e %.1e %.1e %.1e\n",
+            acts[a], worst[0], worst[1], worst[2], worst[3], coarse[0], coarse[1], coarse[2],
+            coarse[3]);
   }
   es__abws_destroy(&ws);
   /* The recursion, ordered and chaotic: K1 and V relative to their largest entry per layer. */
@@ -263,8 +264,9 @@ static void split_rule_accuracy(void) {
       }
       ASSERT(valid > 5);
     }
-    fprintf(stderr, "1/N recursion %s: K1 and V on the split rule within %.1e of the fine tensor rule\n",
-           acts[a], worst);
+    fprintf(stderr,
+            "1/N recursion %s: K1 and V on the split rule within %.1e of the fine tensor rule\n",
+            acts[a], worst);
   }
 }
 
