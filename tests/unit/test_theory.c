@@ -210,6 +210,8 @@ static void split_rule_accuracy(void) {
             es__ab_with(act, &ws, A, B, X, &o[rule]);
           }
           es__ab_rule = 0;
+          es__mom2 sp; /* the split rule applies here (no fallback to the tensor rule) */
+          ASSERT(es__mom2_split(act, &ws.s, A, B, X, &sp) && sp.m == o[0].m);
           for (int g = 0; g < 4; g++) {
             double d = es__ab_dev(&o[0], &o[2], g);
             if (d > worst[g] && d > 1e-10)
