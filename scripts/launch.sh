@@ -39,7 +39,10 @@ if [ -n "$got" ] && [ "$rc" -eq 0 ]; then
   echo "launch.sh: SIG$got came as $1 finished: the output is complete, --resume has nothing left to do; exit 3" >&2
   rc=3
 elif [ -n "$got" ] && [ "$rc" -eq 138 ]; then
-  echo "launch.sh: SIG$got stopped $1 as it started the ranks; exit 3 (--resume continues)" >&2
+  # 138: a repeated USR1 reached a process with the default action, as the ranks started (before
+  # their handlers) or as mpirun shut down after they finished; which one, the output tells.
+  echo "launch.sh: SIG$got ended $1 while it started or finished the ranks; exit 3 (--resume" \
+       "continues the run, or has nothing left to do if the output is complete)" >&2
   rc=3
 fi
 exit "$rc"

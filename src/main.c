@@ -209,15 +209,21 @@ static int es__run_mpi(int argc, char **argv, int is_run) {
   return es__exit_code(st);
 }
 
+/* Parse a command that takes no options but --help. Returns -1 to go on (optind at the first
+ * argument), else the exit code (help printed: 0; a bad option: 2, with a message). */
+static int es__help_only(int argc, char **argv) {
+  static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+  int c = es_cli_getopt(argc, argv, ":h", opts);
+  if (c == -1) return -1;
+  if (c != 'h') return ES_EXIT_INPUT;
+  es_cli_help(stdout, es_cli_find(argv[0]));
+  return ES_EXIT_OK;
+}
+
 /* `edgesweep info OUT.h5`. */
 static int es__info(int argc, char **argv) {
-  static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-  int c;
-  while ((c = es_cli_getopt(argc, argv, ":h", opts)) != -1) {
-    if (c != 'h') return ES_EXIT_INPUT;
-    es_cli_help(stdout, es_cli_find(argv[0]));
-    return ES_EXIT_OK;
-  }
+  int rc = es__help_only(argc, argv);
+  if (rc >= 0) return rc;
   if (argc - optind != 1) {
     fprintf(stderr, "usage: %s\n", es_cli_find(argv[0])->synopsis);
     return ES_EXIT_INPUT;
@@ -292,13 +298,8 @@ static int es__verify(int argc, char **argv) {
 
 /* `edgesweep keys`. */
 static int es__keys(int argc, char **argv) {
-  static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-  int c;
-  while ((c = es_cli_getopt(argc, argv, ":h", opts)) != -1) {
-    if (c != 'h') return ES_EXIT_INPUT;
-    es_cli_help(stdout, es_cli_find(argv[0]));
-    return ES_EXIT_OK;
-  }
+  int rc = es__help_only(argc, argv);
+  if (rc >= 0) return rc;
   if (optind < argc) {
     fprintf(stderr, "edgesweep keys: unexpected argument '%s'\n", argv[optind]);
     return ES_EXIT_INPUT;

@@ -592,6 +592,11 @@ static es_status es__sweep_run(es__sweep *s, FILE *log, es_progress_mode mode) {
 
 /* ---------- plan estimates: shown by `check`, enforced by `run` and `check` ---------- */
 
+/* The room a new output takes: the layout's estimate (within a few per cent of the file)
+ * with a margin, so that the disk check and the reservation made before HDF5 builds the
+ * layout (es__reserve) use one bound, and a file that passes the one fits the other. */
+static long double es__room(const es__estimate *e) { return e->out_bytes * 1.1L + 65536.0L; }
+
 /* Refuse, before anything is written, a job that cannot fit this machine: every rank on this
  * node within the memory limit, and (for a new file) the output within the free disk. */
 static es_status es__check_fits(const es_job *j, const es__estimate *e, int new_file) {
@@ -607,9 +612,9 @@ static es_status es__check_fits(const es_job *j, const es__estimate *e, int new_
            "machine's memory limit of %.3Lg GiB; mostly %s",
            j->path, e->mem_bytes / gib, e->local_ranks, e->local_ranks > 1 ? "s" : "", need / gib,
            e->ram_bytes / gib, big);
-  ES_CHECK(!new_file || e->out_bytes <= e->free_bytes, ES_ERR_INPUT,
+  ES_CHECK(!new_file || es__room(e) <= e->free_bytes, ES_ERR_INPUT,
            "%s: the output would take ~%.3Lg GiB but only %.3Lg GiB are free there: shrink [grid]",
-           j->path, e->out_bytes / gib, e->free_bytes / gib);
+           j->path, es__room(e) / gib, e->free_bytes / gib);
   return ES_OK;
 }
 
@@ -704,7 +709,7 @@ static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, i
     es__estimate_job(s->job, out, s->size, s->local_ranks, 0, &e);
     if (st == ES_OK) st = es__check_fits(s->job, &e, *mode == 0);
     /* The room reserved before HDF5 lays the file out: an upper bound on the estimate. */
-    s->out_bytes = e.out_bytes * 1.25L + 1048576.0L;
+    s->out_bytes = es__room(&e);
     if (st != ES_OK) es__unlock(s, out, 0);
   }
   es_status bs = ES_MPI_ST(MPI_Bcast(mode, 1, MPI_INT, 0, s->comm));

@@ -116,12 +116,11 @@ double es__e2_ref(double (*g)(double), double qa, double qb, double qab) {
  * Im x = pi/2, silu (sigmoid) at pi; gelu and erf are entire and grow like exp(rho (Im x)^2);
  * sin like exp(|Im x|). Steps are chosen for ~1e-16 (exponent 44 plus slack for the pole's
  * residue) and checked against the reference rule and the closed forms in test_mft.c. */
-#define ES__TL 9.0           /* N(9) ~ 1e-18: the truncation is below double rounding */
 enum { ES__TMAX = 1 << 15 }; /* nodes of one rule or lattice at most */
 
 /* The largest step (in z) for phi(sigma z) of this activation; 0 when there is no fast rule
  * (kinks, unknown activations: the reference quadrature is used). */
-static double es__step(es_act_id id, double sigma) {
+double es__step(es_act_id id, double sigma) {
   const double hg = 0.669; /* Gaussian alone: 2 pi^2 / h^2 >= 44 */
   double tau = 0, rho = -1, h = hg;
   switch (id) {
@@ -145,7 +144,7 @@ static double es__step(es_act_id id, double sigma) {
 
 /* Trapezoid weights h N(k h), k = 0..K, by the recurrence N((k+1)h) = N(kh) e^{-h^2(2k+1)/2}
  * (two exp calls instead of K; relative drift ~K eps). */
-static void es__tweights(double h, int K, double *w) {
+void es__tweights(double h, int K, double *w) {
   double g = h / sqrt(2 * ES_PI), r = exp(-0.5 * h * h), s = r * r;
   for (int k = 0; k <= K; k++) {
     w[k] = g;
@@ -156,7 +155,7 @@ static void es__tweights(double h, int K, double *w) {
 
 /* Nodes of a trapezoid rule: half-width K = ceil(L / h), capped so arrays stay bounded (at
  * huge q the rule then loses accuracy gracefully, as the reference's cap does). */
-static int es__tnodes(double *h, int cap) {
+int es__tnodes(double *h, int cap) {
   double k = ceil(ES__TL / *h);
   if (k > cap) {
     k = cap;
@@ -198,14 +197,18 @@ typedef struct {
 
 /* Buffer SLOT with room for n values, or NULL when the memory is not there (the caller then
  * takes another rule). */
-static double *es__ws_get(es__ws *ws, int slot, size_t n) {
-  if (n > ws->cap[slot]) {
-    double *p = realloc(ws->buf[slot], n * sizeof *p);
+double *es__grow(double **buf, size_t *cap, size_t n) {
+  if (n > *cap) {
+    double *p = realloc(*buf, n * sizeof *p);
     if (!p) return NULL;
-    ws->buf[slot] = p;
-    ws->cap[slot] = n;
+    *buf = p;
+    *cap = n;
   }
-  return ws->buf[slot];
+  return *buf;
+}
+
+static double *es__ws_get(es__ws *ws, int slot, size_t n) {
+  return es__grow(&ws->buf[slot], &ws->cap[slot], n);
 }
 
 static void es__ws_destroy(es__ws *ws) {

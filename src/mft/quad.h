@@ -25,6 +25,19 @@ int es__normal_rule(double q, int fine, double *z, double *w);
 int es__e1_fast(const es_activation *act, double q, double out[3]);
 int es__e2_fast(const es_activation *act, int deriv, double qa, double qb, double qab, double *out);
 
+/* The trapezoid rule's pieces, shared with theory's 2-D split rule. es__step: the largest
+ * step in z for phi(sigma z) of this activation (0: no fast rule); es__tweights: the weights
+ * h N(k h), k = 0..K; es__tnodes: the half-width ceil(ES__TL / h) in nodes, capped at CAP
+ * (h then grows to ES__TL / CAP). */
+#define ES__TL 9.0 /* N(9) ~ 1e-18: the truncation is below double rounding */
+double es__step(es_act_id id, double sigma);
+void es__tweights(double h, int K, double *w);
+int es__tnodes(double *h, int cap);
+
+/* *BUF with room for N doubles (realloc'd, *CAP updated), or NULL when the memory is not
+ * there (*BUF then unchanged). */
+double *es__grow(double **buf, size_t *cap, size_t n);
+
 /* The reference 2-D rule: a tensor of coarse normal rules in whitened coordinates. */
 double es__e2_ref(double (*g)(double), double qa, double qb, double qab);
 

@@ -1,6 +1,7 @@
 #include "edgesweep/theory.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "quad.h"
@@ -213,11 +214,12 @@ void es_theory_predict(const es_theory_layer *l, double N, es_theory_pred *o) {
 
 /* ==================== two inputs (doc/physics.md §5.5) ==================== */
 
-/* Normal rule for one axis of the 2-D tensor rule in whitened coordinates: mft.c's coarse
- * rule, 8-point panels on [-8.5, 8.5], no wider than 1 nor than ~ the distance to tanh's
- * complex pole, pi/(2 sqrt q) (doc/physics.md §3.4). One rule per layer, fixed across the
- * finite-difference points so that the Hessian differentiates a smooth function of the metric. */
-enum { ES__R2MAX = 512 };
+/* Normal rule for one axis of the 2-D tensor rule in whitened coordinates: mft's coarse rule,
+ * 8-point panels on [-8.5, 8.5], no wider than 1 nor than ~ the distance to tanh's complex
+ * pole, pi/(2 sqrt q) (doc/physics.md §3.4); or its fine rule (16-point panels, up to 2048
+ * nodes: the tests' reference). The tensor rule is the split rule's fallback and the
+ * yardstick it is tested against. */
+enum { ES__R2MAX = 2048 };
 typedef struct {
   int n, panels; /* panels: set by es__rule2_for only */
   double z[ES__R2MAX], w[ES__R2MAX];
@@ -227,9 +229,9 @@ typedef struct {
   int lo[ES__R2MAX], hi[ES__R2MAX];
 } es__rule2;
 
-/* mft's coarse rule for variances up to qmax. */
-static void es__rule2_make(es__rule2 *r, double qmax) {
-  r->n = es__normal_rule(qmax, 0, r->z, r->w);
+/* mft's coarse (or FINE) rule for variances up to qmax. */
+static void es__rule2_make(es__rule2 *r, double qmax, int fine) {
+  r->n = es__normal_rule(qmax, fine, r->z, r->w);
   double wmax = 0;
   for (int i = 0; i < r->n; i++) wmax = fmax(wmax, r->w[i]);
   const double wcut = 1e-17 * wmax * wmax;
@@ -242,11 +244,12 @@ static void es__rule2_make(es__rule2 *r, double qmax) {
   }
 }
 
-/* The rule for QMAX in WS, rebuilt only when its panel count changes (as es__rule1_for). */
-static const es__rule2 *es__rule2_for(es__rule2 *ws, double qmax) {
-  const int panels = es__normal_rule_panels(qmax, 0);
+/* The rule for QMAX in WS, rebuilt only when it changes (as es__rule1_for; a fine rule's
+ * panel count is kept negated). */
+static const es__rule2 *es__rule2_for(es__rule2 *ws, double qmax, int fine) {
+  const int panels = es__normal_rule_panels(qmax, fine) * (fine ? -1 : 1);
   if (panels != ws->panels) {
-    es__rule2_make(ws, qmax);
+    es__rule2_make(ws, qmax, fine);
     ws->panels = panels;
   }
   return ws;
@@ -259,18 +262,53 @@ static const es__rule2 *es__rule2_for(es__rule2 *ws, double qmax) {
  * and the mixed fourth moments E[phi_a^3 phi_b], E[phi_a^2 phi_b^2], E[phi_a phi_b^3]. */
 typedef struct {
   double m, grad[3], m31, m22, m13;
-  double hess[3][3]; /* tanh only (es__mom2_quad's HESS) */
+  double hess[3][3]; /* with es__mom2_quad's HESS */
 } es__mom2;
 
-/* tanh's derivatives as polynomials in t = tanh and d = tanh' = 1 - t^2:
- * t'' = -2 t d, t''' = 4 t^2 d - 2 d^2, t'''' = 16 t d^2 - 8 t^3 d. */
-static inline void es__tanh_d234(double t, double d, double *d2, double *d3, double *d4) {
-  *d2 = -2 * t * d;
-  *d3 = 4 * t * t * d - 2 * d * d;
-  *d4 = 16 * t * d * d - 8 * t * t * t * d;
+/* phi'' to phi'''' at x from phi = f and phi' = d in closed form (Price's theorem turns the
+ * Hessian of E[phi_a phi_b] into their expectations). tanh: -2 t d, 4 t^2 d - 2 d^2,
+ * 16 t d^2 - 8 t^3 d; erf: erf' times -2x, 4x^2 - 2, 12x - 8x^3; gelu = x Phi: N(x) times
+ * 2 - x^2, x^3 - 4x, 7x^2 - x^4 - 4; silu = x s: k s^(k-1) + x s^(k) with s1 = s(1-s),
+ * s2 = s1(1-2s), s3 = s1(1-6 s1), s4 = s2(1-12 s1); sin: -sin, -cos, sin. */
+static inline void es__d234(es_act_id id, double x, double f, double d, double *d2, double *d3,
+                            double *d4) {
+  switch (id) {
+    case ES_ACT_TANH:
+      *d2 = -2 * f * d;
+      *d3 = 4 * f * f * d - 2 * d * d;
+      *d4 = 16 * f * d * d - 8 * f * f * f * d;
+      return;
+    case ES_ACT_ERF:
+      *d2 = -2 * x * d;
+      *d3 = (4 * x * x - 2) * d;
+      *d4 = (12 - 8 * x * x) * x * d;
+      return;
+    case ES_ACT_GELU: {
+      const double n = exp(-0.5 * x * x) / sqrt(2 * ES_PI), x2 = x * x;
+      *d2 = (2 - x2) * n;
+      *d3 = (x2 - 4) * x * n;
+      *d4 = ((7 - x2) * x2 - 4) * n;
+      return;
+    }
+    case ES_ACT_SILU: {
+      const double e = exp(-fabs(x)), s = x >= 0 ? 1 / (1 + e) : e / (1 + e);
+      const double s1 = e / ((1 + e) * (1 + e)), s2 = s1 * (1 - 2 * s), s3 = s1 * (1 - 6 * s1);
+      const double s4 = s2 * (1 - 12 * s1);
+      *d2 = 2 * s1 + x * s2;
+      *d3 = 3 * s2 + x * s3;
+      *d4 = 4 * s3 + x * s4;
+      return;
+    }
+    case ES_ACT_SIN:
+      *d2 = -f;
+      *d3 = -d;
+      *d4 = f;
+      return;
+    default: *d2 = *d3 = *d4 = 0; /* linear: a polynomial of degree 1 */
+  }
 }
 
-/* HESS (tanh only): also the Hessian of m by Price's theorem from the same nodes, no
+/* The tensor rule. HESS: also the Hessian of m by Price's theorem from the same nodes, no
  * differences: d2m/dKaa^2 = E[phi''''_a phi_b]/4, d2m/dKaa dKab = E[phi'''_a phi'_b]/2,
  * d2m/dKaa dKbb = E[phi''_a phi''_b]/4, d2m/dKab^2 = E[phi''_a phi''_b], b alike. */
 static void es__mom2_quad(const es_activation *act, const es__rule2 *r, double A, double B,
@@ -328,7 +366,7 @@ static void es__mom2_quad(const es_activation *act, const es__rule2 *r, double A
     if (hess)
       for (k = 0; k < n; k++) {
         double d2, d3, d4;
-        es__tanh_d234(fb[k], db[k], &d2, &d3, &d4);
+        es__d234(act->id, xb[k], fb[k], db[k], &d2, &d3, &d4);
         i2 += wb[k] * d2;
         i3 += wb[k] * d3;
         i4 += wb[k] * d4;
@@ -350,7 +388,7 @@ static void es__mom2_quad(const es_activation *act, const es__rule2 *r, double A
     }
     if (hess) {
       double d2, d3, d4;
-      es__tanh_d234(fa[i], da[i], &d2, &d3, &d4);
+      es__d234(act->id, xa[i], fa[i], da[i], &d2, &d3, &d4);
       h40 += w * d4 * sim;
       h31 += w * d3 * sipp;
       h22 += w * d2 * i2;
@@ -400,13 +438,198 @@ static double es__relu_pr(double A, double B, double c, int p, int r) {
   return pow(2, 0.5 * n) * tgamma(0.5 * n + 1) / (2 * ES_PI) * sum;
 }
 
+/* ---------- the split rule (smooth activations) ----------
+ * E[F(u_a) G(u_b)] in the symmetric split of es__e2_fast (quad.c): u_a = wa w + za z_a,
+ * u_b = sign(c) wb w + zb z_b, wa = sqrt(|c| A), za = sqrt((1 - |c|) A), b alike, w, z_a, z_b
+ * independent normals, so E = E_w[psi_F,a(w) psi_G,b(sign(c) w)] with the inner integrals
+ * psi_F,a(w) = E_z[F(wa w + za z)]: a 1-D trapezoid sum in w over inner trapezoid sums. The
+ * inner nodes of all outer nodes lie on one lattice x_j = j del (del = wa hw / p, p whole),
+ * so phi and phi' are evaluated once per lattice point (~10^2-10^3 of them, against ~10^4
+ * on the tensor rule) and every integrand is formed from them: F in {phi, phi', phi^2,
+ * phi^3, phi'', phi''', phi''''}. Where the outer spacing is far below what the inner rule
+ * needs (|c| -> 0) the lattice would be dense, and each outer node takes its own inner rule.
+ * Steps: es__step's (error ~exp(-44) for phi and phi'), shortened by ES__SPLIT_H for the
+ * higher powers and derivatives (phi'''' has a fifth-order pole where tanh has a simple
+ * one; phi^3 grows thrice as fast off the axis); tested against the fine tensor rule. */
+#define ES__SPLIT_H 0.85
+/* The step in z for the integrands of phi(sigma z) up to POW factors (sin: a frequency
+ * pow sigma, aliased beyond 2 pi / h, kept 9.4 away as es__step does for phi^2). */
+static double es__split_step(es_act_id id, double sigma, int pow) {
+  if (id == ES_ACT_SIN) return fmin(0.669, 2 * ES_PI / (pow * sigma + 9.4));
+  return ES__SPLIT_H * es__step(id, sigma);
+}
+enum { ES__NF = 8, ES__SPLIT_MAX = 1 << 17 }; /* functions (one pad); lattice points at most */
+enum { ES__F, ES__D, ES__F2, ES__F3, ES__D2, ES__D3, ES__D4 };
+/* Parity of each F when phi is odd (phi odd, phi' even, ...). */
+static const double es__fpar[ES__NF] = {-1, 1, 1, -1, -1, 1, -1, 1};
+
+/* The split rule's scratch: buffer 0 for the lattice, 1 for psi; grown as needed and kept
+ * across a recursion's layers. */
+typedef struct {
+  double *buf[2];
+  size_t cap[2];
+} es__sws;
+
+static double *es__sws_get(es__sws *ws, int slot, size_t n) {
+  return es__grow(&ws->buf[slot], &ws->cap[slot], n);
+}
+
+/* The functions F at n points x into F[j * ES__NF + f]; FS, DS: n doubles of scratch. */
+static void es__ffill(const es_activation *act, size_t n, const double *x, double *F, double *fs,
+                      double *ds) {
+  act->eval(n, x, fs, ds);
+  for (size_t j = 0; j < n; j++) {
+    double *o = F + j * ES__NF, f = fs[j], d = ds[j];
+    o[ES__F] = f;
+    o[ES__D] = d;
+    o[ES__F2] = f * f;
+    o[ES__F3] = f * f * f;
+    es__d234(act->id, x[j], f, d, &o[ES__D2], &o[ES__D3], &o[ES__D4]);
+    o[7] = 0;
+  }
+}
+
+/* psi_F(w_i) = E_z[F(ws w_i + zs z)], w_i = hw i, i = -I..I, into psi[(i + I) * ES__NF + f].
+ * Returns 0 when the memory (or the size cap) is not there. */
+static int es__split_psi(const es_activation *act, es__sws *ws, double hw, int I, double wsc,
+                         double zs, double *psi) {
+  const int odd = act->odd, i0 = odd ? 0 : -I; /* odd phi: psi(-i) = parity x psi(i) */
+  double hz = es__split_step(act->id, zs, 3);  /* psi of phi^3 */
+  const int K = es__tnodes(&hz, ES__SPLIT_MAX / 4);
+  const double dx = wsc * hw;
+  /* The lattice: spacing dx / p <= zs hz; else (denser than the per-node rules) those. */
+  const double pr = zs > 0 && dx > 0 ? ceil(dx / (zs * hz) - 1e-12) : 1;
+  const double p = pr < 1 ? 1 : pr, del = dx > 0 ? dx / p : zs * hz;
+  const double Kl = zs > 0 ? ceil(ES__TL * zs / del) : 0, J = p * I + Kl;
+  const double direct = (I - i0 + 1.0) * (2.0 * K + 1);
+  if (zs > 0 && !(2 * J + 1 <= ES__SPLIT_MAX) && !(direct <= ES__SPLIT_MAX)) return 0;
+  if (zs <= 0 || ((odd ? J + 1 : 2 * J + 1) <= direct && 2 * J + 1 <= ES__SPLIT_MAX)) {
+    const int Ji = (int)J, Ki = (int)Kl, pi = (int)p, j0 = odd ? 0 : -Ji;
+    const size_t n = (size_t)(Ji - j0 + 1), nl = 2 * (size_t)Ji + 1;
+    double *b = es__sws_get(ws, 0, nl * ES__NF + 3 * n + (size_t)Ki + 1);
+    if (!b) return 0;
+    double *lat = b, *x = lat + nl * ES__NF, *fs = x + n, *ds = fs + n, *wz = ds + n;
+    for (size_t j = 0; j < n; j++) x[j] = del * (j0 + (int)j);
+    es__ffill(act, n, x, lat + (size_t)(j0 + Ji) * ES__NF, fs, ds);
+    if (odd)
+      for (int j = 1; j <= Ji; j++)
+        for (int f = 0; f < ES__NF; f++)
+          lat[(size_t)(Ji - j) * ES__NF + f] = es__fpar[f] * lat[(size_t)(Ji + j) * ES__NF + f];
+    if (zs <= 0) { /* |c| = 1: no inner integral */
+      for (int i = i0; i <= I; i++)
+        for (int f = 0; f < ES__NF; f++)
+          psi[(size_t)(i + I) * ES__NF + f] = lat[(size_t)(pi * i + Ji) * ES__NF + f];
+    } else {
+      es__tweights(del / zs, Ki, wz);
+      for (int i = i0; i <= I; i++) {
+        const double *c0 = lat + (size_t)(pi * i + Ji) * ES__NF;
+        double s[ES__NF];
+        for (int f = 0; f < ES__NF; f++) s[f] = wz[0] * c0[f];
+        for (int k = 1; k <= Ki; k++)
+          for (int f = 0; f < ES__NF; f++)
+            s[f] += wz[k] * (c0[k * ES__NF + f] + c0[-k * ES__NF + f]);
+        for (int f = 0; f < ES__NF; f++) psi[(size_t)(i + I) * ES__NF + f] = s[f];
+      }
+    }
+  } else { /* each outer node its own inner rule */
+    const size_t n = 2 * (size_t)K + 1;
+    double *b = es__sws_get(ws, 0, n * ES__NF + 3 * n + (size_t)K + 1);
+    if (!b) return 0;
+    double *F = b, *x = F + n * ES__NF, *fs = x + n, *ds = fs + n, *wz = ds + n;
+    es__tweights(hz, K, wz);
+    for (int i = i0; i <= I; i++) {
+      for (int k = -K; k <= K; k++) x[k + K] = dx * i + zs * hz * k;
+      es__ffill(act, n, x, F, fs, ds);
+      const double *c0 = F + (size_t)K * ES__NF;
+      double s[ES__NF];
+      for (int f = 0; f < ES__NF; f++) s[f] = wz[0] * c0[f];
+      for (int k = 1; k <= K; k++)
+        for (int f = 0; f < ES__NF; f++) s[f] += wz[k] * (c0[k * ES__NF + f] + c0[-k * ES__NF + f]);
+      for (int f = 0; f < ES__NF; f++) psi[(size_t)(i + I) * ES__NF + f] = s[f];
+    }
+  }
+  if (odd)
+    for (int i = 1; i <= I; i++)
+      for (int f = 0; f < ES__NF; f++)
+        psi[(size_t)(I - i) * ES__NF + f] = es__fpar[f] * psi[(size_t)(I + i) * ES__NF + f];
+  return 1;
+}
+
+/* es__mom2_quad's moments with the Price Hessian (and the gradient's a, b parts as
+ * E[phi''_a phi_b]/2, E[phi_a phi''_b]/2) by the split rule. Returns 0 when the activation has
+ * no fast step or the memory is not there (the caller then takes the tensor rule). */
+static int es__mom2_split(const es_activation *act, es__sws *ws, double A, double B, double X,
+                          es__mom2 *o) {
+  if (es__step(act->id, 1) <= 0) return 0;
+  double c = X / sqrt(A * B);
+  if (c > 1) c = 1;
+  if (c < -1) c = -1;
+  const double ac = fabs(c), wa = sqrt(ac * A), wb = sqrt(ac * B);
+  const double za = sqrt((1 - ac) * A), zb = sqrt((1 - ac) * B);
+  /* The outer step: that of phi(wa w), or of psi's own growth off the axis when larger
+   * (es__e2_split). */
+  double hw = es__split_step(act->id, fmax(wa, wb), 4); /* phi_a^3 phi_b */
+  if (ac < 1) hw = fmax(hw, ES__SPLIT_H * fmin(0.669, ES_PI / sqrt(44 * (0.5 + ac / (1 - ac)))));
+  const int I = ac > 0 ? es__tnodes(&hw, ES__SPLIT_MAX / 4) : 0;
+  const int same = A == B;
+  const size_t np = (2 * (size_t)I + 1) * ES__NF;
+  double *mem = es__sws_get(ws, 1, (same ? 1 : 2) * np + (size_t)I + 1);
+  if (!mem) return 0;
+  double *pa = mem, *pb = same ? pa : pa + np, *W = pb + np;
+  if (!es__split_psi(act, ws, hw, I, wa, za, pa) ||
+      (!same && !es__split_psi(act, ws, hw, I, wb, zb, pb)))
+    return 0;
+  if (I > 0)
+    es__tweights(hw, I, W);
+  else
+    W[0] = 1;
+  /* The twelve outer sums, pairs (F of u_a, G of u_b). */
+  static const int pr[12][2] = {{ES__F, ES__F},   {ES__D, ES__D},  {ES__D2, ES__F},
+                                {ES__F, ES__D2},  {ES__F3, ES__F}, {ES__F2, ES__F2},
+                                {ES__F, ES__F3},  {ES__D4, ES__F}, {ES__D3, ES__D},
+                                {ES__D2, ES__D2}, {ES__D, ES__D3}, {ES__F, ES__D4}};
+  double S[12] = {0};
+  for (int i = -I; i <= I; i++) {
+    const double w = W[i < 0 ? -i : i];
+    const double *a = pa + (size_t)(i + I) * ES__NF,
+                 *b = pb + (size_t)((c < 0 ? -i : i) + I) * ES__NF;
+    for (int k = 0; k < 12; k++) S[k] += w * a[pr[k][0]] * b[pr[k][1]];
+  }
+  o->m = S[0];
+  o->grad[0] = S[2] / 2;
+  o->grad[1] = S[1];
+  o->grad[2] = S[3] / 2;
+  o->m31 = S[4];
+  o->m22 = S[5];
+  o->m13 = S[6];
+  const double h40 = S[7], h31 = S[8], h22 = S[9], h13 = S[10], h04 = S[11];
+  const double H[3][3] = {
+      {h40 / 4, h31 / 2, h22 / 4}, {h31 / 2, h22, h13 / 2}, {h22 / 4, h13 / 2, h04 / 4}};
+  memcpy(o->hess, H, sizeof H);
+  return 1;
+}
+
 /* The gradient and Hessian of m = E[phi_a phi_b] in (Kaa, Kab, Kbb), and the fourth moments. */
 typedef struct {
   double m, grad[3], hess[3][3], m31, m22, m13;
 } es__ab;
 
-/* WS: the caller's rule workspace (es__rule2_for), kept across a recursion's layers. */
-static void es__ab_with(const es_activation *act, es__rule2 *ws, double A, double B, double X,
+/* The 2-D rules' workspace, kept across a recursion's layers: r2.panels = 0 and s zeroed
+ * first, es__abws_destroy last. */
+typedef struct {
+  es__rule2 r2;
+  es__sws s;
+} es__abws;
+
+static void es__abws_destroy(es__abws *ws) {
+  free(ws->s.buf[0]);
+  free(ws->s.buf[1]);
+}
+
+/* The tests take the tensor rule (1) or its fine version (2) as the reference. */
+static int es__ab_rule;
+
+static void es__ab_with(const es_activation *act, es__abws *ws, double A, double B, double X,
                         es__ab *o) {
   double c = X / sqrt(A * B);
   if (c > 1) c = 1;
@@ -437,45 +660,32 @@ static void es__ab_with(const es_activation *act, es__rule2 *ws, double A, doubl
     o->m13 = es__relu_pr(A, B, c, 1, 3);
     return;
   }
-  /* Smooth activations: quadrature; the Hessian by Price's theorem (tanh) or by differences
-   * of the exact gradient. */
-  const int price = act->id == ES_ACT_TANH; /* derivatives known in closed form */
-  /* phi'''' has a fifth-order pole where phi has a simple one: panels 1/sqrt(2) as wide keep
-   * the Price Hessian within ~1e-8 of a 4x finer rule up to q = 15, where the differences
-   * on the plain rule erred by up to 6e-6 near |c| = 1, at 2 quadratures' cost instead of 5. */
-  double qmax = (A > B ? A : B) * 1.001 * (price ? 2 : 1);
-  const es__rule2 *r = es__rule2_for(ws, qmax);
+  /* Smooth activations: the split rule, or the tensor rule where it does not apply; both with
+   * the Price Hessian. */
   es__mom2 base;
-  es__mom2_quad(act, r, A, B, X, 1, price, &base);
+  if (es__ab_rule != 0 || !es__mom2_split(act, &ws->s, A, B, X, &base)) {
+    /* phi'''' has a fifth-order pole where phi has a simple one: panels 1/sqrt(2) as wide
+     * keep the tensor rule's Hessian within ~1e-8 of a 4x finer rule up to q = 15. */
+    const es__rule2 *r = es__rule2_for(&ws->r2, fmax(A, B) * 1.001 * 2, es__ab_rule == 2);
+    es__mom2_quad(act, r, A, B, X, 1, 1, &base);
+  }
   o->m = base.m;
   memcpy(o->grad, base.grad, sizeof o->grad);
+  memcpy(o->hess, base.hess, sizeof o->hess);
   o->m31 = base.m31;
   o->m22 = base.m22;
   o->m13 = base.m13;
-  if (price) {
-    memcpy(o->hess, base.hess, sizeof o->hess);
-    return;
+}
+
+/* es__moments_at at K, or the moments of an earlier K bitwise equal (MEMO, MM). */
+static void es__moments1(const es_activation *act, es__rule1 *r1, es__memo *memo, es__moments *mm,
+                         double K, es__moments *m) {
+  int slot = es__memo_find(memo, &K, 1);
+  if (slot < 0) {
+    slot = es__memo_put(memo, &K, 1);
+    es__moments_at(act, r1, K, &mm[slot]);
   }
-  /* Central differences; the step keeps |c| < 1 at every shifted point (a shift of Kaa or
-   * Kbb by eta moves c by ~ c eta/2, of Kab by eta). */
-  double eta = fmin(1e-4, (1 - fabs(c)) / 4), h[3] = {eta * A, eta * sqrt(A * B), eta * B};
-  /* Equal variances (the job's two inputs share q0): swapping a and b maps a shift of Kbb
-   * onto a shift of Kaa, so the third column is the first one mirrored. */
-  const int mirror = A == B;
-  for (int j = 0; j < (mirror ? 2 : 3); j++) {
-    double kp[3] = {A, X, B}, km[3] = {A, X, B};
-    kp[j] += h[j];
-    km[j] -= h[j];
-    es__mom2 up, dn;
-    es__mom2_quad(act, r, kp[0], kp[2], kp[1], 0, 0, &up);
-    es__mom2_quad(act, r, km[0], km[2], km[1], 0, 0, &dn);
-    for (int i = 0; i < 3; i++) o->hess[i][j] = (up.grad[i] - dn.grad[i]) / (2 * h[j]);
-  }
-  if (mirror)
-    for (int i = 0; i < 3; i++) o->hess[i][2] = o->hess[2 - i][0];
-  for (int i = 0; i < 3; i++)
-    for (int j = 0; j < i; j++)
-      o->hess[i][j] = o->hess[j][i] = 0.5 * (o->hess[i][j] + o->hess[j][i]);
+  *m = mm[slot];
 }
 
 static int es__c_edge(const double k[3]) {
@@ -510,10 +720,15 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
     es__moments ma, mb;
     double nk[3]; /* edge layers: the MFT part */
   } mv[ES__MEMO];
+  /* The one-input moments depend on k_aa (k_bb) alone, which reaches its fixed point long
+   * before the metric does: their own memo. */
+  es__memo memo1 = {0, 0, {{0}}};
+  es__moments mm1[ES__MEMO];
   /* The rules: built when their panel count changes, not at every layer. */
   es__rule1 r1;
-  es__rule2 r2;
-  r1.panels = r2.panels = 0;
+  es__abws ws;
+  r1.panels = ws.r2.panels = 0;
+  ws.s = (es__sws){{NULL, NULL}, {0, 0}};
   for (int t = 0; t < T; t++) {
     if (l.edge == 0 && es__c_edge(l.k)) {
       l.edge = 1;
@@ -531,8 +746,8 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
     }
     const int closed = p->act->id == ES_ACT_RELU || p->act->id == ES_ACT_LINEAR;
     if (!closed && !(fmax(l.k[0], l.k[2]) <= ES_THEORY_QMAX2)) {
-      /* Past q ~ 50 the tensor rule is capped and gelu/silu look kinked at its scale: the
-       * Hessian and fourth moments would be quadrature noise. Stop rather than guess. */
+      /* Past q ~ 50 the rules are untested (the tensor rule, the fallback, is capped and
+       * gelu/silu look kinked at its scale). Stop rather than guess. */
       es__theory2_stop(out, t + 1, T, 3);
       break;
     }
@@ -557,12 +772,12 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
       continue;
     }
     if (!hit) {
-      es__ab_with(p->act, &r2, l.k[0], l.k[2], l.k[1], &mv[slot].ab);
-      es__moments_at(p->act, &r1, l.k[0], &mv[slot].ma);
+      es__ab_with(p->act, &ws, l.k[0], l.k[2], l.k[1], &mv[slot].ab);
+      es__moments1(p->act, &r1, &memo1, mm1, l.k[0], &mv[slot].ma);
       if (l.k[2] == l.k[0])
         mv[slot].mb = mv[slot].ma;
       else
-        es__moments_at(p->act, &r1, l.k[2], &mv[slot].mb);
+        es__moments1(p->act, &r1, &memo1, mm1, l.k[2], &mv[slot].mb);
     }
     const es__ab ab = mv[slot].ab;
     const es__moments ma = mv[slot].ma, mb = mv[slot].mb;
@@ -591,6 +806,7 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
     }
     l = n;
   }
+  es__abws_destroy(&ws);
   return ES_OK;
 }
 

@@ -36,9 +36,8 @@ def main():
             estest.check(f.attrs["ranks"] == ranks, f"ranks attribute {f.attrs['ranks']} != {ranks}")
             done = estest.code(f["run/status"], "done")
             estest.check((f["run/status"][()] == done).all(), f"{ranks} ranks: not every point done")
-            used = set(f["run/task_rank"][()].tolist())
-            # This job is milliseconds of work: a rank the OS keeps waiting may find none left.
-            estest.check(ranks == 1 or len(used) >= 2, f"{ranks} ranks: ranks used {sorted(used)}")
+            # Which ranks computed is asserted below on a job with work to share: this one is
+            # milliseconds, and rank 0 (which computes too) may finish it before a rank starts.
         data = estest.numeric_datasets(out)
         if ref is None:
             ref = data

@@ -8,8 +8,8 @@
 
 /* One metric on its own rule. */
 static void es__ab_at(const es_activation *act, double A, double B, double X, es__ab *o) {
-  es__rule2 ws;
-  ws.panels = 0;
+  static es__abws ws; /* static: the tensor rule's arrays are large */
+  ws.r2.panels = 0;
   es__ab_with(act, &ws, A, B, X, o);
 }
 
@@ -164,8 +164,117 @@ static void leak_theory(void) {
   }
 }
 
+/* The split rule of the 2-D moments against the tensor rule it replaced, on the tensor
+ * rule's fine setting (16-point panels no wider than 1.5/sqrt(2q): converged to ~1e-14 at
+ * these q), for every smooth activation, q up to ES_THEORY_QMAX2, c from -0.999 to the
+ * edge, equal and unequal variances; each group (m; gradient; Hessian; fourth moments)
+ * relative to its largest entry or sqrt E[phi_a^2 phi_b^2] (where the group vanishes, as m
+ * does at c = 0 for odd phi), whichever is larger. Then the recursion's K1 and V on either rule
+ * over layers in both phases. The coarse tensor rule's own deviation is printed beside. */
+static double es__ab_dev(const es__ab *x, const es__ab *y, int group) {
+  const double *a, *b;
+  int n;
+  switch (group) {
+    case 0: a = &x->m, b = &y->m, n = 1; break;
+    case 1: a = x->grad, b = y->grad, n = 3; break;
+    case 2: a = &x->hess[0][0], b = &y->hess[0][0], n = 9; break;
+    default: a = &x->m31, b = &y->m31, n = 3; break;
+  }
+  double big = sqrt(fabs(y->m22)), d = 0; /* the size of phi_a phi_b: m may vanish */
+  for (int i = 0; i < n; i++) {
+    big = fmax(big, fabs(b[i]));
+    d = fmax(d, fabs(a[i] - b[i]));
+  }
+  return d / big;
+}
+
+static void split_rule_accuracy(void) {
+  const char *acts[] = {"tanh", "erf", "gelu", "silu", "sin"};
+  const double qs[] = {0.05, 0.4, 1, 2.5, 7, 20, 50};
+  const double cs[] = {-0.999, -0.5, -0.05, 0, 1e-3, 0.3, 0.7, 0.95, 0.999, 0.9999};
+  static es__abws ws;
+  for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++) {
+    const es_activation *act = es_activation_find(acts[a]);
+    double worst[4] = {0}, coarse[4] = {0};
+    for (size_t iq = 0; iq < sizeof qs / sizeof qs[0]; iq++)
+      for (size_t ic = 0; ic < sizeof cs / sizeof cs[0]; ic++)
+        for (int uneq = 0; uneq < 1 + (iq % 2 == 0 && qs[iq] < 20); uneq++) {
+          /* B = 0.6 A at every other q; at q >= 20 (the fine rule's 2048^2 nodes are slow)
+           * c = -0.999, 0, 0.7, 0.9999 only */
+          if (qs[iq] >= 20 && ic % 3 != 0) continue;
+          const double A = qs[iq], B = uneq ? 0.6 * A : A, X = cs[ic] * sqrt(A * B);
+          es__ab o[3];
+          for (int rule = 0; rule < 3; rule++) {
+            es__ab_rule = rule;
+            ws.r2.panels = 0;
+            es__ab_with(act, &ws, A, B, X, &o[rule]);
+          }
+          es__ab_rule = 0;
+          es__mom2 sp; /* the split rule applies here (no fallback to the tensor rule) */
+          ASSERT(es__mom2_split(act, &ws.s, A, B, X, &sp) && sp.m == o[0].m);
+          for (int g = 0; g < 4; g++) {
+            double d = es__ab_dev(&o[0], &o[2], g);
+            if (d > worst[g] && d > 1e-10)
+              ES_FAIL_AT("%s q %g c %g %s: split rule group %d off by %.2e", acts[a], A, cs[ic],
+                         uneq ? "B = 0.6 A" : "B = A", g, d);
+            worst[g] = fmax(worst[g], d);
+            coarse[g] = fmax(coarse[g], es__ab_dev(&o[1], &o[2], g));
+          }
+        }
+    fprintf(stderr,
+            "2-D moments %s: split rule within %.1e (m) %.1e (grad) %.1e (Hessian) %.1e (fourth) "
+            "of the fine tensor rule; the coarse tensor rule %.1e %.1e %.1e %.1e\n",
+            acts[a], worst[0], worst[1], worst[2], worst[3], coarse[0], coarse[1], coarse[2],
+            coarse[3]);
+  }
+  es__abws_destroy(&ws);
+  /* The recursion, ordered and chaotic: K1 and V relative to their largest entry per layer. */
+  const double pts[5][2][2] = {{{1.5, 0.05}, {3.5, 0.3}},  /* tanh */
+                               {{1.0, 0.05}, {3.0, 0.2}},  /* erf */
+                               {{1.2, 0.1}, {2.2, 0.0}},   /* gelu */
+                               {{1.6, 0.1}, {2.6, 0.0}},   /* silu */
+                               {{1.5, 0.05}, {3.0, 0.2}}}; /* sin */
+  enum { TL = 30 };
+  static es_theory2_layer L0[TL], L2[TL];
+  for (int a = 0; a < 5; a++) {
+    double worst = 0;
+    for (int ph = 0; ph < 2; ph++) {
+      es_mft_params p = P(acts[a], pts[a][ph][0], pts[a][ph][1], 1, 0.5);
+      es__ab_rule = 2;
+      ASSERT_EQ_INT(es_theory2_layers(&p, 1.0, 0.8, 0.5, TL, L2), ES_OK);
+      es__ab_rule = 0;
+      ASSERT_EQ_INT(es_theory2_layers(&p, 1.0, 0.8, 0.5, TL, L0), ES_OK);
+      int valid = 0;
+      for (int t = 1; t < TL; t++) {
+        if (L2[t].edge != 0) break;
+        ASSERT_EQ_INT(L0[t].edge, 0);
+        valid++;
+        double bk = 0, dk = 0, bv = 0, dv = 0;
+        for (int i = 0; i < 3; i++) {
+          bk = fmax(bk, fabs(L2[t].K1[i]));
+          dk = fmax(dk, fabs(L0[t].K1[i] - L2[t].K1[i]));
+          for (int j = 0; j < 3; j++) {
+            bv = fmax(bv, fabs(L2[t].V[i][j]));
+            dv = fmax(dv, fabs(L0[t].V[i][j] - L2[t].V[i][j]));
+          }
+        }
+        const double d = fmax(dk / bk, dv / bv);
+        if (d > 1e-10)
+          ES_FAIL_AT("%s (%g, %g) layer %d: K1, V off by %.2e", acts[a], pts[a][ph][0],
+                     pts[a][ph][1], t + 1, d);
+        worst = fmax(worst, d);
+      }
+      ASSERT(valid > 5);
+    }
+    fprintf(stderr,
+            "1/N recursion %s: K1 and V on the split rule within %.1e of the fine tensor rule\n",
+            acts[a], worst);
+  }
+}
+
 int main(void) {
   depth_scales();
+  split_rule_accuracy();
   /* ---- doc/physics.md §8.3: tanh at the MFT critical point, q0a = 1, q0b = 0.8, q0ab = 0.5,
    * layer 10, N = 64 (8-digit table values). */
   es_mft_params p = P("tanh", 1.7609546396, 0.05, 1, 0.5);
@@ -276,7 +385,7 @@ int main(void) {
       const double A = kt[c][0], X = kt[c][1], B = kt[c][2];
       es__ab_at(th, A, B, X, &o);
       static es__rule2 fine;
-      es__rule2_make(&fine, 16 * fmax(A, B));
+      es__rule2_make(&fine, 16 * fmax(A, B), 0);
       const double eta = 1e-5, h[3] = {eta * A, eta * sqrt(A * B), eta * B};
       double big = 0;
       for (int i = 0; i < 9; i++) big = fmax(big, fabs(o.hess[i / 3][i % 3]));
@@ -310,17 +419,25 @@ int main(void) {
     ASSERT_REL(o.m31, pow(0.7, 1.5) * 2 / s2p * sqrt(1.3) / s2p, 1e-13);
     ASSERT_REL(o.m13, pow(1.3, 1.5) * 2 / s2p * sqrt(0.7) / s2p, 1e-13);
     ASSERT_REL(es__relu_pr(1.1, 1.1, 1 - 1e-14, 2, 2), 1.5 * 1.1 * 1.1, 1e-6);
-    /* The quadrature path on a polynomial (linear under another id): Wick, Hessian 0. */
-    es_activation lin = *es_activation_find("linear");
-    lin.id = ES_ACT_GELU;
-    es__ab_at(&lin, k[0], k[2], k[1], &o);
-    ASSERT_NEAR(o.m, k[1], 1e-13);
-    ASSERT_NEAR(o.grad[0], 0, 1e-12);
-    ASSERT_NEAR(o.grad[1], 1, 1e-12);
-    ASSERT_NEAR(o.m31, 3 * k[0] * k[1], 1e-12);
-    ASSERT_NEAR(o.m22, k[0] * k[2] + 2 * k[1] * k[1], 1e-12);
-    ASSERT_NEAR(o.m13, 3 * k[2] * k[1], 1e-12);
-    for (int i = 0; i < 9; i++) ASSERT_NEAR(o.hess[i / 3][i % 3], 0, 1e-7);
+    /* Both 2-D rules on a polynomial (linear through the quadrature): Wick, Hessian 0. */
+    const es_activation *lin = es_activation_find("linear");
+    static es__abws lw;
+    for (int rule = 0; rule < 2; rule++) {
+      es__mom2 q;
+      if (rule == 0)
+        ASSERT(es__mom2_split(lin, &lw.s, k[0], k[2], k[1], &q));
+      else
+        es__mom2_quad(lin, es__rule2_for(&lw.r2, 2 * k[2], 0), k[0], k[2], k[1], 1, 1, &q);
+      ASSERT_NEAR(q.m, k[1], 1e-13);
+      ASSERT_NEAR(q.grad[0], 0, 1e-12);
+      ASSERT_NEAR(q.grad[1], 1, 1e-12);
+      ASSERT_NEAR(q.grad[2], 0, 1e-12);
+      ASSERT_NEAR(q.m31, 3 * k[0] * k[1], 1e-12);
+      ASSERT_NEAR(q.m22, k[0] * k[2] + 2 * k[1] * k[1], 1e-12);
+      ASSERT_NEAR(q.m13, 3 * k[2] * k[1], 1e-12);
+      for (int i = 0; i < 9; i++) ASSERT_NEAR(q.hess[i / 3][i % 3], 0, 1e-12);
+    }
+    es__abws_destroy(&lw);
   }
 
   /* ---- The |c| -> 1 edge. tanh ordered (1.5, 0.05) from c^1 = 0.9956 (doc/physics.md §5.4):
