@@ -45,11 +45,20 @@ typedef struct {
   es__ledger_row *ledger; /* rank 0: finished tasks' rows not yet in the file */
   int64_t nledger;
   double t0;
-  /* rank 0: hand-out and merge state */
+  /* rank 0: hand-out, ledger and progress */
   int64_t next, done, flagged;
   int active;
-  es__merge **merge;   /* per point, while its tasks are in flight */
-  int64_t *left;       /* per point: tasks not delivered yet */
+  int64_t *unreported;          /* per point: tasks not reported yet */
+  unsigned char *point_flagged; /* per point: a reported task was flagged */
+  /* every rank: the points it owns (es__owner) and the results it sends */
+  es__merge **merge;    /* per point, while its tasks are in flight */
+  int64_t *left;        /* per point: tasks whose results have not arrived yet */
+  int64_t *point_tasks; /* per point: tasks in this launch */
+  MPI_Request *sreq;    /* results sent to owners, not yet received */
+  double **sbuf;
+  int nsends, capsends;
+  es_status fail;      /* the first failure in serving, merging or writing */
+  int broken;          /* an MPI call failed: stop waiting for messages */
   int64_t *start_nets; /* per point: networks already in the file (a resume raising M) */
   signed char *was_done;
   es_progress prog;
@@ -87,9 +96,9 @@ es_status es__plan(es__sweep *s);
 /* Collective. Read the file's progress (status, networks done) and choose the tasks to run. */
 es_status es__pending(es__sweep *s);
 
-/* Collective. Compute the pending tasks: rank 0 hands them out and computes too, folds every
- * network into its point's statistics in network order, and writes each point when its last
- * network arrives. */
+/* Collective. Compute the pending tasks: rank 0 hands them out and computes too; the owner
+ * of each point folds its networks in network order and writes the point when its last task
+ * is in. */
 es_status es__schedule(es__sweep *s);
 
 /* Not collective. Simulate the networks of task T into REC ((end - begin) x ndepth x
