@@ -292,6 +292,9 @@ static int es__owner(const es__sweep *s, int64_t p) {
 
 static void es__poll(es__sweep *s);
 
+/* The CPU clock, read only when the stats are asked for. */
+static double es__tick(const es__sweep *s) { return s->stats ? es_cputime() : 0.0; }
+
 static es_status es__write_column(es__sweep *s, es_dataset name, int is_i64, int64_t iw, int64_t ib,
                                   int64_t in, int64_t tail, const void *col, void *buf) {
   const int64_t nd = s->job->depth.n, nn = s->job->width.n;
@@ -456,6 +459,9 @@ static es_status es__merge_of(es__sweep *s, int64_t p, int load, es__merge **out
  * this rank owns. Fold what continues the networks folded so far, in network order, and write
  * the point when its last task is in. */
 static es_status es__take(es__sweep *s, double *msg, int64_t n) {
+  const double c0 = es__tick(s);
+  s->stat[ES_S_TAKEN]++;
+  s->stat[ES_S_TAKEN_BYTES] += 8.0 * (double)n;
   const int64_t id = (int64_t)msg[ES_M_ID], nd = s->job->depth.n, nl = s->job->nlags;
   const int kind = (int)msg[ES_M_KIND];
   const int64_t stride = nd * es_nobs_len(nl), S = es_obs_state_len(nl);
@@ -504,11 +510,15 @@ static es_status es__take(es__sweep *s, double *msg, int64_t n) {
       free(h);
     }
   }
+  const double c1 = es__tick(s);
+  s->stat[ES_S_FOLD] += c1 - c0;
   if (--s->left[p] == 0) {
     st = es__write_point(s, p, m);
     free(m->state);
     free(m);
     s->merge[p] = NULL;
+    s->stat[ES_S_POINTS]++;
+    s->stat[ES_S_WRITE] += es__tick(s) - c1;
   }
   return st;
 }
@@ -548,6 +558,8 @@ static es_status es__ship(es__sweep *s, double *msg, int64_t n) {
     return st;
   }
   s->sbuf[s->nsends++] = msg;
+  s->stat[ES_S_SENT]++;
+  s->stat[ES_S_SENT_BYTES] += 8.0 * (double)n;
   return ES_OK;
 }
 
@@ -619,6 +631,7 @@ static es_status es__run_task(es__sweep *s, int64_t id, int *flagged) {
   double *msg = malloc((size_t)(ES_M_HEAD + (nrec > nreason ? nrec : nreason)) * sizeof *msg);
   ES_CHECK(msg, ES_ERR_NOMEM, "out of memory for a task's measurements");
   char reason[ES_REASON_LEN] = "";
+  const double c0 = es__tick(s);
   es_status st = es__compute(s, t, msg + ES_M_HEAD, flagged, reason, s->size > 1 ? es__poll : NULL);
   if (st != ES_OK) {
     free(msg);
@@ -652,6 +665,8 @@ static es_status es__run_task(es__sweep *s, int64_t id, int *flagged) {
   }
   msg[ES_M_ID] = (double)id; /* exact: ids are far below 2^53 */
   msg[ES_M_KIND] = kind;
+  s->stat[ES_S_TASKS]++;
+  s->stat[ES_S_COMPUTE] += es__tick(s) - c0;
   return es__ship(s, msg, n);
 }
 
@@ -711,6 +726,9 @@ static void es__serve(es__sweep *s) {
       return;
     }
     const int src = ms.MPI_SOURCE;
+    const double c0 = es__tick(s);
+    s->stat[ES_S_REQUESTS]++;
+    s->stat[ES_S_ROWS] += (double)r[ES_R_COUNT];
     for (int64_t i = 0; st == ES_OK && i < r[ES_R_COUNT]; i++) {
       const int64_t *row = r + ES_R_HEAD + ES_R_ROW * i;
       st = es__report(s, row[0], (int)row[1], src, 1e-6 * (double)row[2], 1e-6 * (double)row[3]);
@@ -725,6 +743,7 @@ static void es__serve(es__sweep *s) {
     s->next += give[1];
     if (give[1] == 0) s->active--;
     st = ES_MPI_ST(MPI_Send(give, 2, MPI_INT64_T, src, ES_TAG_TASK, s->comm));
+    s->stat[ES_S_SERVE] += es__tick(s) - c0;
     if (st != ES_OK) {
       es__fail(s, st);
       s->active = 0;
@@ -765,6 +784,14 @@ static es_status es__exchange_end(es__sweep *s) {
   return s->fail;
 }
 
+static es_status es__pair_timed(es__sweep *s, int64_t k) {
+  const double c0 = es__tick(s);
+  es_status st = es__pair(s, k);
+  s->stat[ES_S_PAIRS]++;
+  s->stat[ES_S_PAIR] += es__tick(s) - c0;
+  return st;
+}
+
 static es_status es__manager(es__sweep *s) {
   es_status st = ES_OK;
   s->active = s->size - 1;
@@ -776,7 +803,7 @@ static es_status es__manager(es__sweep *s) {
     }
     const int64_t id = s->queue[s->next++];
     if (id >= s->ntasks) {
-      st = es__pair(s, id - s->ntasks);
+      st = es__pair_timed(s, id - s->ntasks);
     } else {
       int fl = 0;
       const double t0 = es_wtime() - s->t0;
@@ -818,11 +845,13 @@ static es_status es__worker(es__sweep *s) {
     if (ms == ES_OK && st == ES_OK)
       ms = ES_MPI_ST(MPI_Irecv(give, 2, MPI_INT64_T, 0, ES_TAG_TASK, s->comm, &req));
     /* Waiting for rank 0, keep taking results: other ranks may be waiting on this one. */
+    const double w0 = es_wtime();
     for (int got = st != ES_OK; ms == ES_OK && !got;) {
       ms = ES_MPI_ST(MPI_Test(&req, &got, MPI_STATUS_IGNORE));
       if (!got && !es__drain(s)) sched_yield();
       es__sends_test(s);
     }
+    s->stat[ES_S_WAIT] += es_wtime() - w0;
     if (ms != ES_OK) {
       es__fail(s, ms);
       return ms;
@@ -831,7 +860,7 @@ static es_status es__worker(es__sweep *s) {
     for (int64_t i = 0; st == ES_OK && i < give[1]; i++) {
       const int64_t id = s->queue[give[0] + i];
       if (id >= s->ntasks) { /* a pair: written here, nothing to report */
-        st = es__pair(s, id - s->ntasks);
+        st = es__pair_timed(s, id - s->ntasks);
       } else {
         int fl = 0;
         const double t0 = es_wtime() - s->t0;
@@ -854,22 +883,64 @@ static es_status es__worker(es__sweep *s) {
   return st;
 }
 
+/* Collective. Rank 0 prints every rank's stats (ES_S_*) on LOG: a line per rank, then the sum. */
+static void es__stats_print(es__sweep *s, FILE *log) {
+  double *all = s->rank == 0 ? malloc((size_t)s->size * ES_S_COUNT * sizeof *all) : NULL;
+  es_status st = ES_MPI_ST(
+      MPI_Gather(s->stat, ES_S_COUNT, MPI_DOUBLE, all, ES_S_COUNT, MPI_DOUBLE, 0, s->comm));
+  if (st != ES_OK || !all) {
+    free(all);
+    return;
+  }
+  double sum[ES_S_COUNT] = {0};
+  fprintf(log,
+          "edgesweep: stats: rank wall_s requests us/request tasks compute_s kB/sent pairs "
+          "pair_s taken points us/taken us/point wait_s\n");
+  for (int r = 0; r <= s->size; r++) {
+    const double *x = r < s->size ? all + r * ES_S_COUNT : sum;
+    for (int i = 0; r < s->size && i < ES_S_COUNT; i++) sum[i] += x[i];
+    char who[16];
+    snprintf(who, sizeof who, r < s->size ? "%d" : "all", r);
+#define ES__PER(a, b) (x[b] > 0 ? x[a] / x[b] : 0.0)
+    fprintf(log,
+            "edgesweep: stats: %4s %7.3f %8.0f %11.2f %5.0f %9.3f %7.2f %5.0f %6.3f %5.0f %6.0f "
+            "%8.2f %8.2f %6.3f\n",
+            who, x[ES_S_WALL], x[ES_S_REQUESTS], 1e6 * ES__PER(ES_S_SERVE, ES_S_REQUESTS),
+            x[ES_S_TASKS], x[ES_S_COMPUTE], 1e-3 * ES__PER(ES_S_SENT_BYTES, ES_S_SENT),
+            x[ES_S_PAIRS], x[ES_S_PAIR], x[ES_S_TAKEN], x[ES_S_POINTS],
+            1e6 * ES__PER(ES_S_FOLD, ES_S_TAKEN), 1e6 * ES__PER(ES_S_WRITE, ES_S_POINTS),
+            x[ES_S_WAIT]);
+#undef ES__PER
+  }
+  free(all);
+}
+
 es_status es__schedule(es__sweep *s) {
   s->ledger_rows = s->rank == 0 ? es_h5out_extent(s->out, ES_DS_RUN_TASK_POINT) : 0;
   s->fail = ES_OK;
   s->broken = 0;
-  if (s->rank != 0) return es__worker(s);
-  s->nledger = 0;
-  s->ledger = malloc(ES__LEDGER_BATCH * sizeof *s->ledger);
-  s->unreported = malloc((size_t)(s->npoints ? s->npoints : 1) * sizeof *s->unreported);
-  s->point_flagged = calloc((size_t)(s->npoints ? s->npoints : 1), 1);
-  es_status st = s->ledger && s->unreported && s->point_flagged ? ES_OK : ES_ERR_NOMEM;
-  if (st != ES_OK) es_error_set("out of memory for the task ledger");
-  if (st == ES_OK) {
-    memcpy(s->unreported, s->left, (size_t)s->npoints * sizeof *s->unreported);
-    st = es__manager(s);
+  s->stats = getenv("EDGESWEEP_STATS") != NULL;
+  for (int i = 0; i < ES_S_COUNT; i++) s->stat[i] = 0;
+  const double w0 = es_wtime();
+  es_status st = ES_OK;
+  if (s->rank != 0) {
+    st = es__worker(s);
+  } else {
+    s->nledger = 0;
+    s->ledger = malloc(ES__LEDGER_BATCH * sizeof *s->ledger);
+    s->unreported = malloc((size_t)(s->npoints ? s->npoints : 1) * sizeof *s->unreported);
+    s->point_flagged = calloc((size_t)(s->npoints ? s->npoints : 1), 1);
+    st = s->ledger && s->unreported && s->point_flagged ? ES_OK : ES_ERR_NOMEM;
+    if (st != ES_OK) es_error_set("out of memory for the task ledger");
+    if (st == ES_OK) {
+      memcpy(s->unreported, s->left, (size_t)s->npoints * sizeof *s->unreported);
+      st = es__manager(s);
+    }
+    free(s->ledger);
+    s->ledger = NULL;
   }
-  free(s->ledger);
-  s->ledger = NULL;
+  s->stat[ES_S_WALL] = es_wtime() - w0;
+  /* Not after an MPI failure: the gather needs every rank. */
+  if (s->stats && !s->broken) es__stats_print(s, stderr);
   return st;
 }

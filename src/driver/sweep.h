@@ -25,6 +25,28 @@ typedef struct {
   double start, stop;
 } es__ledger_row;
 
+/* What one rank spent on the sweep: counts, CPU seconds (thread) and wall seconds. With
+ * EDGESWEEP_STATS set, rank 0 prints every rank's at the end (bench/README, Rank 0 at scale). */
+enum {
+  ES_S_REQUESTS,    /* rank 0: requests answered */
+  ES_S_ROWS,        /* rank 0: finished tasks reported to it */
+  ES_S_SERVE,       /* rank 0: CPU answering them (ledger rows and progress included) */
+  ES_S_TASKS,       /* tasks computed */
+  ES_S_COMPUTE,     /* CPU computing them (the fold of a point's only task included) */
+  ES_S_PAIRS,       /* (sigma_w2, sigma_b2) pairs of MFT and theory computed */
+  ES_S_PAIR,        /* CPU computing them */
+  ES_S_SENT,        /* results sent to other ranks' points */
+  ES_S_SENT_BYTES,  /* their bytes */
+  ES_S_TAKEN,       /* results taken for points this rank owns */
+  ES_S_TAKEN_BYTES, /* their bytes */
+  ES_S_FOLD,        /* CPU folding them */
+  ES_S_POINTS,      /* points written */
+  ES_S_WRITE,       /* CPU writing them */
+  ES_S_WAIT,        /* wall seconds waiting for rank 0's answer */
+  ES_S_WALL,        /* wall seconds of the whole schedule */
+  ES_S_COUNT
+};
+
 typedef struct {
   MPI_Comm comm;
   int rank, size;
@@ -59,6 +81,8 @@ typedef struct {
   int nsends, capsends;
   es_status fail;      /* the first failure in serving, merging or writing */
   int broken;          /* an MPI call failed: stop waiting for messages */
+  int stats;           /* EDGESWEEP_STATS is set: time the parts (es_cputime ~0.3 us a call) */
+  double stat[ES_S_COUNT];
   int64_t *start_nets; /* per point: networks already in the file (a resume raising M) */
   signed char *was_done;
   es_progress prog;
