@@ -79,9 +79,9 @@ typedef struct {
   MPI_Request *sreq;    /* results sent to owners, not yet received */
   double **sbuf;
   int nsends, capsends;
-  es_status fail;      /* the first failure in serving, merging or writing */
-  int broken;          /* an MPI call failed: stop waiting for messages */
-  int stats;           /* EDGESWEEP_STATS is set: time the parts (es_cputime ~0.3 us a call) */
+  es_status fail; /* the first failure in serving, merging or writing */
+  int broken;     /* an MPI call failed: stop waiting for messages */
+  int stats;      /* EDGESWEEP_STATS is set: time the parts (es_cputime ~0.3 us a call) */
   double stat[ES_S_COUNT];
   int64_t *start_nets; /* per point: networks already in the file (a resume raising M) */
   signed char *was_done;
