@@ -955,14 +955,17 @@ es_status es_check(MPI_Comm comm, const es_run_opts *o, FILE *f) {
             "sigma_b2) pairs of MFT and theory\n",
             (long long)e.tasks, (long long)e.networks_per_task, plan, (long long)e.pairs);
     const double core = e.sim_s + e.mft_s + e.theory_s + e.write_s + e.setup_s;
+    /* Points are written by their owners: at least one per pair, at most one per rank. */
+    const int64_t owners = e.pairs < e.ranks ? (e.pairs > 0 ? e.pairs : 1) : e.ranks;
     if (!e.measured)
       fprintf(f, "time       not sampled (the job does not fit this machine)\n");
     else
       fprintf(f,
               "time       ~%.3g core-seconds, ~%.3g s on %d rank%s (samples timed here): "
-              "simulation %.3g, theory %.3g, MFT %.3g, writes %.3g (rank 0), set-up %.3g\n",
-              core, fmax(core / e.ranks, e.write_s), e.ranks, e.ranks == 1 ? "" : "s", e.sim_s,
-              e.theory_s, e.mft_s, e.write_s, e.setup_s);
+              "simulation %.3g, theory %.3g, MFT %.3g, writes %.3g (by the points' owners), "
+              "set-up %.3g\n",
+              core, fmax(core / e.ranks, e.write_s / (double)owners), e.ranks,
+              e.ranks == 1 ? "" : "s", e.sim_s, e.theory_s, e.mft_s, e.write_s, e.setup_s);
     fprintf(f, "memory     ~%.3Lg MiB per rank (of %.3Lg GiB)\n", e.mem_bytes / 1048576.0L,
             e.ram_bytes / 1073741824.0L);
     fprintf(f, "output     %s, ~%.3Lg MiB (%.3Lg GiB free there)\n", out, e.out_bytes / 1048576.0L,

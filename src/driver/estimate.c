@@ -162,8 +162,8 @@ void es__estimate_job(const es_job *j, const char *out, int size, int local_rank
   e->ranks_upto = j->networks_per_task > 0 ? -1 : e->points / 4;
   const long double points = (long double)e->points, ntasks = (long double)e->tasks;
   /* Per rank: one network's workspace (a recurrent W is N^2 doubles, held per network; dense
-   * feedforward draws W a chunk of rows at a time), a task's measurements (rank 0 also
-   * receives one per worker and holds the state of every point in flight), the pair tasks'
+   * feedforward draws W a chunk of rows at a time), a task's measurements (an owner also
+   * receives results from every rank and holds the state of its points in flight), the pair tasks'
    * theory (per depth up to the deepest; the two-time DMFT of a leaky or noisy recurrent
    * network is 9 (T+1)^2 doubles), rank 0's plan and post-processing slices. */
   e->w_bytes = j->arch == ES_ARCH_RECURRENT ? maxn * maxn * 8 : 0;
