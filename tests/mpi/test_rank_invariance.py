@@ -113,7 +113,7 @@ def main():
         for k in dref:
             estest.check(estest.bits(data[k]) == estest.bits(dref[k]),
                          f"24 depths: {k}: {ranks} ranks differ from 1 rank")
-    print(f"24 depths, tasks of 2 networks on 5 ranks, 8 ranks for 3 pairs: bitwise identical")
+    print("24 depths, tasks of 2 networks on 5 ranks, 8 ranks for 3 pairs: bitwise identical")
 
     # Raising networks from 7 to 12 and resuming computes only the new networks and gives the
     # bits of a fresh run with 12 (doc/output.md, Guarantees).
