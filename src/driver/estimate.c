@@ -173,6 +173,8 @@ void es__estimate_job(const es_job *j, const char *out, int size, int local_rank
   const long double ws =
       e->w_bytes + ring +
       (j->method == ES_METHOD_DENSE ? 13 * maxn * 8 + 32768.0L * 8 : 4 * maxn * 8 + 65536.0L * 8);
+  /* A task's measurements, all held at once (a task folded where it ran holds 64 networks'
+   * at a time: this bound is high for those). */
   e->task_bytes = (long double)e->networks_per_task * nd * es_nobs_len(j->nlags) * 8;
   const long double inflight =
       (long double)size * (e->task_bytes + es_obs_state_len(j->nlags) * nd * 8);

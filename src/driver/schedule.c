@@ -31,6 +31,7 @@ enum { ES_M_ID, ES_M_KIND, ES_M_HEAD };
 enum {
   ES_K_RECORDS, /* the task's networks' measurements */
   ES_K_STATE,   /* the point's state, folded where its only task ran */
+  ES_K_BLOCK,   /* a block of networks_per_task networks, folded from zero */
   ES_K_FLAGGED  /* the reason, ES_REASON_LEN bytes */
 };
 
@@ -66,13 +67,12 @@ static int es__cost_cmp(const void *a, const void *b) {
 }
 
 int64_t es__networks_per_task(const es_job *j, int64_t npoints, int size) {
-  /* The job's, or whole points unless there are too few points to keep every rank busy. It
-   * never changes a number: networks are folded in order. */
-  int64_t T = j->networks_per_task;
-  if (T <= 0) {
-    T = j->networks;
-    if (npoints < 4 * size) T = (j->networks * npoints + 4 * size - 1) / (4 * size);
-  }
+  /* The job's: its blocks travel as folded states (es__run_task), of any size. */
+  if (j->networks_per_task > 0) return j->networks_per_task;
+  /* Else whole points unless there are too few points to keep every rank busy. That never
+   * changes a number: a split point's networks are folded one by one in order. */
+  int64_t T = j->networks;
+  if (npoints < 4 * size) T = (j->networks * npoints + 4 * size - 1) / (4 * size);
   /* A task's measurements travel in one message, whose count is an int. */
   const int64_t row = j->depth.n * es_nobs_len(j->nlags);
   if (T > (INT_MAX - 64) / row) T = (INT_MAX - 64) / row;
@@ -143,6 +143,10 @@ es_status es__pending(es__sweep *s) {
       if (s->distrust && s->distrust[p]) status[p] = ES_POINT_PENDING; /* failed its checksum */
       s->was_done[p] = status[p] == ES_POINT_DONE && done[p] < s->job->networks;
       s->start_nets[p] = s->was_done[p] ? done[p] : 0;
+      /* Blocks of networks_per_task continue only after a whole block: a point that stopped
+       * inside one is computed again from its first network. */
+      const int64_t B = s->job->networks_per_task;
+      if (B > 0 && s->start_nets[p] % B != 0) s->start_nets[p] = 0;
     }
     for (int64_t t = 0; t < s->ntasks; t++) {
       es__task *k = &s->tasks[t];
@@ -422,11 +426,11 @@ static es_status es__ledger_flush(es__sweep *s) {
 /* ---------- owners: merging ---------- */
 
 /* The state a point's first network is folded into: zero, or what the file holds when a done
- * point grows. STATE holds nd x es_obs_state_len doubles. */
+ * point grows from its networks_done. STATE holds nd x es_obs_state_len doubles. */
 static es_status es__state_start(es__sweep *s, int64_t p, double *state) {
   const int64_t nd = s->job->depth.n, nl = s->job->nlags, S = es_obs_state_len(nl);
   es_obs_state_init(state, nd, nl);
-  if (!s->was_done[p]) return ES_OK;
+  if (s->start_nets[p] == 0) return ES_OK;
   int64_t iw, ib, in;
   es_grid_point(&s->shape, p, &iw, &ib, &in);
   int64_t s5[5] = {iw, ib, 0, in, 0}, c5[5] = {1, 1, nd, 1, S};
@@ -488,8 +492,8 @@ static es_status es__take(es__sweep *s, double *msg, int64_t n) {
     m->next = t->end;
     free(msg);
   } else {
-    ES_CHECK(n == ES_M_HEAD + (t->end - t->begin) * stride, ES_ERR_INTERNAL,
-             "a task of %lld doubles", (long long)n);
+    ES_CHECK(n == ES_M_HEAD + (kind == ES_K_BLOCK ? nd * S : (t->end - t->begin) * stride),
+             ES_ERR_INTERNAL, "a task of %lld doubles", (long long)n);
     es__rec *r = malloc(sizeof *r), **at = &m->buf;
     if (!r) {
       free(msg);
@@ -502,8 +506,11 @@ static es_status es__take(es__sweep *s, double *msg, int64_t n) {
     *at = r;
     while (m->buf && m->buf->begin == m->next) {
       es__rec *h = m->buf;
-      for (int64_t i = 0; i < h->end - h->begin; i++)
-        es_obs_state_add(m->state, h->msg + ES_M_HEAD + i * stride, nd, nl);
+      if ((int)h->msg[ES_M_KIND] == ES_K_BLOCK)
+        es_obs_state_combine(m->state, h->msg + ES_M_HEAD, nd, nl);
+      else
+        for (int64_t i = 0; i < h->end - h->begin; i++)
+          es_obs_state_add(m->state, h->msg + ES_M_HEAD + i * stride, nd, nl);
       m->next = h->end;
       m->buf = h->next;
       free(h->msg);
@@ -621,53 +628,63 @@ static int es__drain(es__sweep *s) {
 
 /* ---------- computing tasks ---------- */
 
-/* Compute task ID and ship its result: the networks' measurements, or when the task is its
- * point's only one, the point's folded state (fewer bytes, and the fold leaves the owner). The
- * fold is the one the owner would do, so the bits are the same. *FLAGGED for the hand-out. */
+enum { ES__CHUNK = 64 }; /* networks simulated at a time when a task is folded here */
+
+/* Compute task ID and ship its result. With networks_per_task set, the task is a block,
+ * folded here from zero; the owner combines the blocks in order (es_obs_state_combine), so
+ * the bits depend on networks_per_task, never on the ranks. Otherwise a point's only task is
+ * folded here from the point's start, as the owner would (the same bits, fewer bytes, and
+ * the fold leaves the owner), and a part of a split point travels as its networks'
+ * measurements, which the owner folds one by one. *FLAGGED for the hand-out. */
 static es_status es__run_task(es__sweep *s, int64_t id, int *flagged) {
   const es__task *t = &s->tasks[id];
   const int64_t nd = s->job->depth.n, nl = s->job->nlags, stride = nd * es_nobs_len(nl);
-  const int64_t nrec = (t->end - t->begin) * stride, nreason = (ES_REASON_LEN + 7) / 8;
-  double *msg = malloc((size_t)(ES_M_HEAD + (nrec > nreason ? nrec : nreason)) * sizeof *msg);
-  ES_CHECK(msg, ES_ERR_NOMEM, "out of memory for a task's measurements");
+  const int64_t S = es_obs_state_len(nl), span = t->end - t->begin;
+  const int64_t nreason = (ES_REASON_LEN + 7) / 8;
+  const int block = s->job->networks_per_task > 0;
+  const int fold = block || s->point_tasks[t->point] == 1;
+  const int64_t chunk = fold && span > ES__CHUNK ? ES__CHUNK : span;
+  int64_t n = fold ? nd * S : span * stride;
+  double *msg = malloc((size_t)(ES_M_HEAD + (n > nreason ? n : nreason)) * sizeof *msg);
+  double *rec = fold ? malloc((size_t)(chunk * stride) * sizeof *rec) : NULL;
+  if (!msg || (fold && !rec)) {
+    free(msg);
+    free(rec);
+    es_error_set("out of memory for a task's measurements");
+    return ES_ERR_NOMEM;
+  }
+  double *out = msg + ES_M_HEAD;
   char reason[ES_REASON_LEN] = "";
   const double c0 = es__tick(s);
-  es_status st = es__compute(s, t, msg + ES_M_HEAD, flagged, reason, s->size > 1 ? es__poll : NULL);
+  es_status st = ES_OK;
+  *flagged = 0;
+  if (block)
+    es_obs_state_init(out, nd, nl);
+  else if (fold)
+    st = es__state_start(s, t->point, out);
+  for (int64_t a = t->begin; st == ES_OK && !*flagged && a < t->end; a += chunk) {
+    const es__task part = {t->point, a, a + chunk < t->end ? a + chunk : t->end};
+    st = es__compute(s, &part, fold ? rec : out + (a - t->begin) * stride, flagged, reason,
+                     s->size > 1 ? es__poll : NULL);
+    for (int64_t i = 0; fold && st == ES_OK && !*flagged && i < part.end - part.begin; i++)
+      es_obs_state_add(out, rec + i * stride, nd, nl);
+  }
+  free(rec);
   if (st != ES_OK) {
     free(msg);
     return st;
   }
-  int64_t n = ES_M_HEAD + nrec;
-  int kind = ES_K_RECORDS;
+  int kind = block ? ES_K_BLOCK : fold ? ES_K_STATE : ES_K_RECORDS;
   if (*flagged) {
     kind = ES_K_FLAGGED;
-    memcpy(msg + ES_M_HEAD, reason, ES_REASON_LEN);
-    n = ES_M_HEAD + nreason;
-  } else if (s->point_tasks[t->point] == 1) {
-    const int64_t S = es_obs_state_len(nl);
-    double *folded = malloc((size_t)(ES_M_HEAD + nd * S) * sizeof *folded);
-    if (!folded) {
-      free(msg);
-      es_error_set("out of memory for a point's state");
-      return ES_ERR_NOMEM;
-    }
-    st = es__state_start(s, t->point, folded + ES_M_HEAD);
-    for (int64_t i = 0; st == ES_OK && i < t->end - t->begin; i++)
-      es_obs_state_add(folded + ES_M_HEAD, msg + ES_M_HEAD + i * stride, nd, nl);
-    free(msg);
-    if (st != ES_OK) {
-      free(folded);
-      return st;
-    }
-    msg = folded;
-    kind = ES_K_STATE;
-    n = ES_M_HEAD + nd * S;
+    memcpy(out, reason, ES_REASON_LEN);
+    n = nreason;
   }
   msg[ES_M_ID] = (double)id; /* exact: ids are far below 2^53 */
   msg[ES_M_KIND] = kind;
   s->stat[ES_S_TASKS]++;
   s->stat[ES_S_COMPUTE] += es__tick(s) - c0;
-  return es__ship(s, msg, n);
+  return es__ship(s, msg, ES_M_HEAD + n);
 }
 
 /* ---------- rank 0: hand-out, ledger and progress ---------- */
