@@ -49,10 +49,8 @@ static const es__keydef es__keys[] = {
      "gram: exact conditional-Gaussian sampling, O(N) per layer (fresh weights only); "
      "dense: explicit W; auto: gram where it is exact"},
     {"ensemble", "networks_per_task", ES__INT, "0", 0, 1e9, NULL,
-     "0: edgesweep cuts tasks (whole points, or parts of points when there are fewer than 4 "
-     "per rank; bits as one fold in network order); K: blocks of K networks, each folded "
-     "where it ran and combined in order (for few points on many ranks; the bits depend on "
-     "K, which is part of the job, never on the ranks)"},
+     "0: chosen by edgesweep (one fold in network order); K: blocks of K networks combined "
+     "in order (few points on many ranks; bits depend on K, never on the ranks)"},
     {"ensemble", "lags", ES__IAXIS, "", 0, 1e6, NULL,
      "lags L (integers >= 0, below the deepest depth) of the two-time overlaps "
      "q(t, t - L) at every recorded depth t; empty = none"},

@@ -383,11 +383,11 @@ int main(void) {
     for (int i = 0; i < NB * PER; i++)
       for (int64_t k = 0; k < D; k++)
         for (int64_t j = 0; j < R; j++)
-          net[i][k * R + j] = 1.5 + sin(0.7 * i + 1.3 * (double)j + 2.1 * (double)k) +
-                              0.01 * (double)(i % 5);
+          net[i][k * R + j] =
+              1.5 + sin(0.7 * i + 1.3 * (double)j + 2.1 * (double)k) + 0.01 * (double)(i % 5);
     for (int i = 0; i < NB * PER; i++) net[i][R + ES_NOBS_COUNT] = NAN; /* depth 1's lag */
-    net[3][ES_NOBS_QA] = NAN;                                          /* dead at depth 0 */
-    for (int i = PER; i < 2 * PER; i++) net[i][R + ES_NOBS_QA] = NAN;  /* block 1, depth 1 */
+    net[3][ES_NOBS_QA] = NAN;                                           /* dead at depth 0 */
+    for (int i = PER; i < 2 * PER; i++) net[i][R + ES_NOBS_QA] = NAN;   /* block 1, depth 1 */
     es_obs_state_init(seq, D, NL);
     es_obs_state_init(tot, D, NL);
     for (int b = 0; b < NB; b++) {
