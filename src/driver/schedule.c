@@ -204,6 +204,7 @@ void es__sweep_free(es__sweep *s) {
   free(s->point_tasks);
   free(s->unreported);
   free(s->point_flagged);
+  free(s->qcost);
   /* Sends still in flight only after an MPI failure: their buffers may be in use. */
   if (!s->broken)
     for (int i = 0; i < s->nsends; i++) free(s->sbuf[i]);
@@ -710,14 +711,28 @@ static es_status es__report(es__sweep *s, int64_t id, int flagged, int rank, dou
   return st;
 }
 
-/* Queue entries for the next request: about 1/(4 size) of what is left, so that rank 0
- * answers a few requests per rank and size instead of one per task, while the last entries
- * (the smallest: the queue runs largest first) still even out the end. */
+/* The cost of queue entry ID in neuron-networks per layer: a task's width x networks; a
+ * pair's theory about 2^14 (bench/README.md). Only the hand-out uses it: no number depends
+ * on it. */
+static double es__entry_cost(const es__sweep *s, int64_t id) {
+  if (id >= s->ntasks) return 16384.0;
+  const es__task *t = &s->tasks[id];
+  int64_t iw, ib, in;
+  es_grid_point(&s->shape, t->point, &iw, &ib, &in);
+  return s->job->width.v[in] * (double)(t->end - t->begin);
+}
+
+/* Queue entries for the next request: as many as cost about 1/(4 size) of what is left (at
+ * least one, at most ES__BATCH_MAX), so that rank 0 answers a few requests per rank instead
+ * of one per task, while no answer holds more than a small share of the work and the last
+ * entries (the smallest: the queue runs largest first) even out the end. */
 static int64_t es__batch(const es__sweep *s) {
   const int64_t left = s->nqueue - s->next;
-  int64_t k = left / (4 * (int64_t)s->size);
-  if (k > ES__BATCH_MAX) k = ES__BATCH_MAX;
-  return left <= 0 ? 0 : k < 1 ? 1 : k;
+  if (left <= 0) return 0;
+  const double *c = s->qcost, share = (c[s->nqueue] - c[s->next]) / (4.0 * s->size);
+  int64_t k = 1;
+  while (k < left && k < ES__BATCH_MAX && c[s->next + k + 1] - c[s->next] <= share) k++;
+  return k;
 }
 
 /* Rank 0: answer every request that has arrived (a worker's report of its finished tasks and
@@ -951,7 +966,14 @@ es_status es__schedule(es__sweep *s) {
     if (st != ES_OK) es_error_set("out of memory for the task ledger");
     if (st == ES_OK) {
       memcpy(s->unreported, s->left, (size_t)s->npoints * sizeof *s->unreported);
-      st = es__manager(s);
+      /* Prefix sums of the queue's costs, for es__batch. */
+      s->qcost = malloc((size_t)(s->nqueue + 1) * sizeof *s->qcost);
+      st = s->qcost ? ES_OK : ES_ERR_NOMEM;
+      if (st != ES_OK) es_error_set("out of memory for the hand-out");
+      if (st == ES_OK) s->qcost[0] = 0;
+      for (int64_t q = 0; st == ES_OK && q < s->nqueue; q++)
+        s->qcost[q + 1] = s->qcost[q] + es__entry_cost(s, s->queue[q]);
+      if (st == ES_OK) st = es__manager(s);
     }
     free(s->ledger);
     s->ledger = NULL;

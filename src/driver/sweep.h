@@ -72,6 +72,7 @@ typedef struct {
   int active;
   int64_t *unreported;          /* per point: tasks not reported yet */
   unsigned char *point_flagged; /* per point: a reported task was flagged */
+  double *qcost;                /* prefix sums of the queue entries' costs (es__batch) */
   /* every rank: the points it owns (es__owner) and the results it sends */
   es__merge **merge;    /* per point, while its tasks are in flight */
   int64_t *left;        /* per point: tasks whose results have not arrived yet */
