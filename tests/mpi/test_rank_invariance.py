@@ -107,6 +107,35 @@ def main():
                          f"lags: {k}: {ranks} ranks differ from 1 rank")
     grown(lag_job, os.path.join(d, "lags_grow.h5"), 3, lref, "lags: 3 -> 10 networks")
     print(f"lags: {len(lref)} datasets bitwise identical on 1, 2, 4 ranks and after a resume")
+
+    # /run/state keeps only what /ensemble does not hold bitwise; a resume rebuilds the rest
+    # from the fields. ReLU at N = 2 dies, so a stored depth holds 0, 1 (fields NaN, the means
+    # kept in the state) or more live networks; lag 6 reaches before layer 1 at the first
+    # depths (NaN).
+    die_job = estest.write_job(os.path.join(d, "die.ini"), {
+        "run": {"name": "die", "seed": 5},
+        "network": {"activation": "relu"},
+        "grid": {"sigma_w2": "1.6, 2.2", "sigma_b2": "0.05, 0.1", "depth": "1, 3, 12, 40",
+                 "width": "2, 3"},
+        "ensemble": {"networks": 9, "lags": "1, 6"},
+    })
+    dref_path = os.path.join(d, "die.h5")
+    estest.run(["run", die_job, "-o", dref_path, "--quiet"])
+    dref = estest.numeric_datasets(dref_path)
+    live = set()
+    for m in (2, 4):
+        out = os.path.join(d, f"die_grow{m}.h5")
+        estest.run(["run", die_job, "-o", out, "--quiet", "--set", f"ensemble.networks={m}"],
+                   ranks=2)
+        with h5py.File(out, "r") as f:
+            live |= set(f["ensemble/networks"][()].ravel().tolist())
+        estest.run(["run", die_job, "-o", out, "--quiet", "--resume"], ranks=3)
+        data = estest.numeric_datasets(out)
+        for k in dref:
+            estest.check(estest.bits(data[k]) == estest.bits(dref[k]),
+                         f"{k}: ReLU N = 2, {m} -> 9 networks differs")
+    estest.check({0, 1, 2} <= live, f"stored live counts {sorted(live)}: want 0, 1 and 2+")
+    print(f"grown from 2 and 4 networks, stored live counts {sorted(live)}: bitwise identical")
     estest.finish()
 
 
