@@ -461,7 +461,7 @@ es_status es_h5check_writable(const es_h5check *c) {
   ES_CHECK(c->nstored == 0, ES_ERR_INPUT,
            "%s: %lld datasets are stored compressed or chunked (/%s first): an archive copy, "
            "which parallel HDF5 cannot write into; resume the original, or a copy made "
-           "writable by 'h5repack -l CONTI' (doc/output.md, Archive copies)",
+           "writable by 'h5repack -l CONTI' (doc/output.md, Size and archive copies)",
            c->path, (long long)c->nstored, c->stored);
   return ES_OK;
 }

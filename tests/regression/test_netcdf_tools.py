@@ -167,10 +167,10 @@ for group in sys.argv[3:]:
     lost = status == CODES["run/status"]["flagged"]
     estest.check((got == want).all(), f"reasons after the resume {got[lost]} vs {want[lost]}")
 
-    # An archive copy (doc/output.md, Archive copies): shuffle + deflate by h5repack. Every tool
-    # reads it, every dataset holds the same bits, verify accepts it; a resume refuses it
-    # (exit 2, the file untouched), and a copy made contiguous again by h5repack grows into the
-    # bits of the original grown.
+    # An archive copy (doc/output.md, Size and archive copies): shuffle + deflate by h5repack.
+    # Every tool reads it, every dataset holds the same bits, verify accepts it; a resume
+    # refuses it (exit 2, the file untouched), and a copy made contiguous again by h5repack
+    # grows into the bits of the original grown.
     arch = os.path.join(d, "archive.h5")
     subprocess.run(["h5repack", "-m", "1024", "-f", "SHUF", "-f", "GZIP=4", out2, arch], check=True)
     tools(arch, "archive copy")
