@@ -193,8 +193,10 @@ static es_status es__scale(es_h5out *h, const es_job *j, const char *group, int 
       "recorded depth t (pre-activation layer h^t)",
       "hidden width N",
       "task index",
-      "slot of the streaming statistics: n, then (mean, M2) per observable, then C(q, h^4), "
-      "then (mean, M2) of q_aa and of q_ab per lag",
+      "slot of the stored streaming statistics (es_obs_state_pack): M2 of q_a, q_b, q_ab, c, "
+      "logjac, ln q_a, h^4, lyapunov, then the means of q_b and h^4, C(q, h^4), then the M2 "
+      "of q_aa and of q_ab per lag (one live network: its values in the M2 slots); the count "
+      "and the other means are the /ensemble values",
       "lag L of the two-time overlap q(t, t - L) ([ensemble] lags; 0 alone, NaN data, when "
       "the job has none)"};
   hsize_t n = (hsize_t)h->dims[a];
