@@ -784,8 +784,9 @@ static es_status es__reserve(const char *path, long double bytes, int create) {
 }
 
 /* Collective. Before a resume trusts OUT.partial: rank 0 checks its layout (a damaged shape
- * or type refuses the resume, exit 2) and the checksum of every stored point; a point that
- * fails is named on LOG and computed again, so a damaged value never reaches the result. */
+ * or type, an older layout or an archive copy refuses the resume, exit 2) and the checksum of every
+ * stored point; a point that fails is named on LOG and computed again, so a damaged value never
+ * reaches the result. */
 static es_status es__trust(es__sweep *s, const char *partial, FILE *log) {
   s->distrust = calloc((size_t)s->npoints, 1);
   es_status st = s->distrust ? ES_OK : ES_ERR_NOMEM;
