@@ -24,6 +24,14 @@ def grown(job, out, m, ref, what, stored=None):
     return out
 
 
+def stats(stderr):
+    """{rank or 'all': {column: value}} of the EDGESWEEP_STATS lines (doc/running.md)."""
+    lines = [ln.split(":", 2)[2].split() for ln in stderr.splitlines()
+             if ln.startswith("edgesweep: stats:")]
+    head = lines[0][1:]
+    return {v[0]: dict(zip(head, map(float, v[1:]))) for v in lines[1:]}
+
+
 def main():
     d = estest.tmpdir()
     job = estest.write_job(os.path.join(d, "inv.ini"), {
@@ -67,14 +75,50 @@ def main():
     print(f"tasks of 5 networks on 3 ranks: {len(ref)} datasets bitwise identical")
 
     # Every rank, rank 0 included, computes: with ~0.2 s of work in 1440 tasks on 4 ranks.
+    # EDGESWEEP_STATS: rank 0 answers runs of tasks (fewer requests than tasks), every rank
+    # owns and writes points, and the stats add up to the plan.
     busy = os.path.join(d, "busy.h5")
-    estest.run(["run", job, "-o", busy, "--quiet", "--set", "ensemble.networks=400", "--set",
-                "ensemble.networks_per_task=10"], ranks=4)
+    os.environ["EDGESWEEP_STATS"] = "1"
+    p = estest.run(["run", job, "-o", busy, "--quiet", "--set", "ensemble.networks=400", "--set",
+                    "ensemble.networks_per_task=10"], ranks=4)
+    del os.environ["EDGESWEEP_STATS"]
     with h5py.File(busy, "r") as f:
         used = f["run/task_rank"][()].tolist()
     counts = [used.count(r) for r in range(4)]
     estest.check(min(counts) > 0, f"tasks per rank on 4 ranks: {counts}")
     print(f"tasks per rank on 4 ranks: {counts}")
+    st = stats(p.stderr)
+    estest.check(sorted(st) == ["0", "1", "2", "3", "all"], f"stats lines: {sorted(st)}")
+    estest.check([st[str(r)]["tasks"] for r in range(4)] == counts,
+                 f"stats tasks {[st[str(r)]['tasks'] for r in range(4)]} != ledger {counts}")
+    estest.check(st["all"]["points"] == 36 and min(st[str(r)]["points"] for r in range(4)) > 0,
+                 f"points written per rank: {[st[str(r)]['points'] for r in range(4)]}")
+    estest.check(st["all"]["pairs"] == 12, f"pairs {st['all']['pairs']}")
+    estest.check(0 < st["0"]["requests"] < len(used) / 4,
+                 f"rank 0 answered {st['0']['requests']} requests for {len(used)} tasks")
+    print(f"stats: {st['0']['requests']:.0f} requests for {len(used)} tasks, points written "
+          f"per rank {[st[str(r)]['points'] for r in range(4)]}")
+
+    # Recording 24 depths (a pair's slab is rewritten whole, so a pair's points share an
+    # owner), tasks of 2 networks, more ranks than pairs: still the same bits.
+    deep = estest.write_job(os.path.join(d, "deep.ini"), {
+        "run": {"name": "deep", "seed": 5},
+        "grid": {"sigma_w2": "0.5, 1.5, 2.5", "sigma_b2": "0.1", "depth": "range(1, 25)",
+                 "width": "8, 16, 33"},
+        "ensemble": {"networks": 9},
+    })
+    dref = None
+    for ranks, extra in ((1, []), (5, ["--set", "ensemble.networks_per_task=2"]), (8, [])):
+        out = os.path.join(d, f"deep{ranks}.h5")
+        estest.run(["run", deep, "-o", out, "--quiet"] + extra, ranks=ranks if ranks > 1 else None)
+        data = estest.numeric_datasets(out)
+        if dref is None:
+            dref = data
+            continue
+        for k in dref:
+            estest.check(estest.bits(data[k]) == estest.bits(dref[k]),
+                         f"24 depths: {k}: {ranks} ranks differ from 1 rank")
+    print("24 depths, tasks of 2 networks on 5 ranks, 8 ranks for 3 pairs: bitwise identical")
 
     # Raising networks from 7 to 12 and resuming computes only the new networks and gives the
     # bits of a fresh run with 12 (doc/output.md, Guarantees).
