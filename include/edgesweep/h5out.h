@@ -159,7 +159,8 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
   X(RUN_PAIR_CHECKSUM, "run", "pair_checksum", U64, "wb", NONE, "1",                               \
     "checksum of the pair's numeric /mft and /theory values (doc/output.md, Integrity); 0: none")  \
   X(RUN_STATE, "run", "state", F64, "wbdns", NONE, "1",                                            \
-    "streaming statistics of the point (observables.h): what a resume with more networks "         \
+    "the part of the point's streaming statistics (observables.h) that /ensemble does not hold "   \
+    "bitwise: with ensemble/networks and the means there, what a resume with more networks "       \
     "continues from")                                                                              \
   X(RUN_TASK_POINT, "run", "task_point", I64, "t", NONE, "1",                                      \
     "flat index (sigma_w2, sigma_b2, width) of the task")                                          \
@@ -226,6 +227,12 @@ es_status es_h5out_write_i8(es_h5out *h, es_dataset ds, const int64_t *start, co
 es_status es_h5out_write_u64(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
                              const uint64_t *data);
 
+/* Not collective. The full streaming state (ND x es_obs_state_len(NLAGS)) of the done point
+ * (IW, IB, IN) back from the file: its stored run/state and the /ensemble values
+ * es_obs_state_finish wrote (es_obs_state_unpack). */
+es_status es_h5out_read_state(es_h5out *h, int64_t iw, int64_t ib, int64_t in, int64_t nd,
+                              int64_t nlags, double *state);
+
 /* Not collective. One element of the TEXT dataset DS (cut to ES_REASON_LEN - 1 bytes). Parallel
  * HDF5 cannot write variable-length strings, so the text is kept by the calling rank and
  * written by es_h5out_close; a launch killed before its close loses its texts (they read ""). */
@@ -261,11 +268,11 @@ es_status es_h5out_networks(const char *path, int64_t *networks, char sha256[65]
 /* /run/checksum of a point: a hash (es_sum) of, in this order, the /ensemble fields
  * (observables.h order, ND depths each), when the job has NLAGS > 0 lags the two-time fields
  * qts_aa_mean, qts_aa_var, qts_ab_mean, qts_ab_var (ND x NLAGS each, LAGFIELDS in es_lagstat
- * order), ensemble/networks (ND), then for a done point (STATUS 1) run/state
- * (ND x es_obs_state_len(NLAGS)) and run/networks_done; last the status. Without lags the
- * qts placeholders (NaN) are left out, so such a file's sums are as before lags existed. Texts
- * (the reason) are left out: they reach the file only at the close. Never 0 (0 in the file:
- * no checksum). */
+ * order), ensemble/networks (ND), then for a done point (STATUS 1) run/state (the stored part,
+ * ND x es_obs_state_packed_len(NLAGS), STATE) and run/networks_done; last the status. So it
+ * covers everything es_h5out_read_state rebuilds a resumed point from. Without lags the qts
+ * placeholders (NaN) are left out. Texts (the reason) are left out: they reach the file only
+ * at the close. Never 0 (0 in the file: no checksum). */
 uint64_t es_h5out_point_checksum(int64_t nd, int64_t nlags, const double *fields,
                                  const int64_t *networks, const double *lagfields,
                                  const double *state, int64_t networks_done, signed char status);
@@ -296,11 +303,17 @@ es_status es_h5check_open(const char *path, es_h5check **c);
 void es_h5check_close(es_h5check **c);
 const es_job *es_h5check_job(const es_h5check *c); /* networks: the file's */
 int es_h5check_finished(const es_h5check *c);      /* "completed" is set */
+/* Datasets of the layout stored compressed or chunked (an archive copy, e.g. h5repack -f),
+ * and the first one's path. */
+int64_t es_h5check_stored(const es_h5check *c, const char **first);
+/* ES_ERR_INPUT, with a message saying what to do, when such datasets make the file one that
+ * parallel HDF5 cannot write into (es_h5check_stored > 0); a resume must refuse it. */
+es_status es_h5check_writable(const es_h5check *c);
 
 /* Point P's stored values (buffers owned by C, valid until the next call). */
 typedef struct {
   int64_t iw, ib, in;
-  const double *fields, *state; /* ES_F_COUNT x nd; nd x es_obs_state_len(nlags) */
+  const double *fields, *state; /* ES_F_COUNT x nd; nd x es_obs_state_packed_len(nlags), packed */
   const double *lagfields;      /* ES_LAG_COUNT x nd x nlags (qts_*), empty without lags */
   const int64_t *networks;      /* nd */
   int64_t networks_done;

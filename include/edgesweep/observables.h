@@ -65,6 +65,23 @@ static inline int64_t es_obs_state_len(int64_t nlags) {
   return ES_STATE_COUNT + 2 * ES_NOBS_LAG * nlags;
 }
 
+/* The stored state (/run/state): per depth ES_STATE_PACKED_COUNT doubles, then per lag the
+ * M2 of q_aa(t, t - L) and of q_ab(t, t - L). It leaves out what es_obs_state_finish writes
+ * bitwise into the /ensemble datasets (the count, the means of q_a, q_ab, c, logjac, ln q_a,
+ * lyapunov and of the lags), so a resume rebuilds the full state from both. Where a depth has
+ * one live network the fields are NaN: the M2 slots then hold the means (the M2 of one
+ * network follow from its values). */
+enum {
+  ES_PK_M2 = 0,                      /* M2 of each of the ES_NOBS_COUNT observables */
+  ES_PK_QB_MEAN = ES_NOBS_COUNT,     /* mean of q_b (no field holds it) */
+  ES_PK_H4_MEAN = ES_NOBS_COUNT + 1, /* mean of h^4 (the kurtosis is not invertible) */
+  ES_PK_C_Q_H4 = ES_NOBS_COUNT + 2,  /* the co-moment */
+  ES_STATE_PACKED_COUNT = ES_NOBS_COUNT + 3
+};
+static inline int64_t es_obs_state_packed_len(int64_t nlags) {
+  return ES_STATE_PACKED_COUNT + ES_NOBS_LAG * nlags;
+}
+
 /* The two-time statistics of each lag, out[(v * ndepth + k) * nlags + l]. */
 typedef enum {
   ES_LAG_AA_MEAN,
@@ -95,5 +112,14 @@ void es_obs_state_combine(double *dst, const double *src, int64_t ndepth, int64_
  * approaches for large M. */
 void es_obs_state_finish(const double *state, int64_t ndepth, int64_t nlags, double *out,
                          int64_t *valid, double *lagout);
+
+/* The stored part packed[k * es_obs_state_packed_len(nlags) + i] of STATE. */
+void es_obs_state_pack(const double *state, int64_t ndepth, int64_t nlags, double *packed);
+
+/* The full state back from its stored part PACKED and what es_obs_state_finish wrote from
+ * it: OUT (the mean fields), VALID and, when nlags > 0, LAGOUT (the lag means), in
+ * es_obs_state_finish's layout. Bitwise the state that was packed. */
+void es_obs_state_unpack(const double *packed, const double *out, const int64_t *valid,
+                         const double *lagout, int64_t ndepth, int64_t nlags, double *state);
 
 #endif

@@ -671,6 +671,20 @@ static void es__unlock(es__sweep *s, const char *out, int finished) {
   s->lock_fd = -1;
 }
 
+/* Rank 0: open PATH for checking, refusing (ES_ERR_INPUT) what a resume cannot write into: a
+ * damaged or older layout, or a compressed archive copy. */
+static es_status es__open_resumable(const char *path, es_h5check **c) {
+  es_status st = es_h5check_open(path, c);
+  if (st == ES_OK) st = es_h5check_writable(*c);
+  if (st == ES_ERR_INPUT) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", es_error_msg());
+    es_error_set("%s; refusing to resume (use --force to start over)", msg);
+  }
+  if (st != ES_OK) es_h5check_close(c);
+  return st;
+}
+
 static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, int *mode) {
   es_status st = ES_OK;
   *mode = 0;
@@ -696,6 +710,11 @@ static es_status es__mode(es__sweep *s, const es_run_opts *o, const char *out, i
             "remove them (networks = %lld)",
             out, (long long)had, (long long)s->job->networks);
         st = ES_ERR_INPUT;
+      }
+      if (st == ES_OK && had < s->job->networks) { /* grown: checked before it is renamed */
+        es_h5check *c = NULL;
+        st = es__open_resumable(out, &c);
+        es_h5check_close(&c);
       }
       if (st == ES_OK && had < s->job->networks) {
         if (rename(out, partial) != 0) {
@@ -767,20 +786,16 @@ static es_status es__reserve(const char *path, long double bytes, int create) {
 }
 
 /* Collective. Before a resume trusts OUT.partial: rank 0 checks its layout (a damaged shape
- * or type refuses the resume, exit 2) and the checksum of every stored point; a point that
- * fails is named on LOG and computed again, so a damaged value never reaches the result. */
+ * or type, an older layout or an archive copy refuses the resume, exit 2) and the checksum of every
+ * stored point; a point that fails is named on LOG and computed again, so a damaged value never
+ * reaches the result. */
 static es_status es__trust(es__sweep *s, const char *partial, FILE *log) {
   s->distrust = calloc((size_t)s->npoints, 1);
   es_status st = s->distrust ? ES_OK : ES_ERR_NOMEM;
   if (st != ES_OK) es_error_set("out of memory");
   if (st == ES_OK && s->rank == 0) {
     es_h5check *c = NULL;
-    st = es_h5check_open(partial, &c);
-    if (st == ES_ERR_INPUT) {
-      char msg[1024];
-      snprintf(msg, sizeof msg, "%s", es_error_msg());
-      es_error_set("%s; refusing to resume (use --force to start over)", msg);
-    }
+    st = es__open_resumable(partial, &c);
     int64_t nbad = 0;
     if (st == ES_OK) st = es_h5check_sums(c, 0, s->distrust, NULL, &nbad);
     if (st == ES_ERR_INPUT && nbad > 0) {

@@ -318,7 +318,7 @@ static es_status es__write_column(es__sweep *s, es_dataset name, int is_i64, int
 }
 
 static es_status es__write_point(es__sweep *s, int64_t p, es__merge *m) {
-  const int64_t nd = s->job->depth.n, nl = s->job->nlags, S = es_obs_state_len(nl);
+  const int64_t nd = s->job->depth.n, nl = s->job->nlags, S = es_obs_state_packed_len(nl);
   const int64_t L = nl > 0 ? nl : 1, nlag = ES_LAG_COUNT * nd * L;
   int64_t iw, ib, in;
   es_grid_point(&s->shape, p, &iw, &ib, &in);
@@ -327,8 +327,8 @@ static es_status es__write_point(es__sweep *s, int64_t p, es__merge *m) {
   /* A done point that grows is marked pending first: a kill in between then recomputes it
    * from scratch instead of trusting half-written statistics. */
   if (s->was_done[p]) ES_CALL(es_h5out_write_i8(s->out, ES_DS_RUN_STATUS, ps, pc, &status));
-  double *fields = malloc((size_t)(ES_F_COUNT * nd + nlag) * sizeof *fields);
-  double *lag = fields ? fields + ES_F_COUNT * nd : NULL;
+  double *fields = malloc((size_t)(ES_F_COUNT * nd + nlag + nd * S) * sizeof *fields);
+  double *lag = fields ? fields + ES_F_COUNT * nd : NULL, *packed = lag ? lag + nlag : NULL;
   int64_t *valid = malloc((size_t)nd * sizeof *valid);
   /* The slab buffer is an optimisation: without it the columns are written directly. It
    * holds the widest column (the state's) when that fits, else single values. */
@@ -343,6 +343,7 @@ static es_status es__write_point(es__sweep *s, int64_t p, es__merge *m) {
     } else {
       for (int64_t i = 0; i < nlag; i++) lag[i] = NAN;
       es_obs_state_finish(m->state, nd, nl, fields, valid, lag);
+      es_obs_state_pack(m->state, nd, nl, packed);
     }
   }
   /* Without lags the qts datasets keep their NaN fill: nothing to write. */
@@ -354,7 +355,7 @@ static es_status es__write_point(es__sweep *s, int64_t p, es__merge *m) {
   }
   if (st == ES_OK) st = es__write_column(s, ES_DS_ENSEMBLE_NETWORKS, 1, iw, ib, in, 1, valid, buf);
   if (st == ES_OK && !m->flagged) {
-    st = es__write_column(s, ES_DS_RUN_STATE, 0, iw, ib, in, S, m->state,
+    st = es__write_column(s, ES_DS_RUN_STATE, 0, iw, ib, in, S, packed,
                           es__slab_elems(s, S) ? buf : NULL);
     if (st == ES_OK) st = es_h5out_write_i64(s->out, ES_DS_RUN_NETWORKS_DONE, ps, pc, &m->next);
   }
@@ -363,7 +364,7 @@ static es_status es__write_point(es__sweep *s, int64_t p, es__merge *m) {
   /* The checksum of what was just written, then the status: a kill in between leaves a
    * pending point, never a done one without its checksum. */
   if (st == ES_OK) {
-    uint64_t sum = es_h5out_point_checksum(nd, nl, fields, valid, lag, m->state, m->next, status);
+    uint64_t sum = es_h5out_point_checksum(nd, nl, fields, valid, lag, packed, m->next, status);
     st = es_h5out_write_u64(s->out, ES_DS_RUN_CHECKSUM, ps, pc, &sum);
   }
   if (st == ES_OK) st = es_h5out_write_i8(s->out, ES_DS_RUN_STATUS, ps, pc, &status);
@@ -429,13 +430,12 @@ static es_status es__ledger_flush(es__sweep *s) {
 /* The state a point's first network is folded into: zero, or what the file holds when a done
  * point grows from its networks_done. STATE holds nd x es_obs_state_len doubles. */
 static es_status es__state_start(es__sweep *s, int64_t p, double *state) {
-  const int64_t nd = s->job->depth.n, nl = s->job->nlags, S = es_obs_state_len(nl);
+  const int64_t nd = s->job->depth.n, nl = s->job->nlags;
   es_obs_state_init(state, nd, nl);
   if (s->start_nets[p] == 0) return ES_OK;
   int64_t iw, ib, in;
   es_grid_point(&s->shape, p, &iw, &ib, &in);
-  int64_t s5[5] = {iw, ib, 0, in, 0}, c5[5] = {1, 1, nd, 1, S};
-  return es_h5out_read_f64(s->out, ES_DS_RUN_STATE, s5, c5, state);
+  return es_h5out_read_state(s->out, iw, ib, in, nd, nl, state);
 }
 
 /* The merge state of point P, created on first use (LOAD: from es__state_start). */

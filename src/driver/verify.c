@@ -19,12 +19,13 @@ static int es__recompute(es__sweep *s, int64_t p, const es_h5_point *v, es_strbu
   const es_job *j = s->job;
   const int64_t nd = j->depth.n, M = v->status == ES_POINT_DONE ? v->networks_done : j->networks;
   const int64_t nl = j->nlags, S = es_obs_state_len(nl), R = es_nobs_len(nl);
+  const int64_t P = es_obs_state_packed_len(nl);
   const int64_t nlag = ES_LAG_COUNT * nd * (nl > 0 ? nl : 1);
   double *rec = malloc((size_t)(ES__CHUNK * nd * R) * sizeof *rec);
   double *state = malloc((size_t)(2 * nd * S) * sizeof *state);
   double *block = state ? state + nd * S : NULL;
-  double *fields = malloc((size_t)(ES_F_COUNT * nd + nlag) * sizeof *fields);
-  double *lag = fields ? fields + ES_F_COUNT * nd : NULL;
+  double *fields = malloc((size_t)(ES_F_COUNT * nd + nlag + nd * P) * sizeof *fields);
+  double *lag = fields ? fields + ES_F_COUNT * nd : NULL, *packed = lag ? lag + nlag : NULL;
   int64_t *valid = malloc((size_t)nd * sizeof *valid);
   char reason[ES_REASON_LEN] = "";
   int flagged = 0;
@@ -57,6 +58,7 @@ static int es__recompute(es__sweep *s, int64_t p, const es_h5_point *v, es_strbu
     } else {
       for (int64_t i = 0; i < nlag; i++) lag[i] = NAN; /* without lags: the placeholders */
       es_obs_state_finish(state, nd, nl, fields, valid, lag);
+      es_obs_state_pack(state, nd, nl, packed);
     }
     if (bad_m) diff = "run/networks_done";
     if (!diff && status != v->status) diff = "run/status";
@@ -70,10 +72,10 @@ static int es__recompute(es__sweep *s, int64_t p, const es_h5_point *v, es_strbu
     /* Compared as bytes: a lag before layer 1 holds the same NaN in both. */
     if (!diff && nl > 0 && memcmp(lag, v->lagfields, (size_t)nlag * sizeof *lag) != 0)
       diff = "ensemble/qts_*";
-    if (!diff && !flagged && memcmp(state, v->state, (size_t)(nd * S) * sizeof *state) != 0)
+    if (!diff && !flagged && memcmp(packed, v->state, (size_t)(nd * P) * sizeof *packed) != 0)
       diff = "run/state";
     if (!diff &&
-        es_h5out_point_checksum(nd, nl, fields, valid, lag, state, M, status) != v->checksum)
+        es_h5out_point_checksum(nd, nl, fields, valid, lag, packed, M, status) != v->checksum)
       diff = "run/checksum";
   }
   if (diff)
@@ -157,6 +159,13 @@ es_status es_verify(MPI_Comm comm, const es_verify_opts *o, FILE *out) {
             "%lld x %lld x %lld x %lld coordinates (%.2f s)\n",
             (long long)j->sigma_w2.n, (long long)j->sigma_b2.n, (long long)j->depth.n,
             (long long)j->width.n, t_layout);
+    const char *first_stored = NULL;
+    const int64_t nstored = es_h5check_stored(c, &first_stored);
+    if (nstored > 0)
+      fprintf(out,
+              "storage       an archive copy: %lld datasets compressed or chunked (/%s first); "
+              "verifiable, not resumable\n",
+              (long long)nstored, first_stored);
     double t1 = es_wtime();
     sums = es_h5check_sums(c, 1, NULL, out, &nbad);
     if (sums == ES_ERR_INPUT) snprintf(first, sizeof first, "%s", es_error_msg());

@@ -193,8 +193,10 @@ static es_status es__scale(es_h5out *h, const es_job *j, const char *group, int 
       "recorded depth t (pre-activation layer h^t)",
       "hidden width N",
       "task index",
-      "slot of the streaming statistics: n, then (mean, M2) per observable, then C(q, h^4), "
-      "then (mean, M2) of q_aa and of q_ab per lag",
+      "slot of the stored streaming statistics (es_obs_state_pack): M2 of q_a, q_b, q_ab, c, "
+      "logjac, ln q_a, h^4, lyapunov, then the means of q_b and h^4, C(q, h^4), then the M2 "
+      "of q_aa and of q_ab per lag (one live network: its values in the M2 slots); the count "
+      "and the other means are the /ensemble values",
       "lag L of the two-time overlap q(t, t - L) ([ensemble] lags; 0 alone, NaN data, when "
       "the job has none)"};
   hsize_t n = (hsize_t)h->dims[a];
@@ -228,7 +230,7 @@ static es_status es__coords(es_h5out *h, const es_job *j, int64_t ntasks) {
   const es_axis *ax[4] = {&j->sigma_w2, &j->sigma_b2, &j->depth, &j->width};
   for (int a = 0; a < 4; a++) h->dims[a] = ax[a]->n;
   h->dims[4] = ntasks > 0 ? ntasks : 1;
-  h->dims[5] = es_obs_state_len(j->nlags);
+  h->dims[5] = es_obs_state_packed_len(j->nlags);
   h->dims[6] = j->nlags > 0 ? j->nlags : 1;
   for (int a = 0; a < 4; a++) ES_CALL(es__scale(h, j, "", a, &h->scales[a]));
   ES_CALL(es__scale(h, j, "", 6, &h->scales[6]));
@@ -451,7 +453,7 @@ long double es_h5out_layout_bytes(const es_job *j, int64_t ntasks) {
                                        (long double)j->depth.n,
                                        (long double)j->width.n,
                                        (long double)(ntasks > 0 ? ntasks : 1),
-                                       (long double)es_obs_state_len(j->nlags),
+                                       (long double)es_obs_state_packed_len(j->nlags),
                                        (long double)(j->nlags > 0 ? j->nlags : 1)};
   long double bytes = 0, objects = 0;
   for (int ds = 0; ds < ES_DS_COUNT; ds++) {
@@ -739,6 +741,29 @@ es_status es_h5out_read_i64(es_h5out *h, es_dataset ds, const int64_t *start, co
 es_status es_h5out_read_f64(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,
                             double *data) {
   return es__read(h, ds, start, count, H5T_NATIVE_DOUBLE, data);
+}
+
+es_status es_h5out_read_state(es_h5out *h, int64_t iw, int64_t ib, int64_t in, int64_t nd,
+                              int64_t nlags, double *state) {
+  const int64_t P = es_obs_state_packed_len(nlags), L = nlags > 0 ? nlags : 1;
+  double *pk = malloc((size_t)(nd * (P + ES_F_COUNT + ES_LAG_COUNT * L)) * sizeof *pk);
+  int64_t *valid = malloc((size_t)nd * sizeof *valid);
+  es_status st = pk && valid ? ES_OK : ES_ERR_NOMEM;
+  if (st != ES_OK) es_error_set("out of memory");
+  double *out = pk ? pk + nd * P : NULL, *lag = out ? out + nd * ES_F_COUNT : NULL;
+  int64_t s4[4] = {iw, ib, 0, in}, c4[4] = {1, 1, nd, 1};
+  int64_t s5[5] = {iw, ib, 0, in, 0}, c5[5] = {1, 1, nd, 1, P}, l5[5] = {1, 1, nd, 1, L};
+  if (st == ES_OK) st = es_h5out_read_f64(h, ES_DS_RUN_STATE, s5, c5, pk);
+  if (st == ES_OK) st = es_h5out_read_i64(h, ES_DS_ENSEMBLE_NETWORKS, s4, c4, valid);
+  for (int f = 0; st == ES_OK && f < ES_F_COUNT; f++)
+    st = es_h5out_read_f64(h, ES_DS_FIELD(f), s4, c4, out + f * nd);
+  for (int v = 0; st == ES_OK && nlags > 0 && v < ES_LAG_COUNT; v++)
+    st = es_h5out_read_f64(h, (es_dataset)(ES_DS_ENSEMBLE_QTS_AA_MEAN + v), s5, l5,
+                           lag + v * nd * L);
+  if (st == ES_OK) es_obs_state_unpack(pk, out, valid, lag, nd, nlags, state);
+  free(pk);
+  free(valid);
+  return st;
 }
 
 es_status es_h5out_write_f64(es_h5out *h, es_dataset ds, const int64_t *start, const int64_t *count,

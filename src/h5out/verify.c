@@ -46,7 +46,7 @@ uint64_t es_h5out_point_checksum(int64_t nd, int64_t nlags, const double *fields
   if (nlags > 0) es_sum_f64(&s, lagfields, ES_LAG_COUNT * nd * nlags);
   es_sum_i64(&s, networks, nd);
   if (status == ES_POINT_DONE) {
-    es_sum_f64(&s, state, nd * es_obs_state_len(nlags));
+    es_sum_f64(&s, state, nd * es_obs_state_packed_len(nlags));
     es_sum_i64(&s, &networks_done, 1);
   }
   int64_t st = status;
@@ -137,6 +137,8 @@ struct es_h5check {
   int64_t dims[ES__NAX]; /* by axis letter, ES__AXES */
   int64_t nlags;         /* the job's lags (0: none; the lag axis then holds 0 alone) */
   int finished;
+  int64_t nstored; /* datasets stored compressed or chunked, not as edgesweep writes them */
+  char stored[64]; /* the first of them */
   double *fields, *state, *lagfields; /* one point's values */
   int64_t *networks;
   double *pair; /* one pair's values (es_h5out_pair_len) */
@@ -153,7 +155,12 @@ static es_status es__check_ds(es_h5check *c, const char *path, char cls, const c
   hid_t d =
       H5Oexists_by_name(c->file, path, H5P_DEFAULT) > 0 ? H5Dopen2(c->file, path, H5P_DEFAULT) : -1;
   ES_CHECK(d >= 0, ES_ERR_INPUT, "%s: dataset /%s is missing (or not a dataset)", c->path, path);
-  hid_t t = H5Dget_type(d), sp = H5Dget_space(d);
+  hid_t t = H5Dget_type(d), sp = H5Dget_space(d), pl = H5Dget_create_plist(d);
+  /* An archive copy (h5repack -f ...): readable, but parallel HDF5 cannot write into it. */
+  if (pl >= 0 && (H5Pget_nfilters(pl) > 0 || H5Pget_layout(pl) != H5D_CONTIGUOUS) &&
+      c->nstored++ == 0)
+    snprintf(c->stored, sizeof c->stored, "%s", path);
+  if (pl >= 0) H5Pclose(pl);
   H5T_class_t k = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
   size_t size = t >= 0 ? H5Tget_size(t) : 0;
   H5T_sign_t sign = k == H5T_INTEGER ? H5Tget_sign(t) : H5T_SGN_ERROR;
@@ -288,6 +295,23 @@ static es_status es__check_layout(es_h5check *c) {
            "%s: /run/task_point has %llu entries; a plan of this job has 1 to %.0f tasks", c->path,
            (unsigned long long)n, most);
   c->dims[4] = (int64_t)n;
+  /* A file from before /run/state was packed has the full state there: said as such, not as
+   * a coordinate of the wrong length. */
+  d = H5Oexists_by_name(c->file, "run/state", H5P_DEFAULT) > 0
+          ? H5Dopen2(c->file, "run/state", H5P_DEFAULT)
+          : -1;
+  hsize_t sd[5] = {0, 0, 0, 0, 0};
+  if (d >= 0) {
+    sp = H5Dget_space(d);
+    if (H5Sget_simple_extent_ndims(sp) == 5) H5Sget_simple_extent_dims(sp, sd, NULL);
+    H5Sclose(sp);
+    H5Dclose(d);
+  }
+  ES_CHECK((int64_t)sd[4] != es_obs_state_len(c->nlags), ES_ERR_INPUT,
+           "%s: /run/state holds the full streaming state (%llu values per depth; this "
+           "edgesweep stores %lld): an older edgesweep wrote it, and only that version can "
+           "verify or resume it",
+           c->path, (unsigned long long)sd[4], (long long)c->dims[5]);
   ES_CALL(es__check_coords(c));
   for (int i = 0; i < ES_DS_COUNT; i++) {
     const char *g, *name, *axes;
@@ -401,7 +425,7 @@ es_status es_h5check_open(const char *path, es_h5check **out) {
                           j->depth.n,
                           j->width.n,
                           0,
-                          es_obs_state_len(j->nlags),
+                          es_obs_state_packed_len(j->nlags),
                           j->nlags > 0 ? j->nlags : 1};
     memcpy(c->dims, d, sizeof d);
     st = es__check_layout(c);
@@ -427,6 +451,20 @@ es_status es_h5check_open(const char *path, es_h5check **out) {
 }
 
 const es_job *es_h5check_job(const es_h5check *c) { return c->job; }
+
+int64_t es_h5check_stored(const es_h5check *c, const char **first) {
+  if (first) *first = c->stored;
+  return c->nstored;
+}
+
+es_status es_h5check_writable(const es_h5check *c) {
+  ES_CHECK(c->nstored == 0, ES_ERR_INPUT,
+           "%s: %lld datasets are stored compressed or chunked (/%s first): an archive copy, "
+           "which parallel HDF5 cannot write into; resume the original, or a copy made "
+           "writable by 'h5repack -l CONTI' (doc/output.md, Size and archive copies)",
+           c->path, (long long)c->nstored, c->stored);
+  return ES_OK;
+}
 int es_h5check_finished(const es_h5check *c) { return c->finished; }
 
 es_status es_h5check_read_status(es_h5check *c, signed char *status) {

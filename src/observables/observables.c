@@ -17,30 +17,93 @@ void es_obs_state_init(double *state, int64_t ndepth, int64_t nlags) {
   for (int64_t i = 0; i < ndepth * es_obs_state_len(nlags); i++) state[i] = 0.0;
 }
 
+/* Add one live network to one depth's state ST: observables X, lag overlaps XL. */
+static void es__add_depth(double *st, const double *x, const double *xl, int64_t nlags) {
+  double n = st[ES_ST_N] + 1.0;
+  st[ES_ST_N] = n;
+  /* The q-h^4 co-moment needs the deviation of q from the old mean. */
+  double dq_old = x[ES_NOBS_QA] - st[ES_ST_MOMENTS + 2 * ES_NOBS_QA];
+  for (int j = 0; j < ES_NOBS_COUNT; j++) {
+    double *mean = &st[ES_ST_MOMENTS + 2 * j], *m2 = mean + 1;
+    double d = x[j] - *mean;
+    *mean += d / n;
+    *m2 += d * (x[j] - *mean);
+  }
+  st[ES_ST_C_Q_H4] += dq_old * (x[ES_NOBS_H4] - st[ES_ST_MOMENTS + 2 * ES_NOBS_H4]);
+  /* A lag before layer 1 is NaN for every network: its mean stays NaN, as it should. */
+  for (int64_t j = 0; j < ES_NOBS_LAG * nlags; j++) {
+    double *mean = &st[ES_STATE_COUNT + 2 * j], *m2 = mean + 1, v = xl[j];
+    double d = v - *mean;
+    *mean += d / n;
+    *m2 += d * (v - *mean);
+  }
+}
+
 void es_obs_state_add(double *state, const double *net, int64_t ndepth, int64_t nlags) {
   const int64_t S = es_obs_state_len(nlags), R = es_nobs_len(nlags);
   for (int64_t k = 0; k < ndepth; k++) {
-    double *st = state + k * S;
     const double *x = net + k * R;
     if (isnan(x[ES_NOBS_QA])) continue; /* dead here: not part of the statistics */
-    double n = st[ES_ST_N] + 1.0;
-    st[ES_ST_N] = n;
-    /* The q-h^4 co-moment needs the deviation of q from the old mean. */
-    double dq_old = x[ES_NOBS_QA] - st[ES_ST_MOMENTS + 2 * ES_NOBS_QA];
+    es__add_depth(state + k * S, x, x + ES_NOBS_COUNT, nlags);
+  }
+}
+
+/* Where es_obs_state_finish writes the mean of observable J (-1: nowhere). */
+static int es__mean_field(int j) {
+  switch (j) {
+    case ES_NOBS_QA: return ES_F_Q_MEAN;
+    case ES_NOBS_QAB: return ES_F_QAB_MEAN;
+    case ES_NOBS_C: return ES_F_C_MEAN;
+    case ES_NOBS_LOGJAC: return ES_F_LOGJAC_MEAN;
+    case ES_NOBS_LOGQ: return ES_F_LOGQ_MEAN;
+    case ES_NOBS_LYAP: return ES_F_LYAPUNOV;
+    default: return -1;
+  }
+}
+
+void es_obs_state_pack(const double *state, int64_t ndepth, int64_t nlags, double *packed) {
+  const int64_t S = es_obs_state_len(nlags), P = es_obs_state_packed_len(nlags);
+  for (int64_t k = 0; k < ndepth; k++) {
+    const double *st = state + k * S;
+    double *pk = packed + k * P;
+    /* One live network: its M2 follow from its values, kept in their slots instead. */
+    const int one = st[ES_ST_N] == 1.0;
+    for (int j = 0; j < ES_NOBS_COUNT; j++) pk[ES_PK_M2 + j] = st[ES_ST_MOMENTS + 2 * j + !one];
+    pk[ES_PK_QB_MEAN] = st[ES_ST_MOMENTS + 2 * ES_NOBS_QB];
+    pk[ES_PK_H4_MEAN] = st[ES_ST_MOMENTS + 2 * ES_NOBS_H4];
+    pk[ES_PK_C_Q_H4] = st[ES_ST_C_Q_H4];
+    for (int64_t j = 0; j < ES_NOBS_LAG * nlags; j++)
+      pk[ES_STATE_PACKED_COUNT + j] = st[ES_STATE_COUNT + 2 * j + !one];
+  }
+}
+
+void es_obs_state_unpack(const double *packed, const double *out, const int64_t *valid,
+                         const double *lagout, int64_t ndepth, int64_t nlags, double *state) {
+  const int64_t S = es_obs_state_len(nlags), P = es_obs_state_packed_len(nlags);
+  es_obs_state_init(state, ndepth, nlags);
+  for (int64_t k = 0; k < ndepth; k++) {
+    const double *pk = packed + k * P;
+    double *st = state + k * S;
+    if (valid[k] == 0) continue; /* nothing added: the zero state */
+    if (valid[k] == 1) {         /* the one network again, from its values */
+      es__add_depth(st, pk + ES_PK_M2, pk + ES_STATE_PACKED_COUNT, nlags);
+      continue;
+    }
+    st[ES_ST_N] = (double)valid[k];
     for (int j = 0; j < ES_NOBS_COUNT; j++) {
-      double *mean = &st[ES_ST_MOMENTS + 2 * j], *m2 = mean + 1;
-      double d = x[j] - *mean;
-      *mean += d / n;
-      *m2 += d * (x[j] - *mean);
+      const int f = es__mean_field(j);
+      st[ES_ST_MOMENTS + 2 * j] = f >= 0            ? out[f * ndepth + k]
+                                  : j == ES_NOBS_QB ? pk[ES_PK_QB_MEAN]
+                                                    : pk[ES_PK_H4_MEAN];
+      st[ES_ST_MOMENTS + 2 * j + 1] = pk[ES_PK_M2 + j];
     }
-    st[ES_ST_C_Q_H4] += dq_old * (x[ES_NOBS_H4] - st[ES_ST_MOMENTS + 2 * ES_NOBS_H4]);
-    /* A lag before layer 1 is NaN for every network: its mean stays NaN, as it should. */
-    for (int64_t j = 0; j < ES_NOBS_LAG * nlags; j++) {
-      double *mean = &st[ES_STATE_COUNT + 2 * j], *m2 = mean + 1, v = x[ES_NOBS_COUNT + j];
-      double d = v - *mean;
-      *mean += d / n;
-      *m2 += d * (v - *mean);
-    }
+    st[ES_ST_C_Q_H4] = pk[ES_PK_C_Q_H4];
+    for (int64_t l = 0; l < nlags; l++)
+      for (int v = 0; v < ES_NOBS_LAG; v++) { /* q_aa, then q_ab */
+        const int64_t j = ES_NOBS_LAG * l + v, f = v ? ES_LAG_AB_MEAN : ES_LAG_AA_MEAN;
+        st[ES_STATE_COUNT + 2 * j] = lagout[(f * ndepth + k) * nlags + l];
+        st[ES_STATE_COUNT + 2 * j + 1] = pk[ES_STATE_PACKED_COUNT + j];
+      }
   }
 }
 

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """doc/output.md, Guarantees: the numeric datasets are bitwise identical for 1, 2, 3 and 4 ranks (the random
-streams are keyed by point and network, never by rank or order), and every point is done."""
+streams are keyed by point and network, never by rank or order), and every point is done. Points
+grown by --resume (from the packed /run/state and the /ensemble values, also at depths with 0
+or 1 live network and NaN lags) give the bits of a fresh run."""
 import os
 import sys
 
@@ -10,9 +12,12 @@ import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def grown(job, out, m, ref, what):
-    """Run JOB with M networks on 2 ranks, resume it to the job's on 3, compare with REF."""
+def grown(job, out, m, ref, what, stored=None):
+    """Run JOB with M networks on 2 ranks, resume it to the job's on 3, compare with REF.
+    STORED (if given) is called with the file of M networks before the resume."""
     estest.run(["run", job, "-o", out, "--quiet", "--set", f"ensemble.networks={m}"], ranks=2)
+    if stored:
+        stored(out)
     estest.run(["run", job, "-o", out, "--quiet", "--resume"], ranks=3)
     data = estest.numeric_datasets(out)
     for k in ref:
@@ -188,6 +193,32 @@ def main():
                          f"lags: {k}: {ranks} ranks differ from 1 rank")
     grown(lag_job, os.path.join(d, "lags_grow.h5"), 3, lref, "lags: 3 -> 10 networks")
     print(f"lags: {len(lref)} datasets bitwise identical on 1, 2, 4 ranks and after a resume")
+
+    # /run/state keeps only what /ensemble does not hold bitwise; a resume rebuilds the rest
+    # from the fields. ReLU at N = 2 dies, so a stored depth holds 0, 1 (fields NaN, the means
+    # kept in the state) or more live networks; lag 6 reaches before layer 1 at the first
+    # depths (NaN).
+    die_job = estest.write_job(os.path.join(d, "die.ini"), {
+        "run": {"name": "die", "seed": 5},
+        "network": {"activation": "relu"},
+        "grid": {"sigma_w2": "1.6, 2.2", "sigma_b2": "0.05, 0.1", "depth": "1, 3, 12, 40",
+                 "width": "2, 3"},
+        "ensemble": {"networks": 9, "lags": "1, 6"},
+    })
+    dref_path = os.path.join(d, "die.h5")
+    estest.run(["run", die_job, "-o", dref_path, "--quiet"])
+    dref = estest.numeric_datasets(dref_path)
+    live = set()
+
+    def live_counts(path):
+        with h5py.File(path, "r") as f:
+            live.update(f["ensemble/networks"][()].ravel().tolist())
+
+    for m in (2, 4):
+        grown(die_job, os.path.join(d, f"die_grow{m}.h5"), m, dref, f"ReLU N = 2: {m} -> 9",
+              live_counts)
+    estest.check({0, 1, 2} <= live, f"stored live counts {sorted(live)}: want 0, 1 and 2+")
+    print(f"grown from 2 and 4 networks, stored live counts {sorted(live)}: bitwise identical")
     estest.finish()
 
 

@@ -3,8 +3,9 @@
 and 3 ranks), fails a file with one changed value and names the point, and `--recompute`
 catches a value changed together with its checksum. Damaged partial files (changed value,
 changed status, a pending point marked done, changed or missing checksum) resume into the
-bits of an undamaged run; a reshaped dataset (10^12 elements) refuses the resume (exit 2) and
-leaves the file as it was. Ranks: 1 and 3 (mpirun)."""
+bits of an undamaged run; a reshaped dataset (10^12 elements), or a /run/state of the layout
+before it was packed (partial, or grown), refuses the resume (exit 2) and leaves the file as it
+was. Ranks: 1 and 3 (mpirun)."""
 import os
 import shutil
 import sys
@@ -194,6 +195,33 @@ def main():
             p = estest.run(cmd, check=False)
             check(p.returncode == 2 and path in p.stderr, f"{cmd[0]} of reshaped {path}: "
                   f"{p.returncode}\n{p.stderr}")
+
+    # A file from before /run/state was packed (the full 18 doubles per depth there): a resume
+    # of it, partial or grown by more networks, is refused (exit 2) saying so, and touches
+    # nothing; verify refuses it too.
+    def old_layout(path):
+        with h5py.File(path, "r+") as f:
+            shape = f["run/state"].shape
+            del f["run/state"]
+            f.create_dataset("run/state", shape=shape[:4] + (shape[4] + 7,), dtype="<f8")
+
+    out, part = partial_of("old_layout")
+    grown = os.path.join(d, "old_grown.h5")
+    shutil.copy(one, grown)
+    for path, extra in ((part, []), (grown, ["--set", "ensemble.networks=10"])):
+        old_layout(path)
+        before = open(path, "rb").read()
+        target = out if path == part else grown
+        p = estest.run(["run", job, "-o", target, "--resume", "--quiet"] + extra, check=False)
+        check(p.returncode == 2 and "/run/state holds the full streaming state" in p.stderr
+              and "older edgesweep" in p.stderr and "refusing to resume" in p.stderr,
+              f"older layout {path}: resume exit {p.returncode}\n{p.stderr}")
+        check(open(path, "rb").read() == before and not os.path.exists(target + ".partial" if
+                                                                         path == grown else out),
+              f"older layout {path}: the refused resume changed the files")
+        p = estest.run(["verify", path], check=False)
+        check(p.returncode == 2 and "older edgesweep" in p.stderr,
+              f"verify of an older layout: {p.returncode}\n{p.stderr}")
 
     # Two-time overlaps (recurrent, [ensemble] lags): /ensemble/qts_* join the point checksum
     # and /mft/cts_* the pair checksum (rank counts: test_rank_invariance); a changed one fails

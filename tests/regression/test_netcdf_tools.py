@@ -7,7 +7,8 @@ and h5dump the file. Text datasets are variable-length strings; the codes carry 
 flag_values/flag_meanings equal to the enums in the headers; the root has Conventions, title
 and one history line per command that wrote the file (a resume adds one). A flagged point
 whose reason is missing (a launch killed before its close wrote the texts) is computed again
-on resume and gets it back. Ranks: 1 and 2."""
+on resume and gets it back. An archive copy (h5repack, shuffle + deflate) reads the same everywhere,
+verifies and refuses a resume; made contiguous again it grows like the original. Ranks: 1 and 2."""
 import json
 import os
 import re
@@ -165,6 +166,42 @@ for group in sys.argv[3:]:
         estest.check((f["run/status"][()] == status).all(), "statuses changed by the resume")
     lost = status == CODES["run/status"]["flagged"]
     estest.check((got == want).all(), f"reasons after the resume {got[lost]} vs {want[lost]}")
+
+    # An archive copy (doc/output.md, Size and archive copies): shuffle + deflate by h5repack.
+    # Every tool reads it, every dataset holds the same bits, verify accepts it; a resume
+    # refuses it (exit 2, the file untouched), and a copy made contiguous again by h5repack
+    # grows into the bits of the original grown.
+    arch = os.path.join(d, "archive.h5")
+    subprocess.run(["h5repack", "-m", "1024", "-f", "SHUF", "-f", "GZIP=4", out2, arch], check=True)
+    tools(arch, "archive copy")
+    with h5py.File(out2, "r") as f, h5py.File(arch, "r") as g:
+        names = []
+        f.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+        for n in names:
+            a, b = f[n][()], g[n][()]
+            same = (a.dtype == b.dtype and a.shape == b.shape and
+                    (estest.bits(a) == estest.bits(b) if a.dtype.kind in "fiu" else
+                     a.tolist() == b.tolist()))
+            estest.check(same, f"archive copy: {n} differs from the original")
+        estest.check(g["run/state"].compression == "gzip" and g["run/state"].shuffle,
+                     "archive copy: run/state is not shuffled and deflated")
+    p = estest.run(["verify", arch, "--recompute", "3"], check=False)
+    estest.check(p.returncode == 0 and "an archive copy" in p.stdout,
+                 f"verify of the archive copy: {p.returncode}\n{p.stdout}{p.stderr}")
+    before = open(arch, "rb").read()
+    p = estest.run(["run", job, "-o", arch, "--resume", "--set", "ensemble.networks=8"],
+                   check=False)
+    estest.check(p.returncode == 2 and "an archive copy" in p.stderr
+                 and "h5repack -l CONTI" in p.stderr, f"resume of the archive copy: {p.stderr}")
+    estest.check(open(arch, "rb").read() == before and not os.path.exists(arch + ".partial"),
+                 "a refused resume changed the archive copy")
+    writable = os.path.join(d, "writable.h5")
+    subprocess.run(["h5repack", "-l", "CONTI", arch, writable], check=True)
+    estest.run(["run", job, "-o", writable, "--resume", "--quiet", "--set",
+                "ensemble.networks=8"], ranks=2)
+    grown, again = (estest.numeric_datasets(x) for x in (os.path.join(d, "tools1.h5"), writable))
+    estest.check(all(estest.bits(grown[k]) == estest.bits(again[k]) for k in grown),
+                 "the writable copy grown differs from the original grown")
 
     # A .partial: a longer job (one rank) stopped by SIGTERM once it has started.
     big = estest.write_job(os.path.join(d, "big.ini"), {
