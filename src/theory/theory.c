@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "quad.h"
+#include "theory_impl.h"
 
 /* Gaussian expectations at variance K that the recursions need (doc/physics.md §5.1), with
  * x = sqrt(K) z: g = E phi^2, g1 = E[phi^2 He2]/(2K), g2 = E[phi^2 He4]/(4K^2),
@@ -688,6 +689,60 @@ static void es__moments1(const es_activation *act, es__rule1 *r1, es__memo *memo
   *m = mm[slot];
 }
 
+es_status es__theory_same(const es_activation *act, int kind, const double k[3], es__same3 *o) {
+  memset(o, 0, sizeof *o);
+  es__rule1 r1;
+  r1.panels = 0;
+  es__moments ma;
+  es__moments_at(act, &r1, k[0], &ma);
+  if (kind == ES__TANGENT) {
+    /* (h, u) with Cov(h, u) = 0: m = (E phi^2, 0, R E phi'^2); E[phi phi' u] = k12 E[(phi phi')'],
+     * E[phi'^2 u^2] = R E phi'^2 + k12^2 E[(phi'^2)''] give the 12 and k12^2 terms. */
+    const double K = k[0], R = k[2];
+    o->m[0] = ma.g;
+    o->m[2] = R * ma.a;
+    o->J[0][0] = ma.g1;
+    o->J[1][1] = ma.e / K; /* E[(phi phi')'] = E[h phi phi']/K (Stein) */
+    o->J[2][0] = R * ma.a1;
+    o->J[2][2] = ma.a;
+    o->H[0][0][0] = ma.g2;
+    o->H[2][0][0] = R * ma.a2;
+    o->H[2][0][2] = o->H[2][2][0] = ma.a1;
+    o->H[2][1][1] = 2 * (ma.b / (K * K) - ma.a / K); /* 2 E[(phi'^2)''] */
+    o->C[0][0] = ma.phi4 - ma.g * ma.g;
+    o->C[0][2] = o->C[2][0] = R * (ma.phi2dphi2 - ma.g * ma.a);
+    o->C[1][1] = R * ma.phi2dphi2;
+    o->C[2][2] = R * R * (3 * ma.dphi4 - ma.a * ma.a);
+    return ES_OK;
+  }
+  es__moments mb = ma;
+  if (k[2] != k[0]) es__moments_at(act, &r1, k[2], &mb);
+  es__abws *ws = calloc(1, sizeof *ws);
+  if (!ws) {
+    es_error_set("theory: out of memory for the 2-D rules");
+    return ES_ERR_NOMEM;
+  }
+  es__ab ab;
+  es__ab_with(act, ws, k[0], k[2], k[1], &ab);
+  es__abws_destroy(ws);
+  free(ws);
+  /* As es_theory2_layers. */
+  o->m[0] = ma.g;
+  o->m[1] = ab.m;
+  o->m[2] = mb.g;
+  o->J[0][0] = ma.g1;
+  for (int i = 0; i < 3; i++) o->J[1][i] = ab.grad[i];
+  o->J[2][2] = mb.g1;
+  o->H[0][0][0] = ma.g2;
+  memcpy(o->H[1], ab.hess, sizeof ab.hess);
+  o->H[2][2][2] = mb.g2;
+  const double C[3][3] = {{ma.phi4 - ma.g * ma.g, ab.m31 - ma.g * ab.m, ab.m22 - ma.g * mb.g},
+                          {ab.m31 - ma.g * ab.m, ab.m22 - ab.m * ab.m, ab.m13 - ab.m * mb.g},
+                          {ab.m22 - ma.g * mb.g, ab.m13 - ab.m * mb.g, mb.phi4 - mb.g * mb.g}};
+  memcpy(o->C, C, sizeof C);
+  return ES_OK;
+}
+
 static int es__c_edge(const double k[3]) {
   return !(1 - fabs(k[1] / sqrt(k[0] * k[2])) >= ES_THEORY_CEDGE);
 }
@@ -811,11 +866,11 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
 }
 
 void es_theory2_predict(const es_theory2_layer *l, double N, es_theory2_pred *o) {
-  const double A = l->k[0], X = l->k[1], B = l->k[2], rab = sqrt(A * B), c = X / rab;
+  const double A = l->k[0], X = l->k[1], B = l->k[2];
   *o = (es_theory2_pred){NAN, NAN, NAN, NAN};
   if (l->edge >= 2) return;
   if (l->edge == 1) {
-    o->c_mean = c;
+    o->c_mean = X / sqrt(A * B);
     return;
   }
   /* N Cov(q_A, q_B) = V + Wick term of the Wishart given G; k as a 2x2 matrix. */
@@ -827,19 +882,25 @@ void es_theory2_predict(const es_theory2_layer *l, double N, es_theory2_pred *o)
       int a = ix[i][0], b = ix[i][1], cc = ix[j][0], d = ix[j][1];
       Cq[i][j] = l->V[i][j] + K[a][cc] * K[b][d] + K[a][d] * K[b][cc];
     }
+  es__theory2_pred_cq(l->k, l->K1, (const double(*)[3])Cq, N, o);
+}
+
+void es__theory2_pred_cq(const double k[3], const double K1[3], const double Cq[3][3], double N,
+                         es_theory2_pred *o) {
+  const double A = k[0], X = k[1], B = k[2], rab = sqrt(A * B), c = X / rab;
   const double gc[3] = {-c / (2 * A), 1 / rab, -c / (2 * B)};
   const double Hc[3][3] = {{3 * c / (4 * A * A), -1 / (2 * A * rab), c / (4 * A * B)},
                            {-1 / (2 * A * rab), 0, -1 / (2 * B * rab)},
                            {c / (4 * A * B), -1 / (2 * B * rab), 3 * c / (4 * B * B)}};
   double lin = 0, quad = 0, var = 0;
   for (int i = 0; i < 3; i++) {
-    lin += gc[i] * l->K1[i];
+    lin += gc[i] * K1[i];
     for (int j = 0; j < 3; j++) {
       quad += Hc[i][j] * Cq[i][j];
       var += gc[i] * Cq[i][j] * gc[j];
     }
   }
-  o->qab_mean = X + l->K1[1] / N;
+  o->qab_mean = X + K1[1] / N;
   o->qab_var = Cq[1][1] / N;
   o->c_mean = c + (lin + 0.5 * quad) / N;
   o->c_var = var / N;

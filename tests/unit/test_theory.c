@@ -5,6 +5,7 @@
  * tested directly, so it is compiled into this test. */
 #include "../../src/theory/theory.c"
 #include "../../src/theory/theory_leak.c"
+#include "../../src/theory/theory_leak2.c"
 
 /* One metric on its own rule. */
 static void es__ab_at(const es_activation *act, double A, double B, double X, es__ab *o) {
@@ -161,6 +162,138 @@ static void leak_theory(void) {
     ASSERT_REL(L[t].K, m1, 1e-13);
     ASSERT_NEAR(L[t].K1, 0, 1e-13);
     ASSERT_REL(L[t].Vq, N * (m2 - m1 * m1), 1e-4); /* the O(1/N) remainder: 4e-6 at t = 20 */
+  }
+}
+
+/* The two-channel leaky recursion (doc/physics.md §5.6.3). (1) Leak 1: the pair's k, K1 and
+ * N Cov q equal es_theory2_layers' k, K1, V + Wick term, and the tangent's 22 entries
+ * es_theory_layers' R, R1, Vuu + 2R^2 (the cross-layer terms vanish; only the order of the
+ * sums differs). (2) Any leak: the 11 channel of either kind is the one-input recursion of
+ * es_theory_leak_layers (K, K1, N Var q), whose own checks it inherits. */
+static double es__rel(double x, double y) { return fabs(x - y) / fmax(1e-300, fmax(fabs(x), fabs(y))); }
+
+static void leak2_theory(void) {
+  enum { T = 16 };
+  static es_theory_leak2_layer P2[T], TG[T];
+  static es_theory2_layer L2[T];
+  static es_theory_layer G[T];
+  static es_theory_leak_layer L1[T];
+  const char *acts[] = {"tanh", "relu", "erf", "linear"};
+  for (int ia = 0; ia < 4; ia++)
+    for (int noisy = 0; noisy < 2; noisy++) {
+      es_mft_params p = {es_activation_find(acts[ia]), 1.5, 0.05, 1, noisy ? 0.1 : 0, 1, 0.6};
+      if (ia == 3) p.sigma_w2 = 0.8;
+      ASSERT_EQ_INT(es_theory_leak2_layers(&p, ES_THEORY_PAIR, 1, 1, 0.3, T, P2), ES_OK);
+      ASSERT_EQ_INT(es_theory2_layers(&p, 1, 1, 0.3, T, L2), ES_OK);
+      ASSERT_EQ_INT(es_theory_leak2_layers(&p, ES_THEORY_TANGENT, 1, 0, 0, T, TG), ES_OK);
+      ASSERT_EQ_INT(es_theory_layers(&p, T, G), ES_OK);
+      double worst = 0;
+      for (int t = 0; t < T; t++) {
+        ASSERT_EQ_INT(P2[t].edge, L2[t].edge);
+        if (L2[t].edge) continue;
+        const double K[2][2] = {{L2[t].k[0], L2[t].k[1]}, {L2[t].k[1], L2[t].k[2]}};
+        static const int ix[3][2] = {{0, 0}, {0, 1}, {1, 1}};
+        for (int A = 0; A < 3; A++) {
+          worst = fmax(worst, es__rel(P2[t].k[A], L2[t].k[A]));
+          worst = fmax(worst, fabs(P2[t].K1[A] - L2[t].K1[A]) / (1 + fabs(L2[t].K1[A])));
+          for (int B = 0; B < 3; B++) {
+            const int i = ix[A][0], j = ix[A][1], c = ix[B][0], d = ix[B][1];
+            const double cq = L2[t].V[A][B] + K[i][c] * K[j][d] + K[i][d] * K[j][c];
+            worst = fmax(worst, fabs(P2[t].Cq[A][B] - cq) / (1 + fabs(cq)));
+          }
+        }
+        worst = fmax(worst, es__rel(TG[t].k[2], G[t].R));
+        worst = fmax(worst, fabs(TG[t].K1[2] - G[t].R1) / (1 + fabs(G[t].R1)));
+        const double vr = G[t].Vuu + 2 * G[t].R * G[t].R;
+        worst = fmax(worst, fabs(TG[t].Cq[2][2] - vr) / (1 + vr));
+        /* N Var q_12 = N Var G_zu + q r (Wick; q_12 = h.u/N has mean 0). */
+        const double w = G[t].W + G[t].K * G[t].R;
+        worst = fmax(worst, fabs(TG[t].Cq[1][1] - w) / (1 + w));
+      }
+      fprintf(stderr, "leak2 at leak 1, %s noise %g: worst deviation %.2e\n", acts[ia], p.noise,
+              worst);
+      ASSERT(worst < 1e-12);
+    }
+  /* Any leak: the 11 channel against the one-input recursion. */
+  for (int ia = 0; ia < 3; ia++) {
+    es_mft_params p = {es_activation_find(acts[ia]), 1.5, 0.05, 0.5, 0.1, 1, 0.6};
+    ASSERT_EQ_INT(es_theory_leak_layers(&p, T, L1), ES_OK);
+    ASSERT_EQ_INT(es_theory_leak2_layers(&p, ES_THEORY_PAIR, 1, 1, 0.3, T, P2), ES_OK);
+    ASSERT_EQ_INT(es_theory_leak2_layers(&p, ES_THEORY_TANGENT, 1, 0, 0, T, TG), ES_OK);
+    double worst = 0;
+    for (int t = 0; t < T; t++)
+      for (int kind = 0; kind < 2; kind++) {
+        const es_theory_leak2_layer *l = kind ? &TG[t] : &P2[t];
+        ASSERT_EQ_INT(l->edge, 0);
+        worst = fmax(worst, es__rel(l->k[0], L1[t].K));
+        worst = fmax(worst, fabs(l->K1[0] - L1[t].K1) / (1 + fabs(L1[t].K1)));
+        worst = fmax(worst, es__rel(l->Cq[0][0], L1[t].Vq));
+      }
+    fprintf(stderr, "leak2 11 channel vs one input, %s leak 0.5: worst deviation %.2e\n", acts[ia],
+            worst);
+    /* The 2-D series' Gauss-Hermite rule against the 1-D series' panels: relu's kink limits
+     * the former to ~1e-4. */
+    ASSERT(worst < (ia == 1 ? 3e-4 : 1e-8));
+  }
+  /* (3) Linear phi, any leak, exactly: h' = a h + Y with Y_i ~ N(0, G), G = F + sw2 q given the
+   * past, so q' = a^2 q + a (<h Y^T> + <Y h^T>) + <Y Y^T> and the first two moments of the
+   * metric q (3 components) close: E q' = a^2 E q + E G and
+   * N Cov(q'_A, q'_B) = N Cov((a^2 q + G)_A, (a^2 q + G)_B) + E[G_ac G_bd + G_ad G_bc]
+   *   + a^2 E[q_ac G_bd + q_ad G_bc + q_bc G_ad + q_bd G_ac]  (A = (a, b), B = (c, d)).
+   * The theory has K1 = 0 and N Cov q equal to N times the exact covariance up to O(1/N).
+   * The tangent of a linear net is a second input without bias or noise. */
+  const double Nn = 1e6;
+  for (int kind = 0; kind < 2; kind++) {
+    const double a = 0.6, sw = 0.5, sb = 0.2, gn = 0.1;
+    es_mft_params lin = {es_activation_find("linear"), sw, sb, 1 - a, gn, 1, 0.3};
+    es_theory_leak2_layer *L = kind ? TG : P2;
+    ASSERT_EQ_INT(es_theory_leak2_layers(&lin, kind, 1, 0.7, 0.3, T, L), ES_OK);
+    const double Fv[3] = {sb + gn, kind ? 0 : sb, kind ? 0 : sb + gn};
+    double m1[3] = {sw + sb, kind ? 0 : sw * 0.3 + sb, kind ? sw : sw * 0.7 + sb}, m2[3][3];
+    static const int ix[3][2] = {{0, 0}, {0, 1}, {1, 1}};
+    /* Layer 1 is exactly Gaussian: N Cov q = the Wick term of m1. */
+#define ES__S(v, i, j) (v)[(i) + (j) == 0 ? 0 : (i) + (j) == 1 ? 1 : 2]
+    for (int A = 0; A < 3; A++)
+      for (int B = 0; B < 3; B++) {
+        const int i = ix[A][0], j = ix[A][1], c = ix[B][0], d = ix[B][1];
+        m2[A][B] = m1[A] * m1[B] + (ES__S(m1, i, c) * ES__S(m1, j, d) + ES__S(m1, i, d) * ES__S(m1, j, c)) / Nn;
+      }
+    double worst = 0;
+    for (int t = 1; t < T; t++) {
+      /* E[x_A y_B] for x, y affine in q: (u + s q), with E q = m1, E q q^T = m2. */
+      double n1[3], n2[3][3];
+      for (int A = 0; A < 3; A++) n1[A] = a * a * m1[A] + Fv[A] + sw * m1[A];
+      for (int A = 0; A < 3; A++)
+        for (int B = 0; B < 3; B++) {
+          const int i = ix[A][0], j = ix[A][1], c = ix[B][0], d = ix[B][1];
+          const double b = a * a + sw; /* x = Fv + b q */
+          double xx = Fv[A] * Fv[B] + b * (Fv[A] * m1[B] + Fv[B] * m1[A]) + b * b * m2[A][B];
+          /* E[G_ic G_jd] with G = Fv + sw q: E[(Fv + sw q)_P (Fv + sw q)_Q]. */
+#define ES__EGG(P, Q) (Fv[P] * Fv[Q] + sw * (Fv[P] * m1[Q] + Fv[Q] * m1[P]) + sw * sw * m2[P][Q])
+#define ES__EQG(P, Q) (Fv[Q] * m1[P] + sw * m2[P][Q])
+#define ES__I(x, y) ((x) + (y) == 0 ? 0 : (x) + (y) == 1 ? 1 : 2)
+          const double wy = ES__EGG(ES__I(i, c), ES__I(j, d)) + ES__EGG(ES__I(i, d), ES__I(j, c));
+          const double cr = ES__EQG(ES__I(i, c), ES__I(j, d)) + ES__EQG(ES__I(i, d), ES__I(j, c)) +
+                            ES__EQG(ES__I(j, c), ES__I(i, d)) + ES__EQG(ES__I(j, d), ES__I(i, c));
+          n2[A][B] = xx + (wy + a * a * cr) / Nn;
+        }
+#undef ES__EGG
+#undef ES__EQG
+#undef ES__I
+#undef ES__S
+      memcpy(m1, n1, sizeof m1);
+      memcpy(m2, n2, sizeof m2);
+      for (int A = 0; A < 3; A++) {
+        worst = fmax(worst, es__rel(L[t].k[A], m1[A]));
+        ASSERT_NEAR(L[t].K1[A], 0, 1e-13);
+        for (int B = 0; B < 3; B++) {
+          const double ex = Nn * (m2[A][B] - m1[A] * m1[B]);
+          ASSERT_NEAR(L[t].Cq[A][B], ex, 1e-4 * (1 + fabs(ex)));
+        }
+      }
+    }
+    fprintf(stderr, "leak2 linear exact (%s): metric to %.1e\n", kind ? "tangent" : "pair", worst);
+    ASSERT(worst < 1e-13);
   }
 }
 
@@ -547,5 +680,6 @@ int main(void) {
   p.leak = 0.5;
   ASSERT_EQ_INT(es_theory2_layers(&p, 1, 1, 0.3, 4, L), ES_ERR_INPUT);
   leak_theory();
+  leak2_theory();
   ES_TEST_END();
 }
