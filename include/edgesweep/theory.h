@@ -96,8 +96,8 @@ void es_theory_leak_predict(const es_theory_leak_layer *l, double N, es_theory_p
 /* Excess kurtosis of one pre-activation at width N: D4/(N K^2). */
 double es_theory_leak_kurtosis(const es_theory_leak_layer *l, double N);
 
-/* ---- feedforward nets with leak and noise: two channels of one neuron (doc/physics.md §5.6.3) ----
- * ES_THEORY_PAIR: the two inputs (h_a, h_b), channel metric (q_aa, q_ab, q_bb); the noise is
+/* ---- feedforward nets with leak and noise: two channels of one neuron (doc/physics.md §5.6.3)
+ * ---- ES_THEORY_PAIR: the two inputs (h_a, h_b), channel metric (q_aa, q_ab, q_bb); the noise is
  * independent between them. ES_THEORY_TANGENT: the input and its tangent (h, u), metric
  * (q, h.u/N, r). The same delta method as es_theory_leak_layers, on the 2-D Gaussian
  * variables, with the cross-layer expectations by a 2-D Mehler series. */

@@ -367,9 +367,9 @@ static es_status es__gaussian(es__sweep *s) {
   const es_job *j = s->job;
   const int64_t nd = j->depth.n, nn = j->width.n, m = nd * nn;
   enum { NIN = 6 };
-  static const es_dataset in[NIN] = {ES_DS_ENSEMBLE_Q_MEAN,     ES_DS_ENSEMBLE_Q_VAR,
-                                     ES_DS_ENSEMBLE_KURTOSIS,   ES_DS_ENSEMBLE_LOGJAC_VAR,
-                                     ES_DS_THEORY_EPS_K,        ES_DS_THEORY_LOGQ_VAR};
+  static const es_dataset in[NIN] = {ES_DS_ENSEMBLE_Q_MEAN,   ES_DS_ENSEMBLE_Q_VAR,
+                                     ES_DS_ENSEMBLE_KURTOSIS, ES_DS_ENSEMBLE_LOGJAC_VAR,
+                                     ES_DS_THEORY_EPS_K,      ES_DS_THEORY_LOGQ_VAR};
   double *b = malloc((size_t)(m * (NIN + 2)) * sizeof *b);
   signed char *cls = malloc((size_t)m), *status = malloc((size_t)m);
   int64_t *nets = malloc((size_t)m * sizeof *nets);

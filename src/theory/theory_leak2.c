@@ -18,7 +18,7 @@
 #include "theory_impl.h"
 
 enum {
-  ES__NH2 = 96,  /* Hermite order per axis at most */
+  ES__NH2 = 96,   /* Hermite order per axis at most */
   ES__GHMAX = 136 /* Gauss-Hermite nodes per axis at most */
 };
 
@@ -60,7 +60,7 @@ static void es__gauss_hermite(int n, double *z, double *w) {
 
 /* The series' workspace: the rule and its Hermite table, kept while its size holds. */
 typedef struct {
-  int q, nh;                           /* nodes; Hermite orders 0..nh - 1 tabulated */
+  int q, nh; /* nodes; Hermite orders 0..nh - 1 tabulated */
   double z[ES__GHMAX], w[ES__GHMAX];
   double *hn;                          /* hn[i * nh + p] = h_p(z_i), h_p = He_p/sqrt(p!) */
   double *x1, *x2, *f1, *d1, *f2, *fv; /* q^2 points; fv: 3 q^2 */
@@ -101,7 +101,8 @@ static int es__mws_fit(es__mws *m, int q, int nh) {
     double *h = m->hn + (size_t)i * (size_t)nh, zi = m->z[i];
     h[0] = 1;
     if (nh > 1) h[1] = zi;
-    for (int k = 1; k + 1 < nh; k++) h[k + 1] = (zi * h[k] - sqrt((double)k) * h[k - 1]) / sqrt(k + 1.0);
+    for (int k = 1; k + 1 < nh; k++)
+      h[k + 1] = (zi * h[k] - sqrt((double)k) * h[k - 1]) / sqrt(k + 1.0);
   }
   return 1;
 }
@@ -212,12 +213,12 @@ static int es__cross(const es_activation *act, int kind, es__mws *m, const doubl
   if (!es__mws_fit(m, q, ES__NH2 + 3)) return 0;
   const int nh = m->nh;
   /* Layer s: x = Ls V w; layer t: y = Lt U w. */
-  const double As[2][2] = {{Ls[0][0] * V[0][0], Ls[0][0] * V[0][1]},
-                           {Ls[1][0] * V[0][0] + Ls[1][1] * V[1][0],
-                            Ls[1][0] * V[0][1] + Ls[1][1] * V[1][1]}};
-  const double At[2][2] = {{Lt[0][0] * u1[0], Lt[0][0] * u2[0]},
-                           {Lt[1][0] * u1[0] + Lt[1][1] * u1[1],
-                            Lt[1][0] * u2[0] + Lt[1][1] * u2[1]}};
+  const double As[2][2] = {
+      {Ls[0][0] * V[0][0], Ls[0][0] * V[0][1]},
+      {Ls[1][0] * V[0][0] + Ls[1][1] * V[1][0], Ls[1][0] * V[0][1] + Ls[1][1] * V[1][1]}};
+  const double At[2][2] = {
+      {Lt[0][0] * u1[0], Lt[0][0] * u2[0]},
+      {Lt[1][0] * u1[0] + Lt[1][1] * u1[1], Lt[1][0] * u2[0] + Lt[1][1] * u2[1]}};
   es__fgrid(act, kind, As, m);
   es__coef2(m, n, m->cs);
   es__fgrid(act, kind, At, m);
@@ -290,7 +291,7 @@ es_status es_theory_leak2_layers(const es_mft_params *p, int kind, double qa0, d
   memset(&mw, 0, sizeof mw);
   es_status st = Kc && M && Kv && Jv ? ES_OK : ES_ERR_NOMEM;
   if (st != ES_OK) es_error_set("theory leak: out of memory for %d layers", T);
-#define ES__B(A, t, s) ((A) + ((size_t)(t) * n + (size_t)(s)) * 9)
+#define ES__B(A, t, s) ((A) + ((size_t)(t)*n + (size_t)(s)) * 9)
   double K1[3] = {0, 0, 0};
   int edge = 0;
   for (int t = 1; st == ES_OK && t <= T; t++) {
@@ -349,7 +350,8 @@ es_status es_theory_leak2_layers(const es_mft_params *p, int kind, double qa0, d
       const double Ks[2][2] = {{ks[0], ks[1]}, {ks[1], ks[2]}};
       for (int Cc = 0; Cc < 3; Cc++) {
         /* D_C[l][m] = E d_l d_m f_C(hbar_s) = (2 if l = m) dm_C/dk_lm (Price). */
-        const double D[2][2] = {{2 * J[Cc * 3 + 0], J[Cc * 3 + 1]}, {J[Cc * 3 + 1], 2 * J[Cc * 3 + 2]}};
+        const double D[2][2] = {{2 * J[Cc * 3 + 0], J[Cc * 3 + 1]},
+                                {J[Cc * 3 + 1], 2 * J[Cc * 3 + 2]}};
         for (int A = 0; A < 3; A++) {
           const int j = ix[A][0], kk = ix[A][1];
           double y = 0;

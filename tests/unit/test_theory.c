@@ -170,7 +170,9 @@ static void leak_theory(void) {
  * es_theory_layers' R, R1, Vuu + 2R^2 (the cross-layer terms vanish; only the order of the
  * sums differs). (2) Any leak: the 11 channel of either kind is the one-input recursion of
  * es_theory_leak_layers (K, K1, N Var q), whose own checks it inherits. */
-static double es__rel(double x, double y) { return fabs(x - y) / fmax(1e-300, fmax(fabs(x), fabs(y))); }
+static double es__rel(double x, double y) {
+  return fabs(x - y) / fmax(1e-300, fmax(fabs(x), fabs(y)));
+}
 
 static void leak2_theory(void) {
   enum { T = 16 };
@@ -256,7 +258,8 @@ static void leak2_theory(void) {
     for (int A = 0; A < 3; A++)
       for (int B = 0; B < 3; B++) {
         const int i = ix[A][0], j = ix[A][1], c = ix[B][0], d = ix[B][1];
-        m2[A][B] = m1[A] * m1[B] + (ES__S(m1, i, c) * ES__S(m1, j, d) + ES__S(m1, i, d) * ES__S(m1, j, c)) / Nn;
+        m2[A][B] = m1[A] * m1[B] +
+                   (ES__S(m1, i, c) * ES__S(m1, j, d) + ES__S(m1, i, d) * ES__S(m1, j, c)) / Nn;
       }
     double worst = 0;
     for (int t = 1; t < T; t++) {
