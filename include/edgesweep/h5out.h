@@ -137,11 +137,11 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
     "beta/(chi_q N), xi_q,N = xi_q + xi_q^2 beta/(chi_q N) + O(1/N^2); both phases. q* = 0: "      \
     "xi_q (beta -> 0 with q*). NaN: no finite fixed point, leak != 1, or recurrent")               \
   X(THEORY_XI_C, "theory", "xi_c", F64, "wbn", NONE, "layers",                                     \
-    "1/N-corrected depth scale of E[1 - c^t] in the ordered phase (doc/physics.md): "              \
-    "1/xi_c,N = -ln chi_1 - c_mean/N, c_mean the per-layer 1/N growth of the mean tangent "        \
-    "norm; inf where that rate is <= 0. NaN: chaotic phase (c* < 1 has no single-input "           \
-    "description; not derived), noise > 0 (c* < 1 likewise), no finite fixed point, leak "         \
-    "!= 1, or recurrent")                                                                          \
+    "1/N-corrected depth scale of E c^t's relaxation (doc/physics.md 5.4): 1/xi_c,N = "            \
+    "-ln chi_c - d_c/N; c* = 1 (ordered, no noise): d_c = c_mean, the per-layer 1/N growth of "    \
+    "the mean tangent norm; c* < 1 (chaotic phase, or noise): d_c from the c-mode of the "         \
+    "two-input recursion (5.4.1c). inf where that rate is <= 0. NaN: no finite fixed point, "      \
+    "1 - |c*| < 1e-4 or q* > 50 (smooth phi) with c* < 1, leak != 1, or recurrent")                \
   X(PHASE_CRITICAL_SIGMA_W2, "phase", "critical_sigma_w2", F64, "bn", NONE, "1",                   \
     "finite-N critical sigma_w2: first zero crossing of the measured lyapunov (deepest "           \
     "depth) along sigma_w2, linear interpolation (NaN: no crossing in the grid)")                  \

@@ -347,8 +347,6 @@ static es_status es__theory_xi(es__sweep *s, const es_mft_params *mp, const es_m
   es_theory_xi x = {NAN, NAN, NAN, NAN};
   if (j->arch != ES_ARCH_FEEDFORWARD || es_theory_xi_coeffs(mp, pt, &x) != ES_OK)
     x = (es_theory_xi){NAN, NAN, NAN, NAN};
-  /* Noise keeps c* < 1: the nearby-input (c* = 1) derivation of xi_c,N does not apply. */
-  if (mp->noise > 0) x.d_c = NAN;
   for (int64_t in = 0; in < nn; in++) {
     v[in] = es_theory_xi_at(x.xi_q, x.d_q, j->width.v[in]);
     v[nn + in] = es_theory_xi_at(x.xi_c, x.d_c, j->width.v[in]);

@@ -74,10 +74,10 @@ static void depth_scales(void) {
     ASSERT_REL(x.xi_q * x.xi_q * x.d_q, ref[i].dxi, 2e-5);
     ASSERT_REL(x.d_c, ref[i].cmean, 2e-5);
   }
-  /* Chaotic: d_q exists (q's fixed point is stable), d_c does not. */
+  /* Chaotic: d_q exists (q's fixed point is stable); d_c from the c-mode (below). */
   x = xi_coeffs(&p, "tanh", 2.5, 0.05, &pt);
   ASSERT_REL(x.xi_q * x.xi_q * x.d_q, 1.11872, 2e-5);
-  ASSERT(isnan(x.d_c) && isnan(es_theory_xi_at(x.xi_c, x.d_c, 64)));
+  ASSERT(isfinite(x.d_c) && isfinite(es_theory_xi_at(x.xi_c, x.d_c, 64)));
   static const struct {
     const char *act;
     double sw2, sb2;
@@ -163,6 +163,67 @@ static void leak_theory(void) {
     ASSERT_NEAR(L[t].K1, 0, 1e-13);
     ASSERT_REL(L[t].Vq, N * (m2 - m1 * m1), 1e-4); /* the O(1/N) remainder: 4e-6 at t = 20 */
   }
+}
+
+/* d_c where c* < 1 (chaotic phase, or noise; doc/physics.md 5.4.1c) against the two-input
+ * recursion itself: two runs from q = q*, c = c* +- delta. The c-mode's projection of their
+ * difference, f.dK1/f.dk (f the left eigenvector of J for chi_c, which removes the chi_q
+ * modes), grows by d_c per layer once the transients have decayed; the slope's last three
+ * values are extrapolated by Aitken's rule. Points where the remaining transients (V's, at
+ * chi_i chi_j) decay faster than chi_c^t: relu needs chi_q^2 < chi_c, i.e. small sigma_w2. */
+static void xi_c_pair(void) {
+  static const struct {
+    const char *act;
+    double sw2, sb2, g;
+  } pts[] = {{"tanh", 1.5, 0.05, 0.1}, {"tanh", 2.5, 0.05, 0},  {"tanh", 4, 0.05, 0},
+             {"erf", 1.0, 0.05, 0.05}, {"sin", 1.5, 0.05, 0.1}, {"relu", 0.8, 0.1, 0.2},
+             {"gelu", 1.2, 0.1, 0.1}};
+  enum { T = 400 };
+  static es_theory2_layer P2[T], M2[T];
+  for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
+    es_mft_params p = {es_activation_find(pts[i].act), pts[i].sw2, pts[i].sb2, 1, pts[i].g, 1, 0.5};
+    es_mft_point pt;
+    es_theory_xi x;
+    ASSERT_EQ_INT(es_mft_fixed_point(&p, &pt), ES_OK);
+    ASSERT(pt.c_star < 1);
+    ASSERT_EQ_INT(es_theory_xi_coeffs(&p, &pt, &x), ES_OK);
+    const double q = pt.q_star, c = pt.c_star, del = 5e-2, q0 = (q - p.sigma_b2) / p.sigma_w2;
+    ASSERT_EQ_INT(es_theory2_layers(&p, q0, q0, (q * (c + del) - p.sigma_b2) / p.sigma_w2, T, P2),
+                  ES_OK);
+    ASSERT_EQ_INT(es_theory2_layers(&p, q0, q0, (q * (c - del) - p.sigma_b2) / p.sigma_w2, T, M2),
+                  ES_OK);
+    es__same3 S;
+    const double k[3] = {q, q * c, q};
+    ASSERT_EQ_INT(es__theory_same(p.act, ES__PAIR, k, &S), ES_OK);
+    ASSERT_REL(p.sigma_w2 * S.J[1][1], pt.chi_c, 1e-10); /* the c-mode's eigenvalue */
+    const double f[3] = {S.J[1][0] / (S.J[1][1] - S.J[0][0]), 1,
+                         S.J[1][2] / (S.J[1][1] - S.J[2][2])};
+    double sl[3] = {NAN, NAN, NAN}, prev = NAN;
+    int t = 1;
+    for (; t < T && fabs(P2[t].k[1] - M2[t].k[1]) > 1e-9 * q && pow(pt.chi_c, t) > 1e-7; t++) {
+      double r = 0;
+      for (int j = 0; j < 3; j++) r += f[j] * (P2[t].K1[j] - M2[t].K1[j]);
+      r /= P2[t].k[1] - M2[t].k[1];
+      sl[0] = sl[1];
+      sl[1] = sl[2];
+      sl[2] = r - prev;
+      prev = r;
+    }
+    const double d1 = sl[1] - sl[0], d2 = sl[2] - sl[1];
+    const double ext = d2 != d1 ? sl[2] - d2 * d2 / (d2 - d1) : sl[2];
+    fprintf(stderr,
+            "xi_c,N c* < 1 %s (%g, %g, g %g): c* %.6f chi_c %.6f d_c %.9g closed form, "
+            "%.9g recursion (t = %d)\n",
+            pts[i].act, pts[i].sw2, pts[i].sb2, pts[i].g, c, pt.chi_c, x.d_c, ext, t);
+    ASSERT_NEAR(ext, x.d_c, 2e-4 * fmax(1, fabs(x.d_c)));
+  }
+  /* Linear: m is linear in k (no Jordan term), d_c = 0. */
+  es_mft_params lin = {es_activation_find("linear"), 0.8, 0.1, 1, 0.2, 1, 0.5};
+  es_mft_point pt;
+  es_theory_xi x;
+  es_mft_fixed_point(&lin, &pt);
+  ASSERT_EQ_INT(es_theory_xi_coeffs(&lin, &pt, &x), ES_OK);
+  ASSERT(pt.c_star < 1 && fabs(x.d_c) < 1e-9);
 }
 
 /* The two-channel leaky recursion (doc/physics.md §5.6.3). (1) Leak 1: the pair's k, K1 and
@@ -684,5 +745,6 @@ int main(void) {
   ASSERT_EQ_INT(es_theory2_layers(&p, 1, 1, 0.3, 4, L), ES_ERR_INPUT);
   leak_theory();
   leak2_theory();
+  xi_c_pair();
   ES_TEST_END();
 }
