@@ -95,9 +95,9 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
     "1/N theory: Var ln q = (Vzz + 2K^2)/(N K^2)")                                                 \
   X(THEORY_LOGJAC_MEAN, "theory", "logjac_mean", F64, "wbdn", NONE, "1",                           \
     "1/N theory: E ln(|u|^2/N) = ln R + (R1/R - (Vuu + 2R^2)/(2R^2))/N (leak != 1: "               \
-    "doc/physics.md "                                                                              \
-    "5.6.3. NaN: recurrent; leak != 1 with leak below ~0.2, where the series between layers "      \
-    "does not converge, or depth beyond 400)")                                                     \
+    "doc/physics.md 5.6.3. NaN: recurrent; leak != 1 with leak below ~0.2, where the series "      \
+    "between layers does not converge, a metric beyond the 2-D rule's range (tanh: q above "       \
+    "~30), or depth beyond 400)")                                                                  \
   X(THEORY_LOGJAC_VAR, "theory", "logjac_var", F64, "wbdn", NONE, "1",                             \
     "1/N theory: Var logjac = (Vuu + 2R^2)/(N R^2) (NaN as logjac_mean)")                          \
   X(THEORY_KURTOSIS, "theory", "kurtosis", F64, "wbdn", NONE, "1",                                 \
@@ -107,15 +107,16 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
     "1/N theory (doc/physics.md 5.5): E c = c + [grad c.K1 + tr(Hess c nCov q)/2]/N (NaN past "    \
     "q = 50 for smooth activations, where the 2-D quadrature is not verified); where "             \
     "1 - |c| < 1e-4 (ordered phase, deep) the MFT c, the limit; leak != 1: doc/physics.md 5.6.3, " \
-    "the MFT c where that is NaN (leak below ~0.2, depth beyond 400); recurrent: the MFT c")       \
+    "the MFT c where that is NaN (leak below ~0.2, a metric beyond the 2-D rules' range, depth "   \
+    "beyond 400); recurrent: the MFT c")                                                           \
   X(THEORY_C_VAR, "theory", "c_var", F64, "wbdn", NONE, "1",                                       \
     "1/N theory (doc/physics.md 5.5): Var c = grad c' Cov q grad c (NaN where 1 - |c| < 1e-4: "    \
     "O((1-c)^2 T/N), beyond the expansion's resolution; leak != 1: doc/physics.md 5.6.3, NaN "     \
-    "also for leak below ~0.2, where the series between layers does not converge, or depth "       \
-    "beyond 400; recurrent)")                                                                      \
+    "also for leak below ~0.2, where the series between layers does not converge, a metric "       \
+    "beyond the 2-D rule's range, or depth beyond 400; recurrent)")                                \
   X(THEORY_QAB_MEAN, "theory", "qab_mean", F64, "wbdn", NONE, "1",                                 \
     "1/N theory (doc/physics.md 5.5; leak != 1: 5.6.3): E q_ab = k_ab + K1_ab/N (NaN where "       \
-    "1 - |c| < 1e-4, recurrent, leak != 1 below ~0.2 or beyond depth 400)")                        \
+    "1 - |c| < 1e-4, recurrent; leak != 1: as c_var)")                                             \
   X(THEORY_QAB_VAR, "theory", "qab_var", F64, "wbdn", NONE, "1",                                   \
     "1/N theory: Var q_ab = (V_ab,ab + k_aa k_bb + k_ab^2)/N (NaN as qab_mean)")                   \
   X(THEORY_EPS_K, "theory", "eps_K", F64, "wbdn", NONE, "1",                                       \

@@ -110,9 +110,11 @@ typedef struct {
   /* E q_A = k_A + K1_A/N, N Cov(q_A, q_B) = Cq[A][B], A, B over (11, 12, 22). */
   double k[3], K1[3], Cq[3][3];
   /* 0: valid. 1 (pair): |c| within ES_THEORY_CEDGE of 1 here or earlier: k is the MFT, K1
-   * and Cq NaN (as es_theory2_layer). 2: no finite nonzero metric. 3 (pair, smooth phi): the
-   * metric passed ES_THEORY_QMAX2. 4: the Mehler series between two layers does not converge
-   * in its terms (layer-to-layer correlation above ~0.79: leak below ~0.2). 5: deeper than
+   * and Cq NaN (as es_theory2_layer). 2: no finite nonzero metric. 3 (smooth phi): the pair's
+   * metric passed ES_THEORY_QMAX2, or either kind's is so large that the 2-D rule would need
+   * more than 401 nodes per axis (tanh: q above ~30). 4: the Mehler series between two layers
+   * does not converge in its terms (layer-to-layer correlation above ~0.79: leak below
+   * ~0.2). 5: deeper than
    * ES_THEORY_LEAK2_TMAX. 2..5: everything NaN from that layer on. */
   int edge;
 } es_theory_leak2_layer;

@@ -201,7 +201,7 @@ void es__estimate_job(const es_job *j, const char *out, int size, int local_rank
    * 18 (T+2)^2 doubles, and its 2-D Hermite workspace (doc/physics.md 5.6.3). */
   const long double tl = fminl(tmax, ES_THEORY_LEAK2_TMAX) + 2;
   const long double leak2 =
-      j->arch == ES_ARCH_FEEDFORWARD && j->leak != 1 ? 18 * tl * tl * 8 + (2 << 20) : 0;
+      j->arch == ES_ARCH_FEEDFORWARD && j->leak != 1 ? 18 * tl * tl * 8 + (12 << 20) : 0;
   const long double theory =
       tmax * (2 * 8 * 16 + 3 * 8) + 12 * nd * nn * 8 + fmaxl(e->dmft_bytes, leak2);
   const long double plan = points * 64 + ntasks * 40 + nwb * 8 + 4096 * 64;

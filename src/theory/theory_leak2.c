@@ -15,11 +15,13 @@
 #include <string.h>
 
 #include "edgesweep/theory.h"
+#include "quad.h"
 #include "theory_impl.h"
 
 enum {
-  ES__NH2 = 96,   /* Hermite order per axis at most */
-  ES__GHMAX = 136 /* Gauss-Hermite nodes per axis at most */
+  ES__NH2 = 96,    /* Hermite order per axis at most */
+  ES__GHMAX = 136, /* Gauss-Hermite nodes per axis at most */
+  ES__QMAX = 401   /* trapezoid nodes per axis at most */
 };
 
 /* The probabilists' Gauss-Hermite rule of n nodes (weights summing to 1): Newton on the
@@ -58,10 +60,11 @@ static void es__gauss_hermite(int n, double *z, double *w) {
   for (int i = 0; i < n; i++) z[i] = sqrt(2.0) * x[i];
 }
 
-/* The series' workspace: the rule and its Hermite table, kept while its size holds. */
+/* The series' workspace: the rule and its Hermite table, kept while the rule holds. */
 typedef struct {
-  int q, nh; /* nodes; Hermite orders 0..nh - 1 tabulated */
-  double z[ES__GHMAX], w[ES__GHMAX];
+  int q, nh;   /* nodes; Hermite orders 0..nh - 1 tabulated */
+  double step; /* the trapezoid rule's step; 0: Gauss-Hermite */
+  double z[ES__QMAX], w[ES__QMAX];
   double *hn;                          /* hn[i * nh + p] = h_p(z_i), h_p = He_p/sqrt(p!) */
   double *x1, *x2, *f1, *d1, *f2, *fv; /* q^2 points; fv: 3 q^2 */
   double *P, *cs, *ct;                 /* q nh; two sides' coefficients 3 nh^2 */
@@ -75,9 +78,11 @@ static void es__mws_free(es__mws *m) {
   memset(m, 0, sizeof *m);
 }
 
-/* Room for Q nodes and NH orders (0 when the memory is not there). */
-static int es__mws_fit(es__mws *m, int q, int nh) {
-  if (m->q == q && m->nh == nh) return 1;
+/* The rule of Q nodes -- Gauss-Hermite when STEP is 0, else the trapezoid rule of that step
+ * on [-(q-1)/2 step, (q-1)/2 step] -- with NH orders tabulated (0 when the memory is not
+ * there). */
+static int es__mws_fit(es__mws *m, int q, double step, int nh) {
+  if (m->q == q && m->nh == nh && m->step == step) return 1;
   es__mws_free(m);
   const size_t q2 = (size_t)q * (size_t)q, h2 = (size_t)nh * (size_t)nh;
   m->hn = malloc((size_t)q * (size_t)nh * sizeof *m->hn);
@@ -96,7 +101,18 @@ static int es__mws_fit(es__mws *m, int q, int nh) {
   m->ct = m->cs + 3 * h2;
   m->q = q;
   m->nh = nh;
-  es__gauss_hermite(q, m->z, m->w);
+  m->step = step;
+  if (step > 0) {
+    const int K = (q - 1) / 2;
+    double wt[ES__QMAX];
+    es__tweights(step, K, wt);
+    for (int k = -K; k <= K; k++) {
+      m->z[k + K] = k * step;
+      m->w[k + K] = wt[k < 0 ? -k : k];
+    }
+  } else {
+    es__gauss_hermite(q, m->z, m->w);
+  }
   for (int i = 0; i < q; i++) {
     double *h = m->hn + (size_t)i * (size_t)nh, zi = m->z[i];
     h[0] = 1;
@@ -175,8 +191,9 @@ static void es__chol2(const double k[3], double L[2][2]) {
 
 /* Cross-layer expectations for layers t > s with Cov(hbar_t, hbar_s) = lam K_s:
  * M[A][C] = Cov(f_A(hbar_t), f_C(hbar_s)) and X[A][jk][C] = Cov(d_j d_k f_A(hbar_t),
- * f_C(hbar_s)) (jk over 11, 12, 22). Returns 0 when the series would need more than ES__NH2
- * orders (or the memory is not there). */
+ * f_C(hbar_s)) (jk over 11, 12, 22). Returns 1, or 0 when the series would need more than
+ * ES__NH2 orders, -1 when the rule more than ES__QMAX nodes per axis, -2 when the memory is
+ * not there. */
 static int es__cross(const es_activation *act, int kind, es__mws *m, const double kt[3],
                      const double ks[3], double lam, double M[3][3], double X[3][3][3]) {
   double Lt[2][2], Ls[2][2];
@@ -209,8 +226,25 @@ static int es__cross(const es_activation *act, int kind, es__mws *m, const doubl
     if (pow(rmax, ES__NH2) > 1e-10) return 0;
     n = ES__NH2;
   }
-  const int nt = n + 2, q = nt + 36 > ES__GHMAX ? ES__GHMAX : ((nt + 36 + 7) / 8) * 8;
-  if (!es__mws_fit(m, q, ES__NH2 + 3)) return 0;
+  /* The rule: the trapezoid rule where phi has a fast step (geometric convergence, at the
+   * step for phi(sigma w), sigma the largest standard deviation of a phi argument, stretched
+   * 1.5-fold from the module's ~1e-16 target to ~1e-11, and fine enough for h_p of the
+   * highest order, whose growth off the axis is exp(sqrt(2p) |Im w|)); Gauss-Hermite for
+   * kinks (relu). */
+  const int nt = n + 2;
+  const double sig = sqrt(fmax(fmax(kt[0], ks[0]), kind == ES__PAIR ? fmax(kt[2], ks[2]) : 0));
+  const double hs = es__step(act->id, sig);
+  int q;
+  double step = 0;
+  if (hs > 0) {
+    step = fmin(1.5 * hs, 2 * ES_PI / (sqrt(2.0 * nt) + 12));
+    const double K = ceil(ES__TL / step);
+    if (!(2 * K + 1 <= ES__QMAX)) return -1;
+    q = 2 * (int)K + 1;
+  } else {
+    q = nt + 36 > ES__GHMAX ? ES__GHMAX : ((nt + 36 + 7) / 8) * 8;
+  }
+  if (!es__mws_fit(m, q, step, ES__NH2 + 3)) return -2;
   const int nh = m->nh;
   /* Layer s: x = Ls V w; layer t: y = Lt U w. */
   const double As[2][2] = {
@@ -339,8 +373,13 @@ es_status es_theory_leak2_layers(const es_mft_params *p, int kind, double qa0, d
       double *Mts = ES__B(M, t, s);
       if (!(lam > 1e-17)) continue; /* below rounding: independent layers, as at leak 1 */
       double X[3][3][3];
-      if (!es__cross(p->act, kind, &mw, k, Kv + 3 * s, lam, (double(*)[3])Mts, X)) {
-        diverged = 1;
+      const int r = es__cross(p->act, kind, &mw, k, Kv + 3 * s, lam, (double(*)[3])Mts, X);
+      if (r == -2) {
+        st = ES_ERR_NOMEM;
+        es_error_set("theory leak: out of memory for the 2-D Hermite series");
+      }
+      if (r != 1) {
+        diverged = r == -1 ? 3 : 4;
         break;
       }
       const double *kc = ES__B(Kc, t, s), *ks = Kv + 3 * s, *J = Jv + 9 * s;
@@ -363,7 +402,7 @@ es_status es_theory_leak2_layers(const es_mft_params *p, int kind, double qa0, d
       }
     }
     if (diverged) {
-      es__leak2_stop(out, t - 1, T, 4);
+      es__leak2_stop(out, t - 1, T, diverged);
       break;
     }
     /* V = N Cov(K_t) = sum_{s, s'} Kc[t][s] M[s][s'] Kc[t][s']^T. */
