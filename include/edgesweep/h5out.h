@@ -141,7 +141,8 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
     "1/N-corrected depth scale of E c^t's relaxation (doc/physics.md 5.4): 1/xi_c,N = "            \
     "-ln chi_c - d_c/N; c* = 1 (ordered, no noise): d_c = c_mean, the per-layer 1/N growth of "    \
     "the mean tangent norm; c* < 1 (chaotic phase, or noise): d_c from the c-mode of the "         \
-    "two-input recursion (5.4.1c). inf where that rate is <= 0. NaN: no finite fixed point, "      \
+    "two-input recursion (5.4.1c), the tail's rate, reached only after several xi_c. inf where "   \
+    "that rate is <= 0. NaN: no finite fixed point, "                                              \
     "1 - |c*| < 1e-4 or q* > 50 (smooth phi) with c* < 1, leak != 1, or recurrent")                \
   X(PHASE_CRITICAL_SIGMA_W2, "phase", "critical_sigma_w2", F64, "bn", NONE, "1",                   \
     "finite-N critical sigma_w2: first zero crossing of the measured lyapunov (deepest "           \
