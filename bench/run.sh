@@ -4,7 +4,7 @@
 # ratios. Usage:
 #   bench/run.sh            full: edgesweep best of 3, explicit peers on 1/128 of W-ref
 #   bench/run.sh --quick    best of 1, explicit peers on 1/2048 of W-ref, numpy gram on 1/8
-# and, last, bench/bench_manager.py (item 7: hand-out rate and per-point write, 1/2/8 ranks).
+# and, last, bench/bench_rank0.py (rank 0 and the owners: requests, writes; 1/2/8 ranks).
 # Environment: BUILD (default build-bench), REPS (edgesweep repetitions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,13 +14,13 @@ QUICK=0
 if ((QUICK)); then
   REPS=${REPS:-1}
   EXPLICIT=(--sw2 1.6 --sb2 0 --networks 2 --depth 8)  # all widths: N = 1024 dominates
-  MANAGER=(--widths 50)
+  RANK0=(--tasks 1ms)
   GRAM=(--sw2 1.6,2.4 --sb2 0)
 else
   REPS=${REPS:-3}
   EXPLICIT=(--sw2 1.6 --sb2 0 --networks 8)
   GRAM=()
-  MANAGER=(--widths 200)
+  RANK0=(--tasks 1ms,10ms,100ms)
 fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
 PY=/usr/bin/python3
@@ -149,7 +149,7 @@ PYEOF
 
 $PY bench/plot_wref.py "$RES" --out "$OUT/wref.png" && echo "figure: $OUT/wref.png"
 
-# Item 7: the manager's hand-out rate and the per-point write, tiny tasks, up to 8 ranks.
+# Rank 0 and the owners: requests answered, CPU per request, writes per point, up to 8 ranks.
 echo
-$PY bench/bench_manager.py --edgesweep "$BUILD/edgesweep" --ranks 1,2,8 "${MANAGER[@]}"
+$PY bench/bench_rank0.py --edgesweep "$BUILD/edgesweep" --ranks 1,2,8 "${RANK0[@]}"
 echo "raw results: $RES"

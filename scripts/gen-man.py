@@ -105,6 +105,10 @@ and a one\\-node run asks for the ob1 layer).
 .TP
 .B EDGESWEEP_SIMD
 force a kernel path (scalar, avx2, avx512); every path gives the same bits.
+.TP
+.B EDGESWEEP_STATS
+set: at the end of the sweep, rank 0 prints what every rank spent (requests answered, tasks,
+pairs, results sent and taken, writes, waits) on stderr.
 .SH FILES
 .TP
 .I share/edgesweep/jobs/

@@ -81,6 +81,13 @@ void es_obs_state_init(double *state, int64_t ndepth, int64_t nlags);
  * is dead (NaN q) is skipped. */
 void es_obs_state_add(double *state, const double *net, int64_t ndepth, int64_t nlags);
 
+/* Add the state SRC of a later block of networks to DST (Chan, Golub and LeVeque's pairwise
+ * update of counts, means, sums of squared deviations and the co-moment). A DST with no live
+ * network at a depth takes SRC's values there as they are, so a single block combined into
+ * an empty state keeps its bits. Folding blocks in a fixed order gives bits that depend on
+ * the blocks, not on who computed them. */
+void es_obs_state_combine(double *dst, const double *src, int64_t ndepth, int64_t nlags);
+
 /* The /ensemble fields out[f * ndepth + k], the live-network counts valid[k] and, when
  * nlags > 0, the two-time statistics lagout[(v * ndepth + k) * nlags + l] (es_lagstat v).
  * Fewer than two live networks, or a lag reaching before layer 1: NaN. The kurtosis error is

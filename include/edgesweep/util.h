@@ -66,6 +66,10 @@ void es_elide(char *dst, size_t n, const char *s);
 /* Wall-clock seconds since an arbitrary origin (monotonic). */
 double es_wtime(void);
 
+/* CPU seconds of the calling thread (es_wtime when the clock is missing): what a piece of
+ * work costs, whatever share of the cores it got. */
+double es_cputime(void);
+
 /* ISO 8601 UTC time stamp of now into buf (>= 21 bytes). */
 void es_timestamp(char *buf, size_t len);
 

@@ -49,7 +49,8 @@ static const es__keydef es__keys[] = {
      "gram: exact conditional-Gaussian sampling, O(N) per layer (fresh weights only); "
      "dense: explicit W; auto: gram where it is exact"},
     {"ensemble", "networks_per_task", ES__INT, "0", 0, 1e9, NULL,
-     "networks per scheduled task; 0 = chosen by edgesweep"},
+     "0: chosen by edgesweep (one fold in network order); K: blocks of K networks combined "
+     "in order (few points on many ranks; bits depend on K, never on the ranks)"},
     {"ensemble", "lags", ES__IAXIS, "", 0, 1e6, NULL,
      "lags L (integers >= 0, below the deepest depth) of the two-time overlaps "
      "q(t, t - L) at every recorded depth t; empty = none"},
@@ -361,8 +362,9 @@ static void es__axis_text(es_strbuf *b, const char *key, const es_axis *a) {
 }
 
 /* Canonical form: parsed values of every key that changes a number of the output.
- * name, output and networks_per_task only say where and how, so they are left out, and so
- * is networks: the first M networks of a point never depend on M. */
+ * name and output only say where, so they are left out, and so is networks: the first M
+ * networks of a point never depend on M. networks_per_task is in it when set: its blocks of
+ * networks are combined in order, so it changes the last bits. */
 static es_status es__canonical(es_job *j) {
   es_strbuf b = {0};
   es_strbuf_printf(&b, "# edgesweep canonical job v1\n[run]\nseed = %llu\n",
@@ -381,6 +383,8 @@ static es_status es__canonical(es_job *j) {
   for (int64_t i = 0; i < j->nlags; i++)
     es_strbuf_printf(&b, "%s%lld%s", i ? ", " : "lags = ", (long long)j->lags[i],
                      i + 1 == j->nlags ? "\n" : "");
+  if (j->networks_per_task > 0)
+    es_strbuf_printf(&b, "networks_per_task = %lld\n", (long long)j->networks_per_task);
   if (b.failed || !b.s) {
     es_strbuf_free(&b);
     es_error_set("out of memory building the canonical job");

@@ -358,9 +358,10 @@ static es_status es__theory_xi(es__sweep *s, const es_mft_params *mp, const es_m
   return st;
 }
 
-/* The Gaussian-regime map (doc/physics.md §7), rank 0 after the sweep, one (sigma_w2, sigma_b2)
- * slab at a time: the measured normalised kernel variance against the theory's leading
- * order, and the class from the measured eps_K = kurtosis/3 and eps_J = Var logjac. */
+/* Not collective. The Gaussian-regime map (doc/physics.md §7) after the sweep, one (sigma_w2,
+ * sigma_b2) slab at a time, each rank the sigma_b2 of its turn (rank, rank + size, ...): the
+ * measured normalised kernel variance against the theory's leading order, and the class from
+ * the measured eps_K = kurtosis/3 and eps_J = Var logjac. */
 static es_status es__gaussian(es__sweep *s) {
   const es_job *j = s->job;
   const int64_t nd = j->depth.n, nn = j->width.n, m = nd * nn;
@@ -374,7 +375,7 @@ static es_status es__gaussian(es__sweep *s) {
   es_status st = b && cls && status && nets ? ES_OK : ES_ERR_NOMEM;
   if (st != ES_OK) es_error_set("out of memory");
   double *dev = b + NIN * m, *err = dev + m;
-  for (int64_t ib = 0; st == ES_OK && ib < j->sigma_b2.n; ib++)
+  for (int64_t ib = s->rank; st == ES_OK && ib < j->sigma_b2.n; ib += s->size)
     for (int64_t iw = 0; st == ES_OK && iw < j->sigma_w2.n; iw++) {
       int64_t s4[4] = {iw, ib, 0, 0}, c4[4] = {1, 1, nd, nn}, s3[3] = {iw, ib, 0},
               c3[3] = {1, 1, nn};
@@ -526,8 +527,9 @@ es_status es__pair(es__sweep *s, int64_t k) {
 
 /* ---------- /phase: finite-N critical line, deepest Lyapunov exponent, measured xi_c ---------- */
 
-/* Rank 0, after every point is written: one (sigma_b2, width) slice at a time, so memory
- * stays at one slice whatever the grid. */
+/* Not collective. After every point is written: one (sigma_b2, width) slice at a time, so
+ * memory stays at one slice whatever the grid; each rank takes the sigma_b2 of its turn
+ * (rank, rank + size, ...), so that no rank reads the whole sweep back. */
 static es_status es__phase(es__sweep *s) {
   const es_job *j = s->job;
   const int64_t nw = j->sigma_w2.n, nd = j->depth.n;
@@ -557,7 +559,7 @@ static es_status es__phase(es__sweep *s) {
   double *block = st == ES_OK && nn > 1 && 4 * blk <= (1 << 23)
                       ? malloc((size_t)(4 * blk) * sizeof *block)
                       : NULL;
-  for (int64_t ib = 0; st == ES_OK && ib < j->sigma_b2.n; ib++)
+  for (int64_t ib = s->rank; st == ES_OK && ib < j->sigma_b2.n; ib += s->size)
     for (int64_t in = 0; st == ES_OK && in < j->width.n; in++) {
       if (block && in == 0)
         for (int f = 0; st == ES_OK && f < 4; f++) {
@@ -610,8 +612,8 @@ static es_status es__sweep_run(es__sweep *s, FILE *log, es_progress_mode mode) {
   st = es__agree(s->comm, st);
   if (st == ES_OK) st = es__stopped(s->comm, "after the sweep");
   if (st == ES_OK) st = es__agree(s->comm, es_h5out_flush(s->out));
-  if (st == ES_OK) st = es__agree(s->comm, s->rank == 0 ? es__phase(s) : ES_OK);
-  if (st == ES_OK) st = es__agree(s->comm, s->rank == 0 ? es__gaussian(s) : ES_OK);
+  if (st == ES_OK) st = es__agree(s->comm, es__phase(s));
+  if (st == ES_OK) st = es__agree(s->comm, es__gaussian(s));
   return st;
 }
 
@@ -978,14 +980,17 @@ es_status es_check(MPI_Comm comm, const es_run_opts *o, FILE *f) {
             "sigma_b2) pairs of MFT and theory\n",
             (long long)e.tasks, (long long)e.networks_per_task, plan, (long long)e.pairs);
     const double core = e.sim_s + e.mft_s + e.theory_s + e.write_s + e.setup_s;
+    /* Points are written by their owners: at least one per pair, at most one per rank. */
+    const int64_t owners = e.pairs < e.ranks ? (e.pairs > 0 ? e.pairs : 1) : e.ranks;
     if (!e.measured)
       fprintf(f, "time       not sampled (the job does not fit this machine)\n");
     else
       fprintf(f,
               "time       ~%.3g core-seconds, ~%.3g s on %d rank%s (samples timed here): "
-              "simulation %.3g, theory %.3g, MFT %.3g, writes %.3g (rank 0), set-up %.3g\n",
-              core, fmax(core / e.ranks, e.write_s), e.ranks, e.ranks == 1 ? "" : "s", e.sim_s,
-              e.theory_s, e.mft_s, e.write_s, e.setup_s);
+              "simulation %.3g, theory %.3g, MFT %.3g, writes %.3g (by the points' owners), "
+              "set-up %.3g\n",
+              core, fmax(core / e.ranks, e.write_s / (double)owners), e.ranks,
+              e.ranks == 1 ? "" : "s", e.sim_s, e.theory_s, e.mft_s, e.write_s, e.setup_s);
     fprintf(f, "memory     ~%.3Lg MiB per rank (of %.3Lg GiB)\n", e.mem_bytes / 1048576.0L,
             e.ram_bytes / 1073741824.0L);
     fprintf(f, "output     %s, ~%.3Lg MiB (%.3Lg GiB free there)\n", out, e.out_bytes / 1048576.0L,

@@ -22,14 +22,6 @@
 /* Per rank: MPI and HDF5 set-up, the file's layout (mpirun's own launch not included). */
 #define ES__SETUP_S 0.04
 
-/* CPU seconds of this thread: samples timed on a shared machine measure the work, not the
- * share of the cores they got. */
-static double es__cpu(void) {
-  struct timespec t;
-  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return es_wtime();
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* Seconds to simulate one network of width index IN to the deepest depth: networks of the
  * middle (sigma_w2, sigma_b2) are run, at first to a shallow depth, deeper while one takes
  * under 2 ms, then as many as 20 ms allow; the time scales with the layers. */
@@ -53,12 +45,12 @@ static double es__sample_network(const es_job *j, int64_t in) {
     es_ensemble_params ep = es__ensemble_params(j, sw2, sb2, n, k, dep);
     es_ensemble *e = NULL;
     if (es_ensemble_create(&ep, &e) != ES_OK) break;
-    const double t0 = es__cpu();
+    const double t0 = es_cputime();
     int64_t m = 0;
     double dt = 0;
     do {
       es_ensemble_network(e, m++, rec);
-      dt = es__cpu() - t0;
+      dt = es_cputime() - t0;
     } while (m < j->networks && dt < (ts < tmax ? 2e-3 : 20e-3));
     es_ensemble_destroy(&e);
     per = dt / (double)m * (double)tmax / (double)ts * scale;
@@ -90,13 +82,13 @@ static void es__sample_pairs(const es_job *j, double *mft_s, double *theory_s) {
   es_theory_leak2_layer *LP = leaky ? malloc((size_t)T * sizeof *LP) : NULL;
   double tm = 0, tt = 0, tc = 0;
   int n = 0, nc = 0;
-  const double start = es__cpu();
-  for (int s = 0; q && L && L2 && s < 9 && (n == 0 || es__cpu() - start < 0.5); s++) {
+  const double start = es_cputime();
+  for (int s = 0; q && L && L2 && s < 9 && (n == 0 || es_cputime() - start < 0.5); s++) {
     const int64_t iw = (2 * (s % 3) + 1) * nw / 6, ib = (2 * (s / 3) + 1) * nb / 6;
     es_mft_params mp = {j->act, j->sigma_w2.v[iw], j->sigma_b2.v[ib], j->leak, j->noise, j->q0,
                         j->c0};
     es_mft_point pt;
-    double t0 = es__cpu();
+    double t0 = es_cputime();
     es_mft_fixed_point(&mp, &pt);
     if (dmft)
       es_mft_dmft(&mp, 1, T, q, q + T, q + 2 * T);
@@ -105,7 +97,7 @@ static void es__sample_pairs(const es_job *j, double *mft_s, double *theory_s) {
     if (ts && cts)
       es_mft_dmft_two_time(&mp, j->arch == ES_ARCH_RECURRENT, T, q, q + T, q + 2 * T, nd, ts,
                            j->nlags, j->lags, cts, cts + nd * j->nlags);
-    double t1 = es__cpu();
+    double t1 = es_cputime();
     if (theory) {
       es_theory_layers(&mp, T, L);
       es_theory2_layers(&mp, j->q0, j->q0, j->c0 * j->q0, T, L2);
@@ -119,12 +111,12 @@ static void es__sample_pairs(const es_job *j, double *mft_s, double *theory_s) {
       es_theory_xi x;
       es_theory_xi_coeffs(&mp, &pt, &x);
     }
-    double t2 = es__cpu();
+    double t2 = es_cputime();
     if (s < 3) { /* the critical line: once per sigma_b2 */
       double crit;
       char why[96];
       es_mft_critical(&mp, &crit, why);
-      tc += es__cpu() - t2;
+      tc += es_cputime() - t2;
       nc++;
     }
     tm += t1 - t0;
@@ -180,8 +172,8 @@ void es__estimate_job(const es_job *j, const char *out, int size, int local_rank
   e->ranks_upto = j->networks_per_task > 0 ? -1 : e->points / 4;
   const long double points = (long double)e->points, ntasks = (long double)e->tasks;
   /* Per rank: one network's workspace (a recurrent W is N^2 doubles, held per network; dense
-   * feedforward draws W a chunk of rows at a time), a task's measurements (rank 0 also
-   * receives one per worker and holds the state of every point in flight), the pair tasks'
+   * feedforward draws W a chunk of rows at a time), a task's measurements (an owner also
+   * receives results from every rank and holds the state of its points in flight), the pair tasks'
    * theory (per depth up to the deepest; the two-time DMFT of a leaky or noisy recurrent
    * network is 9 (T+1)^2 doubles), rank 0's plan and post-processing slices. */
   e->w_bytes = j->arch == ES_ARCH_RECURRENT ? maxn * maxn * 8 : 0;
@@ -191,6 +183,8 @@ void es__estimate_job(const es_job *j, const char *out, int size, int local_rank
   const long double ws =
       e->w_bytes + ring +
       (j->method == ES_METHOD_DENSE ? 13 * maxn * 8 + 32768.0L * 8 : 4 * maxn * 8 + 65536.0L * 8);
+  /* A task's measurements, all held at once (a task folded where it ran holds 64 networks'
+   * at a time: this bound is high for those). */
   e->task_bytes = (long double)e->networks_per_task * nd * es_nobs_len(j->nlags) * 8;
   const long double inflight =
       (long double)size * (e->task_bytes + es_obs_state_len(j->nlags) * nd * 8);

@@ -1,13 +1,17 @@
-/* schedule: tasks of networks, handed out by rank 0 (which computes too), and the merge of
- * every network into its point's statistics in network order (doc/output.md, Guarantees: the bits
- * depend on nothing but the job).
+/* schedule: tasks of networks, handed out by rank 0 (which computes too); each point's
+ * statistics folded in network order by the rank that owns the point, which writes it
+ * (doc/output.md, Guarantees: the bits depend on nothing but the job).
  *
- * Protocol (tags below). A worker sends a request header; when it carries a finished task
- * the per-network measurements follow (and a reason when the point was flagged). Rank 0
- * replies with the next task id or -1. A quitting worker (signal, error) gets no reply.
- * Rank 0 writes every point: fields, counts, streaming state, then the status last. */
+ * Protocol (tags below). A worker sends rank 0 a request: the ledger rows of the tasks it
+ * finished since its last request, and whether it quits (signal, error). Rank 0 answers with
+ * a run of queue entries (none: the end). A quitting worker gets no answer. A finished task's
+ * result goes straight to the owner of its point (es__owner): the per-network measurements,
+ * or the folded state when the task is the point's only one, or the reason when it was
+ * flagged. The owner folds in network order and writes fields, counts, streaming state, then
+ * the status last. Rank 0 sees no measurement: its work per task is a ledger row. */
 #include <limits.h>
 #include <math.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,23 +19,35 @@
 #include "edgesweep/observables.h"
 #include "sweep.h"
 
-enum { ES_TAG_REQ = 101, ES_TAG_TASK = 102, ES_TAG_DATA = 103, ES_TAG_REASON = 104 };
+enum { ES_TAG_REQ = 101, ES_TAG_TASK = 102, ES_TAG_OWN = 105 };
 
-/* Request header. */
-enum { ES_H_TASK, ES_H_FLAGGED, ES_H_QUIT, ES_H_START_US, ES_H_END_US, ES_H_COUNT };
+/* A request: quit, the number of rows, then rows of (task id, flagged, start and end in us). */
+enum { ES_R_QUIT, ES_R_COUNT, ES_R_HEAD, ES_R_ROW = 4 };
+/* The most queue entries one answer hands out (and so rows one request reports). */
+enum { ES__BATCH_MAX = 64 };
 
-/* Records of a task that arrived before the networks preceding it. */
+/* A result for an owner, in doubles: task id and kind, then the payload. */
+enum { ES_M_ID, ES_M_KIND, ES_M_HEAD };
+enum {
+  ES_K_RECORDS, /* the task's networks' measurements */
+  ES_K_STATE,   /* the point's state, folded where its only task ran */
+  ES_K_BLOCK,   /* a block of networks_per_task networks, folded from zero */
+  ES_K_FLAGGED  /* the reason, ES_REASON_LEN bytes */
+};
+
+/* Results of a task that arrived before the networks preceding it. */
 typedef struct es__rec {
   int64_t begin, end;
-  double *data;
+  double *msg; /* the message: ES_M_HEAD doubles, then the measurements */
   struct es__rec *next;
 } es__rec;
 
 struct es__merge {
   int64_t next; /* the next network to fold */
   double *state;
-  es__rec *buf; /* waiting records, sorted by begin */
+  es__rec *buf; /* waiting results, sorted by begin */
   int flagged;
+  int64_t reason_begin; /* the first network of the flagged task whose reason is kept */
   char reason[ES_REASON_LEN];
 };
 
@@ -51,16 +67,15 @@ static int es__cost_cmp(const void *a, const void *b) {
 }
 
 int64_t es__networks_per_task(const es_job *j, int64_t npoints, int size) {
-  /* The job's, or whole points unless there are too few points to keep every rank busy. It
-   * never changes a number: networks are folded in order. */
-  int64_t T = j->networks_per_task;
-  if (T <= 0) {
-    T = j->networks;
-    if (npoints < 4 * size) T = (j->networks * npoints + 4 * size - 1) / (4 * size);
-  }
+  /* The job's: its blocks travel as folded states (es__run_task), of any size. */
+  if (j->networks_per_task > 0) return j->networks_per_task;
+  /* Else whole points unless there are too few points to keep every rank busy. That never
+   * changes a number: a split point's networks are folded one by one in order. */
+  int64_t T = j->networks;
+  if (npoints < 4 * size) T = (j->networks * npoints + 4 * size - 1) / (4 * size);
   /* A task's measurements travel in one message, whose count is an int. */
   const int64_t row = j->depth.n * es_nobs_len(j->nlags);
-  if (T > INT_MAX / row) T = INT_MAX / row;
+  if (T > (INT_MAX - 64) / row) T = (INT_MAX - 64) / row;
   return T < 1 ? 1 : T;
 }
 
@@ -95,8 +110,9 @@ es_status es__pending(es__sweep *s) {
   s->start_nets = calloc((size_t)np, sizeof *s->start_nets);
   s->was_done = calloc((size_t)np, 1);
   s->merge = calloc((size_t)np, sizeof *s->merge);
+  s->point_tasks = calloc((size_t)np, sizeof *s->point_tasks);
   es_status st = status && done && s->pending && s->queue && s->left && s->start_nets &&
-                         s->was_done && s->merge
+                         s->was_done && s->merge && s->point_tasks
                      ? ES_OK
                      : ES_ERR_NOMEM;
   if (st != ES_OK) es_error_set("out of memory");
@@ -127,6 +143,10 @@ es_status es__pending(es__sweep *s) {
       if (s->distrust && s->distrust[p]) status[p] = ES_POINT_PENDING; /* failed its checksum */
       s->was_done[p] = status[p] == ES_POINT_DONE && done[p] < s->job->networks;
       s->start_nets[p] = s->was_done[p] ? done[p] : 0;
+      /* Blocks of networks_per_task continue only after a whole block: a point that stopped
+       * inside one is computed again from its first network. */
+      const int64_t B = s->job->networks_per_task;
+      if (B > 0 && s->start_nets[p] % B != 0) s->start_nets[p] = 0;
     }
     for (int64_t t = 0; t < s->ntasks; t++) {
       es__task *k = &s->tasks[t];
@@ -137,6 +157,7 @@ es_status es__pending(es__sweep *s) {
       s->pending[s->npending++] = t;
       if (s->left[p]++ == 0) s->npoints_pending++;
     }
+    memcpy(s->point_tasks, s->left, (size_t)np * sizeof *s->point_tasks);
     /* A pair's theory costs about as much as a task of 2^14 neuron-networks per layer (tanh,
      * bench/README.md): it goes after the tasks that cost more, so that it runs beside the
      * sweep on whichever rank is free and the small tasks still even out the end. The order
@@ -165,7 +186,7 @@ void es__sweep_free(es__sweep *s) {
       if (s->merge[p]) {
         for (es__rec *r = s->merge[p]->buf, *n; r; r = n) {
           n = r->next;
-          free(r->data);
+          free(r->msg);
           free(r);
         }
         free(s->merge[p]->state);
@@ -180,6 +201,14 @@ void es__sweep_free(es__sweep *s) {
   free(s->start_nets);
   free(s->was_done);
   free(s->distrust);
+  free(s->point_tasks);
+  free(s->unreported);
+  free(s->point_flagged);
+  /* Sends still in flight only after an MPI failure: their buffers may be in use. */
+  if (!s->broken)
+    for (int i = 0; i < s->nsends; i++) free(s->sbuf[i]);
+  free(s->sreq);
+  free(s->sbuf);
 }
 
 /* ---------- computing one task ---------- */
@@ -238,14 +267,14 @@ es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *flagged
   return st;
 }
 
-/* ---------- rank 0: merging and writing points ---------- */
+/* ---------- owners: writing points ---------- */
 
 /* Write one point's depth column of a dataset laid out (sigma_w2, sigma_b2, depth, width[,
  * TAIL]) at (IW, IB, :, IN). Written directly the column is ND strided pieces, and MPI-IO
  * spends a system call and its bookkeeping on each (~15 datasets x ND per point); when the
  * point's (sigma_w2, sigma_b2) slab is small it is read whole, patched and written back in
- * one piece. Safe because rank 0 is the only writer of these datasets; the bytes of the other
- * points are written back unchanged. BUF holds a slab (es__slab_elems). */
+ * one piece. Safe because one rank owns every point of a slab (es__owner); the bytes of the
+ * other points are written back unchanged. BUF holds a slab (es__slab_elems). */
 enum { ES__SLAB_MAX = 1 << 15 }; /* elements: 256 KiB */
 
 static int64_t es__slab_elems(const es__sweep *s, int64_t tail) {
@@ -253,6 +282,22 @@ static int64_t es__slab_elems(const es__sweep *s, int64_t tail) {
   /* Below ~8 depths the two whole-slab calls cost more than the few pieces. */
   return s->job->depth.n >= 8 && n <= ES__SLAB_MAX ? n : 0;
 }
+
+/* The rank that folds and writes point P. When a pair's slab is patched whole
+ * (es__write_column) every point of the pair has one owner, so that no two ranks rewrite one
+ * slab; otherwise points are spread one by one. Who owns a point changes no bit: an owner
+ * folds networks in network order, like any other rank would. */
+static int es__owner(const es__sweep *s, int64_t p) {
+  int64_t iw, ib, in;
+  es_grid_point(&s->shape, p, &iw, &ib, &in);
+  const int64_t key = es__slab_elems(s, 1) ? iw + s->shape.nw * ib : p;
+  return (int)(key % s->size);
+}
+
+static void es__poll(es__sweep *s);
+
+/* The CPU clock, read only when the stats are asked for. */
+static double es__tick(const es__sweep *s) { return s->stats ? es_cputime() : 0.0; }
 
 static es_status es__write_column(es__sweep *s, es_dataset name, int is_i64, int64_t iw, int64_t ib,
                                   int64_t in, int64_t tail, const void *col, void *buf) {
@@ -378,181 +423,394 @@ static es_status es__ledger_flush(es__sweep *s) {
   return st;
 }
 
-/* The merge state of point P, created on first use (from the file when the point grows). */
-static es_status es__merge_of(es__sweep *s, int64_t p, es__merge **out) {
+/* ---------- owners: merging ---------- */
+
+/* The state a point's first network is folded into: zero, or what the file holds when a done
+ * point grows from its networks_done. STATE holds nd x es_obs_state_len doubles. */
+static es_status es__state_start(es__sweep *s, int64_t p, double *state) {
   const int64_t nd = s->job->depth.n, nl = s->job->nlags, S = es_obs_state_len(nl);
+  es_obs_state_init(state, nd, nl);
+  if (s->start_nets[p] == 0) return ES_OK;
+  int64_t iw, ib, in;
+  es_grid_point(&s->shape, p, &iw, &ib, &in);
+  int64_t s5[5] = {iw, ib, 0, in, 0}, c5[5] = {1, 1, nd, 1, S};
+  return es_h5out_read_f64(s->out, ES_DS_RUN_STATE, s5, c5, state);
+}
+
+/* The merge state of point P, created on first use (LOAD: from es__state_start). */
+static es_status es__merge_of(es__sweep *s, int64_t p, int load, es__merge **out) {
+  const int64_t nd = s->job->depth.n, S = es_obs_state_len(s->job->nlags);
   if (!s->merge[p]) {
     es__merge *m = calloc(1, sizeof *m);
     double *state = malloc((size_t)(nd * S) * sizeof *state);
-    if (!m || !state) {
+    es_status st = m && state ? ES_OK : ES_ERR_NOMEM;
+    if (st != ES_OK) es_error_set("out of memory");
+    if (st == ES_OK && load) st = es__state_start(s, p, state);
+    if (st != ES_OK) {
       free(m);
       free(state);
-      es_error_set("out of memory");
-      return ES_ERR_NOMEM;
+      return st;
     }
     m->state = state;
     m->next = s->start_nets[p];
-    es_obs_state_init(state, nd, nl);
-    if (s->was_done[p]) {
-      int64_t iw, ib, in;
-      es_grid_point(&s->shape, p, &iw, &ib, &in);
-      int64_t s5[5] = {iw, ib, 0, in, 0}, c5[5] = {1, 1, nd, 1, S};
-      es_status st = es_h5out_read_f64(s->out, ES_DS_RUN_STATE, s5, c5, state);
-      if (st != ES_OK) {
-        free(state);
-        free(m);
-        return st;
-      }
-    }
     s->merge[p] = m;
   }
   *out = s->merge[p];
   return ES_OK;
 }
 
-/* Rank 0: a task is finished (REC is taken over; NULL when flagged). Fold what is in order,
- * write the ledger row, and the point when it is complete. */
-static es_status es__deliver(es__sweep *s, int64_t id, double *rec, int flagged, const char *reason,
-                             int rank, double t_start, double t_end) {
+/* Owner: take the result MSG (N doubles, taken over; es__ship's format) of one task of a point
+ * this rank owns. Fold what continues the networks folded so far, in network order, and write
+ * the point when its last task is in. */
+static es_status es__take(es__sweep *s, double *msg, int64_t n) {
+  const double c0 = es__tick(s);
+  s->stat[ES_S_TAKEN]++;
+  s->stat[ES_S_TAKEN_BYTES] += 8.0 * (double)n;
+  const int64_t id = (int64_t)msg[ES_M_ID], nd = s->job->depth.n, nl = s->job->nlags;
+  const int kind = (int)msg[ES_M_KIND];
+  const int64_t stride = nd * es_nobs_len(nl), S = es_obs_state_len(nl);
   const es__task *t = &s->tasks[id];
-  const int64_t p = t->point, nd = s->job->depth.n, nl = s->job->nlags;
-  const int64_t stride = nd * es_nobs_len(nl);
+  const int64_t p = t->point;
   es__merge *m;
-  es_status st = es__merge_of(s, p, &m);
+  es_status st = es__merge_of(s, p, kind != ES_K_STATE, &m);
   if (st != ES_OK) {
-    free(rec);
+    free(msg);
     return st;
   }
-  if (flagged) {
-    if (!m->flagged) snprintf(m->reason, sizeof m->reason, "%s", reason);
+  if (kind == ES_K_FLAGGED) {
+    /* The reason of the first flagged task in network order, whichever arrives first. */
+    if (!m->flagged || t->begin < m->reason_begin) {
+      memcpy(m->reason, msg + ES_M_HEAD, sizeof m->reason);
+      m->reason[sizeof m->reason - 1] = '\0';
+      m->reason_begin = t->begin;
+    }
     m->flagged = 1;
-    free(rec);
+    free(msg);
+  } else if (kind == ES_K_STATE) { /* the point's only task, folded where it ran */
+    ES_CHECK(n == ES_M_HEAD + nd * S, ES_ERR_INTERNAL, "a state of %lld doubles", (long long)n);
+    memcpy(m->state, msg + ES_M_HEAD, (size_t)(nd * S) * sizeof *m->state);
+    m->next = t->end;
+    free(msg);
   } else {
+    ES_CHECK(n == ES_M_HEAD + (kind == ES_K_BLOCK ? nd * S : (t->end - t->begin) * stride),
+             ES_ERR_INTERNAL, "a task of %lld doubles", (long long)n);
     es__rec *r = malloc(sizeof *r), **at = &m->buf;
     if (!r) {
-      free(rec);
+      free(msg);
       es_error_set("out of memory");
       return ES_ERR_NOMEM;
     }
-    *r = (es__rec){t->begin, t->end, rec, NULL};
+    *r = (es__rec){t->begin, t->end, msg, NULL};
     while (*at && (*at)->begin < r->begin) at = &(*at)->next;
     r->next = *at;
     *at = r;
-    /* Fold every record that continues the networks folded so far, in network order. */
     while (m->buf && m->buf->begin == m->next) {
       es__rec *h = m->buf;
-      for (int64_t i = 0; i < h->end - h->begin; i++)
-        es_obs_state_add(m->state, h->data + i * stride, nd, nl);
+      if ((int)h->msg[ES_M_KIND] == ES_K_BLOCK)
+        es_obs_state_combine(m->state, h->msg + ES_M_HEAD, nd, nl);
+      else
+        for (int64_t i = 0; i < h->end - h->begin; i++)
+          es_obs_state_add(m->state, h->msg + ES_M_HEAD + i * stride, nd, nl);
       m->next = h->end;
       m->buf = h->next;
-      free(h->data);
+      free(h->msg);
       free(h);
     }
   }
+  const double c1 = es__tick(s);
+  s->stat[ES_S_FOLD] += c1 - c0;
+  if (--s->left[p] == 0) {
+    st = es__write_point(s, p, m);
+    free(m->state);
+    free(m);
+    s->merge[p] = NULL;
+    s->stat[ES_S_POINTS]++;
+    s->stat[ES_S_WRITE] += es__tick(s) - c1;
+  }
+  return st;
+}
+
+/* ---------- messages between ranks ---------- */
+
+/* Remember the first failure of this rank's serving, merging or writing: it stops handing out
+ * (rank 0) or computing (a worker). An MPI failure also ends the waiting for messages. */
+static void es__fail(es__sweep *s, es_status st) {
+  if (s->fail == ES_OK) s->fail = st;
+  if (st == ES_ERR_MPI) s->broken = 1;
+  if (s->rank == 0) s->next = s->nqueue;
+}
+
+/* Send MSG (N doubles, taken over) to the owner of its task's point, or take it here. */
+static es_status es__ship(es__sweep *s, double *msg, int64_t n) {
+  const int o = es__owner(s, s->tasks[(int64_t)msg[ES_M_ID]].point);
+  if (o == s->rank) return es__take(s, msg, n);
+  if (s->nsends == s->capsends) {
+    const int cap = s->capsends ? 2 * s->capsends : 16;
+    MPI_Request *r = realloc(s->sreq, (size_t)cap * sizeof *r);
+    if (r) s->sreq = r;
+    double **b = r ? realloc(s->sbuf, (size_t)cap * sizeof *b) : NULL;
+    if (b) s->sbuf = b;
+    if (!r || !b) {
+      free(msg);
+      es_error_set("out of memory for the messages in flight");
+      return ES_ERR_NOMEM;
+    }
+    s->capsends = cap;
+  }
+  /* Synchronous: its completion says the owner has it (es__exchange_end relies on this). */
+  es_status st =
+      ES_MPI_ST(MPI_Issend(msg, (int)n, MPI_DOUBLE, o, ES_TAG_OWN, s->comm, &s->sreq[s->nsends]));
+  if (st != ES_OK) {
+    free(msg);
+    return st;
+  }
+  s->sbuf[s->nsends++] = msg;
+  s->stat[ES_S_SENT]++;
+  s->stat[ES_S_SENT_BYTES] += 8.0 * (double)n;
+  return ES_OK;
+}
+
+/* Free the buffers of the sends the owners have received. */
+static void es__sends_test(es__sweep *s) {
+  if (s->nsends == 0 || s->broken) return;
+  int outc = 0;
+  int *idx = malloc((size_t)s->nsends * sizeof *idx);
+  es_status st =
+      idx ? ES_MPI_ST(MPI_Testsome(s->nsends, s->sreq, &outc, idx, MPI_STATUSES_IGNORE)) : ES_OK;
+  free(idx);
+  if (st != ES_OK) {
+    es__fail(s, st);
+    return;
+  }
+  int k = 0;
+  for (int i = 0; i < s->nsends; i++) {
+    if (s->sreq[i] == MPI_REQUEST_NULL) {
+      free(s->sbuf[i]);
+      continue;
+    }
+    s->sreq[k] = s->sreq[i];
+    s->sbuf[k++] = s->sbuf[i];
+  }
+  s->nsends = k;
+}
+
+/* Owner: take every result that has arrived. Returns whether one did. */
+static int es__drain(es__sweep *s) {
+  int any = 0;
+  while (!s->broken) {
+    int flag = 0, n = 0;
+    MPI_Status ms;
+    es_status st = ES_MPI_ST(MPI_Iprobe(MPI_ANY_SOURCE, ES_TAG_OWN, s->comm, &flag, &ms));
+    if (st == ES_OK && !flag) break;
+    if (st == ES_OK) st = ES_MPI_ST(MPI_Get_count(&ms, MPI_DOUBLE, &n));
+    if (st != ES_OK) {
+      es__fail(s, st);
+      break;
+    }
+    any = 1;
+    double *msg = malloc((size_t)(n > ES_M_HEAD ? n : ES_M_HEAD) * sizeof *msg), none[ES_M_HEAD];
+    /* Received even without memory (truncated into NONE), so that its sender completes. */
+    st = ES_MPI_ST(MPI_Recv(msg ? msg : none, msg ? n : ES_M_HEAD, MPI_DOUBLE, ms.MPI_SOURCE,
+                            ES_TAG_OWN, s->comm, MPI_STATUS_IGNORE));
+    if (msg && st == ES_OK && s->fail == ES_OK) {
+      st = es__take(s, msg, n);
+    } else {
+      free(msg);
+      if (!msg && st == ES_OK) {
+        es_error_set("out of memory for a task's result");
+        st = ES_ERR_NOMEM;
+      }
+    }
+    if (st != ES_OK) es__fail(s, st);
+  }
+  return any;
+}
+
+/* ---------- computing tasks ---------- */
+
+enum { ES__CHUNK = 64 }; /* networks simulated at a time when a task is folded here */
+
+/* Compute task ID and ship its result. With networks_per_task set, the task is a block,
+ * folded here from zero; the owner combines the blocks in order (es_obs_state_combine), so
+ * the bits depend on networks_per_task, never on the ranks. Otherwise a point's only task is
+ * folded here from the point's start, as the owner would (the same bits, fewer bytes, and
+ * the fold leaves the owner), and a part of a split point travels as its networks'
+ * measurements, which the owner folds one by one. *FLAGGED for the hand-out. */
+static es_status es__run_task(es__sweep *s, int64_t id, int *flagged) {
+  const es__task *t = &s->tasks[id];
+  const int64_t nd = s->job->depth.n, nl = s->job->nlags, stride = nd * es_nobs_len(nl);
+  const int64_t S = es_obs_state_len(nl), span = t->end - t->begin;
+  const int64_t nreason = (ES_REASON_LEN + 7) / 8;
+  const int block = s->job->networks_per_task > 0;
+  const int fold = block || s->point_tasks[t->point] == 1;
+  const int64_t chunk = fold && span > ES__CHUNK ? ES__CHUNK : span;
+  int64_t n = fold ? nd * S : span * stride;
+  double *msg = malloc((size_t)(ES_M_HEAD + (n > nreason ? n : nreason)) * sizeof *msg);
+  double *rec = fold ? malloc((size_t)(chunk * stride) * sizeof *rec) : NULL;
+  if (!msg || (fold && !rec)) {
+    free(msg);
+    free(rec);
+    es_error_set("out of memory for a task's measurements");
+    return ES_ERR_NOMEM;
+  }
+  double *out = msg + ES_M_HEAD;
+  char reason[ES_REASON_LEN] = "";
+  const double c0 = es__tick(s);
+  es_status st = ES_OK;
+  *flagged = 0;
+  if (block)
+    es_obs_state_init(out, nd, nl);
+  else if (fold)
+    st = es__state_start(s, t->point, out);
+  for (int64_t a = t->begin; st == ES_OK && !*flagged && a < t->end; a += chunk) {
+    const es__task part = {t->point, a, a + chunk < t->end ? a + chunk : t->end};
+    st = es__compute(s, &part, fold ? rec : out + (a - t->begin) * stride, flagged, reason,
+                     s->size > 1 ? es__poll : NULL);
+    for (int64_t i = 0; fold && st == ES_OK && !*flagged && i < part.end - part.begin; i++)
+      es_obs_state_add(out, rec + i * stride, nd, nl);
+  }
+  free(rec);
+  if (st != ES_OK) {
+    free(msg);
+    return st;
+  }
+  int kind = block ? ES_K_BLOCK : fold ? ES_K_STATE : ES_K_RECORDS;
+  if (*flagged) {
+    kind = ES_K_FLAGGED;
+    memcpy(out, reason, ES_REASON_LEN);
+    n = nreason;
+  }
+  msg[ES_M_ID] = (double)id; /* exact: ids are far below 2^53 */
+  msg[ES_M_KIND] = kind;
+  s->stat[ES_S_TASKS]++;
+  s->stat[ES_S_COMPUTE] += es__tick(s) - c0;
+  return es__ship(s, msg, ES_M_HEAD + n);
+}
+
+/* ---------- rank 0: hand-out, ledger and progress ---------- */
+
+/* Rank 0: task ID finished on RANK (FLAGGED) between T_START and T_END: its ledger row, and
+ * the point counts as done when all its tasks are in (its owner writes it). */
+static es_status es__report(es__sweep *s, int64_t id, int flagged, int rank, double t_start,
+                            double t_end) {
+  const es__task *t = &s->tasks[id];
+  const int64_t p = t->point;
+  es_status st = ES_OK;
   if (id < s->ledger_rows) {
     if (s->nledger == ES__LEDGER_BATCH) st = es__ledger_flush(s);
     if (st == ES_OK)
       s->ledger[s->nledger++] = (es__ledger_row){id, p, t->begin, t->end, rank, t_start, t_end};
   }
-  if (st == ES_OK && --s->left[p] == 0) {
-    st = es__write_point(s, p, m);
+  s->point_flagged[p] |= (unsigned char)(flagged != 0);
+  if (--s->unreported[p] == 0) {
     s->done++;
-    s->flagged += m->flagged;
-    free(m->state);
-    free(m);
-    s->merge[p] = NULL;
+    s->flagged += s->point_flagged[p];
     es_progress_update(&s->prog, s->done);
   }
   return st;
 }
 
-/* ---------- rank 0: hand-out ---------- */
-
-static es_status es__serve_status = ES_OK;
-
-/* An MPI failure while serving: stop handing out and waiting for workers (they fail too, or
- * the launcher ends them), keep the message. */
-static void es__serve_fail(es__sweep *s, es_status st) {
-  if (es__serve_status == ES_OK || es__serve_status == ES_ERR_STOPPED) es__serve_status = st;
-  s->next = s->nqueue;
-  s->active = 0;
+/* Queue entries for the next request: about 1/(4 size) of what is left, so that rank 0
+ * answers a few requests per rank and size instead of one per task, while the last entries
+ * (the smallest: the queue runs largest first) still even out the end. */
+static int64_t es__batch(const es__sweep *s) {
+  const int64_t left = s->nqueue - s->next;
+  int64_t k = left / (4 * (int64_t)s->size);
+  if (k > ES__BATCH_MAX) k = ES__BATCH_MAX;
+  return left <= 0 ? 0 : k < 1 ? 1 : k;
 }
 
-/* Answer every pending request (waiting for one when BLOCK). */
-static void es__serve(es__sweep *s, int block) {
-  const int64_t stride = s->job->depth.n * es_nobs_len(s->job->nlags);
-  for (;;) {
-    int flag = 0;
+/* Rank 0: answer every request that has arrived (a worker's report of its finished tasks and
+ * its wish for more). */
+static void es__serve(es__sweep *s) {
+  while (!s->broken && s->active > 0) {
+    int flag = 0, n = 0;
     MPI_Status ms;
-    es_status ms_st;
-    if (block) {
-      ms_st = ES_MPI_ST(MPI_Probe(MPI_ANY_SOURCE, ES_TAG_REQ, s->comm, &ms));
-      flag = 1;
-      block = 0;
-    } else {
-      ms_st = ES_MPI_ST(MPI_Iprobe(MPI_ANY_SOURCE, ES_TAG_REQ, s->comm, &flag, &ms));
+    es_status st = ES_MPI_ST(MPI_Iprobe(MPI_ANY_SOURCE, ES_TAG_REQ, s->comm, &flag, &ms));
+    if (st == ES_OK && !flag) return;
+    if (st == ES_OK) st = ES_MPI_ST(MPI_Get_count(&ms, MPI_INT64_T, &n));
+    if (st == ES_OK && (n < ES_R_HEAD || n > ES_R_HEAD + ES_R_ROW * ES__BATCH_MAX)) {
+      es_error_set("a request of %d values from rank %d", n, ms.MPI_SOURCE);
+      st = ES_ERR_INTERNAL;
     }
-    if (ms_st != ES_OK) {
-      es__serve_fail(s, ms_st);
+    int64_t r[ES_R_HEAD + ES_R_ROW * ES__BATCH_MAX];
+    if (st == ES_OK)
+      st = ES_MPI_ST(
+          MPI_Recv(r, n, MPI_INT64_T, ms.MPI_SOURCE, ES_TAG_REQ, s->comm, MPI_STATUS_IGNORE));
+    if (st != ES_OK) {
+      es__fail(s, st);
+      s->active = 0; /* the workers fail too, or the launcher ends them */
       return;
     }
-    if (!flag) return;
-    int src = ms.MPI_SOURCE;
-    int64_t h[ES_H_COUNT];
-    ms_st = ES_MPI_ST(
-        MPI_Recv(h, ES_H_COUNT, MPI_INT64_T, src, ES_TAG_REQ, s->comm, MPI_STATUS_IGNORE));
-    if (ms_st != ES_OK) {
-      es__serve_fail(s, ms_st);
-      return;
+    const int src = ms.MPI_SOURCE;
+    const double c0 = es__tick(s);
+    s->stat[ES_S_REQUESTS]++;
+    s->stat[ES_S_ROWS] += (double)r[ES_R_COUNT];
+    for (int64_t i = 0; st == ES_OK && i < r[ES_R_COUNT]; i++) {
+      const int64_t *row = r + ES_R_HEAD + ES_R_ROW * i;
+      st = es__report(s, row[0], (int)row[1], src, 1e-6 * (double)row[2], 1e-6 * (double)row[3]);
     }
-    if (h[ES_H_TASK] >= 0) { /* a simulation task (finished pairs are not reported) */
-      const es__task *t = &s->tasks[h[ES_H_TASK]];
-      char reason[ES_REASON_LEN] = "";
-      double *rec = NULL;
-      if (h[ES_H_FLAGGED]) {
-        ms_st = ES_MPI_ST(MPI_Recv(reason, ES_REASON_LEN, MPI_CHAR, src, ES_TAG_REASON, s->comm,
-                                   MPI_STATUS_IGNORE));
-      } else {
-        int64_t n = (t->end - t->begin) * stride;
-        rec = malloc((size_t)n * sizeof *rec);
-        /* Receive even when out of memory, so the protocol stays in step. */
-        double dummy;
-        ms_st = ES_MPI_ST(MPI_Recv(rec ? rec : &dummy, rec ? (int)n : 0, MPI_DOUBLE, src,
-                                   ES_TAG_DATA, s->comm, MPI_STATUS_IGNORE));
-      }
-      if (ms_st != ES_OK) {
-        free(rec);
-        es__serve_fail(s, ms_st);
-        return;
-      }
-      es_status st = es__deliver(s, h[ES_H_TASK], rec, (int)h[ES_H_FLAGGED], reason, src,
-                                 1e-6 * (double)h[ES_H_START_US], 1e-6 * (double)h[ES_H_END_US]);
-      if (st != ES_OK && es__serve_status == ES_OK) {
-        es__serve_status = st;
-        s->next = s->nqueue; /* hand out nothing more */
-      }
-    }
-    if (h[ES_H_QUIT]) { /* stopped or failed: the others stop too, at their next task */
+    if (st != ES_OK) es__fail(s, st);
+    if (r[ES_R_QUIT]) { /* stopped or failed: the others stop too, at their next request */
       s->active--;
       s->next = s->nqueue;
       continue;
     }
-    int64_t task = s->next < s->nqueue ? s->queue[s->next++] : -1;
-    if (task < 0) s->active--;
-    ms_st = ES_MPI_ST(MPI_Send(&task, 1, MPI_INT64_T, src, ES_TAG_TASK, s->comm));
-    if (ms_st != ES_OK) {
-      es__serve_fail(s, ms_st);
+    int64_t give[2] = {s->next, es__batch(s)};
+    s->next += give[1];
+    if (give[1] == 0) s->active--;
+    st = ES_MPI_ST(MPI_Send(give, 2, MPI_INT64_T, src, ES_TAG_TASK, s->comm));
+    s->stat[ES_S_SERVE] += es__tick(s) - c0;
+    if (st != ES_OK) {
+      es__fail(s, st);
+      s->active = 0;
       return;
     }
   }
 }
 
-static void es__poll(es__sweep *s) { es__serve(s, 0); }
+/* Between networks: rank 0 answers requests, every rank takes the results it owns. */
+static void es__poll(es__sweep *s) {
+  if (s->rank == 0) es__serve(s);
+  es__drain(s);
+  es__sends_test(s);
+}
+
+/* Collective (a nonblocking barrier). Take every result still in flight: a rank enters the
+ * barrier once the owners have all its sends, and keeps taking until every rank has entered
+ * (the NBX exchange of Hoefler, Siebert and Lumsdaine). */
+static es_status es__exchange_end(es__sweep *s) {
+  if (s->size == 1) return ES_OK;
+  MPI_Request bar = MPI_REQUEST_NULL;
+  int in = 0, done = 0;
+  while (!s->broken) {
+    int busy = es__drain(s);
+    es__sends_test(s);
+    if (!in && s->nsends == 0 && !s->broken) {
+      es_status st = ES_MPI_ST(MPI_Ibarrier(s->comm, &bar));
+      if (st != ES_OK) es__fail(s, st);
+      in = st == ES_OK;
+    }
+    if (in && !s->broken) {
+      es_status st = ES_MPI_ST(MPI_Test(&bar, &done, MPI_STATUS_IGNORE));
+      if (st != ES_OK) es__fail(s, st);
+      if (done) return ES_OK;
+    }
+    if (!busy) sched_yield(); /* ranks may share cores */
+  }
+  return s->fail;
+}
+
+static es_status es__pair_timed(es__sweep *s, int64_t k) {
+  const double c0 = es__tick(s);
+  es_status st = es__pair(s, k);
+  s->stat[ES_S_PAIRS]++;
+  s->stat[ES_S_PAIR] += es__tick(s) - c0;
+  return st;
+}
 
 static es_status es__manager(es__sweep *s) {
-  const int64_t stride = s->job->depth.n * es_nobs_len(s->job->nlags);
   es_status st = ES_OK;
-  es__serve_status = ES_OK;
   s->active = s->size - 1;
   while (st == ES_OK && s->next < s->nqueue) {
     if (es__stop) {
@@ -560,89 +818,146 @@ static es_status es__manager(es__sweep *s) {
       st = ES_ERR_STOPPED;
       break;
     }
-    int64_t id = s->queue[s->next++];
+    const int64_t id = s->queue[s->next++];
     if (id >= s->ntasks) {
-      st = es__pair(s, id - s->ntasks);
-      if (st == ES_OK) st = es__serve_status;
-      if (st == ES_OK && s->size > 1) es__serve(s, 0);
-      continue;
+      st = es__pair_timed(s, id - s->ntasks);
+    } else {
+      int fl = 0;
+      const double t0 = es_wtime() - s->t0;
+      st = es__run_task(s, id, &fl);
+      if (st == ES_OK) st = es__report(s, id, fl, 0, t0, es_wtime() - s->t0);
     }
-    const es__task *t = &s->tasks[id];
-    double *rec = malloc((size_t)((t->end - t->begin) * stride) * sizeof *rec);
-    ES_CHECK(rec, ES_ERR_NOMEM, "out of memory for a task's measurements");
-    char reason[ES_REASON_LEN] = "";
-    int fl;
-    double t0 = es_wtime() - s->t0;
-    st = es__compute(s, t, rec, &fl, reason, s->size > 1 ? es__poll : NULL);
-    if (st == ES_OK)
-      st = es__deliver(s, id, rec, fl, reason, 0, t0, es_wtime() - s->t0);
-    else
-      free(rec);
-    if (st == ES_OK) st = es__serve_status;
-    if (st == ES_OK && s->size > 1) es__serve(s, 0);
+    if (st == ES_OK) st = s->fail;
+    if (st == ES_OK && s->size > 1) es__poll(s);
   }
   if (st != ES_OK) s->next = s->nqueue;
-  while (s->active > 0) es__serve(s, 1);
-  if (st == ES_OK) st = es__serve_status;
-  /* The rows of every delivered task, also after a signal or an error. */
+  while (s->active > 0 && !s->broken) {
+    es__serve(s);
+    if (!es__drain(s)) sched_yield();
+    es__sends_test(s);
+  }
+  es_status xs = es__exchange_end(s);
+  if (st == ES_OK) st = xs != ES_OK ? xs : s->fail;
+  /* The rows of every reported task, also after a signal or an error. */
   es_status ls = es__ledger_flush(s);
   return st != ES_OK ? st : ls;
 }
 
 static es_status es__worker(es__sweep *s) {
-  const int64_t stride = s->job->depth.n * es_nobs_len(s->job->nlags);
-  int64_t h[ES_H_COUNT] = {-1, 0, 0, 0, 0}, id;
-  double *rec = NULL;
-  char reason[ES_REASON_LEN] = "";
+  int64_t r[ES_R_HEAD + ES_R_ROW * ES__BATCH_MAX];
+  r[ES_R_COUNT] = 0;
   es_status st = ES_OK;
   for (;;) {
     if (st == ES_OK && es__stop) {
       es_error_set("stopped by signal %d", (int)es__stop);
       st = ES_ERR_STOPPED;
     }
-    h[ES_H_QUIT] = st != ES_OK;
-    es_status ms = ES_MPI_ST(MPI_Send(h, ES_H_COUNT, MPI_INT64_T, 0, ES_TAG_REQ, s->comm));
-    if (ms == ES_OK && h[ES_H_TASK] >= 0) {
-      const es__task *t = &s->tasks[h[ES_H_TASK]];
-      if (h[ES_H_FLAGGED])
-        ms = ES_MPI_ST(MPI_Send(reason, ES_REASON_LEN, MPI_CHAR, 0, ES_TAG_REASON, s->comm));
-      else
-        ms = ES_MPI_ST(MPI_Send(rec, (int)((t->end - t->begin) * stride), MPI_DOUBLE, 0,
-                                ES_TAG_DATA, s->comm));
+    if (st == ES_OK) st = s->fail;
+    r[ES_R_QUIT] = st != ES_OK;
+    es_status ms = ES_MPI_ST(MPI_Send(r, (int)(ES_R_HEAD + ES_R_ROW * r[ES_R_COUNT]), MPI_INT64_T,
+                                      0, ES_TAG_REQ, s->comm));
+    r[ES_R_COUNT] = 0;
+    int64_t give[2] = {0, 0};
+    MPI_Request req = MPI_REQUEST_NULL;
+    if (ms == ES_OK && st == ES_OK)
+      ms = ES_MPI_ST(MPI_Irecv(give, 2, MPI_INT64_T, 0, ES_TAG_TASK, s->comm, &req));
+    /* Waiting for rank 0, keep taking results: other ranks may be waiting on this one. */
+    const double w0 = es_wtime();
+    for (int got = st != ES_OK; ms == ES_OK && !got;) {
+      ms = ES_MPI_ST(MPI_Test(&req, &got, MPI_STATUS_IGNORE));
+      if (!got && !es__drain(s)) sched_yield();
+      es__sends_test(s);
     }
-    free(rec);
-    rec = NULL;
-    if (ms != ES_OK) return ms;
-    if (st != ES_OK) return st;
-    ES_MPI(MPI_Recv(&id, 1, MPI_INT64_T, 0, ES_TAG_TASK, s->comm, MPI_STATUS_IGNORE));
-    if (id < 0) return ES_OK;
-    if (id >= s->ntasks) { /* a pair: written here, nothing to send back */
-      st = es__pair(s, id - s->ntasks);
-      h[ES_H_TASK] = -1;
-      h[ES_H_FLAGGED] = 0;
-      continue;
+    s->stat[ES_S_WAIT] += es_wtime() - w0;
+    if (ms != ES_OK) {
+      es__fail(s, ms);
+      return ms;
     }
-    const es__task *t = &s->tasks[id];
-    rec = malloc((size_t)((t->end - t->begin) * stride) * sizeof *rec);
-    int fl = 0;
-    double t0 = es_wtime() - s->t0;
-    st = rec ? es__compute(s, t, rec, &fl, reason, NULL) : ES_ERR_NOMEM;
-    if (!rec) es_error_set("out of memory for a task's measurements");
-    h[ES_H_TASK] = st == ES_OK ? id : -1;
-    h[ES_H_FLAGGED] = fl;
-    h[ES_H_START_US] = (int64_t)(1e6 * t0);
-    h[ES_H_END_US] = (int64_t)(1e6 * (es_wtime() - s->t0));
+    if (st != ES_OK || give[1] == 0) break;
+    for (int64_t i = 0; st == ES_OK && i < give[1]; i++) {
+      const int64_t id = s->queue[give[0] + i];
+      if (id >= s->ntasks) { /* a pair: written here, nothing to report */
+        st = es__pair_timed(s, id - s->ntasks);
+      } else {
+        int fl = 0;
+        const double t0 = es_wtime() - s->t0;
+        st = es__run_task(s, id, &fl);
+        int64_t *row = r + ES_R_HEAD + ES_R_ROW * r[ES_R_COUNT];
+        if (st == ES_OK) {
+          row[0] = id;
+          row[1] = fl;
+          row[2] = (int64_t)(1e6 * t0);
+          row[3] = (int64_t)(1e6 * (es_wtime() - s->t0));
+          r[ES_R_COUNT]++;
+        }
+      }
+      if (st == ES_OK) st = s->fail;
+      es__poll(s);
+    }
   }
+  es_status xs = es__exchange_end(s);
+  if (st == ES_OK) st = xs != ES_OK ? xs : s->fail;
+  return st;
+}
+
+/* Collective. Rank 0 prints every rank's stats (ES_S_*) on LOG: a line per rank, then the sum. */
+static void es__stats_print(es__sweep *s, FILE *log) {
+  double *all = s->rank == 0 ? malloc((size_t)s->size * ES_S_COUNT * sizeof *all) : NULL;
+  es_status st = ES_MPI_ST(
+      MPI_Gather(s->stat, ES_S_COUNT, MPI_DOUBLE, all, ES_S_COUNT, MPI_DOUBLE, 0, s->comm));
+  if (st != ES_OK || !all) {
+    free(all);
+    return;
+  }
+  double sum[ES_S_COUNT] = {0};
+  fprintf(log,
+          "edgesweep: stats: rank wall_s requests us/request tasks compute_s kB/sent pairs "
+          "pair_s taken points us/taken us/point wait_s\n");
+  for (int r = 0; r <= s->size; r++) {
+    const double *x = r < s->size ? all + r * ES_S_COUNT : sum;
+    for (int i = 0; r < s->size && i < ES_S_COUNT; i++) sum[i] += x[i];
+    char who[16];
+    snprintf(who, sizeof who, r < s->size ? "%d" : "all", r);
+#define ES__PER(a, b) (x[b] > 0 ? x[a] / x[b] : 0.0)
+    fprintf(log,
+            "edgesweep: stats: %4s %7.3f %8.0f %11.2f %5.0f %9.3f %7.2f %5.0f %6.3f %5.0f %6.0f "
+            "%8.2f %8.2f %6.3f\n",
+            who, x[ES_S_WALL], x[ES_S_REQUESTS], 1e6 * ES__PER(ES_S_SERVE, ES_S_REQUESTS),
+            x[ES_S_TASKS], x[ES_S_COMPUTE], 1e-3 * ES__PER(ES_S_SENT_BYTES, ES_S_SENT),
+            x[ES_S_PAIRS], x[ES_S_PAIR], x[ES_S_TAKEN], x[ES_S_POINTS],
+            1e6 * ES__PER(ES_S_FOLD, ES_S_TAKEN), 1e6 * ES__PER(ES_S_WRITE, ES_S_POINTS),
+            x[ES_S_WAIT]);
+#undef ES__PER
+  }
+  free(all);
 }
 
 es_status es__schedule(es__sweep *s) {
   s->ledger_rows = s->rank == 0 ? es_h5out_extent(s->out, ES_DS_RUN_TASK_POINT) : 0;
-  if (s->rank != 0) return es__worker(s);
-  s->nledger = 0;
-  s->ledger = malloc(ES__LEDGER_BATCH * sizeof *s->ledger);
-  ES_CHECK(s->ledger, ES_ERR_NOMEM, "out of memory for the task ledger");
-  es_status st = es__manager(s);
-  free(s->ledger);
-  s->ledger = NULL;
+  s->fail = ES_OK;
+  s->broken = 0;
+  s->stats = getenv("EDGESWEEP_STATS") != NULL;
+  for (int i = 0; i < ES_S_COUNT; i++) s->stat[i] = 0;
+  const double w0 = es_wtime();
+  es_status st = ES_OK;
+  if (s->rank != 0) {
+    st = es__worker(s);
+  } else {
+    s->nledger = 0;
+    s->ledger = malloc(ES__LEDGER_BATCH * sizeof *s->ledger);
+    s->unreported = malloc((size_t)(s->npoints ? s->npoints : 1) * sizeof *s->unreported);
+    s->point_flagged = calloc((size_t)(s->npoints ? s->npoints : 1), 1);
+    st = s->ledger && s->unreported && s->point_flagged ? ES_OK : ES_ERR_NOMEM;
+    if (st != ES_OK) es_error_set("out of memory for the task ledger");
+    if (st == ES_OK) {
+      memcpy(s->unreported, s->left, (size_t)s->npoints * sizeof *s->unreported);
+      st = es__manager(s);
+    }
+    free(s->ledger);
+    s->ledger = NULL;
+  }
+  s->stat[ES_S_WALL] = es_wtime() - w0;
+  /* Not after an MPI failure: the gather needs every rank. */
+  if (s->stats && !s->broken) es__stats_print(s, stderr);
   return st;
 }

@@ -25,6 +25,28 @@ typedef struct {
   double start, stop;
 } es__ledger_row;
 
+/* What one rank spent on the sweep: counts, CPU seconds (thread) and wall seconds. With
+ * EDGESWEEP_STATS set, rank 0 prints every rank's at the end (bench/README, Rank 0 at scale). */
+enum {
+  ES_S_REQUESTS,    /* rank 0: requests answered */
+  ES_S_ROWS,        /* rank 0: finished tasks reported to it */
+  ES_S_SERVE,       /* rank 0: CPU answering them (ledger rows and progress included) */
+  ES_S_TASKS,       /* tasks computed */
+  ES_S_COMPUTE,     /* CPU computing them (the fold of a point's only task included) */
+  ES_S_PAIRS,       /* (sigma_w2, sigma_b2) pairs of MFT and theory computed */
+  ES_S_PAIR,        /* CPU computing them */
+  ES_S_SENT,        /* results sent to other ranks' points */
+  ES_S_SENT_BYTES,  /* their bytes */
+  ES_S_TAKEN,       /* results taken for points this rank owns */
+  ES_S_TAKEN_BYTES, /* their bytes */
+  ES_S_FOLD,        /* CPU folding them */
+  ES_S_POINTS,      /* points written */
+  ES_S_WRITE,       /* CPU writing them */
+  ES_S_WAIT,        /* wall seconds waiting for rank 0's answer */
+  ES_S_WALL,        /* wall seconds of the whole schedule */
+  ES_S_COUNT
+};
+
 typedef struct {
   MPI_Comm comm;
   int rank, size;
@@ -45,11 +67,22 @@ typedef struct {
   es__ledger_row *ledger; /* rank 0: finished tasks' rows not yet in the file */
   int64_t nledger;
   double t0;
-  /* rank 0: hand-out and merge state */
+  /* rank 0: hand-out, ledger and progress */
   int64_t next, done, flagged;
   int active;
-  es__merge **merge;   /* per point, while its tasks are in flight */
-  int64_t *left;       /* per point: tasks not delivered yet */
+  int64_t *unreported;          /* per point: tasks not reported yet */
+  unsigned char *point_flagged; /* per point: a reported task was flagged */
+  /* every rank: the points it owns (es__owner) and the results it sends */
+  es__merge **merge;    /* per point, while its tasks are in flight */
+  int64_t *left;        /* per point: tasks whose results have not arrived yet */
+  int64_t *point_tasks; /* per point: tasks in this launch */
+  MPI_Request *sreq;    /* results sent to owners, not yet received */
+  double **sbuf;
+  int nsends, capsends;
+  es_status fail; /* the first failure in serving, merging or writing */
+  int broken;     /* an MPI call failed: stop waiting for messages */
+  int stats;      /* EDGESWEEP_STATS is set: time the parts (es_cputime ~0.3 us a call) */
+  double stat[ES_S_COUNT];
   int64_t *start_nets; /* per point: networks already in the file (a resume raising M) */
   signed char *was_done;
   es_progress prog;
@@ -87,9 +120,9 @@ es_status es__plan(es__sweep *s);
 /* Collective. Read the file's progress (status, networks done) and choose the tasks to run. */
 es_status es__pending(es__sweep *s);
 
-/* Collective. Compute the pending tasks: rank 0 hands them out and computes too, folds every
- * network into its point's statistics in network order, and writes each point when its last
- * network arrives. */
+/* Collective. Compute the pending tasks: rank 0 hands them out and computes too; the owner
+ * of each point folds its networks in network order and writes the point when its last task
+ * is in. */
 es_status es__schedule(es__sweep *s);
 
 /* Not collective. Simulate the networks of task T into REC ((end - begin) x ndepth x

@@ -11,7 +11,8 @@
 
 enum { ES__CHUNK = 64 }; /* networks simulated at a time: bounds the memory of a point */
 
-/* Simulate point P afresh as the run does (networks folded in order) and compare with V.
+/* Simulate point P afresh as the run does (networks folded in order, in blocks of
+ * networks_per_task when set) and compare with V.
  * Appends a line to LOG when they differ; returns 1 when they do. */
 static int es__recompute(es__sweep *s, int64_t p, const es_h5_point *v, es_strbuf *log,
                          es_status *st) {
@@ -20,7 +21,8 @@ static int es__recompute(es__sweep *s, int64_t p, const es_h5_point *v, es_strbu
   const int64_t nl = j->nlags, S = es_obs_state_len(nl), R = es_nobs_len(nl);
   const int64_t nlag = ES_LAG_COUNT * nd * (nl > 0 ? nl : 1);
   double *rec = malloc((size_t)(ES__CHUNK * nd * R) * sizeof *rec);
-  double *state = malloc((size_t)(nd * S) * sizeof *state);
+  double *state = malloc((size_t)(2 * nd * S) * sizeof *state);
+  double *block = state ? state + nd * S : NULL;
   double *fields = malloc((size_t)(ES_F_COUNT * nd + nlag) * sizeof *fields);
   double *lag = fields ? fields + ES_F_COUNT * nd : NULL;
   int64_t *valid = malloc((size_t)nd * sizeof *valid);
@@ -31,11 +33,19 @@ static int es__recompute(es__sweep *s, int64_t p, const es_h5_point *v, es_strbu
   if (*st == ES_OK) es_obs_state_init(state, nd, nl);
   /* A count the file's networks attribute does not allow is damage, not work to redo. */
   const int bad_m = v->status == ES_POINT_DONE && (M < 1 || M > j->networks);
-  for (int64_t a = 0; *st == ES_OK && !bad_m && !flagged && a < M; a += ES__CHUNK) {
-    es__task t = {p, a, a + ES__CHUNK < M ? a + ES__CHUNK : M};
-    *st = es__compute(s, &t, rec, &flagged, reason, NULL);
-    for (int64_t m = 0; *st == ES_OK && !flagged && m < t.end - t.begin; m++)
-      es_obs_state_add(state, rec + m * nd * R, nd, nl);
+  /* Blocks of networks_per_task folded from zero and combined in order, as the run does (a
+   * single block, the whole point, when it is not set: the plain fold in network order). */
+  const int64_t B = j->networks_per_task > 0 ? j->networks_per_task : (M > 0 ? M : 1);
+  for (int64_t b0 = 0; *st == ES_OK && !bad_m && !flagged && b0 < M; b0 += B) {
+    const int64_t b1 = b0 + B < M ? b0 + B : M;
+    es_obs_state_init(block, nd, nl);
+    for (int64_t a = b0; *st == ES_OK && !flagged && a < b1; a += ES__CHUNK) {
+      es__task t = {p, a, a + ES__CHUNK < b1 ? a + ES__CHUNK : b1};
+      *st = es__compute(s, &t, rec, &flagged, reason, NULL);
+      for (int64_t m = 0; *st == ES_OK && !flagged && m < t.end - t.begin; m++)
+        es_obs_state_add(block, rec + m * nd * R, nd, nl);
+    }
+    if (*st == ES_OK && !flagged) es_obs_state_combine(state, block, nd, nl);
   }
   const char *diff = NULL;
   char name[80];

@@ -44,6 +44,36 @@ void es_obs_state_add(double *state, const double *net, int64_t ndepth, int64_t 
   }
 }
 
+/* (mean, M2) of B combined into A, with counts NA, NB and N = NA + NB. */
+static void es__combine2(double *a, const double *b, double na, double nb, double n) {
+  const double d = b[0] - a[0];
+  a[0] += d * (nb / n);
+  a[1] += b[1] + d * d * (na * nb / n);
+}
+
+void es_obs_state_combine(double *dst, const double *src, int64_t ndepth, int64_t nlags) {
+  const int64_t S = es_obs_state_len(nlags);
+  for (int64_t k = 0; k < ndepth; k++) {
+    double *a = dst + k * S;
+    const double *b = src + k * S;
+    const double na = a[ES_ST_N], nb = b[ES_ST_N], n = na + nb;
+    if (nb == 0) continue;
+    if (na == 0) {
+      for (int64_t i = 0; i < S; i++) a[i] = b[i];
+      continue;
+    }
+    /* The co-moment needs both blocks' means of q and h^4 before they are combined. */
+    const double dq = b[ES_ST_MOMENTS + 2 * ES_NOBS_QA] - a[ES_ST_MOMENTS + 2 * ES_NOBS_QA];
+    const double dh = b[ES_ST_MOMENTS + 2 * ES_NOBS_H4] - a[ES_ST_MOMENTS + 2 * ES_NOBS_H4];
+    a[ES_ST_C_Q_H4] += b[ES_ST_C_Q_H4] + dq * dh * (na * nb / n);
+    for (int j = 0; j < ES_NOBS_COUNT; j++)
+      es__combine2(a + ES_ST_MOMENTS + 2 * j, b + ES_ST_MOMENTS + 2 * j, na, nb, n);
+    for (int64_t j = 0; j < ES_NOBS_LAG * nlags; j++)
+      es__combine2(a + ES_STATE_COUNT + 2 * j, b + ES_STATE_COUNT + 2 * j, na, nb, n);
+    a[ES_ST_N] = n;
+  }
+}
+
 void es_obs_state_finish(const double *state, int64_t ndepth, int64_t nlags, double *out,
                          int64_t *valid, double *lagout) {
   const int64_t S = es_obs_state_len(nlags);

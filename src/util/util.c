@@ -90,6 +90,12 @@ double es_wtime(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+double es_cputime(void) {
+  struct timespec t;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return es_wtime();
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 void es_timestamp(char *buf, size_t len) {
   time_t t = time(NULL);
   struct tm tm;

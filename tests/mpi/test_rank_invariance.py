@@ -7,6 +7,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import estest  # noqa: E402
 import h5py  # noqa: E402
+import numpy as np  # noqa: E402
 
 
 def grown(job, out, m, ref, what):
@@ -17,6 +18,14 @@ def grown(job, out, m, ref, what):
     for k in ref:
         estest.check(estest.bits(data[k]) == estest.bits(ref[k]), f"{k}: {what} differs")
     return out
+
+
+def stats(stderr):
+    """{rank or 'all': {column: value}} of the EDGESWEEP_STATS lines (doc/running.md)."""
+    lines = [ln.split(":", 2)[2].split() for ln in stderr.splitlines()
+             if ln.startswith("edgesweep: stats:")]
+    head = lines[0][1:]
+    return {v[0]: dict(zip(head, map(float, v[1:]))) for v in lines[1:]}
 
 
 def main():
@@ -49,27 +58,99 @@ def main():
                          f"{k}: {ranks} ranks differ from 1 rank")
         print(f"{ranks} ranks: {len(ref)} datasets bitwise identical to 1 rank")
 
-    # Points cut into tasks of 5 networks, spread over 3 ranks and folded in network order by
-    # rank 0: still the same bits.
-    out = os.path.join(d, "split.h5")
-    estest.run(["run", job, "-o", out, "--quiet", "--set", "ensemble.networks_per_task=5"], ranks=3)
-    data = estest.numeric_datasets(out)
-    with h5py.File(out, "r") as f:
-        begins = set(f["run/task_networks_begin"][()].tolist())
-    estest.check(begins == {0, 5, 10}, f"task blocks {sorted(begins)}")
-    for k in ref:
-        estest.check(estest.bits(data[k]) == estest.bits(ref[k]), f"{k}: split tasks differ")
-    print(f"tasks of 5 networks on 3 ranks: {len(ref)} datasets bitwise identical")
+    # Blocks of networks_per_task = 5, folded where they ran and combined in order by their
+    # point's owner: the same bits on 1, 3 and 4 ranks; against the one-by-one fold, the same
+    # statistics to rounding (the block combination is another order of the same sums).
+    blocks = None
+    for ranks in (1, 3, 4):
+        out = os.path.join(d, f"split{ranks}.h5")
+        estest.run(["run", job, "-o", out, "--quiet", "--set", "ensemble.networks_per_task=5"],
+                   ranks=ranks if ranks > 1 else None)
+        data = estest.numeric_datasets(out)
+        with h5py.File(out, "r") as f:
+            begins = set(f["run/task_networks_begin"][()].tolist())
+        estest.check(begins == {0, 5, 10}, f"task blocks {sorted(begins)}")
+        if blocks is None:
+            blocks = data
+            for k in ref:
+                a, b = np.asarray(data[k]), np.asarray(ref[k])
+                if a.dtype.kind != "f" or k.startswith("run/"):
+                    continue
+                both = np.isfinite(a) & np.isfinite(b)
+                estest.check((np.isfinite(a) == np.isfinite(b)).all(), f"{k}: blocks: NaN differ")
+                err = np.abs(a[both] - b[both]) / (1 + np.abs(b[both]))
+                worst = err.max() if err.size else 0.0
+                estest.check(worst < 1e-9, f"{k}: blocks of 5 against one by one: {worst:.3g}")
+            continue
+        for k in blocks:
+            estest.check(estest.bits(data[k]) == estest.bits(blocks[k]),
+                         f"{k}: blocks of 5 on {ranks} ranks differ from 1 rank")
+    print(f"blocks of 5 networks on 1, 3, 4 ranks: {len(blocks)} datasets bitwise identical")
+    # A resume that raises the networks continues after whole blocks (10 -> 12) and computes
+    # a point that stopped inside a block again (7 -> 12): both are the fresh run's bits.
+    for m in (10, 7):
+        out = os.path.join(d, f"blocks_grow{m}.h5")
+        estest.run(["run", job, "-o", out, "--quiet", "--set", f"ensemble.networks={m}",
+                    "--set", "ensemble.networks_per_task=5"], ranks=2)
+        estest.run(["run", job, "-o", out, "--quiet", "--resume", "--set",
+                    "ensemble.networks_per_task=5"], ranks=3)
+        data = estest.numeric_datasets(out)
+        for k in blocks:
+            estest.check(estest.bits(data[k]) == estest.bits(blocks[k]),
+                         f"{k}: blocks, {m} -> 12 networks differs")
+        with h5py.File(out, "r") as f:
+            begins = sorted(set(f["run/task_networks_begin"][()].tolist()))
+        print(f"blocks: {m} -> 12 networks by --resume: bitwise identical (task begins {begins})")
+    p = estest.run(["run", job, "-o", os.path.join(d, "blocks_grow10.h5"), "--resume", "--set",
+                    "ensemble.networks_per_task=4"], check=False)
+    estest.check(p.returncode == 2, f"a resume with other blocks: exit {p.returncode}")
 
     # Every rank, rank 0 included, computes: with ~0.2 s of work in 1440 tasks on 4 ranks.
+    # EDGESWEEP_STATS: rank 0 answers runs of tasks (fewer requests than tasks), every rank
+    # owns and writes points, and the stats add up to the plan.
     busy = os.path.join(d, "busy.h5")
-    estest.run(["run", job, "-o", busy, "--quiet", "--set", "ensemble.networks=400", "--set",
-                "ensemble.networks_per_task=10"], ranks=4)
+    os.environ["EDGESWEEP_STATS"] = "1"
+    p = estest.run(["run", job, "-o", busy, "--quiet", "--set", "ensemble.networks=400", "--set",
+                    "ensemble.networks_per_task=10"], ranks=4)
+    del os.environ["EDGESWEEP_STATS"]
     with h5py.File(busy, "r") as f:
         used = f["run/task_rank"][()].tolist()
     counts = [used.count(r) for r in range(4)]
     estest.check(min(counts) > 0, f"tasks per rank on 4 ranks: {counts}")
     print(f"tasks per rank on 4 ranks: {counts}")
+    st = stats(p.stderr)
+    estest.check(sorted(st) == ["0", "1", "2", "3", "all"], f"stats lines: {sorted(st)}")
+    estest.check([st[str(r)]["tasks"] for r in range(4)] == counts,
+                 f"stats tasks {[st[str(r)]['tasks'] for r in range(4)]} != ledger {counts}")
+    estest.check(st["all"]["points"] == 36 and min(st[str(r)]["points"] for r in range(4)) > 0,
+                 f"points written per rank: {[st[str(r)]['points'] for r in range(4)]}")
+    estest.check(st["all"]["pairs"] == 12, f"pairs {st['all']['pairs']}")
+    estest.check(0 < st["0"]["requests"] < len(used) / 4,
+                 f"rank 0 answered {st['0']['requests']} requests for {len(used)} tasks")
+    print(f"stats: {st['0']['requests']:.0f} requests for {len(used)} tasks, points written "
+          f"per rank {[st[str(r)]['points'] for r in range(4)]}")
+
+    # Recording 24 depths (a pair's slab is rewritten whole, so a pair's points share an
+    # owner), on 5 and 8 ranks (9 points: cut into tasks of 5 and 3 networks, whose
+    # measurements the owner folds one by one), more ranks than pairs: still the same bits.
+    deep = estest.write_job(os.path.join(d, "deep.ini"), {
+        "run": {"name": "deep", "seed": 5},
+        "grid": {"sigma_w2": "0.5, 1.5, 2.5", "sigma_b2": "0.1", "depth": "range(1, 25)",
+                 "width": "8, 16, 33"},
+        "ensemble": {"networks": 9},
+    })
+    dref = None
+    for ranks, extra in ((1, []), (5, []), (8, [])):
+        out = os.path.join(d, f"deep{ranks}.h5")
+        estest.run(["run", deep, "-o", out, "--quiet"] + extra, ranks=ranks if ranks > 1 else None)
+        data = estest.numeric_datasets(out)
+        if dref is None:
+            dref = data
+            continue
+        for k in dref:
+            estest.check(estest.bits(data[k]) == estest.bits(dref[k]),
+                         f"24 depths: {k}: {ranks} ranks differ from 1 rank")
+    print("24 depths, split points on 5 and 8 ranks for 3 pairs: bitwise identical")
 
     # Raising networks from 7 to 12 and resuming computes only the new networks and gives the
     # bits of a fresh run with 12 (doc/output.md, Guarantees).
@@ -83,7 +164,7 @@ def main():
     print("7 -> 12 networks by --resume: bitwise identical to a fresh run with 12")
 
     # Two-time overlaps of recurrent nets ([ensemble] lags: a ring of past layers, a longer
-    # state per depth): the same bits on 1, 2 and 4 ranks, in tasks of 4 networks, and after
+    # state per depth): the same bits on 1, 2 and 4 ranks, split into tasks on 4 ranks, and after
     # growing by --resume.
     lag_job = estest.write_job(os.path.join(d, "lags.ini"), {
         "run": {"name": "lags", "seed": 31},
@@ -92,7 +173,7 @@ def main():
         "ensemble": {"networks": 10, "lags": "1, 3, 8"},
     })
     lref = None
-    for ranks, extra in ((1, []), (2, []), (4, ["--set", "ensemble.networks_per_task=4"])):
+    for ranks, extra in ((1, []), (2, []), (4, [])):
         out = os.path.join(d, f"lags{ranks}.h5")
         estest.run(["run", lag_job, "-o", out, "--quiet"] + extra,
                    ranks=ranks if ranks > 1 else None)

@@ -372,6 +372,45 @@ int main(void) {
   es_obs_state_finish(st, 1, 0, f, valid, NULL);
   ASSERT_REL(f[ES_F_C_VAR], s2 / (K - 1), 1e-6);
 
+  /* Blocks combined in order (es_obs_state_combine) against one sequential fold: the same
+   * statistics to rounding, with a dead network in one block, a depth dead in a whole block,
+   * a lag that is NaN throughout; one block combined into an empty state keeps its bits. */
+  {
+    enum { NB = 3, PER = 7, NL = 1, D = 2 };
+    const int64_t R = es_nobs_len(NL), S = es_obs_state_len(NL);
+    double net[NB * PER][D * 16], seq[D * 32], blk[D * 32], tot[D * 32], one[D * 32];
+    ASSERT(R <= 16 && S <= 32);
+    for (int i = 0; i < NB * PER; i++)
+      for (int64_t k = 0; k < D; k++)
+        for (int64_t j = 0; j < R; j++)
+          net[i][k * R + j] =
+              1.5 + sin(0.7 * i + 1.3 * (double)j + 2.1 * (double)k) + 0.01 * (double)(i % 5);
+    for (int i = 0; i < NB * PER; i++) net[i][R + ES_NOBS_COUNT] = NAN; /* depth 1's lag */
+    net[3][ES_NOBS_QA] = NAN;                                           /* dead at depth 0 */
+    for (int i = PER; i < 2 * PER; i++) net[i][R + ES_NOBS_QA] = NAN;   /* block 1, depth 1 */
+    es_obs_state_init(seq, D, NL);
+    es_obs_state_init(tot, D, NL);
+    for (int b = 0; b < NB; b++) {
+      es_obs_state_init(blk, D, NL);
+      for (int i = b * PER; i < (b + 1) * PER; i++) {
+        es_obs_state_add(seq, net[i], D, NL);
+        es_obs_state_add(blk, net[i], D, NL);
+      }
+      if (b == 0) memcpy(one, blk, sizeof one);
+      es_obs_state_combine(tot, blk, D, NL);
+      if (b == 0) ASSERT(memcmp(tot, one, (size_t)(D * S) * sizeof *tot) == 0);
+    }
+    for (int64_t i = 0; i < D * S; i++) {
+      if (isnan(seq[i])) {
+        ASSERT(isnan(tot[i]));
+        continue;
+      }
+      ASSERT_NEAR(tot[i], seq[i], 1e-12 * (1.0 + fabs(seq[i])));
+    }
+    ASSERT_EQ_INT(tot[ES_ST_N], NB * PER - 1);
+    ASSERT_EQ_INT(tot[S + ES_ST_N], (NB - 1) * PER);
+  }
+
   /* ReLU at N = 2 dies often: a network's deeper depths are NaN and the call succeeds. */
   int64_t dd[2] = {1, 40};
   es_ensemble_params pd = {
