@@ -87,8 +87,8 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
     "stationary DMFT; NaN: none)")                                                                 \
   X(THEORY_Q_MEAN, "theory", "q_mean", F64, "wbdn", NONE, "1",                                     \
     "1/N theory (doc/physics.md 5.1; leak != 1: doc/physics.md 5.6): E q = K + K1/N (NaN: "        \
-    "recurrent, or q* = 0 "                                                                        \
-    "class / blow-up at t)")                                                                       \
+    "recurrent, q* = 0 class / blow-up at t, or leak below ~0.13, where the layers' "              \
+    "correlations need more terms of the series than it sums; q_var, logq_*, kurtosis alike)")     \
   X(THEORY_Q_VAR, "theory", "q_var", F64, "wbdn", NONE, "1", "1/N theory: Var q = (Vzz + 2K^2)/N") \
   X(THEORY_LOGQ_MEAN, "theory", "logq_mean", F64, "wbdn", NONE, "1", "1/N theory: E ln q")         \
   X(THEORY_LOGQ_VAR, "theory", "logq_var", F64, "wbdn", NONE, "1",                                 \

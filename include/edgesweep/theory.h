@@ -88,7 +88,9 @@ typedef struct {
   double D4; /* N (E h_i^4 - 3 (E h_i^2)^2), one pre-activation's fourth cumulant */
 } es_theory_leak_layer;
 
-/* Layers 1..T (out[t-1]); NaN from a layer whose K is not finite and positive. */
+/* Layers 1..T (out[t-1]); NaN from a layer whose K is not finite and positive, or whose
+ * correlation with an earlier layer needs more terms of the Mehler series than it sums
+ * (leak below ~0.13). */
 es_status es_theory_leak_layers(const es_mft_params *p, int T, es_theory_leak_layer *out);
 
 /* q_mean, q_var, logq_mean, logq_var at width N; logjac_* NaN. */

@@ -149,6 +149,17 @@ static void leak_theory(void) {
     ASSERT_REL(L[t].Vq, G[t].Vzz + 2 * G[t].K * G[t].K, 1e-12);
     ASSERT_NEAR(L[t].D4, 3 * G[t].Vzz, 1e-12 * (1 + G[t].Vzz)); /* kurtosis 3 Vzz/(N K^2) */
   }
+  /* Leak 0.05: adjacent layers correlate at ~0.95, beyond the 160-term series: NaN from a
+   * layer on, not a truncated sum; leak 0.2 is within it. */
+  {
+    es_mft_params lo = p;
+    lo.leak = 0.05;
+    ASSERT_EQ_INT(es_theory_leak_layers(&lo, T, L), ES_OK);
+    ASSERT(isfinite(L[0].Vq) && isnan(L[T - 1].K) && isnan(L[T - 1].Vq));
+    lo.leak = 0.2;
+    ASSERT_EQ_INT(es_theory_leak_layers(&lo, T, L), ES_OK);
+    ASSERT(isfinite(L[T - 1].Vq));
+  }
   /* Linear: q' = a^2 q + G chi + 2a sqrt(G) zeta, G = F + sw2 q, exact moments at N = 1e6. */
   es_mft_params lin = {es_activation_find("linear"), 0.5, 0.2, 0.4, 0.1, 1, 0.6};
   ASSERT_EQ_INT(es_theory_leak_layers(&lin, T, L), ES_OK);
