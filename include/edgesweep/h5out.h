@@ -87,38 +87,46 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
     "stationary DMFT; NaN: none)")                                                                 \
   X(THEORY_Q_MEAN, "theory", "q_mean", F64, "wbdn", NONE, "1",                                     \
     "1/N theory (doc/physics.md 5.1; leak != 1: doc/physics.md 5.6): E q = K + K1/N (NaN: "        \
-    "recurrent, or q* = 0 "                                                                        \
-    "class / blow-up at t)")                                                                       \
+    "recurrent, q* = 0 class / blow-up at t, or leak below ~0.13, where the layers' "              \
+    "correlations need more terms of the series than it sums; q_var, logq_*, kurtosis alike)")     \
   X(THEORY_Q_VAR, "theory", "q_var", F64, "wbdn", NONE, "1", "1/N theory: Var q = (Vzz + 2K^2)/N") \
   X(THEORY_LOGQ_MEAN, "theory", "logq_mean", F64, "wbdn", NONE, "1", "1/N theory: E ln q")         \
   X(THEORY_LOGQ_VAR, "theory", "logq_var", F64, "wbdn", NONE, "1",                                 \
     "1/N theory: Var ln q = (Vzz + 2K^2)/(N K^2)")                                                 \
   X(THEORY_LOGJAC_MEAN, "theory", "logjac_mean", F64, "wbdn", NONE, "1",                           \
-    "1/N theory: E ln(|u|^2/N) = ln R + (R1/R - (Vuu + 2R^2)/(2R^2))/N (NaN: leak != 1, "          \
-    "the tangent sector is not derived there; recurrent)")                                         \
+    "1/N theory: E ln(|u|^2/N) = ln R + (R1/R - (Vuu + 2R^2)/(2R^2))/N (leak != 1: "               \
+    "doc/physics.md 5.6.3. NaN: recurrent; leak != 1 with leak below ~0.2, where the series "      \
+    "between layers does not converge, a metric beyond the 2-D rule's range (tanh: q above "       \
+    "~30), or depth beyond 400)")                                                                  \
   X(THEORY_LOGJAC_VAR, "theory", "logjac_var", F64, "wbdn", NONE, "1",                             \
-    "1/N theory: Var logjac = (Vuu + 2R^2)/(N R^2)")                                               \
+    "1/N theory: Var logjac = (Vuu + 2R^2)/(N R^2) (NaN as logjac_mean)")                          \
   X(THEORY_KURTOSIS, "theory", "kurtosis", F64, "wbdn", NONE, "1",                                 \
     "1/N theory: excess kurtosis 3 Vzz/(N K^2) (leak != 1: doc/physics.md 5.6; NaN: "              \
     "recurrent)")                                                                                  \
   X(THEORY_C_MEAN, "theory", "c_mean", F64, "wbdn", NONE, "1",                                     \
     "1/N theory (doc/physics.md 5.5): E c = c + [grad c.K1 + tr(Hess c nCov q)/2]/N (NaN past "    \
     "q = 50 for smooth activations, where the 2-D quadrature is not verified); where "             \
-    "1 - |c| < 1e-4 (ordered phase, deep) the MFT c, the limit; leak != 1 or recurrent: the "      \
-    "MFT c")                                                                                       \
+    "1 - |c| < 1e-4 (ordered phase, deep) the MFT c, the limit; leak != 1: doc/physics.md 5.6.3, " \
+    "the MFT c where that is NaN (leak below ~0.2, a metric beyond the 2-D rules' range, depth "   \
+    "beyond 400); recurrent: the MFT c")                                                           \
   X(THEORY_C_VAR, "theory", "c_var", F64, "wbdn", NONE, "1",                                       \
     "1/N theory (doc/physics.md 5.5): Var c = grad c' Cov q grad c (NaN where 1 - |c| < 1e-4: "    \
-    "O((1-c)^2 T/N), beyond the expansion's resolution; leak != 1: not derived)")                  \
+    "O((1-c)^2 T/N), beyond the expansion's resolution; leak != 1: doc/physics.md 5.6.3, NaN "     \
+    "also for leak below ~0.2, where the series between layers does not converge, a metric "       \
+    "beyond the 2-D rule's range, or depth beyond 400; recurrent)")                                \
   X(THEORY_QAB_MEAN, "theory", "qab_mean", F64, "wbdn", NONE, "1",                                 \
-    "1/N theory (doc/physics.md 5.5): E q_ab = k_ab + K1_ab/N (NaN where 1 - |c| < 1e-4)")         \
+    "1/N theory (doc/physics.md 5.5; leak != 1: 5.6.3): E q_ab = k_ab + K1_ab/N (NaN where "       \
+    "1 - |c| < 1e-4, recurrent; leak != 1: as c_var)")                                             \
   X(THEORY_QAB_VAR, "theory", "qab_var", F64, "wbdn", NONE, "1",                                   \
-    "1/N theory: Var q_ab = (V_ab,ab + k_aa k_bb + k_ab^2)/N (NaN where 1 - |c| < 1e-4)")          \
+    "1/N theory: Var q_ab = (V_ab,ab + k_aa k_bb + k_ab^2)/N (NaN as qab_mean)")                   \
   X(THEORY_EPS_K, "theory", "eps_K", F64, "wbdn", NONE, "1",                                       \
-    "Gaussianity (doc/physics.md 7), theory: Var G/(E G)^2 = Vzz/(N K^2) = kurtosis/3 (NaN: "      \
-    "leak != 1)")                                                                                  \
+    "Gaussianity (doc/physics.md 7), theory: Var G/(E G)^2 = Vzz/(N K^2) = kurtosis/3; leak != "   \
+    "1: "                                                                                          \
+    "the theory's kurtosis/3 (doc/physics.md 5.6) (NaN: recurrent)")                               \
   X(THEORY_KERNEL_VAR_DEV, "theory", "kernel_var_dev", F64, "wbdn", NONE, "1",                     \
     "measured over leading-order theory normalised kernel variance minus 1: "                      \
-    "(Var q/(E q)^2)_ensemble / ((Vzz + 2K^2)/(N K^2)) - 1 (NaN: point not done)")                 \
+    "(Var q/(E q)^2)_ensemble / ((Vzz + 2K^2)/(N K^2)) - 1; leak != 1: over the theory's "         \
+    "logq_var (NaN: point not done, recurrent)")                                                   \
   X(THEORY_KERNEL_VAR_DEV_ERR, "theory", "kernel_var_dev_err", F64, "wbdn", NONE, "1",             \
     "standard error of kernel_var_dev (Gaussian-sample error of the variance and the mean)")       \
   X(THEORY_REGIME, "theory", "regime", I8, "wbdn", REGIME, "1",                                    \
@@ -130,11 +138,12 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
     "beta/(chi_q N), xi_q,N = xi_q + xi_q^2 beta/(chi_q N) + O(1/N^2); both phases. q* = 0: "      \
     "xi_q (beta -> 0 with q*). NaN: no finite fixed point, leak != 1, or recurrent")               \
   X(THEORY_XI_C, "theory", "xi_c", F64, "wbn", NONE, "layers",                                     \
-    "1/N-corrected depth scale of E[1 - c^t] in the ordered phase (doc/physics.md): "              \
-    "1/xi_c,N = -ln chi_1 - c_mean/N, c_mean the per-layer 1/N growth of the mean tangent "        \
-    "norm; inf where that rate is <= 0. NaN: chaotic phase (c* < 1 has no single-input "           \
-    "description; not derived), noise > 0 (c* < 1 likewise), no finite fixed point, leak "         \
-    "!= 1, or recurrent")                                                                          \
+    "1/N-corrected depth scale of E c^t's relaxation (doc/physics.md 5.4): 1/xi_c,N = "            \
+    "-ln chi_c - d_c/N; c* = 1 (ordered, no noise): d_c = c_mean, the per-layer 1/N growth of "    \
+    "the mean tangent norm; c* < 1 (chaotic phase, or noise): d_c from the c-mode of the "         \
+    "two-input recursion (5.4.1c), the tail's rate, reached only after several xi_c. inf where "   \
+    "that rate is <= 0. NaN: no finite fixed point, "                                              \
+    "1 - |c*| < 1e-4 or q* > 50 (smooth phi) with c* < 1, leak != 1, or recurrent")                \
   X(PHASE_CRITICAL_SIGMA_W2, "phase", "critical_sigma_w2", F64, "bn", NONE, "1",                   \
     "finite-N critical sigma_w2: first zero crossing of the measured lyapunov (deepest "           \
     "depth) along sigma_w2, linear interpolation (NaN: no crossing in the grid)")                  \

@@ -88,12 +88,50 @@ typedef struct {
   double D4; /* N (E h_i^4 - 3 (E h_i^2)^2), one pre-activation's fourth cumulant */
 } es_theory_leak_layer;
 
-/* Layers 1..T (out[t-1]); NaN from a layer whose K is not finite and positive. */
+/* Layers 1..T (out[t-1]); NaN from a layer whose K is not finite and positive, or whose
+ * correlation with an earlier layer needs more terms of the Mehler series than it sums
+ * (leak below ~0.13). */
 es_status es_theory_leak_layers(const es_mft_params *p, int T, es_theory_leak_layer *out);
 
 /* q_mean, q_var, logq_mean, logq_var at width N; logjac_* NaN. */
 void es_theory_leak_predict(const es_theory_leak_layer *l, double N, es_theory_pred *out);
 /* Excess kurtosis of one pre-activation at width N: D4/(N K^2). */
 double es_theory_leak_kurtosis(const es_theory_leak_layer *l, double N);
+
+/* ---- feedforward nets with leak and noise: two channels of one neuron (doc/physics.md §5.6.3)
+ * ---- ES_THEORY_PAIR: the two inputs (h_a, h_b), channel metric (q_aa, q_ab, q_bb); the noise is
+ * independent between them. ES_THEORY_TANGENT: the input and its tangent (h, u), metric
+ * (q, h.u/N, r). The same delta method as es_theory_leak_layers, on the 2-D Gaussian
+ * variables, with the cross-layer expectations by a 2-D Mehler series. */
+enum { ES_THEORY_PAIR = 0, ES_THEORY_TANGENT = 1 };
+
+/* Layers past this depth are not computed (time O(T^3), memory O(T^2)): edge 5. */
+#define ES_THEORY_LEAK2_TMAX 400
+
+typedef struct {
+  /* E q_A = k_A + K1_A/N, N Cov(q_A, q_B) = Cq[A][B], A, B over (11, 12, 22). */
+  double k[3], K1[3], Cq[3][3];
+  /* 0: valid. 1 (pair): |c| within ES_THEORY_CEDGE of 1 here or earlier: k is the MFT, K1
+   * and Cq NaN (as es_theory2_layer). 2: no finite nonzero metric. 3 (smooth phi): the pair's
+   * metric passed ES_THEORY_QMAX2, or either kind's is so large that the 2-D rule would need
+   * more than 401 nodes per axis (tanh: q above ~30). 4: the Mehler series between two layers
+   * does not converge in its terms (layer-to-layer correlation above ~0.79: leak below
+   * ~0.2). 5: deeper than
+   * ES_THEORY_LEAK2_TMAX. 2..5: everything NaN from that layer on. */
+  int edge;
+} es_theory_leak2_layer;
+
+/* Layers 1..T (out[t-1]). Pair: inputs |x_a|^2/N0 = qa0, |x_b|^2/N0 = qb0, x_a.x_b/N0 = qab0;
+ * tangent: qa0 is q0 (qb0, qab0 unused) and r^0 = 1. Any leak in [0, 1]; at leak 1 the
+ * pair's k, K1 and Cq equal es_theory2_layers' k, K1 and V + Wick term, the tangent's 22
+ * entries es_theory_layers' R, R1 and Vuu + 2R^2. ES_ERR_NOMEM without the workspace. */
+es_status es_theory_leak2_layers(const es_mft_params *p, int kind, double qa0, double qb0,
+                                 double qab0, int T, es_theory_leak2_layer *out);
+
+/* Pair: qab_mean, qab_var, c_mean, c_var at width N (edge 1: c_mean the MFT c, rest NaN). */
+void es_theory_leak2_pair_predict(const es_theory_leak2_layer *l, double N, es_theory2_pred *out);
+
+/* Tangent: the logjac_mean and logjac_var entries of OUT at width N (NaN past an edge). */
+void es_theory_leak2_tangent_predict(const es_theory_leak2_layer *l, double N, es_theory_pred *out);
 
 #endif

@@ -275,6 +275,21 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
   }
   /* Both inputs have |x|^2/N0 = q0 and cosine c0 (doc/physics.md §2). */
   int ok2 = ok && es_theory2_layers(mp, j->q0, j->q0, j->c0 * j->q0, (int)tmax, L2) == ES_OK;
+  /* Leak != 1: the two inputs and the tangent (doc/physics.md §5.6.3). */
+  es_theory_leak2_layer *LP = NULL, *LT = NULL;
+  if (LL) {
+    LP = malloc((size_t)tmax * sizeof *LP);
+    LT = malloc((size_t)tmax * sizeof *LT);
+    if (!LP || es_theory_leak2_layers(mp, ES_THEORY_PAIR, j->q0, j->q0, j->c0 * j->q0, (int)tmax,
+                                      LP) != ES_OK) {
+      free(LP);
+      LP = NULL;
+    }
+    if (!LT || es_theory_leak2_layers(mp, ES_THEORY_TANGENT, j->q0, 0, 0, (int)tmax, LT) != ES_OK) {
+      free(LT);
+      LT = NULL;
+    }
+  }
   for (int64_t k = 0; st == ES_OK && k < nd; k++)
     for (int64_t in = 0; in < nn; in++) {
       const double N = j->width.v[in];
@@ -282,15 +297,22 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
       es_theory2_pred p2 = {NAN, NAN, NAN, NAN};
       const es_theory_layer *l = &L[(int64_t)j->depth.v[k] - 1];
       if (ok) es_theory_predict(l, N, &pr);
-      if (LL) es_theory_leak_predict(&LL[(int64_t)j->depth.v[k] - 1], N, &pr);
-      if (ok2) es_theory2_predict(&L2[(int64_t)j->depth.v[k] - 1], N, &p2);
-      const double epsk = ok ? l->Vzz / (N * l->K * l->K) : NAN;
-      const double kurt = ok   ? 3 * epsk
-                          : LL ? es_theory_leak_kurtosis(&LL[(int64_t)j->depth.v[k] - 1], N)
+      const int64_t d = (int64_t)j->depth.v[k] - 1;
+      if (LL) es_theory_leak_predict(&LL[d], N, &pr);
+      if (LT) es_theory_leak2_tangent_predict(&LT[d], N, &pr);
+      if (ok2) es_theory2_predict(&L2[d], N, &p2);
+      if (LP) es_theory_leak2_pair_predict(&LP[d], N, &p2);
+      const double kurt = ok   ? 3 * (l->Vzz / (N * l->K * l->K))
+                          : LL ? es_theory_leak_kurtosis(&LL[d], N)
                                : NAN;
-      /* No 1/N theory (leak != 1, recurrent): the MFT c, the leading order. */
+      /* eps_K = kurtosis/3, as the regime map reads the measured one; at leak 1 also
+       * Var G/(E G)^2 = Vzz/(N K^2). */
+      const double epsk = ok ? l->Vzz / (N * l->K * l->K) : kurt / 3;
+      /* No 1/N theory of c (recurrent; leak != 1 past the depth or leak range the series
+       * covers): the MFT c, the leading order. */
+      const double cm = ok2 ? p2.c_mean : LP && !isnan(p2.c_mean) ? p2.c_mean : c_mft[k];
       const double v[NF] = {pr.q_mean,      pr.q_var,      pr.logq_mean, pr.logq_var,
-                            pr.logjac_mean, pr.logjac_var, kurt,         ok2 ? p2.c_mean : c_mft[k],
+                            pr.logjac_mean, pr.logjac_var, kurt,         cm,
                             p2.c_var,       p2.qab_mean,   p2.qab_var,   epsk};
       for (int f = 0; f < NF; f++) out[(f * nd + k) * nn + in] = v[f];
     }
@@ -305,6 +327,8 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
   free(L);
   free(L2);
   free(LL);
+  free(LP);
+  free(LT);
   free(out);
   return st;
 }
@@ -323,8 +347,6 @@ static es_status es__theory_xi(es__sweep *s, const es_mft_params *mp, const es_m
   es_theory_xi x = {NAN, NAN, NAN, NAN};
   if (j->arch != ES_ARCH_FEEDFORWARD || es_theory_xi_coeffs(mp, pt, &x) != ES_OK)
     x = (es_theory_xi){NAN, NAN, NAN, NAN};
-  /* Noise keeps c* < 1: the nearby-input (c* = 1) derivation of xi_c,N does not apply. */
-  if (mp->noise > 0) x.d_c = NAN;
   for (int64_t in = 0; in < nn; in++) {
     v[in] = es_theory_xi_at(x.xi_q, x.d_q, j->width.v[in]);
     v[nn + in] = es_theory_xi_at(x.xi_c, x.d_c, j->width.v[in]);
@@ -343,10 +365,10 @@ static es_status es__theory_xi(es__sweep *s, const es_mft_params *mp, const es_m
 static es_status es__gaussian(es__sweep *s) {
   const es_job *j = s->job;
   const int64_t nd = j->depth.n, nn = j->width.n, m = nd * nn;
-  enum { NIN = 5 };
-  static const es_dataset in[NIN] = {ES_DS_ENSEMBLE_Q_MEAN, ES_DS_ENSEMBLE_Q_VAR,
+  enum { NIN = 6 };
+  static const es_dataset in[NIN] = {ES_DS_ENSEMBLE_Q_MEAN,   ES_DS_ENSEMBLE_Q_VAR,
                                      ES_DS_ENSEMBLE_KURTOSIS, ES_DS_ENSEMBLE_LOGJAC_VAR,
-                                     ES_DS_THEORY_EPS_K};
+                                     ES_DS_THEORY_EPS_K,      ES_DS_THEORY_LOGQ_VAR};
   double *b = malloc((size_t)(m * (NIN + 2)) * sizeof *b);
   signed char *cls = malloc((size_t)m), *status = malloc((size_t)m);
   int64_t *nets = malloc((size_t)m * sizeof *nets);
@@ -368,7 +390,10 @@ static es_status es__gaussian(es__sweep *s) {
           double qm = b[i], qv = b[m + i], ku = b[2 * m + i], jv = b[3 * m + i];
           /* The theory's own order: (Vzz + 2K^2)/(N K^2) = eps_K + 2/N, not over its
            * corrected mean squared, whose O(T^2/N^2) part diverges where K1/(N K) -> -1. */
-          double M = (double)nets[i], rm = qv / (qm * qm), rt = b[4 * m + i] + 2 / j->width.v[n];
+          /* Leak != 1: Var q/K^2 = N Var q/(N K^2), the theory's logq_var (eps_K is then
+           * the kurtosis over 3, no longer Var G/(E G)^2). */
+          double M = (double)nets[i], rm = qv / (qm * qm),
+                 rt = j->leak == 1 ? b[4 * m + i] + 2 / j->width.v[n] : b[5 * m + i];
           int done = status[n] == ES_POINT_DONE && M >= 2;
           dev[i] = done ? rm / rt - 1 : NAN;
           /* Gaussian-sample error of a variance, 2/(M-1), and of the squared mean. */

@@ -70,6 +70,7 @@ static void es__sample_pairs(const es_job *j, double *mft_s, double *theory_s) {
   const int T = (int)j->depth.v[nd - 1];
   const int dmft = j->arch == ES_ARCH_RECURRENT && !(j->leak == 1 && j->noise == 0);
   const int theory = j->arch == ES_ARCH_FEEDFORWARD && j->leak == 1;
+  const int leaky = j->arch == ES_ARCH_FEEDFORWARD && j->leak != 1;
   /* Lags add the two-time DMFT's C(t, t - L), of either architecture. */
   int64_t *ts = j->nlags > 0 ? malloc((size_t)nd * sizeof *ts) : NULL;
   double *cts = j->nlags > 0 ? malloc((size_t)(2 * nd * j->nlags) * sizeof *cts) : NULL;
@@ -77,6 +78,8 @@ static void es__sample_pairs(const es_job *j, double *mft_s, double *theory_s) {
   double *q = malloc((size_t)T * 3 * sizeof *q);
   es_theory_layer *L = malloc((size_t)T * sizeof *L);
   es_theory2_layer *L2 = malloc((size_t)T * sizeof *L2);
+  es_theory_leak_layer *LL = leaky ? malloc((size_t)T * sizeof *LL) : NULL;
+  es_theory_leak2_layer *LP = leaky ? malloc((size_t)T * sizeof *LP) : NULL;
   double tm = 0, tt = 0, tc = 0;
   int n = 0, nc = 0;
   const double start = es_cputime();
@@ -99,6 +102,11 @@ static void es__sample_pairs(const es_job *j, double *mft_s, double *theory_s) {
       es_theory_layers(&mp, T, L);
       es_theory2_layers(&mp, j->q0, j->q0, j->c0 * j->q0, T, L2);
     }
+    if (leaky && LL && LP) { /* doc/physics.md 5.6: one input, the pair, the tangent */
+      es_theory_leak_layers(&mp, T, LL);
+      es_theory_leak2_layers(&mp, ES_THEORY_PAIR, j->q0, j->q0, j->c0 * j->q0, T, LP);
+      es_theory_leak2_layers(&mp, ES_THEORY_TANGENT, j->q0, 0, 0, T, LP);
+    }
     if (j->arch == ES_ARCH_FEEDFORWARD) { /* the finite-width correlation lengths */
       es_theory_xi x;
       es_theory_xi_coeffs(&mp, &pt, &x);
@@ -118,6 +126,8 @@ static void es__sample_pairs(const es_job *j, double *mft_s, double *theory_s) {
   free(q);
   free(L);
   free(L2);
+  free(LL);
+  free(LP);
   free(ts);
   free(cts);
   *mft_s = n ? tm / n * (double)(nw * nb) + (nc ? tc / nc * (double)nb : 0) : NAN;
@@ -181,7 +191,13 @@ void es__estimate_job(const es_job *j, const char *out, int size, int local_rank
   const int dmft =
       (j->arch == ES_ARCH_RECURRENT && !(j->leak == 1 && j->noise == 0)) || j->nlags > 0;
   e->dmft_bytes = dmft ? 9 * (tmax + 1) * (tmax + 1) * 8 : 0;
-  const long double theory = tmax * (2 * 8 * 16 + 3 * 8) + 12 * nd * nn * 8 + e->dmft_bytes;
+  /* Leak != 1 (feedforward): the two-channel recursion's 3x3 blocks per pair of layers,
+   * 18 (T+2)^2 doubles, and its 2-D Hermite workspace (doc/physics.md 5.6.3). */
+  const long double tl = fminl(tmax, ES_THEORY_LEAK2_TMAX) + 2;
+  const long double leak2 =
+      j->arch == ES_ARCH_FEEDFORWARD && j->leak != 1 ? 18 * tl * tl * 8 + (12 << 20) : 0;
+  const long double theory =
+      tmax * (2 * 8 * 16 + 3 * 8) + 12 * nd * nn * 8 + fmaxl(e->dmft_bytes, leak2);
   const long double plan = points * 64 + ntasks * 40 + nwb * 8 + 4096 * 64;
   const long double post =
       fminl(4 * nw * nd * nn, 1 << 23) * 8 + nw * nd * 4 * 8 + nd * nn * (7 * 8 + 10) + nw * nb * 8;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "quad.h"
+#include "theory_impl.h"
 
 /* Gaussian expectations at variance K that the recursions need (doc/physics.md §5.1), with
  * x = sqrt(K) z: g = E phi^2, g1 = E[phi^2 He2]/(2K), g2 = E[phi^2 He4]/(4K^2),
@@ -146,17 +147,23 @@ es_status es_theory_layers(const es_mft_params *p, int T, es_theory_layer *out) 
 
 /* ---------- depth scales at finite width ---------- */
 
+static double es__xi_c_pair(const es_mft_params *p, const es_mft_point *pt);
+
 es_status es_theory_xi_coeffs(const es_mft_params *p, const es_mft_point *pt, es_theory_xi *o) {
   ES_CHECK(p->leak == 1.0, ES_ERR_INPUT, "the 1/N depth scales are derived for leak = 1; leak = %g",
            p->leak);
   *o = (es_theory_xi){pt->xi_q, pt->xi_c, NAN, NAN};
   const double K = pt->q_star, sw = p->sigma_w2, sw2 = sw * sw;
   if (!isfinite(K)) return ES_OK;
+  /* c* < 1 (chaotic phase, or noise): E c^t relaxes along the c-mode of the two-input
+   * recursion (doc/physics.md 5.4.1c); c* = 1: the mean tangent, below. */
+  const int pair = pt->c_star < 1;
   if (K == 0 || p->act->id == ES_ACT_RELU || p->act->id == ES_ACT_LINEAR) {
     /* relu, linear: E phi^2 is linear in K (no Jordan term) and the mean tangent grows by
-     * exactly chi_1 per layer at any width (physics notes, exact finite-N laws). */
+     * exactly chi_1 per layer at any width (physics notes, exact finite-N laws). With c* < 1,
+     * relu's E[phi_a phi_b] is not linear in k_ab (linear's is: d_c = 0). */
     o->d_q = 0;
-    o->d_c = pt->phase == ES_PHASE_CHAOTIC ? NAN : 0;
+    o->d_c = pair && K > 0 && p->act->id == ES_ACT_RELU ? es__xi_c_pair(p, pt) : 0;
     return ES_OK;
   }
   es__moments m;
@@ -185,7 +192,10 @@ es_status es_theory_xi_coeffs(const es_mft_params *p, const es_mft_point *pt, es
   const double y = (sw2 * (dphi4 - 2 * m.g * m.g1) + 2 * chi * sw * m.g2 * V) / (chi - chi * chi);
   const double beta = sw * m.g2 * K1 + 0.5 * sw * g3 * V + 0.5 * sw * m.g2 * y;
   o->d_q = beta / chi;
-  if (pt->phase == ES_PHASE_CHAOTIC) return ES_OK; /* c* < 1: no tangent description */
+  if (pair) {
+    o->d_c = es__xi_c_pair(p, pt);
+    return ES_OK;
+  }
   /* Tangent at the fixed point: u = Vzu/R and w = W/R are stationary, and R1/R grows by
    * d_c per layer. */
   const double u = sw * ((m.phi2dphi2 - m.g * m.a) + m.g1 * m.a1 * V) / (m.a * (1 - chi));
@@ -688,6 +698,181 @@ static void es__moments1(const es_activation *act, es__rule1 *r1, es__memo *memo
   *m = mm[slot];
 }
 
+es_status es__theory_same(const es_activation *act, int kind, const double k[3], es__same3 *o) {
+  memset(o, 0, sizeof *o);
+  es__rule1 r1;
+  r1.panels = 0;
+  es__moments ma;
+  es__moments_at(act, &r1, k[0], &ma);
+  if (kind == ES__TANGENT) {
+    /* (h, u) with Cov(h, u) = 0: m = (E phi^2, 0, R E phi'^2); E[phi phi' u] = k12 E[(phi phi')'],
+     * E[phi'^2 u^2] = R E phi'^2 + k12^2 E[(phi'^2)''] give the 12 and k12^2 terms. */
+    const double K = k[0], R = k[2];
+    o->m[0] = ma.g;
+    o->m[2] = R * ma.a;
+    o->J[0][0] = ma.g1;
+    o->J[1][1] = ma.e / K; /* E[(phi phi')'] = E[h phi phi']/K (Stein) */
+    o->J[2][0] = R * ma.a1;
+    o->J[2][2] = ma.a;
+    o->H[0][0][0] = ma.g2;
+    o->H[2][0][0] = R * ma.a2;
+    o->H[2][0][2] = o->H[2][2][0] = ma.a1;
+    o->H[2][1][1] = 2 * (ma.b / (K * K) - ma.a / K); /* 2 E[(phi'^2)''] */
+    o->C[0][0] = ma.phi4 - ma.g * ma.g;
+    o->C[0][2] = o->C[2][0] = R * (ma.phi2dphi2 - ma.g * ma.a);
+    o->C[1][1] = R * ma.phi2dphi2;
+    o->C[2][2] = R * R * (3 * ma.dphi4 - ma.a * ma.a);
+    return ES_OK;
+  }
+  es__moments mb = ma;
+  if (k[2] != k[0]) es__moments_at(act, &r1, k[2], &mb);
+  es__abws *ws = calloc(1, sizeof *ws);
+  if (!ws) {
+    es_error_set("theory: out of memory for the 2-D rules");
+    return ES_ERR_NOMEM;
+  }
+  es__ab ab;
+  es__ab_with(act, ws, k[0], k[2], k[1], &ab);
+  es__abws_destroy(ws);
+  free(ws);
+  /* As es_theory2_layers. */
+  o->m[0] = ma.g;
+  o->m[1] = ab.m;
+  o->m[2] = mb.g;
+  o->J[0][0] = ma.g1;
+  for (int i = 0; i < 3; i++) o->J[1][i] = ab.grad[i];
+  o->J[2][2] = mb.g1;
+  o->H[0][0][0] = ma.g2;
+  memcpy(o->H[1], ab.hess, sizeof ab.hess);
+  o->H[2][2][2] = mb.g2;
+  const double C[3][3] = {{ma.phi4 - ma.g * ma.g, ab.m31 - ma.g * ab.m, ab.m22 - ma.g * mb.g},
+                          {ab.m31 - ma.g * ab.m, ab.m22 - ab.m * ab.m, ab.m13 - ab.m * mb.g},
+                          {ab.m22 - ma.g * mb.g, ab.m13 - ab.m * mb.g, mb.phi4 - mb.g * mb.g}};
+  memcpy(o->C, C, sizeof C);
+  return ES_OK;
+}
+
+/* Solve the n x n system A x = b (row-major, destroyed) by elimination with partial
+ * pivoting; 0 when singular. */
+static int es__solve(int n, double *A, double *b) {
+  for (int c = 0; c < n; c++) {
+    int piv = c;
+    for (int r = c + 1; r < n; r++)
+      if (fabs(A[r * n + c]) > fabs(A[piv * n + c])) piv = r;
+    if (!(fabs(A[piv * n + c]) > 0)) return 0;
+    if (piv != c) {
+      for (int k = 0; k < n; k++) {
+        const double t = A[c * n + k];
+        A[c * n + k] = A[piv * n + k];
+        A[piv * n + k] = t;
+      }
+      const double t = b[c];
+      b[c] = b[piv];
+      b[piv] = t;
+    }
+    for (int r = c + 1; r < n; r++) {
+      const double f = A[r * n + c] / A[c * n + c];
+      for (int k = c; k < n; k++) A[r * n + k] -= f * A[c * n + k];
+      b[r] -= f * b[c];
+    }
+  }
+  for (int c = n - 1; c >= 0; c--) {
+    double x = b[c];
+    for (int k = c + 1; k < n; k++) x -= A[c * n + k] * b[k];
+    b[c] = x / A[c * n + c];
+  }
+  return 1;
+}
+
+/* Solve X = s J X J^T + D for the 3x3 X (the fixed point or driven response of V' =
+ * s J V J^T + ...), scaled: lam X - s J X J^T = D. 0 when singular. */
+static int es__sylv3(double lam, double s, const double J[3][3], const double D[3][3],
+                     double X[3][3]) {
+  double A[81], b[9];
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) {
+      b[i * 3 + j] = D[i][j];
+      for (int k = 0; k < 3; k++)
+        for (int l = 0; l < 3; l++)
+          A[(i * 3 + j) * 9 + k * 3 + l] = (i == k && j == l ? lam : 0) - s * J[i][k] * J[j][l];
+    }
+  if (!es__solve(9, A, b)) return 0;
+  for (int i = 0; i < 9; i++) X[i / 3][i % 3] = b[i];
+  return 1;
+}
+
+/* The 1/N shift d_c of E c^t's relaxation rate where c* < 1 (doc/physics.md 5.4.1c): the
+ * two-input recursion (k, K1, V) linearised at its fixed point. A perturbation along the
+ * c-mode e_c = (0, 1, 0) of A = sw2 J (eigenvalue chi_c) drives V at the same rate
+ * (y: chi_c y - sw2^2 J y J^T = dV'/dk e_c) and K1 through dK1'/dk e_c + (sw2/2) H:y, whose
+ * projection beta on the c-mode (left eigenvector f, f.e_c = 1) is a Jordan term:
+ * E c^t - c_inf ~ chi_c^t (1 + beta t/(chi_c N)), so d_c = beta/chi_c. The derivatives along
+ * e_c are central differences of the layer's moments. Leak 1 only (the caller checks). */
+static double es__xi_c_pair(const es_mft_params *p, const es_mft_point *pt) {
+  const double q = pt->q_star, c = pt->c_star, sw = p->sigma_w2, sw2 = sw * sw;
+  if (!(q > 0) || !(1 - fabs(c) >= ES_THEORY_CEDGE)) return NAN;
+  const int closed = p->act->id == ES_ACT_RELU || p->act->id == ES_ACT_LINEAR;
+  if (!closed && !(q <= ES_THEORY_QMAX2)) return NAN;
+  const double k[3] = {q, q * c, q};
+  const double h = 1e-3 * q * fmin(1 - fabs(c), 0.5);
+  const double kp[3] = {q, q * c + h, q}, km[3] = {q, q * c - h, q};
+  es__same3 S, Sp, Sm;
+  if (es__theory_same(p->act, ES__PAIR, k, &S) != ES_OK ||
+      es__theory_same(p->act, ES__PAIR, kp, &Sp) != ES_OK ||
+      es__theory_same(p->act, ES__PAIR, km, &Sm) != ES_OK)
+    return NAN;
+  /* Fixed point: V* = sw2^2 (C + J V* J^T), K1* = (I - sw2 J)^{-1} (sw2/2) H:V*. */
+  double V[3][3], C2[3][3];
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) C2[i][j] = sw2 * S.C[i][j];
+  if (!es__sylv3(1, sw2, S.J, C2, V)) return NAN;
+  double A[9], K1[3];
+  for (int i = 0; i < 3; i++) {
+    K1[i] = 0;
+    for (int j = 0; j < 3; j++) {
+      A[i * 3 + j] = (i == j) - sw * S.J[i][j];
+      for (int l = 0; l < 3; l++) K1[i] += 0.5 * sw * S.H[i][j][l] * V[j][l];
+    }
+  }
+  if (!es__solve(3, A, K1)) return NAN;
+  const double chi = sw * S.J[1][1]; /* the c-mode: column 1 of J is (0, J11, 0) */
+  if (!(fabs(chi - sw * S.J[0][0]) > 1e-12 * chi)) return NAN; /* degenerate with chi_q */
+  const double f[3] = {S.J[1][0] / (S.J[1][1] - S.J[0][0]), 1, S.J[1][2] / (S.J[1][1] - S.J[2][2])};
+  /* Derivatives along e_c: dJ, dH, dC; then B e_c and D e_c. */
+  double dJ[3][3], dC[3][3], Be[3], De[3][3];
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) {
+      dJ[i][j] = (Sp.J[i][j] - Sm.J[i][j]) / (2 * h);
+      dC[i][j] = (Sp.C[i][j] - Sm.C[i][j]) / (2 * h);
+    }
+  for (int i = 0; i < 3; i++) {
+    double x = 0;
+    for (int j = 0; j < 3; j++) {
+      x += dJ[i][j] * K1[j];
+      for (int l = 0; l < 3; l++) x += 0.25 * (Sp.H[i][j][l] - Sm.H[i][j][l]) / h * V[j][l];
+    }
+    Be[i] = sw * x;
+  }
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) {
+      double x = dC[i][j];
+      for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++)
+          x += dJ[i][a] * V[a][b] * S.J[j][b] + S.J[i][a] * V[a][b] * dJ[j][b];
+      De[i][j] = sw2 * x;
+    }
+  double y[3][3];
+  if (!es__sylv3(chi, sw2, S.J, De, y)) return NAN;
+  double beta = 0;
+  for (int i = 0; i < 3; i++) {
+    double x = Be[i];
+    for (int j = 0; j < 3; j++)
+      for (int l = 0; l < 3; l++) x += 0.5 * sw * S.H[i][j][l] * y[j][l];
+    beta += f[i] * x;
+  }
+  return beta / chi;
+}
+
 static int es__c_edge(const double k[3]) {
   return !(1 - fabs(k[1] / sqrt(k[0] * k[2])) >= ES_THEORY_CEDGE);
 }
@@ -811,11 +996,11 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
 }
 
 void es_theory2_predict(const es_theory2_layer *l, double N, es_theory2_pred *o) {
-  const double A = l->k[0], X = l->k[1], B = l->k[2], rab = sqrt(A * B), c = X / rab;
+  const double A = l->k[0], X = l->k[1], B = l->k[2];
   *o = (es_theory2_pred){NAN, NAN, NAN, NAN};
   if (l->edge >= 2) return;
   if (l->edge == 1) {
-    o->c_mean = c;
+    o->c_mean = X / sqrt(A * B);
     return;
   }
   /* N Cov(q_A, q_B) = V + Wick term of the Wishart given G; k as a 2x2 matrix. */
@@ -827,19 +1012,25 @@ void es_theory2_predict(const es_theory2_layer *l, double N, es_theory2_pred *o)
       int a = ix[i][0], b = ix[i][1], cc = ix[j][0], d = ix[j][1];
       Cq[i][j] = l->V[i][j] + K[a][cc] * K[b][d] + K[a][d] * K[b][cc];
     }
+  es__theory2_pred_cq(l->k, l->K1, (const double(*)[3])Cq, N, o);
+}
+
+void es__theory2_pred_cq(const double k[3], const double K1[3], const double Cq[3][3], double N,
+                         es_theory2_pred *o) {
+  const double A = k[0], X = k[1], B = k[2], rab = sqrt(A * B), c = X / rab;
   const double gc[3] = {-c / (2 * A), 1 / rab, -c / (2 * B)};
   const double Hc[3][3] = {{3 * c / (4 * A * A), -1 / (2 * A * rab), c / (4 * A * B)},
                            {-1 / (2 * A * rab), 0, -1 / (2 * B * rab)},
                            {c / (4 * A * B), -1 / (2 * B * rab), 3 * c / (4 * B * B)}};
   double lin = 0, quad = 0, var = 0;
   for (int i = 0; i < 3; i++) {
-    lin += gc[i] * l->K1[i];
+    lin += gc[i] * K1[i];
     for (int j = 0; j < 3; j++) {
       quad += Hc[i][j] * Cq[i][j];
       var += gc[i] * Cq[i][j] * gc[j];
     }
   }
-  o->qab_mean = X + l->K1[1] / N;
+  o->qab_mean = X + K1[1] / N;
   o->qab_var = Cq[1][1] / N;
   o->c_mean = c + (lin + 0.5 * quad) / N;
   o->c_var = var / N;

@@ -87,6 +87,15 @@ es_status es_theory_leak_layers(const es_mft_params *p, int T, es_theory_leak_la
     const double g1 = c[2] * sqrt(2.0) / (2 * K), g2 = c[4] * sqrt(24.0) / (4 * K * K);
     g1v[t] = g1;
     ES__A(M, t, t) = p4 - g * g;
+    /* Layers correlated beyond what ES__NH terms sum (rho^ES__NH > 1e-10, rho ~ 1 - leak near
+     * the fixed point: leak below ~0.13, the residual limit): no value rather than a wrong
+     * one, from here on. */
+    int slow = 0;
+    for (int s = 1; s < t; s++) slow |= pow(pow(a, t - s) * sqrt(Kv[s] / K), ES__NH) > 1e-10;
+    if (slow) {
+      for (int u = t; u <= T; u++) out[u - 1] = (es_theory_leak_layer){NAN, NAN, NAN, NAN, NAN};
+      break;
+    }
     for (int s = 1; s < t; s++) {
       const double rho = pow(a, t - s) * sqrt(Kv[s] / K);
       const double *cs = C + (size_t)s * (ES__NH + 1);

@@ -5,6 +5,7 @@
  * tested directly, so it is compiled into this test. */
 #include "../../src/theory/theory.c"
 #include "../../src/theory/theory_leak.c"
+#include "../../src/theory/theory_leak2.c"
 
 /* One metric on its own rule. */
 static void es__ab_at(const es_activation *act, double A, double B, double X, es__ab *o) {
@@ -73,10 +74,10 @@ static void depth_scales(void) {
     ASSERT_REL(x.xi_q * x.xi_q * x.d_q, ref[i].dxi, 2e-5);
     ASSERT_REL(x.d_c, ref[i].cmean, 2e-5);
   }
-  /* Chaotic: d_q exists (q's fixed point is stable), d_c does not. */
+  /* Chaotic: d_q exists (q's fixed point is stable); d_c from the c-mode (below). */
   x = xi_coeffs(&p, "tanh", 2.5, 0.05, &pt);
   ASSERT_REL(x.xi_q * x.xi_q * x.d_q, 1.11872, 2e-5);
-  ASSERT(isnan(x.d_c) && isnan(es_theory_xi_at(x.xi_c, x.d_c, 64)));
+  ASSERT(isfinite(x.d_c) && isfinite(es_theory_xi_at(x.xi_c, x.d_c, 64)));
   static const struct {
     const char *act;
     double sw2, sb2;
@@ -148,6 +149,17 @@ static void leak_theory(void) {
     ASSERT_REL(L[t].Vq, G[t].Vzz + 2 * G[t].K * G[t].K, 1e-12);
     ASSERT_NEAR(L[t].D4, 3 * G[t].Vzz, 1e-12 * (1 + G[t].Vzz)); /* kurtosis 3 Vzz/(N K^2) */
   }
+  /* Leak 0.05: adjacent layers correlate at ~0.95, beyond the 160-term series: NaN from a
+   * layer on, not a truncated sum; leak 0.2 is within it. */
+  {
+    es_mft_params lo = p;
+    lo.leak = 0.05;
+    ASSERT_EQ_INT(es_theory_leak_layers(&lo, T, L), ES_OK);
+    ASSERT(isfinite(L[0].Vq) && isnan(L[T - 1].K) && isnan(L[T - 1].Vq));
+    lo.leak = 0.2;
+    ASSERT_EQ_INT(es_theory_leak_layers(&lo, T, L), ES_OK);
+    ASSERT(isfinite(L[T - 1].Vq));
+  }
   /* Linear: q' = a^2 q + G chi + 2a sqrt(G) zeta, G = F + sw2 q, exact moments at N = 1e6. */
   es_mft_params lin = {es_activation_find("linear"), 0.5, 0.2, 0.4, 0.1, 1, 0.6};
   ASSERT_EQ_INT(es_theory_leak_layers(&lin, T, L), ES_OK);
@@ -161,6 +173,224 @@ static void leak_theory(void) {
     ASSERT_REL(L[t].K, m1, 1e-13);
     ASSERT_NEAR(L[t].K1, 0, 1e-13);
     ASSERT_REL(L[t].Vq, N * (m2 - m1 * m1), 1e-4); /* the O(1/N) remainder: 4e-6 at t = 20 */
+  }
+}
+
+/* d_c where c* < 1 (chaotic phase, or noise; doc/physics.md 5.4.1c) against the two-input
+ * recursion itself: two runs from q = q*, c = c* +- delta. The c-mode's projection of their
+ * difference, f.dK1/f.dk (f the left eigenvector of J for chi_c, which removes the chi_q
+ * modes), grows by d_c per layer once the transients have decayed; the slope's last three
+ * values are extrapolated by Aitken's rule. Points where the remaining transients (V's, at
+ * chi_i chi_j) decay faster than chi_c^t: relu needs chi_q^2 < chi_c, i.e. small sigma_w2. */
+static void xi_c_pair(void) {
+  static const struct {
+    const char *act;
+    double sw2, sb2, g;
+  } pts[] = {{"tanh", 1.5, 0.05, 0.1}, {"tanh", 2.5, 0.05, 0},  {"tanh", 4, 0.05, 0},
+             {"erf", 1.0, 0.05, 0.05}, {"sin", 1.5, 0.05, 0.1}, {"relu", 0.8, 0.1, 0.2},
+             {"gelu", 1.2, 0.1, 0.1}};
+  enum { T = 400 };
+  static es_theory2_layer P2[T], M2[T];
+  for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
+    es_mft_params p = {es_activation_find(pts[i].act), pts[i].sw2, pts[i].sb2, 1, pts[i].g, 1, 0.5};
+    es_mft_point pt;
+    es_theory_xi x;
+    ASSERT_EQ_INT(es_mft_fixed_point(&p, &pt), ES_OK);
+    ASSERT(pt.c_star < 1);
+    ASSERT_EQ_INT(es_theory_xi_coeffs(&p, &pt, &x), ES_OK);
+    const double q = pt.q_star, c = pt.c_star, del = 5e-2, q0 = (q - p.sigma_b2) / p.sigma_w2;
+    ASSERT_EQ_INT(es_theory2_layers(&p, q0, q0, (q * (c + del) - p.sigma_b2) / p.sigma_w2, T, P2),
+                  ES_OK);
+    ASSERT_EQ_INT(es_theory2_layers(&p, q0, q0, (q * (c - del) - p.sigma_b2) / p.sigma_w2, T, M2),
+                  ES_OK);
+    es__same3 S;
+    const double k[3] = {q, q * c, q};
+    ASSERT_EQ_INT(es__theory_same(p.act, ES__PAIR, k, &S), ES_OK);
+    ASSERT_REL(p.sigma_w2 * S.J[1][1], pt.chi_c, 1e-10); /* the c-mode's eigenvalue */
+    const double f[3] = {S.J[1][0] / (S.J[1][1] - S.J[0][0]), 1,
+                         S.J[1][2] / (S.J[1][1] - S.J[2][2])};
+    double sl[3] = {NAN, NAN, NAN}, prev = NAN;
+    int t = 1;
+    for (; t < T && fabs(P2[t].k[1] - M2[t].k[1]) > 1e-9 * q && pow(pt.chi_c, t) > 1e-7; t++) {
+      double r = 0;
+      for (int j = 0; j < 3; j++) r += f[j] * (P2[t].K1[j] - M2[t].K1[j]);
+      r /= P2[t].k[1] - M2[t].k[1];
+      sl[0] = sl[1];
+      sl[1] = sl[2];
+      sl[2] = r - prev;
+      prev = r;
+    }
+    const double d1 = sl[1] - sl[0], d2 = sl[2] - sl[1];
+    const double ext = d2 != d1 ? sl[2] - d2 * d2 / (d2 - d1) : sl[2];
+    fprintf(stderr,
+            "xi_c,N c* < 1 %s (%g, %g, g %g): c* %.6f chi_c %.6f d_c %.9g closed form, "
+            "%.9g recursion (t = %d)\n",
+            pts[i].act, pts[i].sw2, pts[i].sb2, pts[i].g, c, pt.chi_c, x.d_c, ext, t);
+    ASSERT_NEAR(ext, x.d_c, 2e-4 * fmax(1, fabs(x.d_c)));
+  }
+  /* Linear: m is linear in k (no Jordan term), d_c = 0. */
+  es_mft_params lin = {es_activation_find("linear"), 0.8, 0.1, 1, 0.2, 1, 0.5};
+  es_mft_point pt;
+  es_theory_xi x;
+  es_mft_fixed_point(&lin, &pt);
+  ASSERT_EQ_INT(es_theory_xi_coeffs(&lin, &pt, &x), ES_OK);
+  ASSERT(pt.c_star < 1 && fabs(x.d_c) < 1e-9);
+}
+
+/* The two-channel leaky recursion (doc/physics.md §5.6.3). (1) Leak 1: the pair's k, K1 and
+ * N Cov q equal es_theory2_layers' k, K1, V + Wick term, and the tangent's 22 entries
+ * es_theory_layers' R, R1, Vuu + 2R^2 (the cross-layer terms vanish; only the order of the
+ * sums differs). (2) Any leak: the 11 channel of either kind is the one-input recursion of
+ * es_theory_leak_layers (K, K1, N Var q), whose own checks it inherits. */
+static double es__rel(double x, double y) {
+  return fabs(x - y) / fmax(1e-300, fmax(fabs(x), fabs(y)));
+}
+
+static void leak2_theory(void) {
+  enum { T = 16 };
+  static es_theory_leak2_layer P2[T], TG[T];
+  static es_theory2_layer L2[T];
+  static es_theory_layer G[T];
+  static es_theory_leak_layer L1[T];
+  const char *acts[] = {"tanh", "relu", "erf", "linear"};
+  for (int ia = 0; ia < 4; ia++)
+    for (int noisy = 0; noisy < 2; noisy++) {
+      es_mft_params p = {es_activation_find(acts[ia]), 1.5, 0.05, 1, noisy ? 0.1 : 0, 1, 0.6};
+      if (ia == 3) p.sigma_w2 = 0.8;
+      ASSERT_EQ_INT(es_theory_leak2_layers(&p, ES_THEORY_PAIR, 1, 1, 0.3, T, P2), ES_OK);
+      ASSERT_EQ_INT(es_theory2_layers(&p, 1, 1, 0.3, T, L2), ES_OK);
+      ASSERT_EQ_INT(es_theory_leak2_layers(&p, ES_THEORY_TANGENT, 1, 0, 0, T, TG), ES_OK);
+      ASSERT_EQ_INT(es_theory_layers(&p, T, G), ES_OK);
+      double worst = 0;
+      for (int t = 0; t < T; t++) {
+        ASSERT_EQ_INT(P2[t].edge, L2[t].edge);
+        if (L2[t].edge) continue;
+        const double K[2][2] = {{L2[t].k[0], L2[t].k[1]}, {L2[t].k[1], L2[t].k[2]}};
+        static const int ix[3][2] = {{0, 0}, {0, 1}, {1, 1}};
+        for (int A = 0; A < 3; A++) {
+          worst = fmax(worst, es__rel(P2[t].k[A], L2[t].k[A]));
+          worst = fmax(worst, fabs(P2[t].K1[A] - L2[t].K1[A]) / (1 + fabs(L2[t].K1[A])));
+          for (int B = 0; B < 3; B++) {
+            const int i = ix[A][0], j = ix[A][1], c = ix[B][0], d = ix[B][1];
+            const double cq = L2[t].V[A][B] + K[i][c] * K[j][d] + K[i][d] * K[j][c];
+            worst = fmax(worst, fabs(P2[t].Cq[A][B] - cq) / (1 + fabs(cq)));
+          }
+        }
+        worst = fmax(worst, es__rel(TG[t].k[2], G[t].R));
+        worst = fmax(worst, fabs(TG[t].K1[2] - G[t].R1) / (1 + fabs(G[t].R1)));
+        const double vr = G[t].Vuu + 2 * G[t].R * G[t].R;
+        worst = fmax(worst, fabs(TG[t].Cq[2][2] - vr) / (1 + vr));
+        /* N Var q_12 = N Var G_zu + q r (Wick; q_12 = h.u/N has mean 0). */
+        const double w = G[t].W + G[t].K * G[t].R;
+        worst = fmax(worst, fabs(TG[t].Cq[1][1] - w) / (1 + w));
+      }
+      fprintf(stderr, "leak2 at leak 1, %s noise %g: worst deviation %.2e\n", acts[ia], p.noise,
+              worst);
+      ASSERT(worst < 1e-12);
+    }
+  /* Any leak: the 11 channel against the one-input recursion, also where the metric is
+   * large (tanh at sw2 = 10 and 20: K ~ 10 and 22; sin, erf at sw2 = 10), and at leak 0.3. */
+  static const struct {
+    const char *act;
+    double sw2, leak;
+  } c11[] = {{"tanh", 1.5, 0.5}, {"relu", 1.5, 0.5}, {"erf", 1.5, 0.5}, {"tanh", 10, 0.5},
+             {"tanh", 20, 0.5},  {"sin", 10, 0.5},   {"erf", 10, 0.5},  {"gelu", 1.5, 0.3}};
+  for (size_t ia = 0; ia < sizeof c11 / sizeof c11[0]; ia++) {
+    es_mft_params p = {
+        es_activation_find(c11[ia].act), c11[ia].sw2, 0.05, c11[ia].leak, 0.1, 1, 0.6};
+    ASSERT_EQ_INT(es_theory_leak_layers(&p, T, L1), ES_OK);
+    ASSERT_EQ_INT(es_theory_leak2_layers(&p, ES_THEORY_PAIR, 1, 1, 0.3, T, P2), ES_OK);
+    ASSERT_EQ_INT(es_theory_leak2_layers(&p, ES_THEORY_TANGENT, 1, 0, 0, T, TG), ES_OK);
+    double worst = 0;
+    for (int t = 0; t < T; t++)
+      for (int kind = 0; kind < 2; kind++) {
+        const es_theory_leak2_layer *l = kind ? &TG[t] : &P2[t];
+        ASSERT_EQ_INT(l->edge, 0);
+        worst = fmax(worst, es__rel(l->k[0], L1[t].K));
+        worst = fmax(worst, fabs(l->K1[0] - L1[t].K1) / (1 + fabs(L1[t].K1)));
+        worst = fmax(worst, es__rel(l->Cq[0][0], L1[t].Vq));
+      }
+    fprintf(stderr,
+            "leak2 11 channel vs one input, %s sw2 %g leak %g (K %.3g): worst deviation %.2e\n",
+            c11[ia].act, c11[ia].sw2, c11[ia].leak, L1[T - 1].K, worst);
+    /* The 2-D trapezoid rule against the 1-D series' panels; relu takes Gauss-Hermite, which
+     * its kink limits to ~1e-4. */
+    ASSERT(worst < (strcmp(c11[ia].act, "relu") ? 1e-9 : 3e-4));
+  }
+  /* Past the 2-D rule's 401 nodes per axis (tanh, K ~ 47): NaN with edge 3 from there on. */
+  {
+    es_mft_params p = {es_activation_find("tanh"), 40, 0.05, 0.5, 0.1, 1, 0.6};
+    ASSERT_EQ_INT(es_theory_leak2_layers(&p, ES_THEORY_TANGENT, 1, 0, 0, T, TG), ES_OK);
+    ASSERT(TG[0].edge == 0 && TG[T - 1].edge == 3 && isnan(TG[T - 1].K1[2]));
+    /* Leak 0.1: layer-to-layer correlations ~0.9, beyond the series' 96 orders: edge 4. */
+    p.sigma_w2 = 1.5;
+    p.leak = 0.1;
+    ASSERT_EQ_INT(es_theory_leak2_layers(&p, ES_THEORY_PAIR, 1, 1, 0.3, T, P2), ES_OK);
+    ASSERT(P2[0].edge == 0 && P2[T - 1].edge == 4 && isnan(P2[T - 1].Cq[1][1]));
+    es_theory2_pred pr;
+    es_theory_leak2_pair_predict(&P2[T - 1], 64, &pr);
+    ASSERT(isnan(pr.c_mean) && isnan(pr.c_var));
+  }
+  /* (3) Linear phi, any leak, exactly: h' = a h + Y with Y_i ~ N(0, G), G = F + sw2 q given the
+   * past, so q' = a^2 q + a (<h Y^T> + <Y h^T>) + <Y Y^T> and the first two moments of the
+   * metric q (3 components) close: E q' = a^2 E q + E G and
+   * N Cov(q'_A, q'_B) = N Cov((a^2 q + G)_A, (a^2 q + G)_B) + E[G_ac G_bd + G_ad G_bc]
+   *   + a^2 E[q_ac G_bd + q_ad G_bc + q_bc G_ad + q_bd G_ac]  (A = (a, b), B = (c, d)).
+   * The theory has K1 = 0 and N Cov q equal to N times the exact covariance up to O(1/N).
+   * The tangent of a linear net is a second input without bias or noise. */
+  const double Nn = 1e6;
+  for (int kind = 0; kind < 2; kind++) {
+    const double a = 0.6, sw = 0.5, sb = 0.2, gn = 0.1;
+    es_mft_params lin = {es_activation_find("linear"), sw, sb, 1 - a, gn, 1, 0.3};
+    es_theory_leak2_layer *L = kind ? TG : P2;
+    ASSERT_EQ_INT(es_theory_leak2_layers(&lin, kind, 1, 0.7, 0.3, T, L), ES_OK);
+    const double Fv[3] = {sb + gn, kind ? 0 : sb, kind ? 0 : sb + gn};
+    double m1[3] = {sw + sb, kind ? 0 : sw * 0.3 + sb, kind ? sw : sw * 0.7 + sb}, m2[3][3];
+    static const int ix[3][2] = {{0, 0}, {0, 1}, {1, 1}};
+    /* Layer 1 is exactly Gaussian: N Cov q = the Wick term of m1. */
+#define ES__S(v, i, j) (v)[(i) + (j) == 0 ? 0 : (i) + (j) == 1 ? 1 : 2]
+    for (int A = 0; A < 3; A++)
+      for (int B = 0; B < 3; B++) {
+        const int i = ix[A][0], j = ix[A][1], c = ix[B][0], d = ix[B][1];
+        m2[A][B] = m1[A] * m1[B] +
+                   (ES__S(m1, i, c) * ES__S(m1, j, d) + ES__S(m1, i, d) * ES__S(m1, j, c)) / Nn;
+      }
+    double worst = 0;
+    for (int t = 1; t < T; t++) {
+      /* E[x_A y_B] for x, y affine in q: (u + s q), with E q = m1, E q q^T = m2. */
+      double n1[3], n2[3][3];
+      for (int A = 0; A < 3; A++) n1[A] = a * a * m1[A] + Fv[A] + sw * m1[A];
+      for (int A = 0; A < 3; A++)
+        for (int B = 0; B < 3; B++) {
+          const int i = ix[A][0], j = ix[A][1], c = ix[B][0], d = ix[B][1];
+          const double b = a * a + sw; /* x = Fv + b q */
+          double xx = Fv[A] * Fv[B] + b * (Fv[A] * m1[B] + Fv[B] * m1[A]) + b * b * m2[A][B];
+          /* E[G_ic G_jd] with G = Fv + sw q: E[(Fv + sw q)_P (Fv + sw q)_Q]. */
+#define ES__EGG(P, Q) (Fv[P] * Fv[Q] + sw * (Fv[P] * m1[Q] + Fv[Q] * m1[P]) + sw * sw * m2[P][Q])
+#define ES__EQG(P, Q) (Fv[Q] * m1[P] + sw * m2[P][Q])
+#define ES__I(x, y) ((x) + (y) == 0 ? 0 : (x) + (y) == 1 ? 1 : 2)
+          const double wy = ES__EGG(ES__I(i, c), ES__I(j, d)) + ES__EGG(ES__I(i, d), ES__I(j, c));
+          const double cr = ES__EQG(ES__I(i, c), ES__I(j, d)) + ES__EQG(ES__I(i, d), ES__I(j, c)) +
+                            ES__EQG(ES__I(j, c), ES__I(i, d)) + ES__EQG(ES__I(j, d), ES__I(i, c));
+          n2[A][B] = xx + (wy + a * a * cr) / Nn;
+        }
+#undef ES__EGG
+#undef ES__EQG
+#undef ES__I
+#undef ES__S
+      memcpy(m1, n1, sizeof m1);
+      memcpy(m2, n2, sizeof m2);
+      for (int A = 0; A < 3; A++) {
+        worst = fmax(worst, es__rel(L[t].k[A], m1[A]));
+        ASSERT_NEAR(L[t].K1[A], 0, 1e-13);
+        for (int B = 0; B < 3; B++) {
+          const double ex = Nn * (m2[A][B] - m1[A] * m1[B]);
+          ASSERT_NEAR(L[t].Cq[A][B], ex, 1e-4 * (1 + fabs(ex)));
+        }
+      }
+    }
+    fprintf(stderr, "leak2 linear exact (%s): metric to %.1e\n", kind ? "tangent" : "pair", worst);
+    ASSERT(worst < 1e-13);
   }
 }
 
@@ -547,5 +777,7 @@ int main(void) {
   p.leak = 0.5;
   ASSERT_EQ_INT(es_theory2_layers(&p, 1, 1, 0.3, 4, L), ES_ERR_INPUT);
   leak_theory();
+  leak2_theory();
+  xi_c_pair();
   ES_TEST_END();
 }
