@@ -195,8 +195,13 @@ static int es__run_mpi(int argc, char **argv, int is_run) {
     st = ES_ERR_MPI;
   }
   es__mpi_local_cleanup();
+  free(cl);
+  free(sets);
+  fflush(NULL);
   /* A signal after the last point of agreement (closing, MPI_Finalize) still ends in 3: the
-   * output is complete then, and --resume finds nothing left to do. */
+   * output is complete then, and --resume finds nothing left to do. Checked last, and left
+   * by _exit: the libraries' exit handlers that exit() would run take about a millisecond,
+   * in which a signal would be caught and then lost. Everything is finalized and flushed. */
   if (is_run && st == ES_OK && es_run_stopped()) {
     fprintf(stderr,
             "edgesweep: stopped by signal %d after the output was complete; "
@@ -204,9 +209,7 @@ static int es__run_mpi(int argc, char **argv, int is_run) {
             es_run_stopped());
     st = ES_ERR_STOPPED;
   }
-  free(cl);
-  free(sets);
-  return es__exit_code(st);
+  _exit(es__exit_code(st));
 }
 
 /* Parse a command that takes no options but --help. Returns -1 to go on (optind at the first

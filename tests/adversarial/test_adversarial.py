@@ -322,6 +322,7 @@ def signal_case(cls, name, launcher, sig, delay, expect=3, target="launcher"):
         print(f"ok   [{cls}] {name} (ended before the signal)")
         p.communicate()
         return
+    exiting = False
     if target == "ranks":
         kids = []
         for _ in range(5000):  # both ranks started and past their loader (see wait_handlers)
@@ -336,6 +337,9 @@ def signal_case(cls, name, launcher, sig, delay, expect=3, target="launcher"):
             except ProcessLookupError:
                 pass
     else:
+        # A process whose output is already renamed into place is exiting: the kernel may be
+        # tearing it down, where no program can act on a signal any more (exit 0 stays right).
+        exiting = os.path.exists(out)
         p.send_signal(sig)
     try:
         _, err = p.communicate(timeout=60)
@@ -347,7 +351,7 @@ def signal_case(cls, name, launcher, sig, delay, expect=3, target="launcher"):
         return
     r = subprocess.CompletedProcess(c, p.returncode, "", err)
     finished_first = p.returncode == 0 and os.path.exists(out)
-    if finished_first and target == "ranks":
+    if finished_first and (target == "ranks" or exiting):
         S.counts[cls] += 1  # the run ended before the signal: complete, nothing to check more
         estest.check(same_numbers(out, ref["out"]), f"[{cls}] {name}: finished file differs")
         print(f"ok   [{cls}] {name} (ended before the signal)")
