@@ -437,10 +437,11 @@ es_status es_mft_trajectory(const es_mft_params *p, int T, double *q, double *c,
   double lr = log(p->sigma_w2);
   const double k2 = es__keep2(p);
   /* Once (qa, qab) repeats bitwise (the fixed point to the last bit, or a short cycle of
-   * roundings), the step's integrals are those of the earlier layer: reused, same bits. */
+   * roundings), the step's integrals are those of the earlier layer: reused, same bits. The
+   * one-input integrals depend on qa alone, which settles long before qab: their own memo. */
   enum { MEMO = 8 };
-  double key[MEMO][2], val[MEMO][3];
-  int nmemo = 0, next = 0;
+  double key[MEMO][2], val[MEMO][3], key1[MEMO], val1[MEMO][2];
+  int nmemo = 0, next = 0, nmemo1 = 0, next1 = 0;
   for (int t = 0; t < T; t++) {
     q[t] = qa;
     c[t] = qab / qa;
@@ -458,9 +459,20 @@ es_status es_mft_trajectory(const es_mft_params *p, int T, double *q, double *c,
       next = (next + 1) % MEMO;
       if (nmemo < MEMO) nmemo++;
       memcpy(key[slot], now, sizeof now);
-      val[slot][0] = log(es_mft_chi1(p, qa));
+      int s1 = -1;
+      for (int i = 0; i < nmemo1 && s1 < 0; i++)
+        if (memcmp(&key1[i], &qa, sizeof qa) == 0) s1 = i;
+      if (s1 < 0) {
+        s1 = next1;
+        next1 = (next1 + 1) % MEMO;
+        if (nmemo1 < MEMO) nmemo1++;
+        key1[s1] = qa;
+        val1[s1][0] = log(es_mft_chi1(p, qa));
+        val1[s1][1] = es_mft_qmap(p, qa);
+      }
+      val[slot][0] = val1[s1][0];
       val[slot][1] = es_mft_e_phiphi(p->act, qa, qa, qab);
-      val[slot][2] = es_mft_qmap(p, qa);
+      val[slot][2] = val1[s1][1];
     }
     lr += val[slot][0];
     double nab = k2 * qab + p->sigma_w2 * val[slot][1] + p->sigma_b2;
