@@ -5,7 +5,12 @@
 #include <string.h>
 
 #include "quad.h"
+#include "simd.h"
 #include "theory_impl.h"
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define ES__THEORY_AVX2 1
+#endif
 
 /* Gaussian expectations at variance K that the recursions need (doc/physics.md §5.1), with
  * x = sqrt(K) z: g = E phi^2, g1 = E[phi^2 He2]/(2K), g2 = E[phi^2 He4]/(4K^2),
@@ -501,6 +506,49 @@ static void es__ffill(const es_activation *act, size_t n, const double *x, doubl
 
 /* psi_F(w_i) = E_z[F(ws w_i + zs z)], w_i = hw i, i = -I..I, into psi[(i + I) * ES__NF + f].
  * Returns 0 when the memory (or the size cap) is not there. */
+/* PSI[f] = wz[0] c0[f] + sum_k wz[k] (c0[k NF + f] + c0[-k NF + f]) for the NF functions
+ * side by side. Each f is summed on its own, with the same operations in the same order on
+ * every path (no fused multiply-add), so the bits never depend on the path. */
+static void es__psi_sum_c(const double *c0, const double *wz, int K, double *psi) {
+  double s[ES__NF];
+  for (int f = 0; f < ES__NF; f++) s[f] = wz[0] * c0[f];
+  for (int k = 1; k <= K; k++)
+    for (int f = 0; f < ES__NF; f++) s[f] += wz[k] * (c0[k * ES__NF + f] + c0[-k * ES__NF + f]);
+  for (int f = 0; f < ES__NF; f++) psi[f] = s[f];
+}
+
+#ifdef ES__THEORY_AVX2
+__attribute__((target("avx2"))) static void es__psi_sum_avx2(const double *c0, const double *wz,
+                                                             int K, double *psi) {
+  _Static_assert(ES__NF == 8, "two vectors of four");
+  const __m256d w0 = _mm256_set1_pd(wz[0]);
+  __m256d lo = _mm256_mul_pd(w0, _mm256_loadu_pd(c0));
+  __m256d hi = _mm256_mul_pd(w0, _mm256_loadu_pd(c0 + 4));
+  for (int k = 1; k <= K; k++) {
+    const __m256d w = _mm256_set1_pd(wz[k]);
+    const double *up = c0 + k * ES__NF, *dn = c0 - k * ES__NF;
+    lo = _mm256_add_pd(lo,
+                       _mm256_mul_pd(w, _mm256_add_pd(_mm256_loadu_pd(up), _mm256_loadu_pd(dn))));
+    hi = _mm256_add_pd(
+        hi, _mm256_mul_pd(w, _mm256_add_pd(_mm256_loadu_pd(up + 4), _mm256_loadu_pd(dn + 4))));
+  }
+  _mm256_storeu_pd(psi, lo);
+  _mm256_storeu_pd(psi + 4, hi);
+}
+#endif
+
+static es__simd es__psi_path = ES__SIMD_AUTO;
+
+static void es__psi_sum(const double *c0, const double *wz, int K, double *psi) {
+#ifdef ES__THEORY_AVX2
+  if (es__simd_resolve(&es__psi_path) >= ES__SIMD_AVX2) {
+    es__psi_sum_avx2(c0, wz, K, psi);
+    return;
+  }
+#endif
+  es__psi_sum_c(c0, wz, K, psi);
+}
+
 static int es__split_psi(const es_activation *act, es__sws *ws, double hw, int I, double wsc,
                          double zs, double *psi) {
   const int odd = act->odd, i0 = odd ? 0 : -I; /* odd phi: psi(-i) = parity x psi(i) */
@@ -531,15 +579,8 @@ static int es__split_psi(const es_activation *act, es__sws *ws, double hw, int I
           psi[(size_t)(i + I) * ES__NF + f] = lat[(size_t)(pi * i + Ji) * ES__NF + f];
     } else {
       es__tweights(del / zs, Ki, wz);
-      for (int i = i0; i <= I; i++) {
-        const double *c0 = lat + (size_t)(pi * i + Ji) * ES__NF;
-        double s[ES__NF];
-        for (int f = 0; f < ES__NF; f++) s[f] = wz[0] * c0[f];
-        for (int k = 1; k <= Ki; k++)
-          for (int f = 0; f < ES__NF; f++)
-            s[f] += wz[k] * (c0[k * ES__NF + f] + c0[-k * ES__NF + f]);
-        for (int f = 0; f < ES__NF; f++) psi[(size_t)(i + I) * ES__NF + f] = s[f];
-      }
+      for (int i = i0; i <= I; i++)
+        es__psi_sum(lat + (size_t)(pi * i + Ji) * ES__NF, wz, Ki, psi + (size_t)(i + I) * ES__NF);
     }
   } else { /* each outer node its own inner rule */
     const size_t n = 2 * (size_t)K + 1;
@@ -550,12 +591,7 @@ static int es__split_psi(const es_activation *act, es__sws *ws, double hw, int I
     for (int i = i0; i <= I; i++) {
       for (int k = -K; k <= K; k++) x[k + K] = dx * i + zs * hz * k;
       es__ffill(act, n, x, F, fs, ds);
-      const double *c0 = F + (size_t)K * ES__NF;
-      double s[ES__NF];
-      for (int f = 0; f < ES__NF; f++) s[f] = wz[0] * c0[f];
-      for (int k = 1; k <= K; k++)
-        for (int f = 0; f < ES__NF; f++) s[f] += wz[k] * (c0[k * ES__NF + f] + c0[-k * ES__NF + f]);
-      for (int f = 0; f < ES__NF; f++) psi[(size_t)(i + I) * ES__NF + f] = s[f];
+      es__psi_sum(F + (size_t)K * ES__NF, wz, K, psi + (size_t)(i + I) * ES__NF);
     }
   }
   if (odd)
