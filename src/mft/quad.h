@@ -1,5 +1,6 @@
 /* Internal to the mft module and to theory, its one other user: the quadrature behind the
- * Gaussian expectations of mft.h (quad.c). Pure: no state persists between calls. */
+ * Gaussian expectations of mft.h (quad.c). Pure but for the vector path, chosen once (every
+ * path gives the same bits). */
 #ifndef EDGESWEEP_MFT_QUAD_H
 #define EDGESWEEP_MFT_QUAD_H
 
@@ -37,6 +38,10 @@ int es__tnodes(double *h, int cap);
 /* *BUF with room for N doubles (realloc'd, *CAP updated), or NULL when the memory is not
  * there (*BUF then unchanged). */
 double *es__grow(double **buf, size_t *cap, size_t n);
+
+/* Force the vector path of the lattice sums (ES__SIMD_AUTO: the best this CPU has); -1 when
+ * the CPU lacks it. For tests: every path gives the same bits. */
+int es__quad_set_simd(int path);
 
 /* The reference 2-D rule: a tensor of coarse normal rules in whitened coordinates. */
 double es__e2_ref(double (*g)(double), double qa, double qb, double qab);

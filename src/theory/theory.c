@@ -537,7 +537,7 @@ __attribute__((target("avx2"))) static void es__psi_sum_avx2(const double *c0, c
 }
 #endif
 
-static es__simd es__psi_path = ES__SIMD_AUTO;
+static es__simd es__psi_path = ES__SIMD_AUTO; /* set by the unit test to compare paths */
 
 static void es__psi_sum(const double *c0, const double *wz, int K, double *psi) {
 #ifdef ES__THEORY_AVX2
