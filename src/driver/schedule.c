@@ -210,6 +210,7 @@ void es__sweep_free(es__sweep *s) {
     for (int i = 0; i < s->nsends; i++) free(s->sbuf[i]);
   free(s->sreq);
   free(s->sbuf);
+  free(s->sidx);
 }
 
 /* ---------- computing one task ---------- */
@@ -551,7 +552,9 @@ static es_status es__ship(es__sweep *s, double *msg, int64_t n) {
     if (r) s->sreq = r;
     double **b = r ? realloc(s->sbuf, (size_t)cap * sizeof *b) : NULL;
     if (b) s->sbuf = b;
-    if (!r || !b) {
+    int *x = b ? realloc(s->sidx, (size_t)cap * sizeof *x) : NULL;
+    if (x) s->sidx = x;
+    if (!r || !b || !x) {
       free(msg);
       es_error_set("out of memory for the messages in flight");
       return ES_ERR_NOMEM;
@@ -575,10 +578,7 @@ static es_status es__ship(es__sweep *s, double *msg, int64_t n) {
 static void es__sends_test(es__sweep *s) {
   if (s->nsends == 0 || s->broken) return;
   int outc = 0;
-  int *idx = malloc((size_t)s->nsends * sizeof *idx);
-  es_status st =
-      idx ? ES_MPI_ST(MPI_Testsome(s->nsends, s->sreq, &outc, idx, MPI_STATUSES_IGNORE)) : ES_OK;
-  free(idx);
+  es_status st = ES_MPI_ST(MPI_Testsome(s->nsends, s->sreq, &outc, s->sidx, MPI_STATUSES_IGNORE));
   if (st != ES_OK) {
     es__fail(s, st);
     return;
@@ -629,7 +629,19 @@ static int es__drain(es__sweep *s) {
 
 /* ---------- computing tasks ---------- */
 
-enum { ES__CHUNK = 64 }; /* networks simulated at a time when a task is folded here */
+es_status es__fold_networks(es__sweep *s, int64_t p, int64_t begin, int64_t end, double *rec,
+                            double *state, int *flagged, char *reason, void (*poll)(es__sweep *)) {
+  const int64_t nd = s->job->depth.n, nl = s->job->nlags, stride = nd * es_nobs_len(nl);
+  es_status st = ES_OK;
+  *flagged = 0;
+  for (int64_t a = begin; st == ES_OK && !*flagged && a < end; a += ES__CHUNK) {
+    const es__task part = {p, a, a + ES__CHUNK < end ? a + ES__CHUNK : end};
+    st = es__compute(s, &part, rec, flagged, reason, poll);
+    for (int64_t i = 0; st == ES_OK && !*flagged && i < part.end - part.begin; i++)
+      es_obs_state_add(state, rec + i * stride, nd, nl);
+  }
+  return st;
+}
 
 /* Compute task ID and ship its result. With networks_per_task set, the task is a block,
  * folded here from zero; the owner combines the blocks in order (es_obs_state_combine), so
@@ -659,17 +671,14 @@ static es_status es__run_task(es__sweep *s, int64_t id, int *flagged) {
   const double c0 = es__tick(s);
   es_status st = ES_OK;
   *flagged = 0;
+  void (*poll)(es__sweep *) = s->size > 1 ? es__poll : NULL;
   if (block)
     es_obs_state_init(out, nd, nl);
   else if (fold)
     st = es__state_start(s, t->point, out);
-  for (int64_t a = t->begin; st == ES_OK && !*flagged && a < t->end; a += chunk) {
-    const es__task part = {t->point, a, a + chunk < t->end ? a + chunk : t->end};
-    st = es__compute(s, &part, fold ? rec : out + (a - t->begin) * stride, flagged, reason,
-                     s->size > 1 ? es__poll : NULL);
-    for (int64_t i = 0; fold && st == ES_OK && !*flagged && i < part.end - part.begin; i++)
-      es_obs_state_add(out, rec + i * stride, nd, nl);
-  }
+  if (st == ES_OK)
+    st = fold ? es__fold_networks(s, t->point, t->begin, t->end, rec, out, flagged, reason, poll)
+              : es__compute(s, t, out, flagged, reason, poll);
   free(rec);
   if (st != ES_OK) {
     free(msg);

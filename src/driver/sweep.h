@@ -79,6 +79,7 @@ typedef struct {
   int64_t *point_tasks; /* per point: tasks in this launch */
   MPI_Request *sreq;    /* results sent to owners, not yet received */
   double **sbuf;
+  int *sidx; /* room for MPI_Testsome's indices */
   int nsends, capsends;
   es_status fail; /* the first failure in serving, merging or writing */
   int broken;     /* an MPI call failed: stop waiting for messages */
@@ -131,6 +132,16 @@ es_status es__schedule(es__sweep *s);
  * signal drops the task (ES_ERR_STOPPED). POLL (may be NULL) runs between networks. */
 es_status es__compute(es__sweep *s, const es__task *t, double *rec, int *flagged, char *reason,
                       void (*poll)(es__sweep *));
+
+/* Networks simulated at a time when they are folded where they run: bounds the memory. */
+enum { ES__CHUNK = 64 };
+
+/* Not collective. Simulate networks [BEGIN, END) of point P, ES__CHUNK at a time into REC
+ * (room for ES__CHUNK networks' measurements), and add each to STATE in network order: what
+ * a block, a point's only task and `verify` fold. An overflow flags the point (*FLAGGED,
+ * REASON) and ends the fold. POLL as in es__compute. */
+es_status es__fold_networks(es__sweep *s, int64_t p, int64_t begin, int64_t end, double *rec,
+                            double *state, int *flagged, char *reason, void (*poll)(es__sweep *));
 
 /* Not collective (driver.c). The mean-field and 1/N theory of pair K (sigma_w2 fastest), and
  * for the first sigma_w2 the critical sigma_w2 of its sigma_b2, written by the calling rank. */

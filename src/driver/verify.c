@@ -9,8 +9,6 @@
 #include "edgesweep/observables.h"
 #include "sweep.h"
 
-enum { ES__CHUNK = 64 }; /* networks simulated at a time: bounds the memory of a point */
-
 /* Simulate point P afresh as the run does (networks folded in order, in blocks of
  * networks_per_task when set) and compare with V.
  * Appends a line to LOG when they differ; returns 1 when they do. */
@@ -40,12 +38,7 @@ static int es__recompute(es__sweep *s, int64_t p, const es_h5_point *v, es_strbu
   for (int64_t b0 = 0; *st == ES_OK && !bad_m && !flagged && b0 < M; b0 += B) {
     const int64_t b1 = b0 + B < M ? b0 + B : M;
     es_obs_state_init(block, nd, nl);
-    for (int64_t a = b0; *st == ES_OK && !flagged && a < b1; a += ES__CHUNK) {
-      es__task t = {p, a, a + ES__CHUNK < b1 ? a + ES__CHUNK : b1};
-      *st = es__compute(s, &t, rec, &flagged, reason, NULL);
-      for (int64_t m = 0; *st == ES_OK && !flagged && m < t.end - t.begin; m++)
-        es_obs_state_add(block, rec + m * nd * R, nd, nl);
-    }
+    *st = es__fold_networks(s, p, b0, b1, rec, block, &flagged, reason, NULL);
     if (*st == ES_OK && !flagged) es_obs_state_combine(state, block, nd, nl);
   }
   const char *diff = NULL;

@@ -432,16 +432,38 @@ es_status es_mft_critical(const es_mft_params *p, double *sw2c, char reason[ES_R
   return ES_OK;
 }
 
+/* The last ES__RING keys of up to two doubles (a memo of recent integrals). es__ring_slot:
+ * the slot holding KEY (LEN doubles, compared bitwise; *HIT = 1), else the oldest slot, which
+ * now holds KEY (*HIT = 0: its values are to be computed). */
+enum { ES__RING = 8 };
+typedef struct {
+  double key[ES__RING][2];
+  int n, next;
+} es__ring;
+
+static int es__ring_slot(es__ring *r, const double *key, int len, int *hit) {
+  for (int i = 0; i < r->n; i++)
+    if (memcmp(r->key[i], key, (size_t)len * sizeof *key) == 0) {
+      *hit = 1;
+      return i;
+    }
+  const int slot = r->next;
+  r->next = (r->next + 1) % ES__RING;
+  if (r->n < ES__RING) r->n++;
+  memcpy(r->key[slot], key, (size_t)len * sizeof *key);
+  *hit = 0;
+  return slot;
+}
+
 es_status es_mft_trajectory(const es_mft_params *p, int T, double *q, double *c, double *logr) {
   double qa = p->sigma_w2 * p->q0 + p->sigma_b2, qab = p->sigma_w2 * p->q0 * p->c0 + p->sigma_b2;
   double lr = log(p->sigma_w2);
   const double k2 = es__keep2(p);
   /* Once (qa, qab) repeats bitwise (the fixed point to the last bit, or a short cycle of
-   * roundings), the step's integrals are those of the earlier layer: reused, same bits. The
-   * one-input integrals depend on qa alone, which settles long before qab: their own memo. */
-  enum { MEMO = 8 };
-  double key[MEMO][2], val[MEMO][3], key1[MEMO], val1[MEMO][2];
-  int nmemo = 0, next = 0, nmemo1 = 0, next1 = 0;
+   * roundings), the step's integral is that of an earlier layer: reused, same bits. The
+   * one-input integrals depend on qa alone, which settles long before qab: their own ring. */
+  es__ring r2 = {0}, r1 = {0};
+  double e2[ES__RING], e1[ES__RING][2];
   for (int t = 0; t < T; t++) {
     q[t] = qa;
     c[t] = qab / qa;
@@ -451,32 +473,17 @@ es_status es_mft_trajectory(const es_mft_params *p, int T, double *q, double *c,
       break;
     }
     const double now[2] = {qa, qab};
-    int slot = -1;
-    for (int i = 0; i < nmemo && slot < 0; i++)
-      if (memcmp(key[i], now, sizeof now) == 0) slot = i;
-    if (slot < 0) {
-      slot = next;
-      next = (next + 1) % MEMO;
-      if (nmemo < MEMO) nmemo++;
-      memcpy(key[slot], now, sizeof now);
-      int s1 = -1;
-      for (int i = 0; i < nmemo1 && s1 < 0; i++)
-        if (memcmp(&key1[i], &qa, sizeof qa) == 0) s1 = i;
-      if (s1 < 0) {
-        s1 = next1;
-        next1 = (next1 + 1) % MEMO;
-        if (nmemo1 < MEMO) nmemo1++;
-        key1[s1] = qa;
-        val1[s1][0] = log(es_mft_chi1(p, qa));
-        val1[s1][1] = es_mft_qmap(p, qa);
-      }
-      val[slot][0] = val1[s1][0];
-      val[slot][1] = es_mft_e_phiphi(p->act, qa, qa, qab);
-      val[slot][2] = val1[s1][1];
+    int hit;
+    const int s2 = es__ring_slot(&r2, now, 2, &hit);
+    if (!hit) e2[s2] = es_mft_e_phiphi(p->act, qa, qa, qab);
+    const int s1 = es__ring_slot(&r1, now, 1, &hit);
+    if (!hit) {
+      e1[s1][0] = log(es_mft_chi1(p, qa));
+      e1[s1][1] = es_mft_qmap(p, qa);
     }
-    lr += val[slot][0];
-    double nab = k2 * qab + p->sigma_w2 * val[slot][1] + p->sigma_b2;
-    qa = val[slot][2];
+    lr += e1[s1][0];
+    double nab = k2 * qab + p->sigma_w2 * e2[s2] + p->sigma_b2;
+    qa = e1[s1][1];
     qab = nab;
   }
   return ES_OK;

@@ -539,14 +539,13 @@ __attribute__((target("avx2"))) static void es__psi_sum_avx2(const double *c0, c
 
 static es__simd es__psi_path = ES__SIMD_AUTO; /* set by the unit test to compare paths */
 
-static void es__psi_sum(const double *c0, const double *wz, int K, double *psi) {
+/* The inner sums of the path this CPU runs (chosen once per es__split_psi, not per node). */
+typedef void (*es__psi_sum_fn)(const double *c0, const double *wz, int K, double *psi);
+static es__psi_sum_fn es__psi_sum_path(void) {
 #ifdef ES__THEORY_AVX2
-  if (es__simd_resolve(&es__psi_path) >= ES__SIMD_AVX2) {
-    es__psi_sum_avx2(c0, wz, K, psi);
-    return;
-  }
+  if (es__simd_resolve(&es__psi_path) >= ES__SIMD_AVX2) return es__psi_sum_avx2;
 #endif
-  es__psi_sum_c(c0, wz, K, psi);
+  return es__psi_sum_c;
 }
 
 static int es__split_psi(const es_activation *act, es__sws *ws, double hw, int I, double wsc,
@@ -555,6 +554,7 @@ static int es__split_psi(const es_activation *act, es__sws *ws, double hw, int I
   double hz = es__split_step(act->id, zs, 3);  /* psi of phi^3 */
   const int K = es__tnodes(&hz, ES__SPLIT_MAX / 4);
   const double dx = wsc * hw;
+  const es__psi_sum_fn psi_sum = es__psi_sum_path();
   /* The lattice: spacing dx / p <= zs hz; else (denser than the per-node rules) those. */
   const double pr = zs > 0 && dx > 0 ? ceil(dx / (zs * hz) - 1e-12) : 1;
   const double p = pr < 1 ? 1 : pr, del = dx > 0 ? dx / p : zs * hz;
@@ -580,7 +580,7 @@ static int es__split_psi(const es_activation *act, es__sws *ws, double hw, int I
     } else {
       es__tweights(del / zs, Ki, wz);
       for (int i = i0; i <= I; i++)
-        es__psi_sum(lat + (size_t)(pi * i + Ji) * ES__NF, wz, Ki, psi + (size_t)(i + I) * ES__NF);
+        psi_sum(lat + (size_t)(pi * i + Ji) * ES__NF, wz, Ki, psi + (size_t)(i + I) * ES__NF);
     }
   } else { /* each outer node its own inner rule */
     const size_t n = 2 * (size_t)K + 1;
@@ -591,7 +591,7 @@ static int es__split_psi(const es_activation *act, es__sws *ws, double hw, int I
     for (int i = i0; i <= I; i++) {
       for (int k = -K; k <= K; k++) x[k + K] = dx * i + zs * hz * k;
       es__ffill(act, n, x, F, fs, ds);
-      es__psi_sum(F + (size_t)K * ES__NF, wz, K, psi + (size_t)(i + I) * ES__NF);
+      psi_sum(F + (size_t)K * ES__NF, wz, K, psi + (size_t)(i + I) * ES__NF);
     }
   }
   if (odd)
