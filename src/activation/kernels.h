@@ -66,6 +66,7 @@ ES__INLINE void es__exp1(double y, double *e, double *el, double *s1, double *s2
 #define ES__C(v) _mm256_set1_pd(v)
 #define ES__AVX512 __attribute__((target("avx512f"), always_inline)) static inline
 #define ES__C8(v) _mm512_set1_pd(v)
+enum { ES__K8 = 2 }; /* vectors at once in an ES__FAMILY_MEM8 kernel (4: no faster on Zen 4) */
 
 /* es__exp1 on 4 and 8 lanes. */
 ES__AVX2 void es__exp4(__m256d y, __m256d *e, __m256d *el, __m256d *s1, __m256d *s2) {
@@ -128,7 +129,7 @@ ES__AVX512 void es__exp8(__m512d y, __m512d *e, __m512d *el, __m512d *s1, __m512
 
 #if ES__X86
 /* The tails of the vector loops and the fma scalar entries: es__K1 compiled with FMA. */
-#define ES__DRIVERS_X86(K)                                                                       \
+#define ES__DRIVERS_X86(K, STYLE)                                                                \
   __attribute__((target("fma"))) static void es__##K##_fma(size_t n, const double *x, double *f, \
                                                            double *df) {                         \
     for (size_t i = 0; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);                  \
@@ -160,6 +161,10 @@ ES__AVX512 void es__exp8(__m512d y, __m512d *e, __m512d *el, __m512d *s1, __m512
       }                                                                                          \
     for (; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);                              \
   }                                                                                              \
+  ES__AVX512_DRIVER_##STYLE(K)
+/* The AVX-512 loop: es__K8 on one vector in registers (REG), or on ES__K8 vectors from memory
+ * at a time, then one (MEM: a family whose chains gain from being interleaved). */
+#define ES__AVX512_DRIVER_REG(K)                                                                 \
   __attribute__((target("avx512f,fma"))) static void es__##K##_avx512(size_t n, const double *x, \
                                                                       double *f, double *df) {   \
     size_t i = 0;                                                                                \
@@ -177,6 +182,19 @@ ES__AVX512 void es__exp8(__m512d y, __m512d *e, __m512d *el, __m512d *s1, __m512
       }                                                                                          \
     for (; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);                              \
   }
+#define ES__AVX512_DRIVER_MEM(K)                                                                 \
+  __attribute__((target("avx512f,fma"))) static void es__##K##_avx512(size_t n, const double *x, \
+                                                                      double *f, double *df) {   \
+    size_t i = 0;                                                                                \
+    if (df) {                                                                                    \
+      for (; i + 8 * ES__K8 <= n; i += 8 * ES__K8) es__##K##8(ES__K8, x + i, f + i, df + i);     \
+      for (; i + 8 <= n; i += 8) es__##K##8(1, x + i, f + i, df + i);                            \
+    } else {                                                                                     \
+      for (; i + 8 * ES__K8 <= n; i += 8 * ES__K8) es__##K##8(ES__K8, x + i, f + i, NULL);       \
+      for (; i + 8 <= n; i += 8) es__##K##8(1, x + i, f + i, NULL);                              \
+    }                                                                                            \
+    for (; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);                              \
+  }
 #define ES__DISPATCH_X86(K)                                    \
   case ES__SIMD_AVX512: es__##K##_avx512(n, x, f, df); return; \
   case ES__SIMD_AVX2: es__##K##_avx2(n, x, f, df); return;     \
@@ -186,7 +204,7 @@ ES__AVX512 void es__exp8(__m512d y, __m512d *e, __m512d *el, __m512d *s1, __m512
 #define ES__ENTRY_X86(F) \
   if (es__activation_simd() != ES__SIMD_SCALAR) return F(x);
 #else
-#define ES__DRIVERS_X86(K)
+#define ES__DRIVERS_X86(K, STYLE)
 #define ES__DISPATCH_X86(K)
 #define ES__ENTRY_X86(F)
 #endif
@@ -213,10 +231,15 @@ ES__AVX512 void es__exp8(__m512d y, __m512d *e, __m512d *el, __m512d *s1, __m512
     return d;                                                           \
   }
 
-/* Everything an activation needs once its es__K1, es__K4 and es__K8 exist. */
-#define ES__FAMILY(K)   \
-  ES__DRIVERS_SCALAR(K) \
-  ES__DRIVERS_X86(K)    \
+/* Everything an activation needs once its es__K1, es__K4 and es__K8 exist: es__K8 on a vector
+ * in registers (ES__FAMILY), or on K vectors from memory (ES__FAMILY_MEM8). */
+#define ES__FAMILY(K)     \
+  ES__DRIVERS_SCALAR(K)   \
+  ES__DRIVERS_X86(K, REG) \
+  ES__DISPATCH(K)
+#define ES__FAMILY_MEM8(K) \
+  ES__DRIVERS_SCALAR(K)    \
+  ES__DRIVERS_X86(K, MEM)  \
   ES__DISPATCH(K)
 
 #endif

@@ -75,38 +75,75 @@ ES__AVX2 void es__tanh4(__m256d x, __m256d *t, __m256d *dt, int want_d) {
   }
 }
 
-/* 8 lanes of es__tanh1 with AVX-512F (masks for the selects; integer ops for the sign). */
-ES__AVX512 void es__tanh8(__m512d x, __m512d *t, __m512d *dt, int want_d) {
+/* es__tanh1 on K vectors of 8 lanes from memory (dt NULL: no tanh'), each step for all K
+ * before the next, so that their dependency chains overlap; in place is fine (all loads come
+ * first). The same values by exact equivalents that keep work off the multiply pipes:
+ * y = (-a) - a for -2 a, m + m for 2 m, and one scalef for (e s1) s2 (both round e 2^k once:
+ * e s1 is exact). */
+#define es__each(K) for (int k = 0; k < (K); k++)
+ES__AVX512 void es__tanh8(int K, const double *xp, double *tp, double *dtp) {
   const __m512i sgn = _mm512_set1_epi64((long long)ES__SIGN);
-  const __m512i xi = _mm512_castpd_si512(x);
-  __m512d a = _mm512_castsi512_pd(_mm512_andnot_si512(sgn, xi));
-  __m512i sign = _mm512_and_si512(sgn, xi);
-  __mmask8 small = _mm512_cmp_pd_mask(a, ES__C8(ES__SMALL), _CMP_LT_OQ);
-  __m512d z = _mm512_mul_pd(a, a);
-  __m512d p =
-      _mm512_fmadd_pd(_mm512_fmadd_pd(ES__C8(ES__TP0), z, ES__C8(ES__TP1)), z, ES__C8(ES__TP2));
-  __m512d q = _mm512_fmadd_pd(
-      _mm512_fmadd_pd(_mm512_add_pd(z, ES__C8(ES__TQ0)), z, ES__C8(ES__TQ1)), z, ES__C8(ES__TQ2));
-  __m512d y = _mm512_max_pd(_mm512_mul_pd(ES__C8(-2.0), a), ES__C8(ES__YMIN));
-  __m512d e, el, s1, s2;
-  es__exp8(y, &e, &el, &s1, &s2);
-  __m512d m = _mm512_mul_pd(_mm512_mul_pd(e, s1), s2);
-  const __m512d one = ES__C8(1.0);
-  __m512d num = _mm512_mask_blend_pd(small, _mm512_mul_pd(ES__C8(2.0), m), p);
-  __m512d den = _mm512_mask_blend_pd(small, _mm512_add_pd(one, m), q);
-  __m512d rq = _mm512_div_pd(num, den);
-  __m512d ts = _mm512_fmadd_pd(_mm512_mul_pd(a, z), rq, a);
-  __m512d tl = _mm512_sub_pd(one, rq);
-  __m512d tt = _mm512_mask_blend_pd(small, tl, ts);
-  __mmask8 nan = _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
-  *t = _mm512_mask_blend_pd(nan,
-                            _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(tt), sign)), x);
-  if (want_d) {
-    __m512d ds = _mm512_fnmadd_pd(tt, tt, one);
-    __m512d dl = _mm512_fmadd_pd(rq, tl, rq);
-    *dt = _mm512_mask_blend_pd(nan, _mm512_mask_blend_pd(small, dl, ds), x);
+  const __m512d one = ES__C8(1.0), sh = ES__C8(ES__SHIFT);
+  __m512d x[ES__K8], a[ES__K8], z[ES__K8], p[ES__K8], q[ES__K8], y[ES__K8], s[ES__K8];
+  __m512d kd[ES__K8], r[ES__K8], e[ES__K8], rq[ES__K8], tt[ES__K8], tl[ES__K8];
+  __m512i sign[ES__K8];
+  __mmask8 small[ES__K8], nan[ES__K8];
+  es__each(K) x[k] = _mm512_loadu_pd(xp + 8 * k);
+  es__each(K) {
+    const __m512i xi = _mm512_castpd_si512(x[k]);
+    a[k] = _mm512_castsi512_pd(_mm512_andnot_si512(sgn, xi));
+    sign[k] = _mm512_and_si512(sgn, xi);
+    small[k] = _mm512_cmp_pd_mask(a[k], ES__C8(ES__SMALL), _CMP_LT_OQ);
+    nan[k] = _mm512_cmp_pd_mask(x[k], x[k], _CMP_UNORD_Q);
+    z[k] = _mm512_mul_pd(a[k], a[k]);
   }
+  es__each(K) p[k] = _mm512_fmadd_pd(_mm512_fmadd_pd(ES__C8(ES__TP0), z[k], ES__C8(ES__TP1)), z[k],
+                                     ES__C8(ES__TP2));
+  es__each(K) q[k] =
+      _mm512_fmadd_pd(_mm512_fmadd_pd(_mm512_add_pd(z[k], ES__C8(ES__TQ0)), z[k], ES__C8(ES__TQ1)),
+                      z[k], ES__C8(ES__TQ2));
+  es__each(K) {
+    __m512d na = _mm512_castsi512_pd(_mm512_or_si512(sgn, _mm512_castpd_si512(a[k])));
+    y[k] = _mm512_max_pd(_mm512_sub_pd(na, a[k]), ES__C8(ES__YMIN));
+  }
+  /* es__exp1's steps */
+  es__each(K) s[k] = _mm512_fmadd_pd(y[k], ES__C8(ES__LOG2E), sh);
+  es__each(K) kd[k] = _mm512_sub_pd(s[k], sh);
+  es__each(K) r[k] = _mm512_fmadd_pd(kd[k], ES__C8(-ES__LN2HI), y[k]);
+  es__each(K) r[k] = _mm512_fmadd_pd(kd[k], ES__C8(-ES__LN2LO), r[k]);
+  es__each(K) e[k] = _mm512_fmadd_pd(ES__C8(ES__E9), r[k], ES__C8(ES__E8));
+#define ES__E(c) es__each(K) e[k] = _mm512_fmadd_pd(e[k], r[k], ES__C8(c))
+  ES__E(ES__E7);
+  ES__E(ES__E6);
+  ES__E(ES__E5);
+  ES__E(ES__E4);
+  ES__E(ES__E3);
+  ES__E(ES__E2);
+  ES__E(ES__E1);
+  ES__E(ES__E0);
+#undef ES__E
+  es__each(K) e[k] = _mm512_add_pd(_mm512_fmadd_pd(_mm512_mul_pd(r[k], r[k]), e[k], r[k]), one);
+  es__each(K) {
+    __m512d m = _mm512_scalef_pd(e[k], kd[k]);
+    __m512d num = _mm512_mask_blend_pd(small[k], _mm512_add_pd(m, m), p[k]);
+    __m512d den = _mm512_mask_blend_pd(small[k], _mm512_add_pd(one, m), q[k]);
+    rq[k] = _mm512_div_pd(num, den); /* P/Q or q2 = 2m/(1+m) */
+  }
+  es__each(K) {
+    __m512d ts = _mm512_fmadd_pd(_mm512_mul_pd(a[k], z[k]), rq[k], a[k]);
+    tl[k] = _mm512_sub_pd(one, rq[k]);
+    tt[k] = _mm512_mask_blend_pd(small[k], tl[k], ts);
+    __m512d t = _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(tt[k]), sign[k]));
+    _mm512_storeu_pd(tp + 8 * k, _mm512_mask_blend_pd(nan[k], t, x[k]));
+  }
+  if (dtp) es__each(K) {
+      __m512d ds = _mm512_fnmadd_pd(tt[k], tt[k], one);
+      __m512d dl = _mm512_fmadd_pd(rq[k], tl[k], rq[k]);
+      _mm512_storeu_pd(dtp + 8 * k,
+                       _mm512_mask_blend_pd(nan[k], _mm512_mask_blend_pd(small[k], dl, ds), x[k]));
+    }
 }
+#undef es__each
 #endif
 
-ES__FAMILY(tanh)
+ES__FAMILY_MEM8(tanh)
