@@ -11,7 +11,7 @@
 /* The gram path makes one fused pass over the neurons per layer (es__pass): it draws the
  * layer's normals, updates (h_a, d, u), accumulates the observables of the new state and, in
  * the same sweep, evaluates phi, phi' and the Gram sums for the next layer, a block of
- * ES__CHUNK neurons at a time so that the scratch stays in L1; nothing is allocated per
+ * ES__CHUNK neurons at a time so that the scratch stays in L2; nothing is allocated per
  * network or layer. Normal k of neuron i is variate k * ES__SUB + i of the layer's ROWS stream
  * (three cursors, each consumed in order: the bits depend neither on ES__CHUNK nor on the
  * code path).
@@ -21,7 +21,9 @@
  *                 factor goes into the Gram sums and the next step, see es__pass_body)
  *   z             3 ES__CHUNK normals of a block
  *   fa, dfa, fb   phi(h_a), phi'(h_a), and h_b then phi(h_b), of a block */
-enum { ES__CHUNK = 256 }; /* a multiple of 16 (one RNG group) and of 4 (the sum lanes) */
+/* A multiple of 16 (one RNG group) and of 4 (the sum lanes). 1024 rather than 256 (scratch in
+ * L1): the kernels' set-up per call then weighs less; W-ref 3% faster on Zen 4. */
+enum { ES__CHUNK = 1024 };
 #define ES__SUB (1ULL << 40)
 
 struct es_ensemble {
