@@ -348,27 +348,28 @@ ES__AVX512 void es__bm_avx512(int K, __m512i (*w)[4], double *z) {
   const __m512i one = _mm512_set1_epi64((long long)ES__ONE);
   __m512d y[ES__K], m[ES__K], dk[ES__K], f[ES__K], s[ES__K], zz[ES__K], ww[ES__K];
   __m512d t1[ES__K], t2[ES__K], rho[ES__K], r[ES__K], x[ES__K], ps[ES__K], pc[ES__K];
-  __m512i eb[ES__K], kq[ES__K];
+  __m512i kq[ES__K];
   __mmask8 big[ES__K];
+  const __m512i mant = _mm512_set1_epi64((long long)ES__MANT), lo20 = _mm512_set1_epi64(0xFFFFF);
   es__each(K) { /* u1 in (0, 1] and y in [0, 4) from the words, then es__m2log's steps */
-    __m512i m1 = _mm512_or_si512(_mm512_srli_epi64(_mm512_slli_epi64(w[k][0], 32), 12),
-                                 _mm512_srli_epi64(_mm512_slli_epi64(w[k][1], 32), 44));
-    __m512i m2 = _mm512_or_si512(_mm512_srli_epi64(_mm512_slli_epi64(w[k][2], 32), 12),
-                                 _mm512_srli_epi64(_mm512_slli_epi64(w[k][3], 32), 44));
-    __m512i b = _mm512_castpd_si512(
-        _mm512_sub_pd(ES__C8(2.0), _mm512_castsi512_pd(_mm512_or_si512(one, m1))));
-    y[k] = _mm512_mul_pd(ES__C8(4.0),
-                         _mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(one, m2)), ES__C8(1.0)));
-    eb[k] = _mm512_srli_epi64(b, 52);
-    m[k] = _mm512_castsi512_pd(
-        _mm512_or_si512(_mm512_and_si512(b, _mm512_set1_epi64((long long)ES__MANT)), one));
+    /* Bits 20-51 from word 0 or 2, 0-19 from word 1 or 3 (the high half of a slot is junk,
+     * cleared with the exponent) */
+    __m512i m1 = _mm512_ternarylogic_epi64(_mm512_slli_epi64(w[k][0], 20),
+                                           _mm512_srli_epi64(w[k][1], 12), lo20, 0xD8);
+    __m512i m2 = _mm512_ternarylogic_epi64(_mm512_slli_epi64(w[k][2], 20),
+                                           _mm512_srli_epi64(w[k][3], 12), lo20, 0xD8);
+    __m512d u1 = _mm512_sub_pd(ES__C8(2.0),
+                               _mm512_castsi512_pd(_mm512_ternarylogic_epi64(m1, mant, one, 0xEA)));
+    /* 4 (x - 1) with x in [1, 2) is (4 x) - 4, both exact */
+    y[k] = _mm512_sub_pd(_mm512_castsi512_pd(_mm512_ternarylogic_epi64(
+                             m2, mant, _mm512_set1_epi64(0x4010000000000000LL), 0xEA)),
+                         ES__C8(4.0));
+    dk[k] = _mm512_getexp_pd(u1); /* the exponent, exactly (u1 is normal) */
+    m[k] = _mm512_castsi512_pd(_mm512_ternarylogic_epi64(_mm512_castpd_si512(u1), mant, one, 0xEA));
   }
   es__each(K) big[k] = _mm512_cmp_pd_mask(m[k], ES__C8(ES__SQRT2), _CMP_GT_OQ);
   es__each(K) m[k] = _mm512_mask_mul_pd(m[k], big[k], ES__C8(0.5), m[k]);
-  es__each(K) eb[k] = _mm512_mask_add_epi64(eb[k], big[k], eb[k], _mm512_set1_epi64(1));
-  es__each(K) dk[k] = _mm512_sub_pd(
-      _mm512_castsi512_pd(_mm512_or_si512(eb[k], _mm512_set1_epi64(0x4330000000000000LL))),
-      ES__C8(4503599627370496.0 + 1023.0));
+  es__each(K) dk[k] = _mm512_mask_add_pd(dk[k], big[k], dk[k], ES__C8(1.0));
   es__each(K) f[k] = _mm512_sub_pd(m[k], ES__C8(1.0));
   es__each(K) s[k] = _mm512_div_pd(f[k], _mm512_add_pd(ES__C8(2.0), f[k]));
   es__each(K) zz[k] = _mm512_mul_pd(s[k], s[k]);
@@ -409,15 +410,17 @@ ES__AVX512 void es__bm_avx512(int K, __m512i (*w)[4], double *z) {
   es__each(K) ps[k] = _mm512_mul_pd(r[k], ps[k]);
   ES__F8(pc, 1.0);
 #undef ES__F8
-  const __m512i one1 = _mm512_set1_epi64(1), two = _mm512_set1_epi64(2);
+  const __m512i one1 = _mm512_set1_epi64(1),
+                sign = _mm512_set1_epi64((long long)0x8000000000000000ULL);
   es__each(K) {
     __mmask8 odd = _mm512_test_epi64_mask(kq[k], one1);
     __m512d cc = _mm512_mask_blend_pd(odd, pc[k], ps[k]);
     __m512d ss = _mm512_mask_blend_pd(odd, ps[k], pc[k]);
-    __m512i sc = _mm512_slli_epi64(_mm512_and_si512(_mm512_add_epi64(kq[k], one1), two), 62);
-    __m512i sn = _mm512_slli_epi64(_mm512_and_si512(kq[k], two), 62);
-    cc = _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(cc), sc));
-    ss = _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(ss), sn));
+    /* the signs: bit 1 of k + 1 and of k, moved to bit 63 and XORed in (x ^ (y & sign)) */
+    __m512i sc = _mm512_slli_epi64(_mm512_add_epi64(kq[k], one1), 62);
+    __m512i sn = _mm512_slli_epi64(kq[k], 62);
+    cc = _mm512_castsi512_pd(_mm512_ternarylogic_epi64(_mm512_castpd_si512(cc), sc, sign, 0x78));
+    ss = _mm512_castsi512_pd(_mm512_ternarylogic_epi64(_mm512_castpd_si512(ss), sn, sign, 0x78));
     _mm512_storeu_pd(z + 16 * k, _mm512_mul_pd(rho[k], cc));
     _mm512_storeu_pd(z + 16 * k + 8, _mm512_mul_pd(rho[k], ss));
   }
