@@ -45,35 +45,75 @@ ES__INLINE void es__tanh1(double x, double *t, double *dt) {
 }
 
 #if ES__X86
-/* 4 lanes of es__tanh1, operation for operation. */
-ES__AVX2 void es__tanh4(__m256d x, __m256d *t, __m256d *dt, int want_d) {
+/* es__tanh1 on K vectors of 4 lanes from memory (dt NULL: no tanh'), operation for
+ * operation, each step for all K before the next so that their dependency chains overlap; in
+ * place is fine (all loads come first). */
+#define es__each(K) for (int k = 0; k < (K); k++)
+ES__AVX2 void es__tanh4(int K, const double *xp, double *tp, double *dtp) {
   const __m256d sgn = _mm256_castsi256_pd(_mm256_set1_epi64x((long long)ES__SIGN));
-  __m256d a = _mm256_andnot_pd(sgn, x), sign = _mm256_and_pd(sgn, x);
-  __m256d small = _mm256_cmp_pd(a, ES__C(ES__SMALL), _CMP_LT_OQ);
-  __m256d z = _mm256_mul_pd(a, a);
-  __m256d p =
-      _mm256_fmadd_pd(_mm256_fmadd_pd(ES__C(ES__TP0), z, ES__C(ES__TP1)), z, ES__C(ES__TP2));
-  __m256d q = _mm256_fmadd_pd(_mm256_fmadd_pd(_mm256_add_pd(z, ES__C(ES__TQ0)), z, ES__C(ES__TQ1)),
-                              z, ES__C(ES__TQ2));
-  __m256d y = _mm256_max_pd(_mm256_mul_pd(ES__C(-2.0), a), ES__C(ES__YMIN));
-  __m256d e, el, s1, s2;
-  es__exp4(y, &e, &el, &s1, &s2);
-  __m256d m = _mm256_mul_pd(_mm256_mul_pd(e, s1), s2);
-  __m256d one = ES__C(1.0);
-  __m256d num = _mm256_blendv_pd(_mm256_mul_pd(ES__C(2.0), m), p, small);
-  __m256d den = _mm256_blendv_pd(_mm256_add_pd(one, m), q, small);
-  __m256d rq = _mm256_div_pd(num, den); /* P/Q or q2 = 2m/(1+m) */
-  __m256d ts = _mm256_fmadd_pd(_mm256_mul_pd(a, z), rq, a);
-  __m256d tl = _mm256_sub_pd(one, rq);
-  __m256d tt = _mm256_blendv_pd(tl, ts, small);
-  __m256d nan = _mm256_cmp_pd(x, x, _CMP_UNORD_Q);
-  *t = _mm256_blendv_pd(_mm256_or_pd(tt, sign), x, nan);
-  if (want_d) {
-    __m256d ds = _mm256_fnmadd_pd(tt, tt, one);
-    __m256d dl = _mm256_fmadd_pd(rq, tl, rq);
-    *dt = _mm256_blendv_pd(_mm256_blendv_pd(dl, ds, small), x, nan);
+  const __m256d one = ES__C(1.0), sh = ES__C(ES__SHIFT);
+  __m256d x[ES__K4], a[ES__K4], sign[ES__K4], small[ES__K4], z[ES__K4], p[ES__K4], q[ES__K4];
+  __m256d y[ES__K4], s[ES__K4], kd[ES__K4], r[ES__K4], e[ES__K4], rq[ES__K4], tt[ES__K4];
+  __m256d tl[ES__K4], nan[ES__K4];
+  es__each(K) x[k] = _mm256_loadu_pd(xp + 4 * k);
+  es__each(K) {
+    a[k] = _mm256_andnot_pd(sgn, x[k]);
+    sign[k] = _mm256_and_pd(sgn, x[k]);
+    small[k] = _mm256_cmp_pd(a[k], ES__C(ES__SMALL), _CMP_LT_OQ);
+    z[k] = _mm256_mul_pd(a[k], a[k]);
   }
+  es__each(K) p[k] =
+      _mm256_fmadd_pd(_mm256_fmadd_pd(ES__C(ES__TP0), z[k], ES__C(ES__TP1)), z[k], ES__C(ES__TP2));
+  es__each(K) q[k] =
+      _mm256_fmadd_pd(_mm256_fmadd_pd(_mm256_add_pd(z[k], ES__C(ES__TQ0)), z[k], ES__C(ES__TQ1)),
+                      z[k], ES__C(ES__TQ2));
+  es__each(K) y[k] = _mm256_max_pd(_mm256_mul_pd(ES__C(-2.0), a[k]), ES__C(ES__YMIN));
+  /* es__exp1's steps */
+  es__each(K) s[k] = _mm256_fmadd_pd(y[k], ES__C(ES__LOG2E), sh);
+  es__each(K) kd[k] = _mm256_sub_pd(s[k], sh);
+  es__each(K) r[k] = _mm256_fmadd_pd(kd[k], ES__C(-ES__LN2HI), y[k]);
+  es__each(K) r[k] = _mm256_fmadd_pd(kd[k], ES__C(-ES__LN2LO), r[k]);
+  es__each(K) e[k] = _mm256_fmadd_pd(ES__C(ES__E9), r[k], ES__C(ES__E8));
+#define ES__E(c) es__each(K) e[k] = _mm256_fmadd_pd(e[k], r[k], ES__C(c))
+  ES__E(ES__E7);
+  ES__E(ES__E6);
+  ES__E(ES__E5);
+  ES__E(ES__E4);
+  ES__E(ES__E3);
+  ES__E(ES__E2);
+  ES__E(ES__E1);
+  ES__E(ES__E0);
+#undef ES__E
+  es__each(K) e[k] = _mm256_add_pd(_mm256_fmadd_pd(_mm256_mul_pd(r[k], r[k]), e[k], r[k]), one);
+  es__each(K) {
+    __m256i kb =
+        _mm256_add_epi64(_mm256_sub_epi64(_mm256_castpd_si256(s[k]), _mm256_castpd_si256(sh)),
+                         _mm256_set1_epi64x(2048));
+    __m256i k1b = _mm256_srli_epi64(kb, 1);
+    __m256d s1 =
+        _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_sub_epi64(k1b, _mm256_set1_epi64x(1)), 52));
+    __m256d s2 = _mm256_castsi256_pd(
+        _mm256_slli_epi64(_mm256_sub_epi64(_mm256_sub_epi64(kb, k1b), _mm256_set1_epi64x(1)), 52));
+    __m256d m = _mm256_mul_pd(_mm256_mul_pd(e[k], s1), s2);
+    __m256d num = _mm256_blendv_pd(_mm256_mul_pd(ES__C(2.0), m), p[k], small[k]);
+    __m256d den = _mm256_blendv_pd(_mm256_add_pd(one, m), q[k], small[k]);
+    rq[k] = _mm256_div_pd(num, den); /* P/Q or q2 = 2m/(1+m) */
+  }
+  es__each(K) {
+    __m256d ts = _mm256_fmadd_pd(_mm256_mul_pd(a[k], z[k]), rq[k], a[k]);
+    tl[k] = _mm256_sub_pd(one, rq[k]);
+    tt[k] = _mm256_blendv_pd(tl[k], ts, small[k]);
+    nan[k] = _mm256_cmp_pd(x[k], x[k], _CMP_UNORD_Q);
+    _mm256_storeu_pd(tp + 4 * k, _mm256_blendv_pd(_mm256_or_pd(tt[k], sign[k]), x[k], nan[k]));
+  }
+  if (dtp) es__each(K) {
+      __m256d ds = _mm256_fnmadd_pd(tt[k], tt[k], one);
+      __m256d dl = _mm256_fmadd_pd(rq[k], tl[k], rq[k]);
+      _mm256_storeu_pd(dtp + 4 * k,
+                       _mm256_blendv_pd(_mm256_blendv_pd(dl, ds, small[k]), x[k], nan[k]));
+    }
 }
+#undef es__each
 
 /* es__tanh1 on K vectors of 8 lanes from memory (dt NULL: no tanh'), each step for all K
  * before the next, so that their dependency chains overlap; in place is fine (all loads come
@@ -146,4 +186,4 @@ ES__AVX512 void es__tanh8(int K, const double *xp, double *tp, double *dtp) {
 #undef es__each
 #endif
 
-ES__FAMILY_MEM8(tanh)
+ES__FAMILY_MEM(tanh)
