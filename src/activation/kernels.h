@@ -146,71 +146,41 @@ ES__AVX512 void es__exp8(__m512d y, __m512d *e, __m512d *el, __m512d *s1, __m512
     es__##K##1(x, &v, &d);                                                                       \
     return d;                                                                                    \
   }                                                                                              \
-  ES__AVX2_DRIVER_##STYLE(K) ES__AVX512_DRIVER_##STYLE(K)
-/* The vector loops: es__K4 / es__K8 on one vector in registers (REG), or on ES__K4 / ES__K8
- * vectors from memory at a time, then one (MEM: a family whose chains gain from being
- * interleaved). */
-#define ES__AVX2_DRIVER_REG(K)                                                              \
-  __attribute__((target("avx2,fma"))) static void es__##K##_avx2(size_t n, const double *x, \
-                                                                 double *f, double *df) {   \
-    size_t i = 0;                                                                           \
-    __m256d v, d;                                                                           \
-    if (df)                                                                                 \
-      for (; i + 4 <= n; i += 4) {                                                          \
-        es__##K##4(_mm256_loadu_pd(x + i), &v, &d, 1);                                      \
-        _mm256_storeu_pd(f + i, v);                                                         \
-        _mm256_storeu_pd(df + i, d);                                                        \
-      }                                                                                     \
-    else                                                                                    \
-      for (; i + 4 <= n; i += 4) {                                                          \
-        es__##K##4(_mm256_loadu_pd(x + i), &v, &d, 0);                                      \
-        _mm256_storeu_pd(f + i, v);                                                         \
-      }                                                                                     \
-    for (; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);                         \
-  }
-#define ES__AVX2_DRIVER_MEM(K)                                                               \
-  __attribute__((target("avx2,fma"))) static void es__##K##_avx2(size_t n, const double *x,  \
-                                                                 double *f, double *df) {    \
+  ES__DRIVER_##STYLE(K, avx2, "avx2,fma", 4, 256, ES__K4)                                        \
+      ES__DRIVER_##STYLE(K, avx512, "avx512f,fma", 8, 512, ES__K8)
+/* The vector loop of path P (W lanes, B-bit vectors): es__KW on one vector in registers (REG),
+ * or on KN vectors from memory at a time, then one (MEM: a family whose chains gain from
+ * being interleaved); the tail by es__K1. */
+#define ES__DRIVER_REG(K, P, T, W, B, KN)                                                    \
+  __attribute__((target(T))) static void es__##K##_##P(size_t n, const double *x, double *f, \
+                                                       double *df) {                         \
     size_t i = 0;                                                                            \
-    if (df) {                                                                                \
-      for (; i + 4 * ES__K4 <= n; i += 4 * ES__K4) es__##K##4(ES__K4, x + i, f + i, df + i); \
-      for (; i + 4 <= n; i += 4) es__##K##4(1, x + i, f + i, df + i);                        \
-    } else {                                                                                 \
-      for (; i + 4 * ES__K4 <= n; i += 4 * ES__K4) es__##K##4(ES__K4, x + i, f + i, NULL);   \
-      for (; i + 4 <= n; i += 4) es__##K##4(1, x + i, f + i, NULL);                          \
-    }                                                                                        \
+    __m##B##d v, d;                                                                          \
+    if (df) /* two loops: want_d a constant in each */                                       \
+      for (; i + W <= n; i += W) {                                                           \
+        es__##K##W(_mm##B##_loadu_pd(x + i), &v, &d, 1);                                     \
+        _mm##B##_storeu_pd(f + i, v);                                                        \
+        _mm##B##_storeu_pd(df + i, d);                                                       \
+      }                                                                                      \
+    else                                                                                     \
+      for (; i + W <= n; i += W) {                                                           \
+        es__##K##W(_mm##B##_loadu_pd(x + i), &v, &d, 0);                                     \
+        _mm##B##_storeu_pd(f + i, v);                                                        \
+      }                                                                                      \
     for (; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);                          \
   }
-#define ES__AVX512_DRIVER_REG(K)                                                                 \
-  __attribute__((target("avx512f,fma"))) static void es__##K##_avx512(size_t n, const double *x, \
-                                                                      double *f, double *df) {   \
-    size_t i = 0;                                                                                \
-    __m512d v, d;                                                                                \
-    if (df)                                                                                      \
-      for (; i + 8 <= n; i += 8) {                                                               \
-        es__##K##8(_mm512_loadu_pd(x + i), &v, &d, 1);                                           \
-        _mm512_storeu_pd(f + i, v);                                                              \
-        _mm512_storeu_pd(df + i, d);                                                             \
-      }                                                                                          \
-    else                                                                                         \
-      for (; i + 8 <= n; i += 8) {                                                               \
-        es__##K##8(_mm512_loadu_pd(x + i), &v, &d, 0);                                           \
-        _mm512_storeu_pd(f + i, v);                                                              \
-      }                                                                                          \
-    for (; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);                              \
-  }
-#define ES__AVX512_DRIVER_MEM(K)                                                                 \
-  __attribute__((target("avx512f,fma"))) static void es__##K##_avx512(size_t n, const double *x, \
-                                                                      double *f, double *df) {   \
-    size_t i = 0;                                                                                \
-    if (df) {                                                                                    \
-      for (; i + 8 * ES__K8 <= n; i += 8 * ES__K8) es__##K##8(ES__K8, x + i, f + i, df + i);     \
-      for (; i + 8 <= n; i += 8) es__##K##8(1, x + i, f + i, df + i);                            \
-    } else {                                                                                     \
-      for (; i + 8 * ES__K8 <= n; i += 8 * ES__K8) es__##K##8(ES__K8, x + i, f + i, NULL);       \
-      for (; i + 8 <= n; i += 8) es__##K##8(1, x + i, f + i, NULL);                              \
-    }                                                                                            \
-    for (; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);                              \
+#define ES__DRIVER_MEM(K, P, T, W, B, KN)                                                    \
+  __attribute__((target(T))) static void es__##K##_##P(size_t n, const double *x, double *f, \
+                                                       double *df) {                         \
+    size_t i = 0;                                                                            \
+    if (df) {                                                                                \
+      for (; i + W * KN <= n; i += W * KN) es__##K##W(KN, x + i, f + i, df + i);             \
+      for (; i + W <= n; i += W) es__##K##W(1, x + i, f + i, df + i);                        \
+    } else {                                                                                 \
+      for (; i + W * KN <= n; i += W * KN) es__##K##W(KN, x + i, f + i, NULL);               \
+      for (; i + W <= n; i += W) es__##K##W(1, x + i, f + i, NULL);                          \
+    }                                                                                        \
+    for (; i < n; i++) es__##K##1(x[i], &f[i], df ? &df[i] : NULL);                          \
   }
 #define ES__DISPATCH_X86(K)                                    \
   case ES__SIMD_AVX512: es__##K##_avx512(n, x, f, df); return; \
