@@ -70,6 +70,13 @@ typedef struct {
 es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, double qab0, int T,
                             es_theory2_layer *out);
 
+/* es_theory_layers into ONE and es_theory2_layers(p, q0, q0, c0 q0, T) into TWO (its status
+ * in *ST2), for two inputs with the one input's q0: their k_aa and k_bb then follow the
+ * one-input K bitwise, so the one-input moments are integrated once for both. The same bits
+ * as the two calls. Returns the one-input recursion's status (ES_ERR_NOMEM: no workspace). */
+es_status es_theory_layers_both(const es_mft_params *p, double c0, int T, es_theory_layer *one,
+                                es_theory2_layer *two, es_status *st2);
+
 typedef struct {
   double qab_mean, qab_var, c_mean, c_var;
 } es_theory2_pred;

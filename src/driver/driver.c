@@ -262,8 +262,11 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
   if (st != ES_OK) es_error_set("out of memory");
   /* The recursions assume fresh weights per layer; shared (recurrent) weights correlate
    * the layers' fluctuations, so there is no 1/N theory for them: NaN. */
-  int ok =
-      st == ES_OK && j->arch == ES_ARCH_FEEDFORWARD && es_theory_layers(mp, (int)tmax, L) == ES_OK;
+  /* Both inputs have |x|^2/N0 = q0 and cosine c0 (doc/physics.md §2): the two recursions
+   * share their one-input moments. */
+  es_status st2 = ES_ERR_INPUT;
+  int ok = st == ES_OK && j->arch == ES_ARCH_FEEDFORWARD &&
+           es_theory_layers_both(mp, j->c0, (int)tmax, L, L2, &st2) == ES_OK;
   /* Leak != 1 (feedforward): the forward sector of one input only (doc/physics.md §5.6). */
   es_theory_leak_layer *LL = NULL;
   if (st == ES_OK && !ok && j->arch == ES_ARCH_FEEDFORWARD) {
@@ -273,8 +276,7 @@ static es_status es__theory(es__sweep *s, const es_mft_params *mp, int64_t iw, i
       LL = NULL;
     }
   }
-  /* Both inputs have |x|^2/N0 = q0 and cosine c0 (doc/physics.md §2). */
-  int ok2 = ok && es_theory2_layers(mp, j->q0, j->q0, j->c0 * j->q0, (int)tmax, L2) == ES_OK;
+  int ok2 = ok && st2 == ES_OK;
   /* Leak != 1: the two inputs and the tangent (doc/physics.md §5.6.3). */
   es_theory_leak2_layer *LP = NULL, *LT = NULL;
   if (LL) {

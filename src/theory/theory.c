@@ -109,9 +109,14 @@ static int es__memo_put(es__memo *m, const double *key, int nk) {
   return i;
 }
 
-es_status es_theory_layers(const es_mft_params *p, int T, es_theory_layer *out) {
+/* The one-input recursion; when KEEP, the moments of layer t go to KEEP[t] and its K to
+ * KEY[t] (NaN where none were taken), for es__theory2_run. */
+static es_status es__theory_run(const es_mft_params *p, int T, es_theory_layer *out, double *key,
+                                es__moments *keep) {
   ES_CHECK(p->leak == 1.0, ES_ERR_INPUT,
            "the 1/N theory is implemented for leak = 1 (doc/physics.md 5.1); leak = %g", p->leak);
+  if (key)
+    for (int t = 0; t < T; t++) key[t] = NAN;
   const double sw = p->sigma_w2, sw2 = sw * sw;
   es_theory_layer l = {sw * p->q0 + p->sigma_b2, 0, 0, sw, 0, 0, 0, 0};
   es__memo memo = {0, 0, {{0}}};
@@ -134,6 +139,10 @@ es_status es_theory_layers(const es_mft_params *p, int T, es_theory_layer *out) 
       es__moments_at(p->act, &rule, l.K, &m);
       mm[es__memo_put(&memo, &l.K, 1)] = m;
     }
+    if (keep) {
+      key[t] = l.K;
+      keep[t] = m;
+    }
     es_theory_layer n;
     n.K = p->sigma_b2 + p->noise + sw * m.g;
     n.K1 = sw * (m.g1 * l.K1 + 0.5 * m.g2 * l.Vzz);
@@ -148,6 +157,10 @@ es_status es_theory_layers(const es_mft_params *p, int T, es_theory_layer *out) 
     l = n;
   }
   return ES_OK;
+}
+
+es_status es_theory_layers(const es_mft_params *p, int T, es_theory_layer *out) {
+  return es__theory_run(p, T, out, NULL, NULL);
 }
 
 /* ---------- depth scales at finite width ---------- */
@@ -734,6 +747,17 @@ static void es__moments1(const es_activation *act, es__rule1 *r1, es__memo *memo
   *m = mm[slot];
 }
 
+/* es__moments1, or a one-input recursion's moments of layer T when its K is this K bitwise
+ * (the same function of the same K: the same bits). */
+static void es__moments_shared(const es_activation *act, es__rule1 *r1, es__memo *memo,
+                               es__moments *mm, const double *one_k, const es__moments *one_m,
+                               int t, double K, es__moments *m) {
+  if (one_k && memcmp(&one_k[t], &K, sizeof K) == 0)
+    *m = one_m[t];
+  else
+    es__moments1(act, r1, memo, mm, K, m);
+}
+
 es_status es__theory_same(const es_activation *act, int kind, const double k[3], es__same3 *o) {
   memset(o, 0, sizeof *o);
   es__rule1 r1;
@@ -924,8 +948,11 @@ static void es__theory2_stop(es_theory2_layer *out, int from, int T, int edge) {
   }
 }
 
-es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, double qab0, int T,
-                            es_theory2_layer *out) {
+/* The two-input recursion; ONE_K and ONE_M (or NULL): a one-input recursion's K and moments by
+ * layer (es__theory_run), taken where k_aa or k_bb equals that layer's K bitwise. */
+static es_status es__theory2_run(const es_mft_params *p, double qa0, double qb0, double qab0, int T,
+                                 const double *one_k, const es__moments *one_m,
+                                 es_theory2_layer *out) {
   ES_CHECK(p->leak == 1.0, ES_ERR_INPUT,
            "the 1/N theory is implemented for leak = 1 (doc/physics.md 5.5); leak = %g", p->leak);
   const double sw = p->sigma_w2, sw2 = sw * sw, sb = p->sigma_b2, g = p->noise;
@@ -994,11 +1021,11 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
     }
     if (!hit) {
       es__ab_with(p->act, &ws, l.k[0], l.k[2], l.k[1], &mv[slot].ab);
-      es__moments1(p->act, &r1, &memo1, mm1, l.k[0], &mv[slot].ma);
+      es__moments_shared(p->act, &r1, &memo1, mm1, one_k, one_m, t, l.k[0], &mv[slot].ma);
       if (l.k[2] == l.k[0])
         mv[slot].mb = mv[slot].ma;
       else
-        es__moments1(p->act, &r1, &memo1, mm1, l.k[2], &mv[slot].mb);
+        es__moments_shared(p->act, &r1, &memo1, mm1, one_k, one_m, t, l.k[2], &mv[slot].mb);
     }
     const es__ab ab = mv[slot].ab;
     const es__moments ma = mv[slot].ma, mb = mv[slot].mb;
@@ -1029,6 +1056,29 @@ es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, doub
   }
   es__abws_destroy(&ws);
   return ES_OK;
+}
+
+es_status es_theory2_layers(const es_mft_params *p, double qa0, double qb0, double qab0, int T,
+                            es_theory2_layer *out) {
+  return es__theory2_run(p, qa0, qb0, qab0, T, NULL, NULL, out);
+}
+
+es_status es_theory_layers_both(const es_mft_params *p, double c0, int T, es_theory_layer *one,
+                                es_theory2_layer *two, es_status *st2) {
+  double *key = malloc((size_t)T * sizeof *key);
+  es__moments *keep = malloc((size_t)T * sizeof *keep);
+  if (!key || !keep) {
+    free(key);
+    free(keep);
+    es_error_set("out of memory for the moments of %d layers", T);
+    *st2 = ES_ERR_NOMEM;
+    return ES_ERR_NOMEM;
+  }
+  es_status st = es__theory_run(p, T, one, key, keep);
+  *st2 = st == ES_OK ? es__theory2_run(p, p->q0, p->q0, c0 * p->q0, T, key, keep, two) : st;
+  free(key);
+  free(keep);
+  return st;
 }
 
 void es_theory2_predict(const es_theory2_layer *l, double N, es_theory2_pred *o) {

@@ -547,7 +547,38 @@ static void vector_paths(void) {
           compared);
 }
 
+/* es_theory_layers_both gives the bits of the two calls it replaces (the two-input recursion
+ * taking the one-input moments where its k_aa = K), for every activation, in both phases, with
+ * noise, deep enough to reach the memo and the c edge, and where the one-input recursion stops
+ * first (relu's q* = 0 class). */
+static void shared_moments(void) {
+  const char *acts[] = {"tanh", "relu", "erf", "sin", "gelu", "silu", "linear"};
+  enum { T = 120 };
+  static es_theory_layer A[T], B[T];
+  static es_theory2_layer A2[T], B2[T];
+  int compared = 0;
+  for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++)
+    for (int v = 0; v < 4; v++) {
+      const double sw2[4] = {0.8, 1.6, 3.0, 1.9}, sb2[4] = {0.05, 0.1, 0, 0};
+      es_mft_params p = P(acts[a], sw2[v], sb2[v], 1.3, 0.35);
+      if (v == 3) p.noise = 0.02;
+      es_status s1 = es_theory_layers(&p, T, A);
+      es_status s2 = s1 == ES_OK ? es_theory2_layers(&p, 1.3, 1.3, 0.35 * 1.3, T, A2) : s1;
+      es_status t2 = ES_OK, t1 = es_theory_layers_both(&p, 0.35, T, B, B2, &t2);
+      ASSERT_EQ_INT(t1, s1);
+      ASSERT_EQ_INT(t2, s2);
+      if (s1 == ES_OK && memcmp(A, B, sizeof A) != 0)
+        ES_FAIL_AT("%s sw2 %g: the one-input recursion differs", acts[a], sw2[v]);
+      if (s2 == ES_OK && memcmp(A2, B2, sizeof A2) != 0)
+        ES_FAIL_AT("%s sw2 %g: the two-input recursion differs with shared moments", acts[a],
+                   sw2[v]);
+      compared++;
+    }
+  fprintf(stderr, "shared moments: %d pairs of recursions of %d layers, same bits\n", compared, T);
+}
+
 int main(void) {
+  shared_moments();
   vector_paths();
   depth_scales();
   split_rule_accuracy();
