@@ -98,9 +98,9 @@ static void es__sample_pairs(const es_job *j, double *mft_s, double *theory_s) {
       es_mft_dmft_two_time(&mp, j->arch == ES_ARCH_RECURRENT, T, q, q + T, q + 2 * T, nd, ts,
                            j->nlags, j->lags, cts, cts + nd * j->nlags);
     double t1 = es_cputime();
-    if (theory) {
-      es_theory_layers(&mp, T, L);
-      es_theory2_layers(&mp, j->q0, j->q0, j->c0 * j->q0, T, L2);
+    if (theory) { /* the run's own call (driver.c, es__theory) */
+      es_status st2;
+      es_theory_layers_both(&mp, j->c0, T, L, L2, &st2);
     }
     if (leaky && LL && LP) { /* doc/physics.md 5.6: one input, the pair, the tangent */
       es_theory_leak_layers(&mp, T, LL);
