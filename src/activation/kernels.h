@@ -70,55 +70,80 @@ ES__INLINE void es__exp1(double y, double *e, double *el, double *s1, double *s2
  * with tanh' at 4, 2.27 at 2, 2.03 at 8; AVX-512 4 is no faster than 2). */
 enum { ES__K4 = 4, ES__K8 = 2 };
 
-/* es__exp1 on 4 and 8 lanes. */
+/* es__exp1 on K vectors of 4 or 8 lanes, each step for all K before the next (their chains
+ * then overlap); also kd = k as a double. es__exp4 and es__exp8: one vector. */
+#define ES__EACH(K) for (int k = 0; k < (K); k++)
+ES__AVX2 void es__exp4n(int K, const __m256d *y, __m256d *e, __m256d *el, __m256d *s1, __m256d *s2,
+                        __m256d *kd) {
+  __m256d s[ES__K4], r[ES__K4], p[ES__K4];
+  ES__EACH(K) s[k] = _mm256_fmadd_pd(y[k], ES__C(ES__LOG2E), ES__C(ES__SHIFT));
+  ES__EACH(K) kd[k] = _mm256_sub_pd(s[k], ES__C(ES__SHIFT));
+  ES__EACH(K) r[k] = _mm256_fmadd_pd(kd[k], ES__C(-ES__LN2HI), y[k]);
+  ES__EACH(K) r[k] = _mm256_fmadd_pd(kd[k], ES__C(-ES__LN2LO), r[k]);
+  ES__EACH(K) p[k] = _mm256_fmadd_pd(ES__C(ES__E9), r[k], ES__C(ES__E8));
+#define ES__P(c) ES__EACH(K) p[k] = _mm256_fmadd_pd(p[k], r[k], ES__C(c))
+  ES__P(ES__E7);
+  ES__P(ES__E6);
+  ES__P(ES__E5);
+  ES__P(ES__E4);
+  ES__P(ES__E3);
+  ES__P(ES__E2);
+  ES__P(ES__E1);
+  ES__P(ES__E0);
+#undef ES__P
+  ES__EACH(K) {
+    el[k] = _mm256_fmadd_pd(_mm256_mul_pd(r[k], r[k]), p[k], r[k]);
+    e[k] = _mm256_add_pd(el[k], ES__C(1.0));
+    __m256i kb = _mm256_add_epi64(
+        _mm256_sub_epi64(_mm256_castpd_si256(s[k]), _mm256_castpd_si256(ES__C(ES__SHIFT))),
+        _mm256_set1_epi64x(2048));
+    __m256i k1b = _mm256_srli_epi64(kb, 1);
+    s1[k] =
+        _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_sub_epi64(k1b, _mm256_set1_epi64x(1)), 52));
+    s2[k] = _mm256_castsi256_pd(
+        _mm256_slli_epi64(_mm256_sub_epi64(_mm256_sub_epi64(kb, k1b), _mm256_set1_epi64x(1)), 52));
+  }
+}
+
 ES__AVX2 void es__exp4(__m256d y, __m256d *e, __m256d *el, __m256d *s1, __m256d *s2) {
-  __m256d s = _mm256_fmadd_pd(y, ES__C(ES__LOG2E), ES__C(ES__SHIFT));
-  __m256d kd = _mm256_sub_pd(s, ES__C(ES__SHIFT));
-  __m256d r = _mm256_fmadd_pd(kd, ES__C(-ES__LN2HI), y);
-  r = _mm256_fmadd_pd(kd, ES__C(-ES__LN2LO), r);
-  __m256d p = _mm256_fmadd_pd(ES__C(ES__E9), r, ES__C(ES__E8));
-  p = _mm256_fmadd_pd(p, r, ES__C(ES__E7));
-  p = _mm256_fmadd_pd(p, r, ES__C(ES__E6));
-  p = _mm256_fmadd_pd(p, r, ES__C(ES__E5));
-  p = _mm256_fmadd_pd(p, r, ES__C(ES__E4));
-  p = _mm256_fmadd_pd(p, r, ES__C(ES__E3));
-  p = _mm256_fmadd_pd(p, r, ES__C(ES__E2));
-  p = _mm256_fmadd_pd(p, r, ES__C(ES__E1));
-  p = _mm256_fmadd_pd(p, r, ES__C(ES__E0));
-  *el = _mm256_fmadd_pd(_mm256_mul_pd(r, r), p, r);
-  *e = _mm256_add_pd(*el, ES__C(1.0));
-  __m256i kb = _mm256_add_epi64(
-      _mm256_sub_epi64(_mm256_castpd_si256(s), _mm256_castpd_si256(ES__C(ES__SHIFT))),
-      _mm256_set1_epi64x(2048));
-  __m256i k1b = _mm256_srli_epi64(kb, 1);
-  *s1 = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_sub_epi64(k1b, _mm256_set1_epi64x(1)), 52));
-  *s2 = _mm256_castsi256_pd(
-      _mm256_slli_epi64(_mm256_sub_epi64(_mm256_sub_epi64(kb, k1b), _mm256_set1_epi64x(1)), 52));
+  __m256d kd;
+  es__exp4n(1, &y, e, el, s1, s2, &kd);
+}
+
+ES__AVX512 void es__exp8n(int K, const __m512d *y, __m512d *e, __m512d *el, __m512d *s1,
+                          __m512d *s2, __m512d *kd) {
+  __m512d s[ES__K8], r[ES__K8], p[ES__K8];
+  ES__EACH(K) s[k] = _mm512_fmadd_pd(y[k], ES__C8(ES__LOG2E), ES__C8(ES__SHIFT));
+  ES__EACH(K) kd[k] = _mm512_sub_pd(s[k], ES__C8(ES__SHIFT));
+  ES__EACH(K) r[k] = _mm512_fmadd_pd(kd[k], ES__C8(-ES__LN2HI), y[k]);
+  ES__EACH(K) r[k] = _mm512_fmadd_pd(kd[k], ES__C8(-ES__LN2LO), r[k]);
+  ES__EACH(K) p[k] = _mm512_fmadd_pd(ES__C8(ES__E9), r[k], ES__C8(ES__E8));
+#define ES__P(c) ES__EACH(K) p[k] = _mm512_fmadd_pd(p[k], r[k], ES__C8(c))
+  ES__P(ES__E7);
+  ES__P(ES__E6);
+  ES__P(ES__E5);
+  ES__P(ES__E4);
+  ES__P(ES__E3);
+  ES__P(ES__E2);
+  ES__P(ES__E1);
+  ES__P(ES__E0);
+#undef ES__P
+  ES__EACH(K) {
+    el[k] = _mm512_fmadd_pd(_mm512_mul_pd(r[k], r[k]), p[k], r[k]);
+    e[k] = _mm512_add_pd(el[k], ES__C8(1.0));
+    __m512i kb = _mm512_add_epi64(
+        _mm512_sub_epi64(_mm512_castpd_si512(s[k]), _mm512_castpd_si512(ES__C8(ES__SHIFT))),
+        _mm512_set1_epi64(2048));
+    __m512i k1b = _mm512_srli_epi64(kb, 1);
+    s1[k] = _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_sub_epi64(k1b, _mm512_set1_epi64(1)), 52));
+    s2[k] = _mm512_castsi512_pd(
+        _mm512_slli_epi64(_mm512_sub_epi64(_mm512_sub_epi64(kb, k1b), _mm512_set1_epi64(1)), 52));
+  }
 }
 
 ES__AVX512 void es__exp8(__m512d y, __m512d *e, __m512d *el, __m512d *s1, __m512d *s2) {
-  __m512d s = _mm512_fmadd_pd(y, ES__C8(ES__LOG2E), ES__C8(ES__SHIFT));
-  __m512d kd = _mm512_sub_pd(s, ES__C8(ES__SHIFT));
-  __m512d r = _mm512_fmadd_pd(kd, ES__C8(-ES__LN2HI), y);
-  r = _mm512_fmadd_pd(kd, ES__C8(-ES__LN2LO), r);
-  __m512d p = _mm512_fmadd_pd(ES__C8(ES__E9), r, ES__C8(ES__E8));
-  p = _mm512_fmadd_pd(p, r, ES__C8(ES__E7));
-  p = _mm512_fmadd_pd(p, r, ES__C8(ES__E6));
-  p = _mm512_fmadd_pd(p, r, ES__C8(ES__E5));
-  p = _mm512_fmadd_pd(p, r, ES__C8(ES__E4));
-  p = _mm512_fmadd_pd(p, r, ES__C8(ES__E3));
-  p = _mm512_fmadd_pd(p, r, ES__C8(ES__E2));
-  p = _mm512_fmadd_pd(p, r, ES__C8(ES__E1));
-  p = _mm512_fmadd_pd(p, r, ES__C8(ES__E0));
-  *el = _mm512_fmadd_pd(_mm512_mul_pd(r, r), p, r);
-  *e = _mm512_add_pd(*el, ES__C8(1.0));
-  __m512i kb = _mm512_add_epi64(
-      _mm512_sub_epi64(_mm512_castpd_si512(s), _mm512_castpd_si512(ES__C8(ES__SHIFT))),
-      _mm512_set1_epi64(2048));
-  __m512i k1b = _mm512_srli_epi64(kb, 1);
-  *s1 = _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_sub_epi64(k1b, _mm512_set1_epi64(1)), 52));
-  *s2 = _mm512_castsi512_pd(
-      _mm512_slli_epi64(_mm512_sub_epi64(_mm512_sub_epi64(kb, k1b), _mm512_set1_epi64(1)), 52));
+  __m512d kd;
+  es__exp8n(1, &y, e, el, s1, s2, &kd);
 }
 
 #endif

@@ -51,10 +51,10 @@ ES__INLINE void es__tanh1(double x, double *t, double *dt) {
 #define es__each(K) for (int k = 0; k < (K); k++)
 ES__AVX2 void es__tanh4(int K, const double *xp, double *tp, double *dtp) {
   const __m256d sgn = _mm256_castsi256_pd(_mm256_set1_epi64x((long long)ES__SIGN));
-  const __m256d one = ES__C(1.0), sh = ES__C(ES__SHIFT);
+  const __m256d one = ES__C(1.0);
   __m256d x[ES__K4], a[ES__K4], sign[ES__K4], small[ES__K4], z[ES__K4], p[ES__K4], q[ES__K4];
-  __m256d y[ES__K4], s[ES__K4], kd[ES__K4], r[ES__K4], e[ES__K4], rq[ES__K4], tt[ES__K4];
-  __m256d tl[ES__K4], nan[ES__K4];
+  __m256d y[ES__K4], e[ES__K4], el[ES__K4], s1[ES__K4], s2[ES__K4], kd[ES__K4], rq[ES__K4];
+  __m256d tt[ES__K4], tl[ES__K4], nan[ES__K4];
   es__each(K) x[k] = _mm256_loadu_pd(xp + 4 * k);
   es__each(K) {
     a[k] = _mm256_andnot_pd(sgn, x[k]);
@@ -68,33 +68,9 @@ ES__AVX2 void es__tanh4(int K, const double *xp, double *tp, double *dtp) {
       _mm256_fmadd_pd(_mm256_fmadd_pd(_mm256_add_pd(z[k], ES__C(ES__TQ0)), z[k], ES__C(ES__TQ1)),
                       z[k], ES__C(ES__TQ2));
   es__each(K) y[k] = _mm256_max_pd(_mm256_mul_pd(ES__C(-2.0), a[k]), ES__C(ES__YMIN));
-  /* es__exp1's steps */
-  es__each(K) s[k] = _mm256_fmadd_pd(y[k], ES__C(ES__LOG2E), sh);
-  es__each(K) kd[k] = _mm256_sub_pd(s[k], sh);
-  es__each(K) r[k] = _mm256_fmadd_pd(kd[k], ES__C(-ES__LN2HI), y[k]);
-  es__each(K) r[k] = _mm256_fmadd_pd(kd[k], ES__C(-ES__LN2LO), r[k]);
-  es__each(K) e[k] = _mm256_fmadd_pd(ES__C(ES__E9), r[k], ES__C(ES__E8));
-#define ES__E(c) es__each(K) e[k] = _mm256_fmadd_pd(e[k], r[k], ES__C(c))
-  ES__E(ES__E7);
-  ES__E(ES__E6);
-  ES__E(ES__E5);
-  ES__E(ES__E4);
-  ES__E(ES__E3);
-  ES__E(ES__E2);
-  ES__E(ES__E1);
-  ES__E(ES__E0);
-#undef ES__E
-  es__each(K) e[k] = _mm256_add_pd(_mm256_fmadd_pd(_mm256_mul_pd(r[k], r[k]), e[k], r[k]), one);
+  es__exp4n(K, y, e, el, s1, s2, kd);
   es__each(K) {
-    __m256i kb =
-        _mm256_add_epi64(_mm256_sub_epi64(_mm256_castpd_si256(s[k]), _mm256_castpd_si256(sh)),
-                         _mm256_set1_epi64x(2048));
-    __m256i k1b = _mm256_srli_epi64(kb, 1);
-    __m256d s1 =
-        _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_sub_epi64(k1b, _mm256_set1_epi64x(1)), 52));
-    __m256d s2 = _mm256_castsi256_pd(
-        _mm256_slli_epi64(_mm256_sub_epi64(_mm256_sub_epi64(kb, k1b), _mm256_set1_epi64x(1)), 52));
-    __m256d m = _mm256_mul_pd(_mm256_mul_pd(e[k], s1), s2);
+    __m256d m = _mm256_mul_pd(_mm256_mul_pd(e[k], s1[k]), s2[k]);
     __m256d num = _mm256_blendv_pd(_mm256_mul_pd(ES__C(2.0), m), p[k], small[k]);
     __m256d den = _mm256_blendv_pd(_mm256_add_pd(one, m), q[k], small[k]);
     rq[k] = _mm256_div_pd(num, den); /* P/Q or q2 = 2m/(1+m) */
@@ -123,9 +99,9 @@ ES__AVX2 void es__tanh4(int K, const double *xp, double *tp, double *dtp) {
 #define es__each(K) for (int k = 0; k < (K); k++)
 ES__AVX512 void es__tanh8(int K, const double *xp, double *tp, double *dtp) {
   const __m512i sgn = _mm512_set1_epi64((long long)ES__SIGN);
-  const __m512d one = ES__C8(1.0), sh = ES__C8(ES__SHIFT);
-  __m512d x[ES__K8], a[ES__K8], z[ES__K8], p[ES__K8], q[ES__K8], y[ES__K8], s[ES__K8];
-  __m512d kd[ES__K8], r[ES__K8], e[ES__K8], rq[ES__K8], tt[ES__K8], tl[ES__K8];
+  const __m512d one = ES__C8(1.0);
+  __m512d x[ES__K8], a[ES__K8], z[ES__K8], p[ES__K8], q[ES__K8], y[ES__K8], e[ES__K8];
+  __m512d el[ES__K8], s1[ES__K8], s2[ES__K8], kd[ES__K8], rq[ES__K8], tt[ES__K8], tl[ES__K8];
   __m512i sign[ES__K8];
   __mmask8 small[ES__K8], nan[ES__K8];
   es__each(K) x[k] = _mm512_loadu_pd(xp + 8 * k);
@@ -146,23 +122,7 @@ ES__AVX512 void es__tanh8(int K, const double *xp, double *tp, double *dtp) {
     __m512d na = _mm512_castsi512_pd(_mm512_or_si512(sgn, _mm512_castpd_si512(a[k])));
     y[k] = _mm512_max_pd(_mm512_sub_pd(na, a[k]), ES__C8(ES__YMIN));
   }
-  /* es__exp1's steps */
-  es__each(K) s[k] = _mm512_fmadd_pd(y[k], ES__C8(ES__LOG2E), sh);
-  es__each(K) kd[k] = _mm512_sub_pd(s[k], sh);
-  es__each(K) r[k] = _mm512_fmadd_pd(kd[k], ES__C8(-ES__LN2HI), y[k]);
-  es__each(K) r[k] = _mm512_fmadd_pd(kd[k], ES__C8(-ES__LN2LO), r[k]);
-  es__each(K) e[k] = _mm512_fmadd_pd(ES__C8(ES__E9), r[k], ES__C8(ES__E8));
-#define ES__E(c) es__each(K) e[k] = _mm512_fmadd_pd(e[k], r[k], ES__C8(c))
-  ES__E(ES__E7);
-  ES__E(ES__E6);
-  ES__E(ES__E5);
-  ES__E(ES__E4);
-  ES__E(ES__E3);
-  ES__E(ES__E2);
-  ES__E(ES__E1);
-  ES__E(ES__E0);
-#undef ES__E
-  es__each(K) e[k] = _mm512_add_pd(_mm512_fmadd_pd(_mm512_mul_pd(r[k], r[k]), e[k], r[k]), one);
+  es__exp8n(K, y, e, el, s1, s2, kd);
   es__each(K) {
     __m512d m = _mm512_scalef_pd(e[k], kd[k]);
     __m512d num = _mm512_mask_blend_pd(small[k], _mm512_add_pd(m, m), p[k]);
