@@ -269,9 +269,13 @@ static es_status es__dataset(es_h5out *h, es_dataset ds) {
   hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
   ES_H5(dcpl);
   /* Early allocation and a fill value: pending entries read as NaN / 0 / "" and later
-   * independent writes touch no metadata. */
+   * independent writes touch no metadata. The fill is written where it differs from what a
+   * new file reads where nothing was written (0): NaN and "". Not for /run/state, which is
+   * read only where its point is done: a quarter of the layout's bytes that rank 0 would
+   * write while every other rank waits. */
   ES_H5(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY));
-  ES_H5(H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC));
+  const int fill = (def.type == ES__F64 || def.type == ES__TEXT) && ds != ES_DS_RUN_STATE;
+  ES_H5(H5Pset_fill_time(dcpl, fill ? H5D_FILL_TIME_ALLOC : H5D_FILL_TIME_NEVER));
   if (def.type == ES__F64) {
     double nan = NAN;
     ftype = H5T_IEEE_F64LE;
