@@ -453,8 +453,13 @@ static void es__pass(es_ensemble *e, const double l[6], double keep, double ku, 
   const es_activation *act = e->p.act;
   double *z1 = e->z, *z2 = e->z + ES__CHUNK, *z3 = e->z + 2 * ES__CHUNK;
   double *fa = e->fa, *dfa = e->dfa, *fb = e->fb;
-  double s[ES__NST][4] = {{0}}, ts[ES__NST][4] = {{0}};
-  double gs[ES__NG][4] = {{0}}, tg[ES__NG][4] = {{0}};
+  /* Zeroed by loops, not initialisers: GCC clears these as rep stos, ~30 cycles each on AMD,
+   * which cost 6% of a width-16 network's layer. */
+  double s[ES__NST][4], ts[ES__NST][4], gs[ES__NG][4], tg[ES__NG][4];
+  for (int k = 0; k < ES__NST; k++)
+    for (int L = 0; L < 4; L++) s[k][L] = ts[k][L] = 0;
+  for (int k = 0; k < ES__NG; k++)
+    for (int L = 0; L < 4; L++) gs[k][L] = tg[k][L] = 0;
 #if ES__VEC
   const int vec = es__rng_simd() >= ES__SIMD_AVX2; /* AVX-512 machines have AVX2 */
 #endif
