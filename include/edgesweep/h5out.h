@@ -170,7 +170,7 @@ typedef enum { ES_CODES_NONE, ES_CODES_STATUS, ES_CODES_PHASE, ES_CODES_REGIME }
   X(RUN_STATE, "run", "state", F64, "wbdns", NONE, "1",                                            \
     "the part of the point's streaming statistics (observables.h) that /ensemble does not hold "   \
     "bitwise: with ensemble/networks and the means there, what a resume with more networks "       \
-    "continues from; set for done points only (0 elsewhere in a new file, never read)")            \
+    "continues from; set for done points only (elsewhere unwritten and never read)")               \
   X(RUN_TASK_POINT, "run", "task_point", I64, "t", NONE, "1",                                      \
     "flat index (sigma_w2, sigma_b2, width) of the task")                                          \
   X(RUN_TASK_NETWORKS_BEGIN, "run", "task_networks_begin", I64, "t", NONE, "1",                    \
