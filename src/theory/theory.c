@@ -937,6 +937,16 @@ static int es__c_edge(const double k[3]) {
   return !(1 - fabs(k[1] / sqrt(k[0] * k[2])) >= ES_THEORY_CEDGE);
 }
 
+/* es_mft_e_phi2 at K, or LAST[1] when K is LAST[0] bitwise (LAST: the previous call's K and
+ * value). */
+static double es__phi2_at(const es_activation *act, double K, double last[2]) {
+  if (memcmp(&K, &last[0], sizeof K) != 0) {
+    last[0] = K;
+    last[1] = es_mft_e_phi2(act, K);
+  }
+  return last[1];
+}
+
 /* Layers FROM..T-1 do not exist: all NaN with the reason code EDGE. */
 static void es__theory2_stop(es_theory2_layer *out, int from, int T, int edge) {
   for (int u = from; u < T; u++) {
@@ -976,6 +986,8 @@ static es_status es__theory2_run(const es_mft_params *p, double qa0, double qb0,
   es__rule1 r1;
   es__abws ws;
   r1.panels = ws.r2.panels = 0;
+  /* Edge layers: E phi^2 at the last k_aa (k_bb) asked, which settles long before k_ab. */
+  double last1[2] = {NAN, NAN};
   ws.s = (es__sws){{NULL, NULL}, {0, 0}};
   for (int t = 0; t < T; t++) {
     if (l.edge == 0 && es__c_edge(l.k)) {
@@ -1007,9 +1019,9 @@ static es_status es__theory2_run(const es_mft_params *p, double qa0, double qb0,
     if (!hit) slot = es__memo_put(&memo, key, 4);
     if (l.edge) { /* the MFT part only */
       if (!hit) {
-        mv[slot].nk[0] = sb + g + sw * es_mft_e_phi2(p->act, l.k[0]);
+        mv[slot].nk[0] = sb + g + sw * es__phi2_at(p->act, l.k[0], last1);
         mv[slot].nk[1] = sb + sw * es_mft_e_phiphi(p->act, l.k[0], l.k[2], l.k[1]);
-        mv[slot].nk[2] = sb + g + sw * es_mft_e_phi2(p->act, l.k[2]);
+        mv[slot].nk[2] = sb + g + sw * es__phi2_at(p->act, l.k[2], last1);
       }
       memcpy(n.k, mv[slot].nk, sizeof n.k);
       for (int i = 0; i < 3; i++) {
