@@ -14,11 +14,12 @@
 #include "edgesweep/theory.h"
 #include "sweep.h"
 
-/* Rank 0's writes per point, measured on the dev machine (bench/README.md): a fixed part
- * (about 20 hyperslab calls, the status last) and a part per recorded depth (the columns and
- * the streaming state, read back and written whole when the slab is small). */
-#define ES__WRITE_POINT_S 150e-6
-#define ES__WRITE_DEPTH_S 1.5e-6
+/* An owner's writes per point, measured on the dev machine (bench/README.md, Rank 0 at scale):
+ * a fixed part (about 40 MPI-IO calls, the checksum, the status last) and a part per recorded
+ * depth (the columns and the streaming state, read back and written whole when the slab is
+ * small). */
+#define ES__WRITE_POINT_S 50e-6
+#define ES__WRITE_DEPTH_S 0.4e-6
 /* Per rank: MPI and HDF5 set-up, the file's layout (mpirun's own launch not included). */
 #define ES__SETUP_S 0.04
 
