@@ -37,7 +37,7 @@ env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIR
            OMPI_MCA_rmaps_base_oversubscribe="1", OPENBLAS_NUM_THREADS="1", EDGESWEEP_STATS="1")
 d = tempfile.mkdtemp(prefix="es-rank0-")
 COLS = ["rank", "wall_s", "requests", "us/request", "tasks", "compute_s", "kB/sent", "pairs",
-        "pair_s", "taken", "points", "us/taken", "us/point", "wait_s"]
+        "pair_s", "taken", "points", "us/taken", "us/point", "wait_s", "raw_io"]
 
 
 def stats(stderr):

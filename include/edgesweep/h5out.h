@@ -257,6 +257,11 @@ es_status es_h5out_renamed(es_h5out *h, const char *path);
 
 /* Collective. Flush everything to the file. */
 es_status es_h5out_flush(es_h5out *h);
+/* Not collective. How many reads and writes this rank made with one MPI-IO call on the file
+ * directly (a box of a contiguous dataset that is one run in the file) rather than through
+ * HDF5; 0 with EDGESWEEP_IO=hdf5 in the environment, which sends all of them through HDF5
+ * (for tests: both paths write the same bytes). */
+int64_t es_h5out_raw_calls(const es_h5out *h);
 
 /* Collective. Set the root attribute "completed" (a time stamp, or "" when the run did not
  * finish), close, then rank 0 reopens the file alone to write every rank's texts; free. NULL-safe;

@@ -926,6 +926,7 @@ static es_status es__worker(es__sweep *s) {
 
 /* Collective. Rank 0 prints every rank's stats (ES_S_*) on LOG: a line per rank, then the sum. */
 static void es__stats_print(es__sweep *s, FILE *log) {
+  s->stat[ES_S_RAW] = (double)es_h5out_raw_calls(s->out);
   double *all = s->rank == 0 ? malloc((size_t)s->size * ES_S_COUNT * sizeof *all) : NULL;
   es_status st = ES_MPI_ST(
       MPI_Gather(s->stat, ES_S_COUNT, MPI_DOUBLE, all, ES_S_COUNT, MPI_DOUBLE, 0, s->comm));
@@ -936,7 +937,7 @@ static void es__stats_print(es__sweep *s, FILE *log) {
   double sum[ES_S_COUNT] = {0};
   fprintf(log,
           "edgesweep: stats: rank wall_s requests us/request tasks compute_s kB/sent pairs "
-          "pair_s taken points us/taken us/point wait_s\n");
+          "pair_s taken points us/taken us/point wait_s raw_io\n");
   for (int r = 0; r <= s->size; r++) {
     const double *x = r < s->size ? all + r * ES_S_COUNT : sum;
     for (int i = 0; r < s->size && i < ES_S_COUNT; i++) sum[i] += x[i];
@@ -945,12 +946,12 @@ static void es__stats_print(es__sweep *s, FILE *log) {
 #define ES__PER(a, b) (x[b] > 0 ? x[a] / x[b] : 0.0)
     fprintf(log,
             "edgesweep: stats: %4s %7.3f %8.0f %11.2f %5.0f %9.3f %7.2f %5.0f %6.3f %5.0f %6.0f "
-            "%8.2f %8.2f %6.3f\n",
+            "%8.2f %8.2f %6.3f %7.0f\n",
             who, x[ES_S_WALL], x[ES_S_REQUESTS], 1e6 * ES__PER(ES_S_SERVE, ES_S_REQUESTS),
             x[ES_S_TASKS], x[ES_S_COMPUTE], 1e-3 * ES__PER(ES_S_SENT_BYTES, ES_S_SENT),
             x[ES_S_PAIRS], x[ES_S_PAIR], x[ES_S_TAKEN], x[ES_S_POINTS],
             1e6 * ES__PER(ES_S_FOLD, ES_S_TAKEN), 1e6 * ES__PER(ES_S_WRITE, ES_S_POINTS),
-            x[ES_S_WAIT]);
+            x[ES_S_WAIT], x[ES_S_RAW]);
 #undef ES__PER
   }
   free(all);

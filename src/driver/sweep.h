@@ -44,6 +44,7 @@ enum {
   ES_S_WRITE,       /* CPU writing them */
   ES_S_WAIT,        /* wall seconds waiting for rank 0's answer */
   ES_S_WALL,        /* wall seconds of the whole schedule */
+  ES_S_RAW,         /* reads and writes through MPI-IO directly (es_h5out_raw_calls) */
   ES_S_COUNT
 };
 
