@@ -771,7 +771,7 @@ static es_status es__raw_io(es_h5out *h, es__ds *d, int64_t first, int64_t n, vo
     if (rc != MPI_SUCCESS) MPI_Error_string(rc, why, &len);
     es_error_set("MPI-IO: %s %s failed (%d of %d bytes at offset %lld): %s",
                  write ? "writing" : "reading", d->path, got, bytes, (long long)at, why);
-    return write ? ES_ERR_IO : ES_ERR_HDF5;
+    return ES_ERR_IO;
   }
   return ES_OK;
 }

@@ -747,6 +747,16 @@ static void es__moments1(const es_activation *act, es__rule1 *r1, es__memo *memo
   *m = mm[slot];
 }
 
+/* es_mft_e_phi2 at K, or that of an earlier K bitwise equal (MEMO, V). */
+static double es__phi2_memo(const es_activation *act, es__memo *memo, double *v, double K) {
+  int slot = es__memo_find(memo, &K, 1);
+  if (slot < 0) {
+    slot = es__memo_put(memo, &K, 1);
+    v[slot] = es_mft_e_phi2(act, K);
+  }
+  return v[slot];
+}
+
 /* es__moments1, or a one-input recursion's moments of layer T when its K is this K bitwise
  * (the same function of the same K: the same bits). */
 static void es__moments_shared(const es_activation *act, es__rule1 *r1, es__memo *memo,
@@ -937,16 +947,6 @@ static int es__c_edge(const double k[3]) {
   return !(1 - fabs(k[1] / sqrt(k[0] * k[2])) >= ES_THEORY_CEDGE);
 }
 
-/* es_mft_e_phi2 at K, or LAST[1] when K is LAST[0] bitwise (LAST: the previous call's K and
- * value). */
-static double es__phi2_at(const es_activation *act, double K, double last[2]) {
-  if (memcmp(&K, &last[0], sizeof K) != 0) {
-    last[0] = K;
-    last[1] = es_mft_e_phi2(act, K);
-  }
-  return last[1];
-}
-
 /* Layers FROM..T-1 do not exist: all NaN with the reason code EDGE. */
 static void es__theory2_stop(es_theory2_layer *out, int from, int T, int edge) {
   for (int u = from; u < T; u++) {
@@ -986,8 +986,9 @@ static es_status es__theory2_run(const es_mft_params *p, double qa0, double qb0,
   es__rule1 r1;
   es__abws ws;
   r1.panels = ws.r2.panels = 0;
-  /* Edge layers: E phi^2 at the last k_aa (k_bb) asked, which settles long before k_ab. */
-  double last1[2] = {NAN, NAN};
+  /* Edge layers: E phi^2 of k_aa (k_bb), which settles long before k_ab: their own memo. */
+  es__memo memo2 = {0, 0, {{0}}};
+  double phi2[ES__MEMO];
   ws.s = (es__sws){{NULL, NULL}, {0, 0}};
   for (int t = 0; t < T; t++) {
     if (l.edge == 0 && es__c_edge(l.k)) {
@@ -1019,9 +1020,9 @@ static es_status es__theory2_run(const es_mft_params *p, double qa0, double qb0,
     if (!hit) slot = es__memo_put(&memo, key, 4);
     if (l.edge) { /* the MFT part only */
       if (!hit) {
-        mv[slot].nk[0] = sb + g + sw * es__phi2_at(p->act, l.k[0], last1);
+        mv[slot].nk[0] = sb + g + sw * es__phi2_memo(p->act, &memo2, phi2, l.k[0]);
         mv[slot].nk[1] = sb + sw * es_mft_e_phiphi(p->act, l.k[0], l.k[2], l.k[1]);
-        mv[slot].nk[2] = sb + g + sw * es__phi2_at(p->act, l.k[2], last1);
+        mv[slot].nk[2] = sb + g + sw * es__phi2_memo(p->act, &memo2, phi2, l.k[2]);
       }
       memcpy(n.k, mv[slot].nk, sizeof n.k);
       for (int i = 0; i < 3; i++) {
