@@ -3,8 +3,11 @@
 call on the file directly hold the bytes HDF5 writes for them (EDGESWEEP_IO=hdf5 sends every
 call through HDF5). Every dataset of the file is compared (the task ledger's times and ranks
 aside), with lags and without, with depths above and below the 8 from which a point's slab is
-rewritten whole, on 1 and 3 ranks, and for files grown by --resume on the other path."""
+rewritten whole, on 1 and 3 ranks, for files grown by --resume on the other path, and for
+job shapes drawn at random (fixed seed, printed): architecture, activation, leak, noise,
+grid sizes, depths, widths and lags."""
 import os
+import random
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -73,6 +76,25 @@ def main():
         "strided": dict(base, grid=dict(base["grid"], depth="1, 2, 5"),
                         ensemble={"networks": 6}),
     }
+    rng = random.Random(20261205)
+    for i in range(3):
+        depths = sorted(rng.sample(range(1, 25), rng.randint(2, 12)))
+        lags = sorted(rng.sample(range(0, max(depths)), rng.randint(0, 2)))
+        arch = rng.choice(["feedforward", "recurrent"])
+        net = {"architecture": arch, "activation": rng.choice(["tanh", "relu", "erf", "gelu"]),
+               "leak": rng.choice([1, 1, 0.5]), "noise": rng.choice([0, 0, 0.05]),
+               "c0": round(rng.uniform(-0.5, 0.9), 3)}
+        grid = {"sigma_w2": f"linspace(0.5, 3, {rng.randint(1, 5)})",
+                "sigma_b2": ", ".join(str(round(rng.uniform(0, 0.3), 3))
+                                      for _ in range(rng.randint(1, 3))),
+                "depth": ", ".join(map(str, depths)),
+                "width": ", ".join(map(str, sorted(rng.sample([5, 8, 16, 24, 40], rng.randint(1, 3)))))}
+        ens = {"networks": rng.randint(4, 9)}  # grown from half: at least 2
+        if lags:
+            ens["lags"] = ", ".join(map(str, lags))
+        jobs[f"random{i}"] = {"run": {"name": f"random{i}", "seed": rng.randint(1, 10**6)},
+                              "network": net, "grid": grid, "ensemble": ens}
+        print(f"random{i}: {jobs[f'random{i}']}")
     for tag, sections in jobs.items():
         job = estest.write_job(os.path.join(d, f"{tag}.ini"), sections)
         for ranks in (1, 3):
@@ -86,12 +108,13 @@ def main():
             same(a, b, f"{tag}, {ranks} ranks")
         # Grown by --resume on the other path: the state read back, the slabs patched.
         ref = os.path.join(d, f"{tag}3_raw.h5")
+        m = sections["ensemble"]["networks"]
         for first, then in ((None, "hdf5"), ("hdf5", None)):
             out = os.path.join(d, f"{tag}_grown_{first}_{then}.h5")
-            run(job, out, 2, first, ["--set", "ensemble.networks=3"])
+            run(job, out, 2, first, ["--set", f"ensemble.networks={m // 2}"])
             run(job, out, 3, then, ["--resume"])
-            same(ref, out, f"{tag}: 3 networks on {first or 'MPI-IO'}, "
-                           f"grown to 6 on {then or 'MPI-IO'}")
+            same(ref, out, f"{tag}: {m // 2} networks on {first or 'MPI-IO'}, "
+                           f"grown to {m} on {then or 'MPI-IO'}")
     estest.finish()
 
 

@@ -16,6 +16,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import estest  # noqa: E402
+import h5py  # noqa: E402
+import numpy as np  # noqa: E402
 
 
 def main():
@@ -145,6 +147,20 @@ def main():
     estest.check(not os.path.exists(out2 + ".lock"), "SIGTERM: a .lock file left behind")
     p = estest.run(["info", out2 + ".partial"])
     estest.check("pending" in p.stdout and "(not yet)" in p.stdout, f"info on a partial: {p.stdout}")
+    # doc/output.md: a point not done yet reads NaN (its counts 0, no checksum), whatever the
+    # layout's fill leaves out (/run/state, read only where a point is done).
+    with h5py.File(out2 + ".partial", "r") as f:
+        pend = f["run/status"][()] == estest.code(f["run/status"], "pending")
+        estest.check(pend.any(), "SIGTERM: no pending point to look at")
+        iw, ib, i_n = np.nonzero(pend)
+        for name, ds in f["ensemble"].items():
+            if ds.ndim < 4:  # the group's copies of the coordinates
+                continue
+            v = ds[()][iw, ib, :, i_n]  # (points, depths[, lags])
+            ok = (v == 0).all() if ds.dtype.kind in "iu" else np.isnan(v).all()
+            estest.check(ok, f"SIGTERM: ensemble/{name} of a pending point is not NaN / 0")
+        for name in ("run/networks_done", "run/checksum"):
+            estest.check((f[name][()][pend] == 0).all(), f"SIGTERM: {name} of a pending point != 0")
     p = estest.run(["info", job], check=False)
     estest.check(p.returncode == 2 and "not an HDF5 file" in p.stderr, f"info on a job: {p.stderr}")
     digest = hashlib.sha256(open(out2 + ".partial", "rb").read()).hexdigest()
